@@ -1,0 +1,28 @@
+"""Pod and container security contexts that OpenShift's restricted-v2 SCC admits.
+
+restricted-v2 (OpenShift 4.11+) assigns the UID from the namespace's range (MustRunAsRange), requires
+dropping ALL capabilities, forbids privilege escalation and sets seccomp RuntimeDefault. We never set
+runAsUser/runAsGroup/fsGroup: the SCC injects them, and a fixed value would be refused.
+"""
+
+from __future__ import annotations
+
+import pulumi_kubernetes as k8s
+
+
+def restricted_pod_security_context() -> k8s.core.v1.PodSecurityContextArgs:
+    return k8s.core.v1.PodSecurityContextArgs(
+        run_as_non_root=True,
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+def restricted_container_security_context() -> k8s.core.v1.SecurityContextArgs:
+    return k8s.core.v1.SecurityContextArgs(
+        allow_privilege_escalation=False,
+        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+        privileged=False,
+        read_only_root_filesystem=True,
+        run_as_non_root=True,
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )

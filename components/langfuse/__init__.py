@@ -1,0 +1,1 @@
+"""The Langfuse application tier: web, worker, database migrations, and the Route in front of web."""

@@ -1,0 +1,108 @@
+"""LangfuseApp: the whole Langfuse application tier in one namespace, given a backend contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.langfuse.app_secrets import LangfuseAppSecrets, LangfuseAppSecretsArgs
+from components.langfuse.backend import LangfuseBackend
+from components.langfuse.environment import SsoSettings
+from components.langfuse.images import LangfuseImages
+from components.langfuse.migration import LangfuseMigration, LangfuseMigrationArgs
+from components.langfuse.namespace import LangfuseNamespace, LangfuseNamespaceArgs, ServiceAccountSpec
+from components.langfuse.process import LangfuseProcessArgs, Sizing
+from components.langfuse.web import LangfuseWeb, LangfuseWebArgs, RouteSettings
+from components.langfuse.worker import LangfuseWorker
+
+WEB_SERVICE_ACCOUNT = "langfuse-web"
+WORKER_SERVICE_ACCOUNT = "langfuse-worker"
+MIGRATION_SERVICE_ACCOUNT = "langfuse-migrate"
+
+
+@dataclass(frozen=True)
+class LangfuseAppArgs:
+    namespace: str
+    version: str
+    images: LangfuseImages
+    web: Sizing
+    worker: Sizing
+    route: RouteSettings
+    sso: SsoSettings | None
+    backend: LangfuseBackend
+    log_level: str
+    telemetry_enabled: bool
+    protect_secrets: bool
+
+
+class LangfuseApp(pulumi.ComponentResource):
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: LangfuseAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("langfuse-rosa:langfuse:LangfuseApp", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        backend = args.backend
+
+        namespace = LangfuseNamespace(
+            "namespace",
+            LangfuseNamespaceArgs(
+                name=args.namespace,
+                service_accounts=(
+                    ServiceAccountSpec(WEB_SERVICE_ACCOUNT, backend.s3.web_role_arn),
+                    ServiceAccountSpec(WORKER_SERVICE_ACCOUNT, backend.s3.worker_role_arn),
+                    ServiceAccountSpec(MIGRATION_SERVICE_ACCOUNT),
+                ),
+            ),
+            opts=child,
+        )
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        secrets = LangfuseAppSecrets(
+            "app-secrets", LangfuseAppSecretsArgs(namespace=namespace.name, protect=args.protect_secrets), opts=in_namespace
+        )
+        migration = LangfuseMigration(
+            "migration",
+            LangfuseMigrationArgs(
+                namespace=namespace.name,
+                version=args.version,
+                web_image=args.images.web,
+                service_account_name=MIGRATION_SERVICE_ACCOUNT,
+                backend=backend,
+            ),
+            opts=in_namespace,
+        )
+
+        def process(image: str, service_account: str, sizing: Sizing) -> LangfuseProcessArgs:
+            return LangfuseProcessArgs(
+                namespace=namespace.name,
+                version=args.version,
+                image=image,
+                service_account_name=service_account,
+                sizing=sizing,
+                backend=backend,
+                trusted_ca_bundle=backend.trusted_ca_bundle or namespace.trusted_ca_bundle,
+                salt=secrets.salt,
+                encryption_key=secrets.encryption_key,
+                log_level=args.log_level,
+                telemetry_enabled=args.telemetry_enabled,
+            )
+
+        web = LangfuseWeb(
+            "web",
+            LangfuseWebArgs(
+                process=process(args.images.web, WEB_SERVICE_ACCOUNT, args.web),
+                route=args.route,
+                nextauth_secret=secrets.nextauth_secret,
+                sso=args.sso,
+            ),
+            rollout_after=[migration.job],
+            opts=in_namespace,
+        )
+        LangfuseWorker(
+            "worker",
+            process(args.images.worker, WORKER_SERVICE_ACCOUNT, args.worker),
+            rollout_after=[migration.job],
+            opts=in_namespace,
+        )
+        self.url = web.url
+        self.register_outputs({"url": self.url})

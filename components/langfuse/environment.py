@@ -1,0 +1,174 @@
+"""Environment variables of the Langfuse containers, composed from typed settings.
+
+Every name set here must be one Langfuse v4.16 reads (tests/data/langfuse/env-vars-v4.16.0.txt,
+enforced by tests). Secrets are only ever `secretKeyRef`s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.langfuse.backend import (
+    ClickHouseBackend,
+    LangfuseBackend,
+    PostgresBackend,
+    RedisSentinelBackend,
+    S3Backend,
+    SecretKeyRef,
+)
+
+EnvVar = k8s.core.v1.EnvVarArgs
+
+# Where the CA files are mounted (see volumes.py).
+POSTGRES_CA_FILE = "/etc/langfuse/tls/postgres/ca.crt"
+TRUSTED_CA_FILE = "/etc/langfuse/tls/trusted/ca-bundle.crt"
+
+
+@dataclass(frozen=True)
+class SsoSettings:
+    """Red Hat build of Keycloak (Red Hat SSO) through Langfuse's Keycloak provider."""
+
+    issuer: str  # https://<host>/realms/<realm>
+    client_id: str
+    client_secret: SecretKeyRef
+    display_name: str
+    allow_account_linking: bool
+
+
+def value(name: str, val: pulumi.Input[str]) -> EnvVar:
+    return EnvVar(name=name, value=val)
+
+
+def secret(name: str, ref: SecretKeyRef) -> EnvVar:
+    return EnvVar(
+        name=name,
+        value_from=k8s.core.v1.EnvVarSourceArgs(
+            secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=ref.name, key=ref.key, optional=False)
+        ),
+    )
+
+
+def flag(name: str, on: bool) -> EnvVar:
+    return value(name, "true" if on else "false")
+
+
+def node_options(memory_limit_mib: int) -> EnvVar:
+    # Langfuse's guidance: max-old-space-size equal to the container's memory limit in MiB, so the
+    # kubelet (not a V8 heap abort) ends a pod that outgrows it.
+    # https://langfuse.com/faq/all/self-hosting-javascript-heap-out-of-memory
+    return value("NODE_OPTIONS", f"--max-old-space-size={memory_limit_mib}")
+
+
+def postgres_env(pg: PostgresBackend) -> list[EnvVar]:
+    # The images' entrypoints build DATABASE_URL from these parts (web/entrypoint.sh, v4.16.0), so
+    # the password never has to be spliced into a URL held in a Secret. Prisma's Postgres driver
+    # verifies the server only with sslaccept=strict and the CA given in sslcert; its default
+    # (accept_invalid_certs) would accept any certificate.
+    return [
+        value("DATABASE_HOST", pulumi.Output.concat(pg.host, ":", str(pg.port))),
+        value("DATABASE_NAME", pg.database),
+        secret("DATABASE_USERNAME", pg.username),
+        secret("DATABASE_PASSWORD", pg.password),
+        value("DATABASE_ARGS", f"sslmode=require&sslaccept=strict&sslcert={POSTGRES_CA_FILE}"),
+    ]
+
+
+def clickhouse_env(ch: ClickHouseBackend) -> list[EnvVar]:
+    scheme = "https" if ch.tls else "http"
+    return [
+        value("CLICKHOUSE_URL", pulumi.Output.concat(scheme, "://", ch.host, ":", str(ch.http_port))),
+        value("CLICKHOUSE_MIGRATION_URL", pulumi.Output.concat("clickhouse://", ch.host, ":", str(ch.native_port))),
+        # Langfuse's migration script adds skip_verify=true when SSL is on (clickhouse/scripts/up.sh):
+        # the migration connection is encrypted but not verified. The app's HTTP client verifies.
+        flag("CLICKHOUSE_MIGRATION_SSL", ch.tls),
+        value("CLICKHOUSE_DB", ch.database),
+        secret("CLICKHOUSE_USER", ch.username),
+        secret("CLICKHOUSE_PASSWORD", ch.password),
+        flag("CLICKHOUSE_CLUSTER_ENABLED", ch.cluster_enabled),
+        value("CLICKHOUSE_CLUSTER_NAME", ch.cluster_name),
+    ]
+
+
+def redis_env(redis: RedisSentinelBackend) -> list[EnvVar]:
+    env = [
+        flag("REDIS_SENTINEL_ENABLED", True),
+        value("REDIS_SENTINEL_MASTER_NAME", redis.master_name),
+        value("REDIS_SENTINEL_NODES", ",".join(redis.sentinels)),
+        secret("REDIS_AUTH", redis.password),
+        flag("REDIS_TLS_ENABLED", redis.tls),
+        flag("REDIS_SENTINEL_TLS_ENABLED", redis.tls),
+    ]
+    if redis.tls:
+        env.append(value("REDIS_TLS_CA_PATH", TRUSTED_CA_FILE))
+    if redis.username is not None:
+        env.append(secret("REDIS_USERNAME", redis.username))
+    if redis.sentinel_username is not None:
+        env.append(secret("REDIS_SENTINEL_USERNAME", redis.sentinel_username))
+    if redis.sentinel_password is not None:
+        env.append(secret("REDIS_SENTINEL_PASSWORD", redis.sentinel_password))
+    return env
+
+
+def s3_env(s3: S3Backend) -> list[EnvVar]:
+    # No access keys: the AWS SDK's default chain picks up the web identity token that the pod identity
+    # webhook mounts for the service account's IAM role.
+    env = [flag("LANGFUSE_S3_BATCH_EXPORT_ENABLED", True)]
+    for prefix, target in (
+        ("LANGFUSE_S3_EVENT_UPLOAD", s3.events),
+        ("LANGFUSE_S3_MEDIA_UPLOAD", s3.media),
+        ("LANGFUSE_S3_BATCH_EXPORT", s3.exports),
+    ):
+        env += [
+            value(f"{prefix}_BUCKET", target.bucket),
+            value(f"{prefix}_REGION", s3.region),
+            value(f"{prefix}_PREFIX", target.prefix),
+        ]
+        if s3.kms_key_arn is not None:
+            env += [value(f"{prefix}_SSE", "aws:kms"), value(f"{prefix}_SSE_KMS_KEY_ID", s3.kms_key_arn)]
+    return env
+
+
+def backend_env(backend: LangfuseBackend) -> list[EnvVar]:
+    return postgres_env(backend.postgres) + clickhouse_env(backend.clickhouse) + redis_env(backend.redis) + s3_env(backend.s3)
+
+
+def sso_env(sso: SsoSettings | None) -> list[EnvVar]:
+    if sso is None:
+        return []
+    return [
+        value("AUTH_KEYCLOAK_ISSUER", sso.issuer),
+        value("AUTH_KEYCLOAK_CLIENT_ID", sso.client_id),
+        secret("AUTH_KEYCLOAK_CLIENT_SECRET", sso.client_secret),
+        value("AUTH_KEYCLOAK_NAME", sso.display_name),
+        flag("AUTH_KEYCLOAK_ALLOW_ACCOUNT_LINKING", sso.allow_account_linking),
+        # With SSO on, the only way in is the identity provider. Sign-up stays open: Langfuse creates
+        # SSO users on first login, and AUTH_DISABLE_SIGNUP would refuse them too (web/src/server/auth.ts).
+        flag("AUTH_DISABLE_USERNAME_PASSWORD", True),
+    ]
+
+
+def process_env(
+    *,
+    port: int,
+    memory_limit_mib: int,
+    log_level: str,
+    telemetry_enabled: bool,
+    salt: SecretKeyRef,
+    encryption_key: SecretKeyRef,
+) -> list[EnvVar]:
+    """What web and worker both need, besides the backend."""
+    return [
+        node_options(memory_limit_mib),
+        # Listen on all interfaces; the runtime sets HOSTNAME to the pod name otherwise.
+        value("HOSTNAME", "0.0.0.0"),
+        value("PORT", str(port)),
+        value("NODE_EXTRA_CA_CERTS", TRUSTED_CA_FILE),
+        value("LANGFUSE_LOG_LEVEL", log_level),
+        value("LANGFUSE_LOG_FORMAT", "json"),
+        flag("TELEMETRY_ENABLED", telemetry_enabled),
+        secret("SALT", salt),
+        secret("ENCRYPTION_KEY", encryption_key),
+    ]

@@ -1,0 +1,53 @@
+"""LangfuseWorker: the worker Deployment, its autoscaler and disruption budget. It serves no traffic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+
+from components.langfuse.process import LangfuseProcessArgs, shared_env, shared_mounts
+from components.langfuse.workload import LangfuseWorkload, Probes, WorkloadSpec
+from components.langfuse.workload.spec import http_probe
+
+NAME = "langfuse-worker"
+PORT = 3030
+# On SIGTERM the worker stops taking queue jobs and closes its BullMQ workers, which waits for the jobs in
+# flight (worker/src/utils/shutdown.ts, v4.16.0). Give that the same budget as web's drain.
+TERMINATION_GRACE_SECONDS = 130
+
+
+class LangfuseWorker(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        args: LangfuseProcessArgs,
+        rollout_after: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("langfuse-rosa:langfuse:LangfuseWorker", name, None, opts)
+        mounts = shared_mounts(args)
+        spec = WorkloadSpec(
+            name=NAME,
+            component="worker",
+            version=args.version,
+            image=args.image,
+            container_port=PORT,
+            service_account_name=args.service_account_name,
+            env=shared_env(args, PORT),
+            volumes=mounts.volumes,
+            volume_mounts=mounts.volume_mounts,
+            probes=Probes(
+                startup=http_probe("/api/health", "http", period=5, failures=60),
+                liveness=http_probe("/api/health", "http", period=10, failures=3),
+                # /api/ready fails once SIGTERM is received (worker/src/api/index.ts).
+                readiness=http_probe("/api/ready", "http", period=5, failures=2),
+            ),
+            resources=args.sizing.resources,
+            autoscaling=args.sizing.autoscaling,
+            termination_grace_period_seconds=TERMINATION_GRACE_SECONDS,
+        )
+        workload = LangfuseWorkload(
+            "worker", spec, args.namespace, with_service=False, rollout_after=rollout_after, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.register_outputs({"deployment": workload.deployment.metadata.name})

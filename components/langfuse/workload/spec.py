@@ -1,0 +1,68 @@
+"""Typed description of a Langfuse workload, shared by the Deployment, HPA and PDB builders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi_kubernetes as k8s
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu_request_millicores: int
+    cpu_limit_millicores: int
+    memory_mib: int  # request and limit: memory is not compressible, so no overcommit
+
+    def args(self) -> k8s.core.v1.ResourceRequirementsArgs:
+        memory = _mib_quantity(self.memory_mib)
+        return k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": f"{self.cpu_request_millicores}m", "memory": memory},
+            limits={"cpu": f"{self.cpu_limit_millicores}m", "memory": memory},
+        )
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    min_replicas: int
+    max_replicas: int
+    target_cpu_utilization: int
+    target_memory_utilization: int
+
+
+@dataclass(frozen=True)
+class Probes:
+    startup: k8s.core.v1.ProbeArgs
+    liveness: k8s.core.v1.ProbeArgs
+    readiness: k8s.core.v1.ProbeArgs
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    name: str  # Deployment, HPA and PDB name, e.g. langfuse-web
+    component: str  # app.kubernetes.io/component: web | worker
+    version: str
+    image: str
+    container_port: int
+    service_account_name: str
+    env: list[k8s.core.v1.EnvVarArgs]
+    volumes: list[k8s.core.v1.VolumeArgs]
+    volume_mounts: list[k8s.core.v1.VolumeMountArgs]
+    probes: Probes
+    resources: Resources
+    autoscaling: Autoscaling
+    termination_grace_period_seconds: int
+    pod_annotations: dict[str, str] = field(default_factory=dict)
+
+
+def http_probe(path: str, port: str, *, period: int, failures: int, timeout: int = 5) -> k8s.core.v1.ProbeArgs:
+    return k8s.core.v1.ProbeArgs(
+        http_get=k8s.core.v1.HTTPGetActionArgs(path=path, port=port, scheme="HTTP"),
+        period_seconds=period,
+        timeout_seconds=timeout,
+        failure_threshold=failures,
+        success_threshold=1,
+    )
+
+
+def _mib_quantity(mib: int) -> str:
+    return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"

@@ -1,0 +1,5 @@
+"""Entry point of `pulumi up` / `pulumi preview` (Pulumi.yaml: main: infra/)."""
+
+from infra.program import main
+
+main()

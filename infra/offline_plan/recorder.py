@@ -1,0 +1,92 @@
+"""Mocks that record what the program registers, and answer like the engine would."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.sync_await import _sync_await
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    dependencies: list[str]
+    inputs: dict[str, Any]  # secrets still wrapped (rpc.is_rpc_secret), for redaction
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class PlanMocks(mocks.Mocks):
+    """Outputs = inputs, plus what providers compute that the program reads back (random values)."""
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        if args.typ.startswith("random:"):
+            # Deterministic stand-ins; they only ever reach the plan as redacted secrets.
+            digest = hashlib.sha256(args.name.encode()).hexdigest()
+            outputs.update({"result": digest[:32], "hex": digest, "base64": digest})
+        return (f"{args.name}-id" if args.custom else None), outputs
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """MockMonitor that keeps every registration with its parent, dependencies and options.
+
+    It also marks `additionalSecretOutputs` secret, as the engine does; the stock mock monitor drops them,
+    which would let a generated password reach a rendered manifest unredacted.
+    """
+
+    def __init__(self, plan_mocks: mocks.Mocks) -> None:
+        super().__init__(plan_mocks)
+        self.registrations: dict[str, Registration] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == STACK_TYPE:
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+
+        mocks._ensure_event_loop()
+        inputs = rpc.deserialize_properties(request.object)
+        resource_id, state = self.mocks.new_resource(
+            mocks.MockResourceArgs(
+                typ=request.type,
+                name=request.name,
+                inputs=inputs,
+                provider=request.provider,
+                resource_id=request.importId,
+                custom=request.custom or False,
+            )
+        )
+        for key in request.additionalSecretOutputs:
+            if key in state:
+                state[key] = rpc.wrap_rpc_secret(rpc.unwrap_rpc_secret(state[key]))
+        self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
+        self.registrations[urn] = Registration(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent,
+            dependencies=sorted(set(request.dependencies)),
+            inputs=inputs,
+            options={
+                "protect": bool(request.protect),
+                "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                "customTimeouts": {
+                    k: getattr(request.customTimeouts, k) for k in ("create", "update", "delete") if getattr(request.customTimeouts, k)
+                },
+            },
+        )
+        state_proto = _sync_await(rpc.serialize_properties(state, {}))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=state_proto)

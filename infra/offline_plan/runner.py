@@ -1,0 +1,49 @@
+"""Running the real Pulumi program (infra/__main__.py) under mocks, as `pulumi up` would run it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import runpy
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+from pulumi.runtime.stack import run_pulumi_func
+
+from infra.offline_plan.recorder import PlanMocks, RecordingMonitor, Registration
+from infra.offline_plan.stack_file import PROJECT, read_stack_file
+
+
+@dataclass(frozen=True)
+class ProgramRun:
+    stack: str
+    registrations: list[Registration]
+
+
+def run_program(project_root: Path, stack: str) -> ProgramRun:
+    """Execute the program for `stack` and return every resource it registered.
+
+    Raises StackFileError or ConfigError (both one-line messages) without registering anything.
+    Each run gets a fresh context, so several stacks can be planned in one process.
+    """
+    stack_file = read_stack_file(project_root, stack)
+    monitor = RecordingMonitor(PlanMocks())
+
+    def execute() -> None:
+        # The loop must exist first: set_mocks already registers the root Stack on the current loop.
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            pulumi.runtime.set_mocks(PlanMocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
+            pulumi.runtime.set_all_config(stack_file.config, stack_file.secret_keys)
+            # What the Python language host does with `main: infra/` (set_mocks already made the root Stack
+            # that the host's run_in_stack would make).
+            program = str(project_root / "infra")
+            loop.run_until_complete(run_pulumi_func(lambda: runpy.run_path(program, run_name="__main__")))
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    contextvars.Context().run(execute)
+    return ProgramRun(stack=stack, registrations=sorted(monitor.registrations.values(), key=lambda r: r.urn))

@@ -1,0 +1,7 @@
+"""Typed stack configuration: parsed once, at the edge, into `StackConfig`."""
+
+from infra.stack_config.errors import ConfigError
+from infra.stack_config.loader import load_stack_config, parse_stack_config
+from infra.stack_config.models import StackConfig
+
+__all__ = ["ConfigError", "StackConfig", "load_stack_config", "parse_stack_config"]

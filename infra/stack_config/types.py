@@ -1,0 +1,117 @@
+"""Constrained scalar types of the stack config, each with the message a user sees when it is wrong."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IAM_ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws(-[a-z]+)?:kms:[a-z0-9-]+:\d{12}:(key/[0-9a-f-]{36}|alias/[\w/-]+)$")
+_QUANTITY_CPU = re.compile(r"^(\d+)(m?)$")
+_QUANTITY_MEMORY = re.compile(r"^(\d+)(Mi|Gi)$")
+_HOST_PORT = re.compile(r"^([^:\s]+):(\d{1,5})$")
+
+
+def _dns_label(v: str) -> str:
+    if not _DNS_LABEL.match(v):
+        raise ValueError("must be a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters")
+    return v
+
+
+def _dns_name(v: str) -> str:
+    labels = v.split(".")
+    if len(v) > 253 or len(labels) < 2 or not all(_DNS_LABEL.match(label) for label in labels):
+        raise ValueError("must be a lower-case DNS name with at least two labels, like langfuse.apps.example.com")
+    return v
+
+
+def _aws_region(v: str) -> str:
+    if not _AWS_REGION.match(v):
+        raise ValueError("must be an AWS region code, like eu-west-1")
+    return v
+
+
+def _s3_bucket(v: str) -> str:
+    if not _S3_BUCKET.match(v) or ".." in v:
+        raise ValueError("must be an S3 bucket name: 3-63 lower-case letters, digits, '.' and '-'")
+    return v
+
+
+def _iam_role_arn(v: str) -> str:
+    if not _IAM_ROLE_ARN.match(v):
+        raise ValueError("must be an IAM role ARN, like arn:aws:iam::123456789012:role/langfuse-web")
+    return v
+
+
+def _kms_key_arn(v: str) -> str:
+    if not _KMS_KEY_ARN.match(v):
+        raise ValueError("must be a KMS key or alias ARN, like arn:aws:kms:eu-west-1:123456789012:key/<uuid>")
+    return v
+
+
+def _https_url(v: str) -> str:
+    match = re.match(r"^https://([^/:]+)(:\d+)?(/.*)?$", v)
+    if not match:
+        raise ValueError("must be an https:// URL")
+    _dns_name(match.group(1))
+    return v.rstrip("/")
+
+
+def _host_port(v: str) -> str:
+    match = _HOST_PORT.match(v)
+    if not match or not 1 <= int(match.group(2)) <= 65535:
+        raise ValueError("must be host:port, like redis-sentinel-0.example.internal:26379")
+    _dns_name(match.group(1))
+    return v
+
+
+def _secret_key_name(v: str) -> str:
+    if not re.match(r"^[-._a-zA-Z0-9]{1,253}$", v):
+        raise ValueError("must be a Secret/ConfigMap key: letters, digits, '-', '_' and '.'")
+    return v
+
+
+def _cpu_quantity(v: str) -> str:
+    cpu_millicores(v)
+    return v
+
+
+def _memory_quantity(v: str) -> str:
+    memory_mib(v)
+    return v
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+DnsName = Annotated[str, AfterValidator(_dns_name)]
+AwsRegion = Annotated[str, AfterValidator(_aws_region)]
+S3BucketName = Annotated[str, AfterValidator(_s3_bucket)]
+IamRoleArn = Annotated[str, AfterValidator(_iam_role_arn)]
+KmsKeyArn = Annotated[str, AfterValidator(_kms_key_arn)]
+HttpsUrl = Annotated[str, AfterValidator(_https_url)]
+HostPort = Annotated[str, AfterValidator(_host_port)]
+DataKey = Annotated[str, AfterValidator(_secret_key_name)]
+CpuQuantity = Annotated[str, AfterValidator(_cpu_quantity)]
+MemoryQuantity = Annotated[str, AfterValidator(_memory_quantity)]
+
+
+def cpu_millicores(v: str) -> int:
+    """'2' -> 2000, '500m' -> 500."""
+    match = _QUANTITY_CPU.match(v)
+    if not match:
+        raise ValueError("must be a CPU quantity like '500m' or '2'")
+    amount = int(match.group(1))
+    return amount if match.group(2) else amount * 1000
+
+
+def memory_mib(v: str) -> int:
+    """'4Gi' -> 4096, '1536Mi' -> 1536."""
+    match = _QUANTITY_MEMORY.match(v)
+    if not match:
+        raise ValueError("must be a memory quantity in Mi or Gi, like '4Gi' or '1536Mi'")
+    amount = int(match.group(1))
+    return amount * 1024 if match.group(2) == "Gi" else amount
