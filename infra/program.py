@@ -24,6 +24,8 @@ from infra.stack_config.types import cpu_millicores, memory_mib
 
 def main() -> None:
     config = load_stack_config()
+    if config.environment != "dev" and not config.sso.enabled:
+        pulumi.log.warn(f"{config.environment}: SSO is off, so Langfuse accepts e-mail/password sign-in and sign-up")
 
     cluster = k8s.Provider(
         "rosa",
@@ -50,6 +52,7 @@ def app_args(config: StackConfig) -> LangfuseAppArgs:
             hsts_preload=lf.route.hsts_preload,
         ),
         sso=_sso(config),
+        password_sign_up=lf.password_sign_up,
         backend=external_backend(config),
         log_level=lf.log_level,
         telemetry_enabled=lf.telemetry,

@@ -30,6 +30,7 @@ class LangfuseAppArgs:
     worker: Sizing
     route: RouteSettings
     sso: SsoSettings | None
+    password_sign_up: bool
     backend: LangfuseBackend
     log_level: str
     telemetry_enabled: bool
@@ -94,6 +95,7 @@ class LangfuseApp(pulumi.ComponentResource):
                 route=args.route,
                 nextauth_secret=secrets.nextauth_secret,
                 sso=args.sso,
+                password_sign_up=args.password_sign_up,
             ),
             rollout_after=[migration.job],
             opts=in_namespace,

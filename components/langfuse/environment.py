@@ -135,9 +135,10 @@ def backend_env(backend: LangfuseBackend) -> list[EnvVar]:
     return postgres_env(backend.postgres) + clickhouse_env(backend.clickhouse) + redis_env(backend.redis) + s3_env(backend.s3)
 
 
-def sso_env(sso: SsoSettings | None) -> list[EnvVar]:
+def sign_in_env(sso: SsoSettings | None, password_sign_up: bool) -> list[EnvVar]:
     if sso is None:
-        return []
+        # E-mail/password accounts only; sign-up open or closed as the stack says.
+        return [flag("AUTH_DISABLE_SIGNUP", not password_sign_up)]
     return [
         value("AUTH_KEYCLOAK_ISSUER", sso.issuer),
         value("AUTH_KEYCLOAK_CLIENT_ID", sso.client_id),

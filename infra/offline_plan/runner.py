@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import runpy
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,16 @@ from infra.offline_plan.stack_file import PROJECT, read_stack_file
 class ProgramRun:
     stack: str
     registrations: list[Registration]
+    warnings: list[str]
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 def run_program(project_root: Path, stack: str) -> ProgramRun:
@@ -29,13 +40,20 @@ def run_program(project_root: Path, stack: str) -> ProgramRun:
     """
     stack_file = read_stack_file(project_root, stack)
     monitor = RecordingMonitor(PlanMocks())
+    # pulumi.log.warn() in the program reaches the mock engine, which logs here.
+    collected = _Collect()
+    engine_log = logging.getLogger(f"langfuse-rosa.plan.{stack}")
+    engine_log.propagate = False
+    engine_log.handlers = [collected]
 
     def execute() -> None:
         # The loop must exist first: set_mocks already registers the root Stack on the current loop.
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         try:
-            pulumi.runtime.set_mocks(PlanMocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
+            pulumi.runtime.set_mocks(
+                PlanMocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor, logger=engine_log
+            )
             pulumi.runtime.set_all_config(stack_file.config, stack_file.secret_keys)
             # What the Python language host does with `main: infra/` (set_mocks already made the root Stack
             # that the host's run_in_stack would make).
@@ -46,4 +64,8 @@ def run_program(project_root: Path, stack: str) -> ProgramRun:
             loop.close()
 
     contextvars.Context().run(execute)
-    return ProgramRun(stack=stack, registrations=sorted(monitor.registrations.values(), key=lambda r: r.urn))
+    return ProgramRun(
+        stack=stack,
+        registrations=sorted(monitor.registrations.values(), key=lambda r: r.urn),
+        warnings=sorted(set(collected.messages)),
+    )

@@ -143,6 +143,9 @@ class LangfuseConfig(Model):
     hostname: DnsName = Field(description="public host name of the Langfuse UI and API")
     log_level: Literal["trace", "debug", "info", "warn", "error", "fatal"] = "info"
     telemetry: bool = Field(default=False, description="send anonymous usage statistics to Langfuse")
+    password_sign_up: bool = Field(
+        default=False, description="without SSO: let anyone who reaches the URL create an account (dev only, typically)"
+    )
     web: WorkloadConfig
     worker: WorkloadConfig
     route: RouteConfig = RouteConfig()

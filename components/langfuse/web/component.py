@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.langfuse.backend import SecretKeyRef
-from components.langfuse.environment import SsoSettings, flag, secret, sso_env, value
+from components.langfuse.environment import SsoSettings, flag, secret, sign_in_env, value
 from components.langfuse.process import LangfuseProcessArgs, shared_env, shared_mounts
 from components.langfuse.volumes import scratch
 from components.langfuse.web.route import RouteSettings, route
@@ -30,6 +30,7 @@ class LangfuseWebArgs:
     route: RouteSettings
     nextauth_secret: SecretKeyRef
     sso: SsoSettings | None
+    password_sign_up: bool
 
 
 class LangfuseWeb(pulumi.ComponentResource):
@@ -48,7 +49,7 @@ class LangfuseWeb(pulumi.ComponentResource):
             # Migrations run once per version in LangfuseMigration, never in serving pods.
             flag("LANGFUSE_AUTO_POSTGRES_MIGRATION_DISABLED", True),
             flag("LANGFUSE_AUTO_CLICKHOUSE_MIGRATION_DISABLED", True),
-        ] + sso_env(args.sso)
+        ] + sign_in_env(args.sso, args.password_sign_up)
         # Next.js writes its image and fetch cache under .next/cache; the rest of the filesystem is read-only.
         mounts = shared_mounts(process) + scratch("next-cache", "/app/web/.next/cache", "512Mi")
         spec = WorkloadSpec(
@@ -73,7 +74,7 @@ class LangfuseWeb(pulumi.ComponentResource):
             termination_grace_period_seconds=TERMINATION_GRACE_SECONDS,
         )
         workload = LangfuseWorkload(
-            "web", spec, process.namespace, with_service=True, rollout_after=rollout_after, opts=pulumi.ResourceOptions(parent=self)
+            "workload", spec, process.namespace, with_service=True, rollout_after=rollout_after, opts=pulumi.ResourceOptions(parent=self)
         )
         assert workload.service is not None
         self.route = route(

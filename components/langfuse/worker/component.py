@@ -48,6 +48,6 @@ class LangfuseWorker(pulumi.ComponentResource):
             termination_grace_period_seconds=TERMINATION_GRACE_SECONDS,
         )
         workload = LangfuseWorkload(
-            "worker", spec, args.namespace, with_service=False, rollout_after=rollout_after, opts=pulumi.ResourceOptions(parent=self)
+            "workload", spec, args.namespace, with_service=False, rollout_after=rollout_after, opts=pulumi.ResourceOptions(parent=self)
         )
         self.register_outputs({"deployment": workload.deployment.metadata.name})

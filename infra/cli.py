@@ -1,0 +1,69 @@
+"""The `langfuse-rosa` command line."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from infra.offline_plan.plan import PROJECT_ROOT, Plan, build_plan
+from infra.offline_plan.stack_file import StackFileError
+from infra.stack_config import ConfigError
+
+EXIT_INVALID_PLAN = 1
+EXIT_BAD_INPUT = 2
+
+
+@click.group()
+def main() -> None:
+    """Langfuse on ROSA: offline plans of the Pulumi stacks."""
+
+
+@main.command()
+@click.option("--stack", required=True, help="Stack name: stacks/Pulumi.<stack>.yaml.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Output directory [default: plan/<stack>].")
+def plan(stack: str, out: Path | None) -> None:
+    """Render the stack's full desired state offline (Pulumi mocks), validate it, and summarise it."""
+    console = Console(stderr=False, highlight=False)
+    errors = Console(stderr=True, highlight=False)
+    started = time.monotonic()
+    try:
+        result = build_plan(stack)
+    except (StackFileError, ConfigError) as error:
+        lines = error.lines if isinstance(error, ConfigError) else [str(error)]
+        for line in lines:
+            errors.print(f"[bold red]error:[/] {line}", soft_wrap=True)
+        sys.exit(EXIT_BAD_INPUT)
+    out_dir = out or PROJECT_ROOT / "plan" / stack
+    result.write(out_dir)
+    _report(console, result, out_dir, time.monotonic() - started)
+    sys.exit(0 if result.ok else EXIT_INVALID_PLAN)
+
+
+def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> None:
+    table = Table(title=f"Stack {result.stack}: desired state", title_justify="left")
+    table.add_column("Component")
+    table.add_column("Kind / type")
+    table.add_column("Count", justify="right")
+    for component, kinds in result.counts().items():
+        for i, (kind, count) in enumerate(kinds.items()):
+            table.add_row(component if i == 0 else "", kind, str(count))
+    console.print(table)
+    total = len(result.objects) + len(result.resources)
+    console.print(f"{total} resources: {len(result.objects)} Kubernetes objects, {len(result.resources)} other.")
+
+    failures = result.schema_failures
+    if failures:
+        console.print(f"[bold red]Schema validation failed[/] for {len(failures)} of {len(result.schema_results)} objects:")
+        for failure in failures:
+            for message in failure.errors:
+                console.print(f"  {failure.kind}/{failure.name}: {message}", soft_wrap=True)
+    else:
+        console.print(f"[green]Schema validation passed[/] for all {len(result.schema_results)} objects (strict).")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+    console.print(f"Written to {out_dir} in {seconds:.1f} s.")

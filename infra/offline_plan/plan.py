@@ -1,0 +1,93 @@
+"""The offline plan of one stack: run, render, validate, summarise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.offline_plan.render import (
+    SUMMARY_FILE,
+    RenderedObject,
+    RenderedResource,
+    counts_by_component,
+    dump_yaml,
+    render,
+    write_files,
+)
+from infra.offline_plan.runner import run_program
+from infra.offline_plan.validation import KUBERNETES_VERSIONS, SchemaCatalog, SchemaResult
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Plan:
+    stack: str
+    objects: list[RenderedObject]
+    resources: list[RenderedResource]
+    schema_results: list[SchemaResult]
+    warnings: list[str]
+
+    @property
+    def schema_failures(self) -> list[SchemaResult]:
+        return [r for r in self.schema_results if r.errors]
+
+    @property
+    def ok(self) -> bool:
+        return not self.schema_failures
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return counts_by_component(self.objects, self.resources)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "resources": {
+                "total": len(self.objects) + len(self.resources),
+                "kubernetesObjects": len(self.objects),
+                "otherResources": len(self.resources),
+            },
+            "components": self.counts(),
+            "schemaValidation": {
+                "strict": True,
+                "kubernetesVersions": list(KUBERNETES_VERSIONS),
+                "objects": len(self.schema_results),
+                "failures": [
+                    {"object": f"{r.kind}/{r.name}", "errors": list(r.errors)} for r in self.schema_failures
+                ],
+                "notValidated": sorted(
+                    f"{r.api_version} {r.kind}: {r.validated_with}" for r in self.schema_results if r.validated_with.startswith("allow-listed")
+                ),
+            },
+            "warnings": self.warnings,
+        }
+
+    def files(self) -> dict[str, str]:
+        files = {obj.path: dump_yaml(obj.manifest) for obj in self.objects}
+        by_package: dict[str, list[dict[str, Any]]] = {}
+        for res in self.resources:
+            by_package.setdefault(res.package, []).append(
+                {"type": res.type, "name": res.name, "component": res.component, "protect": res.protect, "inputs": res.inputs}
+            )
+        for package, entries in by_package.items():
+            files[f"resources/{package}.yaml"] = dump_yaml(entries)
+        files[SUMMARY_FILE] = dump_yaml(self.summary())
+        return files
+
+    def write(self, out_dir: Path) -> None:
+        write_files(out_dir, self.files())
+
+
+def build_plan(stack: str, project_root: Path = PROJECT_ROOT) -> Plan:
+    """Raises StackFileError / ConfigError for bad input (nothing is registered then)."""
+    run = run_program(project_root, stack)
+    objects, resources = render(run.registrations)
+    catalog = SchemaCatalog(project_root / "schemas")
+    return Plan(
+        stack=stack,
+        objects=objects,
+        resources=resources,
+        schema_results=[catalog.validate(obj.manifest) for obj in objects],
+        warnings=run.warnings,
+    )

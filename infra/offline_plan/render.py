@@ -1,0 +1,156 @@
+"""Turning recorded registrations into reviewable files: one YAML per Kubernetes object, grouped by
+component, the other resources' inputs per provider package, and a summary. Deterministic: the same
+program and config give byte-identical files. Secret values never reach a file.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pulumi.runtime import rpc
+
+from infra.offline_plan.recorder import Registration
+
+REDACTED = "[redacted]"
+SUMMARY_FILE = "summary.yaml"
+
+
+@dataclass(frozen=True)
+class RenderedObject:
+    component: str  # component path, e.g. "langfuse/web/workload"
+    manifest: dict[str, Any]
+
+    @property
+    def api_version(self) -> str:
+        return self.manifest["apiVersion"]
+
+    @property
+    def kind(self) -> str:
+        return self.manifest["kind"]
+
+    @property
+    def name(self) -> str:
+        return self.manifest.get("metadata", {}).get("name", "")
+
+    @property
+    def namespace(self) -> str | None:
+        return self.manifest.get("metadata", {}).get("namespace")
+
+    @property
+    def path(self) -> str:
+        scope = f"{self.namespace}-" if self.namespace else ""
+        return f"kubernetes/{self.component}/{self.kind.lower()}-{scope}{self.name}.yaml"
+
+
+@dataclass(frozen=True)
+class RenderedResource:
+    """A resource that is not a Kubernetes object (AWS, random, providers): its type and inputs."""
+
+    component: str
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    protect: bool
+
+    @property
+    def package(self) -> str:
+        return "providers" if self.type.startswith("pulumi:providers:") else self.type.split(":", 1)[0]
+
+
+def render(registrations: list[Registration]) -> tuple[list[RenderedObject], list[RenderedResource]]:
+    by_urn = {r.urn: r for r in registrations}
+    objects: list[RenderedObject] = []
+    resources: list[RenderedResource] = []
+    for reg in registrations:
+        if not reg.custom:
+            continue  # components group things; they are not themselves deployed
+        component = component_path(reg, by_urn)
+        if reg.type.startswith("kubernetes:"):
+            objects.append(RenderedObject(component, manifest(reg.inputs)))
+        else:
+            resources.append(RenderedResource(component, reg.type, reg.name, clean(reg.inputs), reg.options.get("protect", False)))
+    objects.sort(key=lambda o: o.path)
+    resources.sort(key=lambda r: (r.package, r.type, r.name))
+    return objects, resources
+
+
+def component_path(reg: Registration, by_urn: dict[str, Registration]) -> str:
+    """Names of the enclosing components, outermost first ("stack" for top-level resources)."""
+    names: list[str] = []
+    parent = by_urn.get(reg.parent)
+    while parent is not None:
+        names.append(parent.name)
+        parent = by_urn.get(parent.parent)
+    return "/".join(reversed(names)) or "stack"
+
+
+def manifest(inputs: dict[str, Any]) -> dict[str, Any]:
+    rendered = clean(inputs)
+    if rendered.get("kind") == "Secret" and rendered.get("apiVersion") == "v1":
+        # Belt and braces: whatever the program marked, no Secret value is ever written out.
+        for field in ("data", "stringData"):
+            if isinstance(rendered.get(field), dict):
+                rendered[field] = {key: REDACTED for key in rendered[field]}
+    return rendered
+
+
+def clean(value: Any) -> Any:
+    """Redact secrets (keeping the shape of secret maps), drop Pulumi-internal keys, restore integers.
+
+    gRPC carries numbers as doubles, so 3030 arrives as 3030.0; Kubernetes has no float fields we set.
+    """
+    if rpc.is_rpc_secret(value):
+        return _redact(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items() if not k.startswith("__")}
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return REDACTED
+
+
+def counts_by_component(objects: list[RenderedObject], resources: list[RenderedResource]) -> dict[str, dict[str, int]]:
+    """{component (two levels deep): {kind or type: count}}, sorted."""
+    counter: Counter[tuple[str, str]] = Counter()
+    for obj in objects:
+        counter[(_top(obj.component), obj.kind)] += 1
+    for res in resources:
+        counter[(_top(res.component), res.type.rsplit(":", 1)[-1])] += 1
+    table: dict[str, dict[str, int]] = {}
+    for (component, kind), count in sorted(counter.items()):
+        table.setdefault(component, {})[kind] = count
+    return table
+
+
+def _top(component: str) -> str:
+    return "/".join(component.split("/")[:2])
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, width=120, allow_unicode=True)
+
+
+def write_files(out_dir: Path, files: dict[str, str]) -> None:
+    """Replace `out_dir` with exactly `files`. Refuses to clear a directory that is not a previous plan."""
+    if out_dir.exists():
+        if any(out_dir.iterdir()) and not (out_dir / SUMMARY_FILE).is_file():
+            raise FileExistsError(f"{out_dir} exists and is not a plan output; choose another --out")
+        shutil.rmtree(out_dir)
+    for relative, text in sorted(files.items()):
+        path = out_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
