@@ -26,13 +26,19 @@ def main() -> None:
 @main.command()
 @click.option("--stack", required=True, help="Stack name: stacks/Pulumi.<stack>.yaml.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Output directory [default: plan/<stack>].")
-def plan(stack: str, out: Path | None) -> None:
+@click.option(
+    "--stacks-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Directory of Pulumi.<stack>.yaml files [default: the project's stacks/].",
+)
+def plan(stack: str, out: Path | None, stacks_dir: Path | None) -> None:
     """Render the stack's full desired state offline (Pulumi mocks), validate it, and summarise it."""
     console = Console(stderr=False, highlight=False)
     errors = Console(stderr=True, highlight=False)
     started = time.monotonic()
     try:
-        result = build_plan(stack)
+        result = build_plan(stack, stacks_dir)
     except (StackFileError, ConfigError) as error:
         lines = error.lines if isinstance(error, ConfigError) else [str(error)]
         for line in lines:

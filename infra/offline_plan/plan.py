@@ -79,9 +79,9 @@ class Plan:
         write_files(out_dir, self.files())
 
 
-def build_plan(stack: str, project_root: Path = PROJECT_ROOT) -> Plan:
+def build_plan(stack: str, stacks_dir: Path | None = None, project_root: Path = PROJECT_ROOT) -> Plan:
     """Raises StackFileError / ConfigError for bad input (nothing is registered then)."""
-    run = run_program(project_root, stack)
+    run = run_program(project_root, stack, stacks_dir or project_root / "stacks")
     objects, resources = render(run.registrations)
     catalog = SchemaCatalog(project_root / "schemas")
     return Plan(

@@ -24,6 +24,7 @@ SUMMARY_FILE = "summary.yaml"
 class RenderedObject:
     component: str  # component path, e.g. "langfuse/web/workload"
     manifest: dict[str, Any]
+    depends_on: tuple[str, ...] = ()  # "Kind/name" of the Kubernetes objects Pulumi creates first
 
     @property
     def api_version(self) -> str:
@@ -71,12 +72,21 @@ def render(registrations: list[Registration]) -> tuple[list[RenderedObject], lis
             continue  # components group things; they are not themselves deployed
         component = component_path(reg, by_urn)
         if reg.type.startswith("kubernetes:"):
-            objects.append(RenderedObject(component, manifest(reg.inputs)))
+            depends_on = tuple(sorted(_object_ref(by_urn[u]) for u in reg.dependencies if u in by_urn and _is_object(by_urn[u])))
+            objects.append(RenderedObject(component, manifest(reg.inputs), depends_on))
         else:
             resources.append(RenderedResource(component, reg.type, reg.name, clean(reg.inputs), reg.options.get("protect", False)))
     objects.sort(key=lambda o: o.path)
     resources.sort(key=lambda r: (r.package, r.type, r.name))
     return objects, resources
+
+
+def _is_object(reg: Registration) -> bool:
+    return reg.custom and reg.type.startswith("kubernetes:")
+
+
+def _object_ref(reg: Registration) -> str:
+    return f"{reg.inputs.get('kind')}/{(reg.inputs.get('metadata') or {}).get('name', reg.name)}"
 
 
 def component_path(reg: Registration, by_urn: dict[str, Registration]) -> str:

@@ -32,13 +32,13 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def run_program(project_root: Path, stack: str) -> ProgramRun:
+def run_program(project_root: Path, stack: str, stacks_dir: Path) -> ProgramRun:
     """Execute the program for `stack` and return every resource it registered.
 
     Raises StackFileError or ConfigError (both one-line messages) without registering anything.
     Each run gets a fresh context, so several stacks can be planned in one process.
     """
-    stack_file = read_stack_file(project_root, stack)
+    stack_file = read_stack_file(stacks_dir, stack)
     monitor = RecordingMonitor(PlanMocks())
     # pulumi.log.warn() in the program reaches the mock engine, which logs here.
     collected = _Collect()

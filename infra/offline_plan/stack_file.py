@@ -26,19 +26,15 @@ class StackFile:
     secret_keys: list[str]
 
 
-def stacks_dir(project_root: Path) -> Path:
-    return project_root / "stacks"
+def known_stacks(stacks_dir: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
 
 
-def known_stacks(project_root: Path) -> list[str]:
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir(project_root).glob("Pulumi.*.yaml"))
-
-
-def read_stack_file(project_root: Path, stack: str) -> StackFile:
-    path = stacks_dir(project_root) / f"Pulumi.{stack}.yaml"
+def read_stack_file(stacks_dir: Path, stack: str) -> StackFile:
+    path = stacks_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise StackFileError(
-            f"stack '{stack}': no stack file {path.relative_to(project_root)} (known stacks: {', '.join(known_stacks(project_root)) or 'none'})"
+            f"stack '{stack}': no stack file {path} (known stacks: {', '.join(known_stacks(stacks_dir)) or 'none'})"
         )
     try:
         document = yaml.safe_load(path.read_text()) or {}

@@ -24,6 +24,7 @@ from infra.stack_config.types import (
     IamRoleArn,
     KmsKeyArn,
     MemoryQuantity,
+    ObjectName,
     S3BucketName,
     cpu_millicores,
     memory_mib,
@@ -39,19 +40,19 @@ class Model(BaseModel):
 class SecretKeyRef(Model):
     """A key of an existing Kubernetes Secret in the Langfuse namespace."""
 
-    secret_name: DnsName | DnsLabel = Field(description="name of the Secret")
+    secret_name: ObjectName = Field(description="name of the Secret")
     key: DataKey = Field(description="key inside the Secret")
 
 
 class ConfigMapKeyRef(Model):
-    config_map_name: DnsName | DnsLabel = Field(description="name of the ConfigMap")
+    config_map_name: ObjectName = Field(description="name of the ConfigMap")
     key: DataKey = Field(description="key inside the ConfigMap")
 
 
 class Credentials(Model):
     """An existing Secret holding a username and a password."""
 
-    secret_name: DnsName | DnsLabel = Field(description="name of the Secret holding the credentials")
+    secret_name: ObjectName = Field(description="name of the Secret holding the credentials")
     username_key: DataKey = "username"
     password_key: DataKey = "password"
 
@@ -202,7 +203,7 @@ class SentinelConfig(Model):
 
 
 class RedisCredentials(Model):
-    secret_name: DnsName | DnsLabel
+    secret_name: ObjectName
     username_key: DataKey | None = Field(default=None, description="ACL user; unset means the default user")
     password_key: DataKey = "password"
 

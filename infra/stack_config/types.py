@@ -23,6 +23,12 @@ def _dns_label(v: str) -> str:
     return v
 
 
+def _object_name(v: str) -> str:
+    if len(v) > 253 or not all(_DNS_LABEL.match(label) for label in v.split(".")):
+        raise ValueError("must be a Kubernetes object name: lower-case letters, digits, '-' and '.'")
+    return v
+
+
 def _dns_name(v: str) -> str:
     labels = v.split(".")
     if len(v) > 253 or len(labels) < 2 or not all(_DNS_LABEL.match(label) for label in labels):
@@ -88,6 +94,7 @@ def _memory_quantity(v: str) -> str:
 
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 DnsName = Annotated[str, AfterValidator(_dns_name)]
+ObjectName = Annotated[str, AfterValidator(_object_name)]
 AwsRegion = Annotated[str, AfterValidator(_aws_region)]
 S3BucketName = Annotated[str, AfterValidator(_s3_bucket)]
 IamRoleArn = Annotated[str, AfterValidator(_iam_role_arn)]

@@ -1,0 +1,75 @@
+"""Shared fixtures: the offline plan of every stack, built once per session by the real program."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infra.offline_plan.plan import PROJECT_ROOT, Plan, build_plan
+
+STACKS = ("dev", "staging", "prod")
+
+
+@pytest.fixture(scope="session")
+def plans() -> dict[str, Plan]:
+    return {stack: build_plan(stack) for stack in STACKS}
+
+
+@pytest.fixture(scope="session")
+def stack_files() -> dict[str, dict[str, Any]]:
+    """The stack files as written (the source of truth the plan must follow)."""
+    return {stack: yaml.safe_load((PROJECT_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"] for stack in STACKS}
+
+
+def stack_setting(stack_files: dict[str, dict[str, Any]], stack: str, key: str, *path: str) -> Any:
+    value = stack_files[stack][f"langfuse-rosa:{key}"]
+    for part in path:
+        value = value[part]
+    return value
+
+
+def find(plan: Plan, kind: str, name: str) -> dict[str, Any]:
+    matches = [o.manifest for o in plan.objects if o.kind == kind and o.name == name]
+    assert len(matches) == 1, f"expected one {kind}/{name}, found {len(matches)}"
+    return matches[0]
+
+
+def objects_of(plan: Plan, kind: str) -> list[dict[str, Any]]:
+    return [o.manifest for o in plan.objects if o.kind == kind]
+
+
+def pod_templates(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
+    """(Kind/name, pod template spec) of every workload that runs pods."""
+    return [
+        (f"{o.kind}/{o.name}", o.manifest["spec"]["template"]["spec"])
+        for o in plan.objects
+        if o.kind in ("Deployment", "Job", "StatefulSet", "DaemonSet", "CronJob")
+    ]
+
+
+def container(manifest: dict[str, Any]) -> dict[str, Any]:
+    containers = manifest["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1
+    return containers[0]
+
+
+def env_of(c: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["name"]: e for e in c.get("env", [])}
+
+
+def env_value(c: dict[str, Any], name: str) -> str:
+    return env_of(c)[name]["value"]
+
+
+def mebibytes(quantity: str) -> int:
+    if quantity.endswith("Gi"):
+        return int(quantity[:-2]) * 1024
+    assert quantity.endswith("Mi"), quantity
+    return int(quantity[:-2])
+
+
+def project_path(*parts: str) -> Path:
+    return PROJECT_ROOT.joinpath(*parts)

@@ -1,0 +1,284 @@
+"""Decisive fields of the Langfuse application tier, read from the offline plans of the real stacks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import (
+    STACKS,
+    container,
+    env_of,
+    env_value,
+    find,
+    mebibytes,
+    objects_of,
+    pod_templates,
+    project_path,
+    stack_setting,
+)
+
+LANGFUSE_DRAIN_SECONDS = 110  # web/src/utils/shutdown.ts, Langfuse v4.16.0
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_web_probes_hit_langfuse_health_and_ready_endpoints(plans, stack):
+    web = container(find(plans[stack], "Deployment", "langfuse-web"))
+    assert web["ports"] == [{"name": "http", "containerPort": 3000, "protocol": "TCP"}]
+    assert web["startupProbe"]["httpGet"] == {"path": "/api/public/health", "port": "http", "scheme": "HTTP"}
+    assert web["livenessProbe"]["httpGet"]["path"] == "/api/public/health"
+    assert web["readinessProbe"]["httpGet"]["path"] == "/api/public/ready"
+    # The startup probe gives a cold start minutes, not seconds, before liveness can kill it.
+    startup = web["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 120
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_worker_probes_use_health_for_liveness_and_ready_for_readiness(plans, stack):
+    worker = container(find(plans[stack], "Deployment", "langfuse-worker"))
+    assert worker["ports"][0]["containerPort"] == 3030
+    assert worker["startupProbe"]["httpGet"]["path"] == "/api/health"
+    assert worker["livenessProbe"]["httpGet"]["path"] == "/api/health"
+    assert worker["readinessProbe"]["httpGet"]["path"] == "/api/ready"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_web_grace_period_outlasts_langfuse_drain(plans, stack):
+    spec = find(plans[stack], "Deployment", "langfuse-web")["spec"]["template"]["spec"]
+    assert spec["terminationGracePeriodSeconds"] > LANGFUSE_DRAIN_SECONDS
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("name", ["langfuse-web", "langfuse-worker"])
+def test_rollout_never_drops_below_desired_capacity(plans, stack, name):
+    spec = find(plans[stack], "Deployment", name)["spec"]
+    assert spec["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"}}
+    # The HPA owns the replica count; a fixed value here would reset it on every `pulumi up`.
+    assert "replicas" not in spec
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("process", ["web", "worker"])
+def test_hpa_bounds_and_metrics_follow_the_stack(plans, stack_files, stack, process):
+    hpa = find(plans[stack], "HorizontalPodAutoscaler", f"langfuse-{process}")["spec"]
+    replicas = stack_setting(stack_files, stack, "langfuse", process, "replicas")
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (replicas["min"], replicas["max"])
+    assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"langfuse-{process}"}
+    targets = {m["resource"]["name"]: m["resource"]["target"] for m in hpa["metrics"]}
+    assert targets == {
+        "cpu": {"type": "Utilization", "averageUtilization": 50},  # Langfuse's guidance: scale out above 50 % CPU
+        "memory": {"type": "Utilization", "averageUtilization": 80},
+    }
+    assert hpa["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 300
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("process", ["web", "worker"])
+def test_pdb_covers_exactly_the_deployments_pods(plans, stack, process):
+    plan = plans[stack]
+    pdb = find(plan, "PodDisruptionBudget", f"langfuse-{process}")["spec"]
+    deployment = find(plan, "Deployment", f"langfuse-{process}")["spec"]
+    assert pdb["maxUnavailable"] == 1
+    assert pdb["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+    assert pdb["selector"] == deployment["selector"]
+    pod_labels = deployment["template"]["metadata"]["labels"]
+    assert pdb["selector"]["matchLabels"].items() <= pod_labels.items()
+    other = "worker" if process == "web" else "web"
+    other_labels = find(plan, "Deployment", f"langfuse-{other}")["spec"]["template"]["metadata"]["labels"]
+    assert not pdb["selector"]["matchLabels"].items() <= other_labels.items()
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("process", ["web", "worker"])
+def test_pods_spread_across_zones_and_nodes(plans, stack, process):
+    spec = find(plans[stack], "Deployment", f"langfuse-{process}")["spec"]
+    spread = {c["topologyKey"]: c for c in spec["template"]["spec"]["topologySpreadConstraints"]}
+    assert spread["topology.kubernetes.io/zone"]["whenUnsatisfiable"] == "DoNotSchedule"
+    assert spread["kubernetes.io/hostname"]["whenUnsatisfiable"] == "ScheduleAnyway"
+    for constraint in spread.values():
+        assert constraint["maxSkew"] == 1
+        assert constraint["labelSelector"] == spec["selector"]
+        assert constraint["matchLabelKeys"] == ["pod-template-hash"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_route_terminates_tls_redirects_http_and_sets_hsts(plans, stack_files, stack):
+    plan = plans[stack]
+    route = find(plan, "Route", "langfuse-web")
+    service = find(plan, "Service", "langfuse-web")
+    assert route["spec"]["host"] == stack_setting(stack_files, stack, "langfuse", "hostname")
+    assert route["spec"]["tls"] == {"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect"}
+    assert route["spec"]["to"] == {"kind": "Service", "name": service["metadata"]["name"], "weight": 100}
+    assert route["spec"]["port"]["targetPort"] in {p["name"] for p in service["spec"]["ports"]}
+    hsts = route["metadata"]["annotations"]["haproxy.router.openshift.io/hsts_header"]
+    max_age = int(re.match(r"max-age=(\d+)", hsts).group(1))
+    assert max_age >= 31536000 and "includeSubDomains" in hsts
+    assert ("preload" in hsts) == (stack == "prod")
+    assert route["metadata"]["annotations"]["haproxy.router.openshift.io/timeout"] == "120s"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_pod_passes_restricted_v2(plans, stack):
+    templates = pod_templates(plans[stack])
+    assert {name for name, _ in templates} == {"Deployment/langfuse-web", "Deployment/langfuse-worker", "Job/langfuse-migrate-4-16-0"}
+    for name, pod in templates:
+        assert pod["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}, name
+        assert pod["automountServiceAccountToken"] is False, name
+        for key in ("hostNetwork", "hostPID", "hostIPC"):
+            assert not pod.get(key), name
+        assert not any("hostPath" in v for v in pod.get("volumes", [])), name
+        for c in pod["containers"]:
+            sc = c["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False and sc["privileged"] is False, name
+            assert sc["capabilities"] == {"drop": ["ALL"]}, name
+            assert sc["runAsNonRoot"] is True and sc["readOnlyRootFilesystem"] is True, name
+            assert sc["seccompProfile"] == {"type": "RuntimeDefault"}, name
+            # restricted-v2 assigns the UID from the namespace range; a fixed one would be refused.
+            assert not {"runAsUser", "runAsGroup"} & sc.keys(), name
+            assert c["resources"]["requests"] and c["resources"]["limits"], name
+        assert not {"runAsUser", "runAsGroup", "fsGroup"} & pod["securityContext"].keys(), name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_namespace_enforces_restricted_pod_security(plans, stack_files, stack):
+    name = stack_setting(stack_files, stack, "langfuse", "namespace")
+    labels = find(plans[stack], "Namespace", name)["metadata"]["labels"]
+    for mode in ("enforce", "audit", "warn"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+        assert labels[f"pod-security.kubernetes.io/{mode}-version"] == "v1.29"
+    assert labels["security.openshift.io/scc.podSecurityLabelSync"] == "false"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_migrations_run_in_a_job_before_web_and_worker_roll(plans, stack):
+    plan = plans[stack]
+    job = find(plan, "Job", "langfuse-migrate-4-16-0")
+    deployments = {o.name: o for o in plan.objects if o.kind == "Deployment"}
+    for name in ("langfuse-web", "langfuse-worker"):
+        assert "Job/langfuse-migrate-4-16-0" in deployments[name].depends_on
+    web = container(deployments["langfuse-web"].manifest)
+    assert env_value(web, "LANGFUSE_AUTO_POSTGRES_MIGRATION_DISABLED") == "true"
+    assert env_value(web, "LANGFUSE_AUTO_CLICKHOUSE_MIGRATION_DISABLED") == "true"
+    migrate = container(job)
+    # Same image as web, with its migrating entrypoint left on.
+    assert migrate["image"] == web["image"]
+    assert not {"LANGFUSE_AUTO_POSTGRES_MIGRATION_DISABLED", "LANGFUSE_AUTO_CLICKHOUSE_MIGRATION_DISABLED"} & env_of(migrate).keys()
+    assert "command" not in migrate  # keeps the image's ENTRYPOINT (dumb-init -- ./web/entrypoint.sh)
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    assert job["spec"]["backoffLimit"] == 2 and job["spec"]["activeDeadlineSeconds"] == 1800
+
+
+def _langfuse_env_names() -> set[str]:
+    text = project_path("tests", "data", "langfuse", "env-vars-v4.16.0.txt").read_text()
+    return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_env_var_is_one_langfuse_reads(plans, stack):
+    known = _langfuse_env_names()
+    assert len(known) > 500  # the list is the real one, not an empty file
+    for name, pod in pod_templates(plans[stack]):
+        for c in pod["containers"]:
+            unknown = {
+                e["name"] for e in c["env"] if e["name"] not in known and not e["name"].startswith("DD_") and e["name"] not in ("NODE_OPTIONS", "TZ")
+            }
+            assert not unknown, f"{name} sets env vars Langfuse v4.16 does not read: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("process", ["web", "worker"])
+def test_resources_and_node_heap_follow_the_memory_limit(plans, stack_files, stack, process):
+    c = container(find(plans[stack], "Deployment", f"langfuse-{process}"))
+    configured = stack_setting(stack_files, stack, "langfuse", process)
+    assert c["resources"]["limits"]["memory"] == c["resources"]["requests"]["memory"] == configured["memory"]
+    assert env_value(c, "NODE_OPTIONS") == f"--max-old-space-size={mebibytes(configured['memory'])}"
+    millicores = {"500m": "500m", "1": "1000m", "2": "2000m"}
+    assert c["resources"]["requests"]["cpu"] == millicores[configured["cpu"]["request"]]
+    assert c["resources"]["limits"]["cpu"] == millicores[configured["cpu"]["limit"]]
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_sso_through_keycloak_disables_password_sign_in(plans, stack_files, stack):
+    web = container(find(plans[stack], "Deployment", "langfuse-web"))
+    sso = stack_setting(stack_files, stack, "sso")
+    env = env_of(web)
+    assert env["AUTH_KEYCLOAK_ISSUER"]["value"] == sso["issuer"]
+    assert env["AUTH_KEYCLOAK_CLIENT_ID"]["value"] == sso["clientId"]
+    assert env["AUTH_KEYCLOAK_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"] == {
+        "name": sso["clientSecret"]["secretName"], "key": sso["clientSecret"]["key"], "optional": False,
+    }
+    assert env["AUTH_DISABLE_USERNAME_PASSWORD"]["value"] == "true"
+    # Sign-up must stay open with SSO: Langfuse creates SSO users on first login.
+    assert "AUTH_DISABLE_SIGNUP" not in env
+    assert env["NEXTAUTH_URL"]["value"] == f"https://{stack_setting(stack_files, stack, 'langfuse', 'hostname')}"
+
+
+def test_dev_without_sso_keeps_password_sign_in(plans):
+    env = env_of(container(find(plans["dev"], "Deployment", "langfuse-web")))
+    assert not [name for name in env if name.startswith("AUTH_KEYCLOAK_")]
+    assert "AUTH_DISABLE_USERNAME_PASSWORD" not in env
+    assert env["AUTH_DISABLE_SIGNUP"]["value"] == "false"  # dev sets passwordSignUp: true
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_telemetry_is_off_unless_a_stack_turns_it_on(plans, stack):
+    for process in ("web", "worker"):
+        assert env_value(container(find(plans[stack], "Deployment", f"langfuse-{process}")), "TELEMETRY_ENABLED") == "false"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_secret_env_vars_come_only_from_secret_refs(plans, stack):
+    secret_like = re.compile(r"(_PASSWORD|_SECRET|^SALT|^ENCRYPTION_KEY|^REDIS_AUTH)$")
+    checked = 0
+    for name, pod in pod_templates(plans[stack]):
+        for e in pod["containers"][0]["env"]:
+            if secret_like.search(e["name"]) and not e["name"].startswith("AUTH_DISABLE_"):
+                checked += 1
+                assert "value" not in e and "secretKeyRef" in e["valueFrom"], f"{name}: {e['name']}"
+    assert checked >= 10  # DATABASE_PASSWORD, CLICKHOUSE_PASSWORD, SALT, NEXTAUTH_SECRET, ... in several pods
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_database_connection_verifies_the_server_certificate(plans, stack_files, stack):
+    web = container(find(plans[stack], "Deployment", "langfuse-web"))
+    args = dict(part.split("=", 1) for part in env_value(web, "DATABASE_ARGS").split("&"))
+    assert args["sslmode"] == "require" and args["sslaccept"] == "strict"
+    mount_dir, filename = args["sslcert"].rsplit("/", 1)
+    pod = find(plans[stack], "Deployment", "langfuse-web")["spec"]["template"]["spec"]
+    volume_name = next(m["name"] for m in web["volumeMounts"] if m["mountPath"] == mount_dir)
+    volume = next(v for v in pod["volumes"] if v["name"] == volume_name)
+    server_ca = stack_setting(stack_files, stack, "backend", "postgres", "serverCa")
+    assert volume["configMap"]["name"] == server_ca["configMapName"]
+    assert volume["configMap"]["items"] == [{"key": server_ca["key"], "path": filename}]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_service_accounts_carry_the_configured_iam_roles(plans, stack_files, stack):
+    plan = plans[stack]
+    roles = stack_setting(stack_files, stack, "backend", "s3", "roleArns")
+    for process in ("web", "worker"):
+        pod = find(plan, "Deployment", f"langfuse-{process}")["spec"]["template"]["spec"]
+        sa = find(plan, "ServiceAccount", pod["serviceAccountName"])
+        assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == roles[process]
+        assert sa["automountServiceAccountToken"] is False
+    migrate_sa = find(plan, "ServiceAccount", "langfuse-migrate")
+    assert "annotations" not in migrate_sa["metadata"]  # the migration Job needs no AWS access
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_images_are_pinned_by_version_and_digest(plans, stack):
+    for name, pod in pod_templates(plans[stack]):
+        for c in pod["containers"]:
+            assert re.fullmatch(r"docker\.io/langfuse/langfuse(-worker)?:4\.16\.0@sha256:[0-9a-f]{64}", c["image"]), name
+    assert container(find(plans[stack], "Deployment", "langfuse-worker"))["image"].startswith("docker.io/langfuse/langfuse-worker:")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_app_secrets_are_generated_and_redacted(plans, stack):
+    secret = find(plans[stack], "Secret", "langfuse-app-secrets")
+    assert secret["stringData"] == {"NEXTAUTH_SECRET": "[redacted]", "SALT": "[redacted]", "ENCRYPTION_KEY": "[redacted]"}
+    generators = {r.name: r for r in plans[stack].resources if r.type.startswith("random:")}
+    assert generators["encryption-key"].inputs == {"length": 32}  # 256 bits, rendered as 64 hex characters
+    assert generators["salt"].protect == generators["encryption-key"].protect == (stack != "dev")
+    assert objects_of(plans[stack], "Secret") == [secret]
