@@ -73,3 +73,7 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     console.print(f"Written to {out_dir} in {seconds:.1f} s.")
+
+
+if __name__ == "__main__":
+    main()

@@ -32,9 +32,17 @@ def config_key(loc: tuple[Any, ...]) -> str:
     """('langfuse', 'web', 'replicas', 'min') -> 'langfuse-rosa:langfuse.web.replicas.min'."""
     if not loc:
         return f"{NAMESPACE} config"
-    head, *rest = loc
+    head, *rest = (_camel(p) for p in loc)
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest)
     return f"{NAMESPACE}:{head}{path}"
+
+
+def _camel(part: Any) -> Any:
+    # Locations name fields by alias, except for defaults validated in place, which carry the field name.
+    if not isinstance(part, str) or "_" not in part:
+        return part
+    first, *others = part.split("_")
+    return first + "".join(word.capitalize() for word in others)
 
 
 def _line(stack: str, error: dict[str, Any], model: type[BaseModel]) -> str:
@@ -52,7 +60,14 @@ def _line(stack: str, error: dict[str, Any], model: type[BaseModel]) -> str:
             problem += "; secret values never go in stack config: put them in a Kubernetes Secret and reference it"
     else:
         message = str(error["msg"]).removeprefix("Value error, ")
-        problem = f"= {_show(error.get('input'))} is invalid: {message[0].lower()}{message[1:]}"
+        message = message[0].lower() + message[1:]
+        bad = error.get("input")
+        if bad is None:
+            problem = message  # a value that is missing only in this context ("is required when ...")
+        elif isinstance(bad, (dict, list)):
+            problem = f"is invalid: {message}"
+        else:
+            problem = f"= {_show(bad)} is invalid: {message}"
     return f"stack '{stack}': {key} {problem}"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 from components.langfuse.images import DEFAULT_REGISTRY, SUPPORTED_VERSIONS
@@ -34,7 +34,8 @@ LangfuseVersion = Literal[SUPPORTED_VERSIONS]  # type: ignore[valid-type]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False, frozen=True)
+    # strict: YAML already types values (a quoted "3" is not a replica count, `true` is not 1).
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False, frozen=True, strict=True)
 
 
 class SecretKeyRef(Model):
@@ -79,13 +80,14 @@ class DisasterRecoveryConfig(Model):
     """Cross-region copies of backups (consumed by the AWS and backup tiers)."""
 
     enabled: bool = False
-    region: AwsRegion | None = Field(default=None, description="AWS region that receives the copies")
+    region: AwsRegion | None = Field(default=None, validate_default=True, description="AWS region that receives the copies")
 
-    @model_validator(mode="after")
-    def _region_when_enabled(self) -> DisasterRecoveryConfig:
-        if self.enabled and self.region is None:
-            raise ValueError("region is required when enabled is true")
-        return self
+    @field_validator("region")
+    @classmethod
+    def _region_when_enabled(cls, region: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("enabled") and region is None:
+            raise ValueError("is required when disasterRecovery.enabled is true")
+        return region
 
 
 # -- Langfuse ---------------------------------------------------------------------------------------
@@ -95,22 +97,25 @@ class Replicas(Model):
     min: int = Field(ge=1, le=50, description="autoscaler floor")
     max: int = Field(ge=1, le=100, description="autoscaler ceiling")
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Replicas:
-        if self.min > self.max:
-            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
-        return self
+    @field_validator("max")
+    @classmethod
+    def _not_below_min(cls, maximum: int, info: ValidationInfo) -> int:
+        if "min" in info.data and maximum < info.data["min"]:
+            raise ValueError(f"must be at least min ({info.data['min']})")
+        return maximum
 
 
 class Cpu(Model):
     request: CpuQuantity
     limit: CpuQuantity
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Cpu:
-        if cpu_millicores(self.request) > cpu_millicores(self.limit):
-            raise ValueError(f"request ({self.request}) must not exceed limit ({self.limit})")
-        return self
+    @field_validator("limit")
+    @classmethod
+    def _not_below_request(cls, limit: str, info: ValidationInfo) -> str:
+        request = info.data.get("request")
+        if request is not None and cpu_millicores(limit) < cpu_millicores(request):
+            raise ValueError(f"must be at least request ({request})")
+        return limit
 
 
 class WorkloadConfig(Model):
@@ -123,11 +128,12 @@ class WorkloadConfig(Model):
     target_cpu_utilization: int = Field(default=50, ge=10, le=95)
     target_memory_utilization: int = Field(default=80, ge=10, le=95)
 
-    @model_validator(mode="after")
-    def _enough_memory(self) -> WorkloadConfig:
-        if memory_mib(self.memory) < 1024:
-            raise ValueError(f"memory {self.memory} is below the 1Gi Langfuse needs to start")
-        return self
+    @field_validator("memory")
+    @classmethod
+    def _enough_memory(cls, memory: str) -> str:
+        if memory_mib(memory) < 1024:
+            raise ValueError("must be at least 1Gi, the least Langfuse starts with")
+        return memory
 
 
 class RouteConfig(Model):
@@ -159,21 +165,29 @@ class SsoConfig(Model):
     """Red Hat SSO (Red Hat build of Keycloak). When enabled, password sign-in is turned off."""
 
     enabled: bool = False
-    issuer: HttpsUrl | None = Field(default=None, description="realm URL, https://<sso-host>/realms/<realm>")
-    client_id: str | None = Field(default=None, min_length=1)
-    client_secret: SecretKeyRef | None = None
+    issuer: HttpsUrl | None = Field(
+        default=None, validate_default=True, description="Keycloak realm URL, https://<sso-host>/realms/<realm>"
+    )
+    client_id: str | None = Field(default=None, min_length=1, validate_default=True, description="OIDC client ID")
+    client_secret: SecretKeyRef | None = Field(
+        default=None, validate_default=True, description="Secret reference {secretName, key} holding the OIDC client secret"
+    )
     display_name: str = "Red Hat SSO"
     allow_account_linking: bool = False
 
-    @model_validator(mode="after")
-    def _complete_when_enabled(self) -> SsoConfig:
-        if self.enabled:
-            missing = [alias for alias, val in (("issuer", self.issuer), ("clientId", self.client_id), ("clientSecret", self.client_secret)) if val is None]
-            if missing:
-                raise ValueError(f"{', '.join(missing)} required when enabled is true")
-            if "/realms/" not in (self.issuer or ""):
-                raise ValueError("issuer must be a Keycloak realm URL, https://<sso-host>/realms/<realm>")
-        return self
+    @field_validator("issuer", "client_id", "client_secret")
+    @classmethod
+    def _required_when_enabled(cls, value: object, info: ValidationInfo) -> object:
+        if info.data.get("enabled") and value is None:
+            raise ValueError("is required when sso.enabled is true")
+        return value
+
+    @field_validator("issuer")
+    @classmethod
+    def _keycloak_realm(cls, issuer: str | None) -> str | None:
+        if issuer is not None and "/realms/" not in issuer:
+            raise ValueError("must be a Keycloak realm URL, https://<sso-host>/realms/<realm>")
+        return issuer
 
 
 # -- Backend (external mode) --------------------------------------------------------------------------
@@ -183,7 +197,7 @@ class PostgresConfig(Model):
     host: DnsName
     port: int = Field(default=5432, ge=1, le=65535)
     database: str = Field(default="langfuse", min_length=1, max_length=63)
-    credentials: Credentials
+    credentials: Credentials = Field(description="Secret reference {secretName, usernameKey, passwordKey}")
     server_ca: ConfigMapKeyRef = Field(description="ConfigMap key holding the PEM CA of the server certificate")
 
 
@@ -194,7 +208,7 @@ class ClickHouseConfig(Model):
     database: str = Field(default="default", min_length=1)
     tls: bool = True
     cluster_enabled: bool = Field(default=True, description="replicated cluster named `default` (one shard)")
-    credentials: Credentials
+    credentials: Credentials = Field(description="Secret reference {secretName, usernameKey, passwordKey}")
 
 
 class SentinelConfig(Model):
@@ -254,16 +268,18 @@ class BackendConfig(Model):
 
 
 class StackConfig(Model):
-    environment: Literal["dev", "staging", "prod"]
-    cluster: ClusterConfig
+    environment: Literal["dev", "staging", "prod"] = Field(description="dev, staging or prod: sets environment-wide defaults")
+    cluster: ClusterConfig = Field(description="the ROSA cluster: {name, region, kubeContext, appsDomain}")
     operators: OperatorsConfig = OperatorsConfig()
     disaster_recovery: DisasterRecoveryConfig = DisasterRecoveryConfig()
-    langfuse: LangfuseConfig
+    langfuse: LangfuseConfig = Field(description="the Langfuse deployment: {hostname, web, worker, ...}")
     sso: SsoConfig = SsoConfig()
-    backend: BackendConfig
+    backend: BackendConfig = Field(description="the stores Langfuse uses: {postgres, clickhouse, redis, s3}")
 
-    @model_validator(mode="after")
-    def _dr_elsewhere(self) -> StackConfig:
-        if self.disaster_recovery.enabled and self.disaster_recovery.region == self.cluster.region:
-            raise ValueError(f"disasterRecovery.region must differ from cluster.region ({self.cluster.region})")
-        return self
+    @field_validator("disaster_recovery")
+    @classmethod
+    def _dr_elsewhere(cls, dr: DisasterRecoveryConfig, info: ValidationInfo) -> DisasterRecoveryConfig:
+        cluster = info.data.get("cluster")
+        if dr.enabled and cluster is not None and dr.region == cluster.region:
+            raise ValueError(f"region {dr.region} must differ from cluster.region, or the copy shares the primary's fate")
+        return dr

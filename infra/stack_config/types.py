@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -102,7 +102,8 @@ KmsKeyArn = Annotated[str, AfterValidator(_kms_key_arn)]
 HttpsUrl = Annotated[str, AfterValidator(_https_url)]
 HostPort = Annotated[str, AfterValidator(_host_port)]
 DataKey = Annotated[str, AfterValidator(_secret_key_name)]
-CpuQuantity = Annotated[str, AfterValidator(_cpu_quantity)]
+# YAML reads `limit: 2` as an integer; a CPU count is still a valid quantity.
+CpuQuantity = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v), AfterValidator(_cpu_quantity)]
 MemoryQuantity = Annotated[str, AfterValidator(_memory_quantity)]
 
 

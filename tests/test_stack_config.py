@@ -1,0 +1,266 @@
+"""Invalid stack configuration: one line per bad value (stack, key, value, what is allowed), exit code 2,
+no traceback, and nothing registered."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pulumi
+import pytest
+import yaml
+
+from infra.offline_plan import runner
+from infra.offline_plan.stack_file import read_stack_file
+from infra.stack_config import ConfigError, parse_stack_config
+from infra.stack_config.loader import _namespace_values
+from tests.conftest import project_path
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _dev_values() -> dict[str, Any]:
+    return _namespace_values(read_stack_file(project_path("stacks"), "dev").config)
+
+
+def _set(*path: str, value: Any) -> Mutation:
+    def mutate(values: dict[str, Any]) -> None:
+        target = values
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+
+    return mutate
+
+
+def _drop(*path: str) -> Mutation:
+    def mutate(values: dict[str, Any]) -> None:
+        target = values
+        for part in path[:-1]:
+            target = target[part]
+        del target[path[-1]]
+
+    return mutate
+
+
+SSO_ON = {"enabled": True, "issuer": "https://sso.example.com/realms/langfuse", "clientId": "langfuse"}
+
+INVALID = [
+    pytest.param(
+        _set("langfuse", "web", "replicas", "min", value="two"),
+        "langfuse-rosa:langfuse.web.replicas.min = 'two' is invalid: input should be a valid integer",
+        id="wrong-type",
+    ),
+    pytest.param(
+        _set("langfuse", "web", "replicas", "min", value=True),
+        "langfuse-rosa:langfuse.web.replicas.min = True is invalid: input should be a valid integer",
+        id="bool-is-not-a-count",
+    ),
+    pytest.param(
+        _set("langfuse", "webb", value={}),
+        "langfuse-rosa:langfuse.webb is not a known key; allowed here: hostname, imageRegistry, logLevel, namespace, "
+        "passwordSignUp, protectSecrets, route, telemetry, version, web, worker",
+        id="unknown-key",
+    ),
+    pytest.param(
+        _set("langfse", value={}),
+        "langfuse-rosa:langfse is not a known key; allowed here: backend, cluster, disasterRecovery, environment, "
+        "langfuse, operators, sso",
+        id="unknown-top-level-key",
+    ),
+    pytest.param(
+        _set("langfuse", "worker", "replicas", "min", value=0),
+        "langfuse-rosa:langfuse.worker.replicas.min = 0 is invalid: input should be greater than or equal to 1",
+        id="replicas-out-of-range",
+    ),
+    pytest.param(
+        _set("langfuse", "web", "replicas", value={"min": 3, "max": 2}),
+        "langfuse-rosa:langfuse.web.replicas.max = 2 is invalid: must be at least min (3)",
+        id="replicas-max-below-min",
+    ),
+    pytest.param(
+        _set("langfuse", "hostname", value="Langfuse_Example"),
+        "langfuse-rosa:langfuse.hostname = 'Langfuse_Example' is invalid: must be a lower-case DNS name with at least "
+        "two labels, like langfuse.apps.example.com",
+        id="malformed-domain",
+    ),
+    pytest.param(
+        _set("sso", value=SSO_ON),
+        "langfuse-rosa:sso.clientSecret is required when sso.enabled is true",
+        id="missing-required-secret-sso",
+    ),
+    pytest.param(
+        _drop("backend", "postgres", "credentials"),
+        "langfuse-rosa:backend.postgres.credentials is required but not set "
+        "(Secret reference {secretName, usernameKey, passwordKey})",
+        id="missing-required-secret-postgres",
+    ),
+    pytest.param(
+        _set("backend", "postgres", "password", value="hunter2"),
+        "langfuse-rosa:backend.postgres.password is not a known key; allowed here: credentials, database, host, port, "
+        "serverCa; secret values never go in stack config: put them in a Kubernetes Secret and reference it",
+        id="plaintext-secret",
+    ),
+    pytest.param(
+        _set("environment", value="production"),
+        "langfuse-rosa:environment = 'production' is invalid: input should be 'dev', 'staging' or 'prod'",
+        id="unknown-environment",
+    ),
+    pytest.param(
+        _set("langfuse", "version", value="3.99.0"),
+        "langfuse-rosa:langfuse.version = '3.99.0' is invalid: input should be '4.16.0'",
+        id="unsupported-langfuse-version",
+    ),
+    pytest.param(
+        _set("langfuse", "worker", "memory", value="4GB"),
+        "langfuse-rosa:langfuse.worker.memory = '4GB' is invalid: must be a memory quantity in Mi or Gi, like '4Gi' or '1536Mi'",
+        id="bad-memory-quantity",
+    ),
+    pytest.param(
+        _set("langfuse", "web", "memory", value="512Mi"),
+        "langfuse-rosa:langfuse.web.memory = '512Mi' is invalid: must be at least 1Gi, the least Langfuse starts with",
+        id="memory-below-floor",
+    ),
+    pytest.param(
+        _set("langfuse", "web", "cpu", value={"request": "4", "limit": 2}),
+        "langfuse-rosa:langfuse.web.cpu.limit = 2 is invalid: must be at least request (4)",
+        id="cpu-limit-below-request",
+    ),
+    pytest.param(
+        _set("sso", value={**SSO_ON, "issuer": "http://sso.example.com/realms/x", "clientSecret": {"secretName": "sso", "key": "k"}}),
+        "langfuse-rosa:sso.issuer = 'http://sso.example.com/realms/x' is invalid: must be an https:// URL",
+        id="issuer-not-https",
+    ),
+    pytest.param(
+        _set("disasterRecovery", value={"enabled": True}),
+        "langfuse-rosa:disasterRecovery.region is required when disasterRecovery.enabled is true",
+        id="dr-without-region",
+    ),
+    pytest.param(
+        _set("disasterRecovery", value={"enabled": True, "region": "eu-west-1"}),
+        "langfuse-rosa:disasterRecovery is invalid: region eu-west-1 must differ from cluster.region, "
+        "or the copy shares the primary's fate",
+        id="dr-in-primary-region",
+    ),
+    pytest.param(
+        _set("backend", "s3", "roleArns", "web", value="langfuse-web"),
+        "langfuse-rosa:backend.s3.roleArns.web = 'langfuse-web' is invalid: must be an IAM role ARN, like "
+        "arn:aws:iam::123456789012:role/langfuse-web",
+        id="bad-role-arn",
+    ),
+    pytest.param(
+        _set("backend", "redis", "sentinel", "nodes", value=["redis-0.example.com:99999"]),
+        "langfuse-rosa:backend.redis.sentinel.nodes[0] = 'redis-0.example.com:99999' is invalid: must be host:port, "
+        "like redis-sentinel-0.example.internal:26379",
+        id="bad-sentinel-address",
+    ),
+    pytest.param(
+        _set("backend", "postgres", "port", value=70000),
+        "langfuse-rosa:backend.postgres.port = 70000 is invalid: input should be less than or equal to 65535",
+        id="port-out-of-range",
+    ),
+]
+
+
+@pytest.mark.parametrize("mutation, expected", INVALID)
+def test_each_invalid_value_gives_one_line_naming_stack_key_and_what_is_allowed(mutation: Mutation, expected: str):
+    values = _dev_values()
+    mutation(values)
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config("dev", values)
+    assert caught.value.lines == [f"stack 'dev': {expected}"]
+
+
+def test_every_stack_file_is_valid():
+    for stack in ("dev", "staging", "prod"):
+        config = parse_stack_config(stack, _namespace_values(read_stack_file(project_path("stacks"), stack).config))
+        assert config.environment == stack
+
+
+def test_two_bad_values_give_two_lines():
+    values = _dev_values()
+    values["langfuse"]["web"]["replicas"]["min"] = 0
+    values["environment"] = "qa"
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config("dev", values)
+    assert len(caught.value.lines) == 2
+
+
+def test_config_error_is_a_pulumi_run_error_so_pulumi_up_prints_no_traceback():
+    assert issubclass(ConfigError, pulumi.RunError)
+
+
+def _write_stack(directory: Path, stack: str, mutation: Mutation) -> None:
+    document = yaml.safe_load(project_path("stacks", "Pulumi.dev.yaml").read_text())
+    values = {key.split(":", 1)[1]: value for key, value in document["config"].items()}
+    mutation(values)
+    document["config"] = {f"langfuse-rosa:{key}": value for key, value in values.items()}
+    (directory / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document))
+
+
+def test_program_registers_nothing_when_config_is_invalid(tmp_path, monkeypatch):
+    _write_stack(tmp_path, "broken", _set("langfuse", "web", "replicas", "min", value=0))
+    monitors: list[runner.RecordingMonitor] = []
+
+    class Watched(runner.RecordingMonitor):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            monitors.append(self)
+
+    monkeypatch.setattr(runner, "RecordingMonitor", Watched)
+    with pytest.raises(ConfigError) as caught:
+        runner.run_program(project_path(), "broken", tmp_path)
+    assert caught.value.lines == [
+        "stack 'broken': langfuse-rosa:langfuse.web.replicas.min = 0 is invalid: input should be greater than or equal to 1"
+    ]
+    assert len(monitors) == 1 and monitors[0].registrations == {}
+
+
+def _plan_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "infra.cli", "plan", *args], capture_output=True, text=True, cwd=project_path(), timeout=300
+    )
+
+
+def test_cli_exits_2_with_one_line_and_writes_nothing(tmp_path):
+    _write_stack(tmp_path, "broken", _set("langfuse", "hostname", value="not a domain"))
+    out = tmp_path / "out"
+    result = _plan_cli("--stack", "broken", "--stacks-dir", str(tmp_path), "--out", str(out))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: stack 'broken': langfuse-rosa:langfuse.hostname = 'not a domain' is invalid: must be a lower-case DNS "
+        "name with at least two labels, like langfuse.apps.example.com"
+    ]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not out.exists()
+
+
+def test_cli_names_the_known_stacks_when_the_stack_file_is_missing():
+    result = _plan_cli("--stack", "qa")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: stack 'qa': no stack file {project_path('stacks', 'Pulumi.qa.yaml')} (known stacks: dev, prod, staging)"
+    )
+
+
+def test_stack_files_hold_no_plaintext_secrets():
+    import re
+
+    secret_key = re.compile(r"(password|secret|token|apikey|privatekey|licensekey)$", re.IGNORECASE)
+    for path in sorted(project_path("stacks").glob("Pulumi.*.yaml")):
+        findings: list[str] = []
+
+        def walk(node: Any, where: str) -> None:
+            if isinstance(node, dict):
+                if set(node) == {"secure"}:
+                    return  # a Pulumi secret: ciphertext only
+                for key, value in node.items():
+                    if secret_key.search(key.split(":")[-1]) and not isinstance(value, dict):
+                        findings.append(f"{where}.{key}")
+                    walk(value, f"{where}.{key}")
+
+        walk(yaml.safe_load(path.read_text()), path.name)
+        assert findings == [], f"plaintext secret-like values in {path.name}: {findings}"
