@@ -1,0 +1,124 @@
+"""The offline plan as a user runs it: every stack renders and validates, output is deterministic and
+free of secret values."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.offline_plan.render import write_files
+from tests.conftest import STACKS, project_path
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "infra.cli", *args], capture_output=True, text=True, cwd=project_path(), timeout=300
+    )
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def dev_plan_dirs(tmp_path_factory) -> tuple[Path, Path]:
+    dirs = []
+    for attempt in ("first", "second"):
+        out = tmp_path_factory.mktemp(attempt) / "dev"
+        result = _cli("plan", "--stack", "dev", "--out", str(out))
+        assert result.returncode == 0, result.stderr
+        dirs.append(out)
+    return dirs[0], dirs[1]
+
+
+def test_plan_twice_gives_byte_identical_output(dev_plan_dirs):
+    first, second = dev_plan_dirs
+    first_tree, second_tree = _tree(first), _tree(second)
+    assert len(first_tree) >= 15
+    assert first_tree == second_tree
+
+
+def test_plan_writes_one_file_per_object_grouped_by_component(dev_plan_dirs, plans):
+    tree = _tree(dev_plan_dirs[0])
+    manifests = sorted(p for p in tree if p.startswith("kubernetes/"))
+    assert len(manifests) == len(plans["dev"].objects)
+    assert "kubernetes/langfuse/web/workload/deployment-langfuse-dev-langfuse-web.yaml" in manifests
+    assert "kubernetes/langfuse/web/route-langfuse-dev-langfuse-web.yaml" in manifests
+    assert "kubernetes/langfuse/migration/job-langfuse-dev-langfuse-migrate-4-16-0.yaml" in manifests
+    deployment = yaml.safe_load(tree["kubernetes/langfuse/web/workload/deployment-langfuse-dev-langfuse-web.yaml"])
+    assert (deployment["kind"], deployment["metadata"]["name"]) == ("Deployment", "langfuse-web")
+    random_inputs = yaml.safe_load(tree["resources/random.yaml"])
+    assert sorted(r["name"] for r in random_inputs) == ["encryption-key", "nextauth-secret", "salt"]
+
+
+def test_summary_counts_match_the_rendered_objects(dev_plan_dirs, plans):
+    summary = yaml.safe_load(_tree(dev_plan_dirs[0])["summary.yaml"])
+    plan = plans["dev"]
+    assert summary["stack"] == "dev"
+    assert summary["resources"] == {
+        "total": len(plan.objects) + len(plan.resources),
+        "kubernetesObjects": len(plan.objects),
+        "otherResources": len(plan.resources),
+    }
+    assert sum(sum(kinds.values()) for kinds in summary["components"].values()) == summary["resources"]["total"]
+    assert summary["components"]["langfuse/web"] == {
+        "Deployment": 1, "HorizontalPodAutoscaler": 1, "PodDisruptionBudget": 1, "Route": 1, "Service": 1,
+    }
+    assert summary["schemaValidation"]["failures"] == [] and summary["schemaValidation"]["objects"] == len(plan.objects)
+
+
+def test_terminal_output_is_a_summary_table(tmp_path):
+    result = _cli("plan", "--stack", "prod", "--out", str(tmp_path / "prod"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) < 40  # a table, not a dump
+    assert any("langfuse/web" in line and "Deployment" in line for line in lines)
+    assert "Schema validation passed for all 15 objects (strict)." in result.stdout
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_plans_and_passes_strict_validation(plans, stack):
+    plan = plans[stack]
+    assert plan.ok
+    assert len(plan.schema_results) == len(plan.objects) == 15
+    assert not [r for r in plan.schema_results if not r.validated_with.startswith(("kubernetes", "schemas/"))]
+
+
+def test_stacks_as_configured_raise_no_warnings(plans):
+    assert plans["dev"].warnings == plans["staging"].warnings == plans["prod"].warnings == []
+
+
+def _mock_secret_values() -> list[str]:
+    # The stand-ins PlanMocks hands out for generated secrets (see recorder.PlanMocks).
+    values = []
+    for name in ("nextauth-secret", "salt", "encryption-key"):
+        digest = hashlib.sha256(name.encode()).hexdigest()
+        values += [digest, digest[:32]]
+    return values
+
+
+def test_no_generated_secret_value_reaches_any_file(dev_plan_dirs):
+    tree = _tree(dev_plan_dirs[0])
+    leaked = [(path, value) for path, data in tree.items() for value in _mock_secret_values() if value.encode() in data]
+    assert leaked == []
+    secret = yaml.safe_load(tree["kubernetes/langfuse/app-secrets/secret-langfuse-dev-langfuse-app-secrets.yaml"])
+    assert set(secret["stringData"].values()) == {"[redacted]"}
+
+
+def test_plan_refuses_to_overwrite_a_directory_that_is_not_a_plan(tmp_path):
+    precious = tmp_path / "notes.txt"
+    precious.write_text("mine")
+    with pytest.raises(FileExistsError):
+        write_files(tmp_path, {"summary.yaml": "stack: dev\n"})
+    assert precious.read_text() == "mine"
+
+
+def test_replanning_removes_objects_that_are_gone(tmp_path):
+    write_files(tmp_path, {"summary.yaml": "a\n", "kubernetes/old.yaml": "x\n"})
+    write_files(tmp_path, {"summary.yaml": "b\n"})
+    assert _tree(tmp_path) == {"summary.yaml": b"b\n"}
