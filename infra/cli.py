@@ -13,6 +13,7 @@ from rich.table import Table
 from infra.offline_plan.plan import PROJECT_ROOT, Plan, build_plan
 from infra.offline_plan.stack_file import StackFileError
 from infra.stack_config import ConfigError
+from infra.stack_config.reference import reference_markdown
 
 EXIT_INVALID_PLAN = 1
 EXIT_BAD_INPUT = 2
@@ -48,6 +49,12 @@ def plan(stack: str, out: Path | None, stacks_dir: Path | None) -> None:
     result.write(out_dir)
     _report(console, result, out_dir, time.monotonic() - started)
     sys.exit(0 if result.ok else EXIT_INVALID_PLAN)
+
+
+@main.command("config-reference")
+def config_reference() -> None:
+    """Print the stack config reference (the README's table) as Markdown."""
+    click.echo(reference_markdown(), nl=False)
 
 
 def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> None:

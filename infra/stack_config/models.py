@@ -54,8 +54,8 @@ class Credentials(Model):
     """An existing Secret holding a username and a password."""
 
     secret_name: ObjectName = Field(description="name of the Secret holding the credentials")
-    username_key: DataKey = "username"
-    password_key: DataKey = "password"
+    username_key: DataKey = Field(default="username", description="key of the user name")
+    password_key: DataKey = Field(default="password", description="key of the password")
 
 
 # -- cluster and environment ------------------------------------------------------------------------
@@ -73,13 +73,15 @@ class ClusterConfig(Model):
 class OperatorsConfig(Model):
     """How OLM operators of the data tier upgrade (consumed by the data tier)."""
 
-    install_plan_approval: Literal["Automatic", "Manual"] = "Manual"
+    install_plan_approval: Literal["Automatic", "Manual"] = Field(
+        default="Manual", description="Manual: an operator upgrade waits for someone to approve its InstallPlan"
+    )
 
 
 class DisasterRecoveryConfig(Model):
     """Cross-region copies of backups (consumed by the AWS and backup tiers)."""
 
-    enabled: bool = False
+    enabled: bool = Field(default=False, description="copy backups to a second region")
     region: AwsRegion | None = Field(default=None, validate_default=True, description="AWS region that receives the copies")
 
     @field_validator("region")
@@ -106,8 +108,8 @@ class Replicas(Model):
 
 
 class Cpu(Model):
-    request: CpuQuantity
-    limit: CpuQuantity
+    request: CpuQuantity = Field(description="CPU the scheduler reserves, e.g. 500m or 2")
+    limit: CpuQuantity = Field(description="CPU the container may burst to")
 
     @field_validator("limit")
     @classmethod
@@ -119,14 +121,14 @@ class Cpu(Model):
 
 
 class WorkloadConfig(Model):
-    replicas: Replicas
-    cpu: Cpu = Cpu(request="2", limit="2")
+    replicas: Replicas = Field(description="autoscaling bounds {min, max}")
+    cpu: Cpu = Field(default=Cpu(request="2", limit="2"), description="CPU request and limit")
     # Request and limit. Langfuse's minimum for production is 2 CPU / 4 GiB per container
     # (https://langfuse.com/self-hosting/configuration/scaling).
-    memory: MemoryQuantity = "4Gi"
+    memory: MemoryQuantity = Field(default="4Gi", description="memory request and limit; also sets Node.js --max-old-space-size")
     # Langfuse recommends adding instances above 50 % CPU.
-    target_cpu_utilization: int = Field(default=50, ge=10, le=95)
-    target_memory_utilization: int = Field(default=80, ge=10, le=95)
+    target_cpu_utilization: int = Field(default=50, ge=10, le=95, description="HPA CPU target, % of request")
+    target_memory_utilization: int = Field(default=80, ge=10, le=95, description="HPA memory target, % of request")
 
     @field_validator("memory")
     @classmethod
@@ -138,24 +140,24 @@ class WorkloadConfig(Model):
 
 class RouteConfig(Model):
     timeout_seconds: int = Field(default=120, ge=30, le=600, description="router timeout for one request")
-    hsts_max_age_seconds: int = Field(default=31536000, ge=300)
-    hsts_include_subdomains: bool = True
-    hsts_preload: bool = False
+    hsts_max_age_seconds: int = Field(default=31536000, ge=300, description="Strict-Transport-Security max-age")
+    hsts_include_subdomains: bool = Field(default=True, description="HSTS includeSubDomains")
+    hsts_preload: bool = Field(default=False, description="HSTS preload (only once the domain is on the preload list)")
 
 
 class LangfuseConfig(Model):
-    namespace: DnsLabel = "langfuse"
-    version: LangfuseVersion = "4.16.0"
+    namespace: DnsLabel = Field(default="langfuse", description="namespace of the app tier (created by the stack)")
+    version: LangfuseVersion = Field(default="4.16.0", description="Langfuse release; images are pinned by digest per release")
     image_registry: DnsName = Field(default=DEFAULT_REGISTRY, description="registry or mirror serving langfuse/* images")
     hostname: DnsName = Field(description="public host name of the Langfuse UI and API")
-    log_level: Literal["trace", "debug", "info", "warn", "error", "fatal"] = "info"
+    log_level: Literal["trace", "debug", "info", "warn", "error", "fatal"] = Field(default="info", description="LANGFUSE_LOG_LEVEL")
     telemetry: bool = Field(default=False, description="send anonymous usage statistics to Langfuse")
     password_sign_up: bool = Field(
         default=False, description="without SSO: let anyone who reaches the URL create an account (dev only, typically)"
     )
-    web: WorkloadConfig
-    worker: WorkloadConfig
-    route: RouteConfig = RouteConfig()
+    web: WorkloadConfig = Field(description="the UI and API pods")
+    worker: WorkloadConfig = Field(description="the queue-processing pods")
+    route: RouteConfig = Field(default=RouteConfig(), description="the HTTPS Route in front of web")
     protect_secrets: bool = Field(
         default=True, description="protect SALT and ENCRYPTION_KEY from `pulumi destroy`; they can never be regenerated"
     )
@@ -164,7 +166,7 @@ class LangfuseConfig(Model):
 class SsoConfig(Model):
     """Red Hat SSO (Red Hat build of Keycloak). When enabled, password sign-in is turned off."""
 
-    enabled: bool = False
+    enabled: bool = Field(default=False, description="sign in through Keycloak only")
     issuer: HttpsUrl | None = Field(
         default=None, validate_default=True, description="Keycloak realm URL, https://<sso-host>/realms/<realm>"
     )
@@ -172,8 +174,10 @@ class SsoConfig(Model):
     client_secret: SecretKeyRef | None = Field(
         default=None, validate_default=True, description="Secret reference {secretName, key} holding the OIDC client secret"
     )
-    display_name: str = "Red Hat SSO"
-    allow_account_linking: bool = False
+    display_name: str = Field(default="Red Hat SSO", description="label of the sign-in button")
+    allow_account_linking: bool = Field(
+        default=False, description="link an SSO login to an existing account with the same e-mail"
+    )
 
     @field_validator("issuer", "client_id", "client_secret")
     @classmethod
@@ -194,74 +198,82 @@ class SsoConfig(Model):
 
 
 class PostgresConfig(Model):
-    host: DnsName
-    port: int = Field(default=5432, ge=1, le=65535)
-    database: str = Field(default="langfuse", min_length=1, max_length=63)
+    """PostgreSQL ≥ 15, reached over verified TLS."""
+
+    host: DnsName = Field(description="server host name (must match its certificate)")
+    port: int = Field(default=5432, ge=1, le=65535, description="server port")
+    database: str = Field(default="langfuse", min_length=1, max_length=63, description="database Langfuse owns")
     credentials: Credentials = Field(description="Secret reference {secretName, usernameKey, passwordKey}")
     server_ca: ConfigMapKeyRef = Field(description="ConfigMap key holding the PEM CA of the server certificate")
 
 
 class ClickHouseConfig(Model):
-    host: DnsName
-    http_port: int = Field(default=8443, ge=1, le=65535)
-    native_port: int = Field(default=9440, ge=1, le=65535)
-    database: str = Field(default="default", min_length=1)
-    tls: bool = True
+    """ClickHouse ≥ 25.12, one shard."""
+
+    host: DnsName = Field(description="server host name")
+    http_port: int = Field(default=8443, ge=1, le=65535, description="HTTP(S) port the app queries")
+    native_port: int = Field(default=9440, ge=1, le=65535, description="native-protocol port migrations use")
+    database: str = Field(default="default", min_length=1, description="database name")
+    tls: bool = Field(default=True, description="HTTPS and native TLS")
     cluster_enabled: bool = Field(default=True, description="replicated cluster named `default` (one shard)")
     credentials: Credentials = Field(description="Secret reference {secretName, usernameKey, passwordKey}")
 
 
 class SentinelConfig(Model):
-    master_name: str = Field(default="mymaster", min_length=1)
+    master_name: str = Field(default="mymaster", min_length=1, description="name the sentinels monitor the master under")
     nodes: list[HostPort] = Field(min_length=1, description="sentinel addresses, host:port")
 
 
 class RedisCredentials(Model):
-    secret_name: ObjectName
+    secret_name: ObjectName = Field(description="name of the Secret")
     username_key: DataKey | None = Field(default=None, description="ACL user; unset means the default user")
-    password_key: DataKey = "password"
+    password_key: DataKey = Field(default="password", description="key of the password")
 
 
 class RedisConfig(Model):
-    sentinel: SentinelConfig
-    credentials: RedisCredentials
-    sentinel_credentials: RedisCredentials | None = None
-    tls: bool = True
+    """Redis/Valkey ≥ 7 with maxmemory-policy noeviction, behind Sentinel."""
+
+    sentinel: SentinelConfig = Field(description="the sentinels {masterName, nodes}")
+    credentials: RedisCredentials = Field(description="Secret with the data nodes' ACL user and password")
+    sentinel_credentials: RedisCredentials | None = Field(default=None, description="Secret for the sentinels, when they require auth")
+    tls: bool = Field(default=True, description="TLS to data nodes and sentinels")
 
 
 class S3Buckets(Model):
-    events: S3BucketName
-    media: S3BucketName
-    exports: S3BucketName
+    events: S3BucketName = Field(description="raw ingestion events")
+    media: S3BucketName = Field(description="multi-modal attachments")
+    exports: S3BucketName = Field(description="batch exports")
 
 
 class S3Prefixes(Model):
-    events: str = "events/"
-    media: str = "media/"
-    exports: str = "exports/"
+    events: str = Field(default="events/", description="prefix of raw events")
+    media: str = Field(default="media/", description="prefix of media")
+    exports: str = Field(default="exports/", description="prefix of exports")
 
 
 class ServiceAccountRoles(Model):
-    web: IamRoleArn | None = None
-    worker: IamRoleArn | None = None
+    """IAM roles the pods assume through ROSA STS (eks.amazonaws.com/role-arn)."""
+
+    web: IamRoleArn | None = Field(default=None, description="role of the web service account")
+    worker: IamRoleArn | None = Field(default=None, description="role of the worker service account")
 
 
 class S3Config(Model):
     region: AwsRegion | None = Field(default=None, description="bucket region; defaults to cluster.region")
-    buckets: S3Buckets
-    prefixes: S3Prefixes = S3Prefixes()
+    buckets: S3Buckets = Field(description="bucket names {events, media, exports}")
+    prefixes: S3Prefixes = Field(default=S3Prefixes(), description="key prefixes inside the buckets")
     kms_key_arn: KmsKeyArn | None = Field(default=None, description="CMK for SSE-KMS on every object Langfuse writes")
-    role_arns: ServiceAccountRoles = ServiceAccountRoles()
+    role_arns: ServiceAccountRoles = Field(default=ServiceAccountRoles(), description="IAM roles for service accounts")
 
 
 class BackendConfig(Model):
     mode: Literal["external"] = Field(
         default="external", description="external: managed databases reached through existing Secrets"
     )
-    postgres: PostgresConfig
-    clickhouse: ClickHouseConfig
-    redis: RedisConfig
-    s3: S3Config
+    postgres: PostgresConfig = Field(description="PostgreSQL ≥ 15")
+    clickhouse: ClickHouseConfig = Field(description="ClickHouse ≥ 25.12, one shard")
+    redis: RedisConfig = Field(description="Redis/Valkey ≥ 7 behind Sentinel")
+    s3: S3Config = Field(description="S3 buckets and the IAM roles that reach them")
     trusted_ca_bundle: ConfigMapKeyRef | None = Field(
         default=None, description="extra CAs for ClickHouse, Redis and SSO; default: the cluster's trusted bundle"
     )
@@ -270,10 +282,10 @@ class BackendConfig(Model):
 class StackConfig(Model):
     environment: Literal["dev", "staging", "prod"] = Field(description="dev, staging or prod: sets environment-wide defaults")
     cluster: ClusterConfig = Field(description="the ROSA cluster: {name, region, kubeContext, appsDomain}")
-    operators: OperatorsConfig = OperatorsConfig()
-    disaster_recovery: DisasterRecoveryConfig = DisasterRecoveryConfig()
+    operators: OperatorsConfig = Field(default=OperatorsConfig(), description="OLM operator upgrades (data tier)")
+    disaster_recovery: DisasterRecoveryConfig = Field(default=DisasterRecoveryConfig(), description="cross-region backup copies")
     langfuse: LangfuseConfig = Field(description="the Langfuse deployment: {hostname, web, worker, ...}")
-    sso: SsoConfig = SsoConfig()
+    sso: SsoConfig = Field(default=SsoConfig(), description="sign-in through Red Hat SSO")
     backend: BackendConfig = Field(description="the stores Langfuse uses: {postgres, clickhouse, redis, s3}")
 
     @field_validator("disaster_recovery")

@@ -1,0 +1,25 @@
+"""The README's promises: its two commands are the ones CI runs, and its config reference is current."""
+
+from __future__ import annotations
+
+import re
+
+from infra.stack_config.reference import reference_markdown
+from tests.conftest import project_path
+
+README = project_path("README.md").read_text()
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    commands = re.findall(r"^(\./scripts/bootstrap && .+)$", README, re.MULTILINE)
+    assert commands[:2] == [
+        "./scripts/bootstrap && .venv/bin/langfuse-rosa plan --stack dev",
+        "./scripts/bootstrap && .venv/bin/python -m pytest",
+    ]
+    ci_commands = [line for line in project_path(".ci", "run").read_text().splitlines() if line and not line.startswith(("#", "set ", "cd "))]
+    assert ci_commands == [commands[1]]
+
+
+def test_config_reference_matches_the_models():
+    block = README.split("<!-- config-reference:start -->\n", 1)[1].split("<!-- config-reference:end -->", 1)[0]
+    assert block == reference_markdown()
