@@ -77,6 +77,15 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
                 console.print(f"  {failure.kind}/{failure.name}: {message}", soft_wrap=True)
     else:
         console.print(f"[green]Schema validation passed[/] for all {len(result.schema_results)} objects (strict).")
+    violations = result.policy_violations
+    if violations:
+        console.print(f"[bold red]Policy violations[/] ({len(violations)}):")
+        for rule in sorted({v.rule for v in violations}, key=lambda r: r.name):
+            console.print(f"  {rule.name} [{rule.enforcement}, {rule.severity}]")
+            for v in (v for v in violations if v.rule == rule):
+                console.print(f"    {v.resource}: {v.message}", soft_wrap=True)
+    else:
+        console.print("[green]Policy pack passed[/] (the rules `pulumi preview --policy-pack policies` enforces).")
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     console.print(f"Written to {out_dir} in {seconds:.1f} s.")

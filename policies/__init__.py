@@ -1,0 +1,1 @@
+"""The CrossGuard policy pack. Rules are plain functions in `policies.rules`, shared with the offline plan."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.offline_plan.policy import PolicyViolation, evaluate
 from infra.offline_plan.render import (
     SUMMARY_FILE,
     RenderedObject,
@@ -17,6 +18,7 @@ from infra.offline_plan.render import (
 )
 from infra.offline_plan.runner import run_program
 from infra.offline_plan.validation import KUBERNETES_VERSIONS, SchemaCatalog, SchemaResult
+from policies.rules import ALL_RULES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,6 +29,7 @@ class Plan:
     objects: list[RenderedObject]
     resources: list[RenderedResource]
     schema_results: list[SchemaResult]
+    policy_violations: list[PolicyViolation]
     warnings: list[str]
 
     @property
@@ -35,7 +38,7 @@ class Plan:
 
     @property
     def ok(self) -> bool:
-        return not self.schema_failures
+        return not self.schema_failures and not any(v.mandatory for v in self.policy_violations)
 
     def counts(self) -> dict[str, dict[str, int]]:
         return counts_by_component(self.objects, self.resources)
@@ -59,6 +62,13 @@ class Plan:
                 "notValidated": sorted(
                     f"{r.api_version} {r.kind}: {r.validated_with}" for r in self.schema_results if r.validated_with.startswith("allow-listed")
                 ),
+            },
+            "policy": {
+                "rules": sorted(rule.name for rule in ALL_RULES),
+                "violations": [
+                    {"rule": v.rule.name, "enforcement": v.rule.enforcement, "resource": v.resource, "message": v.message}
+                    for v in self.policy_violations
+                ],
             },
             "warnings": self.warnings,
         }
@@ -89,5 +99,6 @@ def build_plan(stack: str, stacks_dir: Path | None = None, project_root: Path = 
         objects=objects,
         resources=resources,
         schema_results=[catalog.validate(obj.manifest) for obj in objects],
+        policy_violations=evaluate(objects, resources),
         warnings=run.warnings,
     )

@@ -23,6 +23,7 @@ SUMMARY_FILE = "summary.yaml"
 @dataclass(frozen=True)
 class RenderedObject:
     component: str  # component path, e.g. "langfuse/web/workload"
+    type: str  # Pulumi type token, e.g. kubernetes:apps/v1:Deployment
     manifest: dict[str, Any]
     depends_on: tuple[str, ...] = ()  # "Kind/name" of the Kubernetes objects Pulumi creates first
 
@@ -73,7 +74,7 @@ def render(registrations: list[Registration]) -> tuple[list[RenderedObject], lis
         component = component_path(reg, by_urn)
         if reg.type.startswith("kubernetes:"):
             depends_on = tuple(sorted(_object_ref(by_urn[u]) for u in reg.dependencies if u in by_urn and _is_object(by_urn[u])))
-            objects.append(RenderedObject(component, manifest(reg.inputs), depends_on))
+            objects.append(RenderedObject(component, reg.type, manifest(reg.inputs), depends_on))
         else:
             resources.append(RenderedResource(component, reg.type, reg.name, clean(reg.inputs), reg.options.get("protect", False)))
     objects.sort(key=lambda o: o.path)
