@@ -9,7 +9,7 @@ import pulumi
 from components.langfuse.backend import ConfigMapKeyRef, LangfuseBackend, SecretKeyRef
 from components.langfuse.environment import EnvVar, backend_env, process_env
 from components.langfuse.volumes import Mounts, postgres_ca, tmp, trusted_ca
-from components.langfuse.workload import Autoscaling, Resources
+from components.langfuse.workload import Autoscaling, Probes, Resources, WorkloadSpec
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,37 @@ class LangfuseProcessArgs:
     telemetry_enabled: bool
 
 
-def shared_env(args: LangfuseProcessArgs, port: int) -> list[EnvVar]:
+def workload_spec(
+    args: LangfuseProcessArgs,
+    *,
+    name: str,
+    component: str,
+    port: int,
+    probes: Probes,
+    termination_grace_period_seconds: int,
+    extra_env: list[EnvVar] | None = None,
+    extra_mounts: Mounts | None = None,
+) -> WorkloadSpec:
+    """The WorkloadSpec of web or worker: shared env and mounts, plus what only that process needs."""
+    mounts = _shared_mounts(args) + (extra_mounts or Mounts([], []))
+    return WorkloadSpec(
+        name=name,
+        component=component,
+        version=args.version,
+        image=args.image,
+        container_port=port,
+        service_account_name=args.service_account_name,
+        env=_shared_env(args, port) + (extra_env or []),
+        volumes=mounts.volumes,
+        volume_mounts=mounts.volume_mounts,
+        probes=probes,
+        resources=args.sizing.resources,
+        autoscaling=args.sizing.autoscaling,
+        termination_grace_period_seconds=termination_grace_period_seconds,
+    )
+
+
+def _shared_env(args: LangfuseProcessArgs, port: int) -> list[EnvVar]:
     return process_env(
         port=port,
         memory_limit_mib=args.sizing.resources.memory_mib,
@@ -44,5 +74,5 @@ def shared_env(args: LangfuseProcessArgs, port: int) -> list[EnvVar]:
     ) + backend_env(args.backend)
 
 
-def shared_mounts(args: LangfuseProcessArgs) -> Mounts:
+def _shared_mounts(args: LangfuseProcessArgs) -> Mounts:
     return tmp() + trusted_ca(args.trusted_ca_bundle) + postgres_ca(args.backend.postgres.server_ca)

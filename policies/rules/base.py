@@ -46,3 +46,15 @@ def containers(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     for field in ("initContainers", "containers"):
         for c in spec.get(field) or []:
             yield f"{'init container' if field == 'initContainers' else 'container'} {c.get('name', '?')}", c
+
+
+def container_check(check: Callable[[str, dict[str, Any]], list[str]]) -> Check:
+    """A rule check from a per-container check (label, container) -> violations."""
+
+    def over_pod(resource_type: str, props: dict[str, Any]) -> list[str]:
+        spec = pod_spec(resource_type, props)
+        if spec is None:
+            return []
+        return [problem for label, c in containers(spec) for problem in check(label, c)]
+
+    return over_pod

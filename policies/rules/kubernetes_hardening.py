@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .base import Rule, containers, pod_spec
+from .base import Rule, container_check, containers, pod_spec
 
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
@@ -43,32 +43,27 @@ def restricted_security_context(resource_type: str, props: dict[str, Any]) -> li
     return problems
 
 
-def pinned_images(resource_type: str, props: dict[str, Any]) -> list[str]:
-    spec = pod_spec(resource_type, props)
-    if spec is None:
-        return []
+def _pinned_image(label: str, c: dict[str, Any]) -> list[str]:
+    image = c.get("image") or ""
+    name = image.split("@", 1)[0]
+    tag = name.rsplit(":", 1)[1] if ":" in name.rsplit("/", 1)[-1] else None
+    if tag in (None, "latest") and not _DIGEST.search(image):
+        return [f"{label} image {image!r} is neither version-tagged nor pinned by digest."]
+    return []
+
+
+def _bounded_resources(label: str, c: dict[str, Any]) -> list[str]:
+    resources = c.get("resources") or {}
     problems = []
-    for label, c in containers(spec):
-        image = c.get("image") or ""
-        name = image.split("@", 1)[0]
-        tag = name.rsplit(":", 1)[1] if ":" in name.rsplit("/", 1)[-1] else None
-        if tag in (None, "latest") and not _DIGEST.search(image):
-            problems.append(f"{label} image {image!r} is neither version-tagged nor pinned by digest.")
+    for bound in ("requests", "limits"):
+        missing = {"cpu", "memory"} - set(resources.get(bound) or {})
+        if missing:
+            problems.append(f"{label} has no {bound} for {', '.join(sorted(missing))}.")
     return problems
 
 
-def bounded_resources(resource_type: str, props: dict[str, Any]) -> list[str]:
-    spec = pod_spec(resource_type, props)
-    if spec is None:
-        return []
-    problems = []
-    for label, c in containers(spec):
-        resources = c.get("resources") or {}
-        for bound in ("requests", "limits"):
-            missing = {"cpu", "memory"} - set(resources.get(bound) or {})
-            if missing:
-                problems.append(f"{label} has no {bound} for {', '.join(sorted(missing))}.")
-    return problems
+pinned_images = container_check(_pinned_image)
+bounded_resources = container_check(_bounded_resources)
 
 
 RULES: tuple[Rule, ...] = (

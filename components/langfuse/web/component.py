@@ -9,10 +9,10 @@ import pulumi
 
 from components.langfuse.backend import SecretKeyRef
 from components.langfuse.environment import SsoSettings, flag, secret, sign_in_env, value
-from components.langfuse.process import LangfuseProcessArgs, shared_env, shared_mounts
+from components.langfuse.process import LangfuseProcessArgs, workload_spec
 from components.langfuse.volumes import scratch
 from components.langfuse.web.route import RouteSettings, route
-from components.langfuse.workload import LangfuseWorkload, Probes, WorkloadSpec
+from components.langfuse.workload import LangfuseWorkload, Probes
 from components.langfuse.workload.spec import http_probe
 
 NAME = "langfuse-web"
@@ -42,26 +42,11 @@ class LangfuseWeb(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("langfuse-rosa:langfuse:LangfuseWeb", name, None, opts)
-        process = args.process
-        env = shared_env(process, PORT) + [
-            value("NEXTAUTH_URL", f"https://{args.route.hostname}"),
-            secret("NEXTAUTH_SECRET", args.nextauth_secret),
-            # Migrations run once per version in LangfuseMigration, never in serving pods.
-            flag("LANGFUSE_AUTO_POSTGRES_MIGRATION_DISABLED", True),
-            flag("LANGFUSE_AUTO_CLICKHOUSE_MIGRATION_DISABLED", True),
-        ] + sign_in_env(args.sso, args.password_sign_up)
-        # Next.js writes its image and fetch cache under .next/cache; the rest of the filesystem is read-only.
-        mounts = shared_mounts(process) + scratch("next-cache", "/app/web/.next/cache", "512Mi")
-        spec = WorkloadSpec(
+        spec = workload_spec(
+            args.process,
             name=NAME,
             component="web",
-            version=process.version,
-            image=process.image,
-            container_port=PORT,
-            service_account_name=process.service_account_name,
-            env=env,
-            volumes=mounts.volumes,
-            volume_mounts=mounts.volume_mounts,
+            port=PORT,
             probes=Probes(
                 # Up to 5 minutes to start before liveness takes over.
                 startup=http_probe("/api/public/health", "http", period=5, failures=60),
@@ -69,16 +54,24 @@ class LangfuseWeb(pulumi.ComponentResource):
                 # /ready turns 500 as soon as SIGTERM arrives, taking the pod out of the Service.
                 readiness=http_probe("/api/public/ready", "http", period=5, failures=2),
             ),
-            resources=process.sizing.resources,
-            autoscaling=process.sizing.autoscaling,
             termination_grace_period_seconds=TERMINATION_GRACE_SECONDS,
+            extra_env=[
+                value("NEXTAUTH_URL", f"https://{args.route.hostname}"),
+                secret("NEXTAUTH_SECRET", args.nextauth_secret),
+                # Migrations run once per version in LangfuseMigration, never in serving pods.
+                flag("LANGFUSE_AUTO_POSTGRES_MIGRATION_DISABLED", True),
+                flag("LANGFUSE_AUTO_CLICKHOUSE_MIGRATION_DISABLED", True),
+            ]
+            + sign_in_env(args.sso, args.password_sign_up),
+            # Next.js writes its image and fetch cache under .next/cache; the rest of the filesystem is read-only.
+            extra_mounts=scratch("next-cache", "/app/web/.next/cache", "512Mi"),
         )
         workload = LangfuseWorkload(
-            "workload", spec, process.namespace, with_service=True, rollout_after=rollout_after, opts=pulumi.ResourceOptions(parent=self)
+            "workload", spec, args.process.namespace, with_service=True, rollout_after=rollout_after, opts=pulumi.ResourceOptions(parent=self)
         )
         assert workload.service is not None
         self.route = route(
-            NAME, args.route, process.namespace, workload.service.metadata.name, process.version, pulumi.ResourceOptions(parent=self)
+            NAME, args.route, args.process.namespace, workload.service.metadata.name, args.process.version, pulumi.ResourceOptions(parent=self)
         )
         self.url = pulumi.Output.from_input(f"https://{args.route.hostname}")
         self.register_outputs({"url": self.url})

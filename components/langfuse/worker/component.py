@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import pulumi
 
-from components.langfuse.process import LangfuseProcessArgs, shared_env, shared_mounts
-from components.langfuse.workload import LangfuseWorkload, Probes, WorkloadSpec
+from components.langfuse.process import LangfuseProcessArgs, workload_spec
+from components.langfuse.workload import LangfuseWorkload, Probes
 from components.langfuse.workload.spec import http_probe
 
 NAME = "langfuse-worker"
@@ -26,25 +26,17 @@ class LangfuseWorker(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("langfuse-rosa:langfuse:LangfuseWorker", name, None, opts)
-        mounts = shared_mounts(args)
-        spec = WorkloadSpec(
+        spec = workload_spec(
+            args,
             name=NAME,
             component="worker",
-            version=args.version,
-            image=args.image,
-            container_port=PORT,
-            service_account_name=args.service_account_name,
-            env=shared_env(args, PORT),
-            volumes=mounts.volumes,
-            volume_mounts=mounts.volume_mounts,
+            port=PORT,
             probes=Probes(
                 startup=http_probe("/api/health", "http", period=5, failures=60),
                 liveness=http_probe("/api/health", "http", period=10, failures=3),
                 # /api/ready fails once SIGTERM is received (worker/src/api/index.ts).
                 readiness=http_probe("/api/ready", "http", period=5, failures=2),
             ),
-            resources=args.sizing.resources,
-            autoscaling=args.sizing.autoscaling,
             termination_grace_period_seconds=TERMINATION_GRACE_SECONDS,
         )
         workload = LangfuseWorkload(

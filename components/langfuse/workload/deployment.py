@@ -5,7 +5,6 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.common.labels import recommended_labels, selector_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.langfuse.workload.spec import WorkloadSpec
 
@@ -14,11 +13,10 @@ HOST_KEY = "kubernetes.io/hostname"
 
 
 def deployment(spec: WorkloadSpec, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions) -> k8s.apps.v1.Deployment:
-    labels = recommended_labels("langfuse", spec.component, "langfuse", spec.version)
-    selector = selector_labels("langfuse", spec.component)
+    selector = spec.selector
     return k8s.apps.v1.Deployment(
         spec.name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=spec.name, namespace=namespace, labels=labels),
+        metadata=spec.metadata(namespace),
         spec=k8s.apps.v1.DeploymentSpecArgs(
             # No `replicas`: the HorizontalPodAutoscaler owns the count. Setting it here would reset the
             # scale on every `pulumi up`.
@@ -31,7 +29,7 @@ def deployment(spec: WorkloadSpec, namespace: pulumi.Input[str], opts: pulumi.Re
                 rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge="25%"),
             ),
             template=k8s.core.v1.PodTemplateSpecArgs(
-                metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels, annotations=spec.pod_annotations or None),
+                metadata=k8s.meta.v1.ObjectMetaArgs(labels=spec.labels, annotations=spec.pod_annotations or None),
                 spec=_pod_spec(spec, selector),
             ),
         ),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.common.labels import recommended_labels
 from components.langfuse.workload.spec import WorkloadSpec
 
 
@@ -15,11 +14,7 @@ def horizontal_pod_autoscaler(
     scaling = spec.autoscaling
     return k8s.autoscaling.v2.HorizontalPodAutoscaler(
         spec.name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=spec.name,
-            namespace=namespace,
-            labels=recommended_labels("langfuse", spec.component, "langfuse", spec.version),
-        ),
+        metadata=spec.metadata(namespace),
         spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
             scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
                 api_version="apps/v1", kind="Deployment", name=spec.name

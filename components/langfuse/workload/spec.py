@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pulumi
 import pulumi_kubernetes as k8s
+
+from components.common.labels import recommended_labels, selector_labels
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,18 @@ class WorkloadSpec:
     autoscaling: Autoscaling
     termination_grace_period_seconds: int
     pod_annotations: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return recommended_labels("langfuse", self.component, "langfuse", self.version)
+
+    @property
+    def selector(self) -> dict[str, str]:
+        return selector_labels("langfuse", self.component)
+
+    def metadata(self, namespace: pulumi.Input[str]) -> k8s.meta.v1.ObjectMetaArgs:
+        """Metadata of the workload's objects: all share its name and labels."""
+        return k8s.meta.v1.ObjectMetaArgs(name=self.name, namespace=namespace, labels=self.labels)
 
 
 def http_probe(path: str, port: str, *, period: int, failures: int, timeout: int = 5) -> k8s.core.v1.ProbeArgs:
