@@ -192,7 +192,8 @@ def test_resources_and_node_heap_follow_the_memory_limit(plans, stack_files, sta
     c = container(find(plans[stack], "Deployment", f"langfuse-{process}"))
     configured = stack_setting(stack_files, stack, "langfuse", process)
     assert c["resources"]["limits"]["memory"] == c["resources"]["requests"]["memory"] == configured["memory"]
-    assert env_value(c, "NODE_OPTIONS") == f"--max-old-space-size={mebibytes(configured['memory'])}"
+    # Three quarters of the limit for the V8 heap, the rest for memory outside it.
+    assert env_value(c, "NODE_OPTIONS") == f"--max-old-space-size={mebibytes(configured['memory']) * 3 // 4}"
     millicores = {"500m": "500m", "1": "1000m", "2": "2000m"}
     assert c["resources"]["requests"]["cpu"] == millicores[configured["cpu"]["request"]]
     assert c["resources"]["limits"]["cpu"] == millicores[configured["cpu"]["limit"]]

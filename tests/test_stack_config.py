@@ -264,3 +264,22 @@ def test_stack_files_hold_no_plaintext_secrets():
 
         walk(yaml.safe_load(path.read_text()), path.name)
         assert findings == [], f"plaintext secret-like values in {path.name}: {findings}"
+
+
+def test_secure_values_reach_the_program_as_secret_placeholders(tmp_path):
+    """Offline there is no key to decrypt `secure:` values; the program gets a placeholder marked secret."""
+    (tmp_path / "Pulumi.enc.yaml").write_text(
+        "secretsprovider: awskms://alias/langfuse-pulumi?region=eu-west-1\n"
+        "encryptedkey: AQICAHg=\n"
+        "config:\n"
+        "  langfuse-rosa:environment: dev\n"
+        "  langfuse-rosa:langfuse:\n"
+        "    hostname: langfuse.example.com\n"
+        "    initToken: { secure: v1:AAAABBBBCCCC }\n"
+        "  aws:region: eu-west-1\n"
+    )
+    stack_file = read_stack_file(tmp_path, "enc")
+    assert stack_file.secret_keys == ["langfuse-rosa:langfuse"]
+    assert stack_file.config["langfuse-rosa:langfuse"] == '{"hostname": "langfuse.example.com", "initToken": "[secret]"}'
+    assert stack_file.config["aws:region"] == "eu-west-1"
+    assert "v1:AAAABBBBCCCC" not in str(stack_file)

@@ -140,7 +140,8 @@ def counts_by_component(objects: list[RenderedObject], resources: list[RenderedR
     for obj in objects:
         counter[(_top(obj.component), obj.kind)] += 1
     for res in resources:
-        counter[(_top(res.component), res.type.rsplit(":", 1)[-1])] += 1
+        label = f"provider/{res.type.rsplit(':', 1)[-1]}" if res.package == "providers" else res.type.rsplit(":", 1)[-1]
+        counter[(_top(res.component), label)] += 1
     table: dict[str, dict[str, int]] = {}
     for (component, kind), count in sorted(counter.items()):
         table.setdefault(component, {})[kind] = count
