@@ -25,7 +25,7 @@ from infra.stack_config.types import cpu_millicores, memory_mib
 def main() -> None:
     config = load_stack_config()
     if config.environment != "dev" and not config.sso.enabled:
-        pulumi.log.warn(f"{config.environment}: SSO is off, so Langfuse accepts e-mail/password sign-in and sign-up")
+        pulumi.log.warn(f"{config.environment}: SSO is off, so users sign in to Langfuse with e-mail and password")
 
     cluster = k8s.Provider(
         "rosa",
@@ -33,6 +33,7 @@ def main() -> None:
         enable_server_side_apply=True,
     )
     app = LangfuseApp("langfuse", app_args(config), opts=pulumi.ResourceOptions(providers=[cluster]))
+    pulumi.export("cluster", config.cluster.name)
     pulumi.export("langfuseUrl", app.url)
 
 
@@ -45,7 +46,7 @@ def app_args(config: StackConfig) -> LangfuseAppArgs:
         web=_sizing(lf.web),
         worker=_sizing(lf.worker),
         route=RouteSettings(
-            hostname=lf.hostname,
+            hostname=lf.hostname or f"{lf.namespace}.{config.cluster.apps_domain}",
             timeout_seconds=lf.route.timeout_seconds,
             hsts_max_age_seconds=lf.route.hsts_max_age_seconds,
             hsts_include_subdomains=lf.route.hsts_include_subdomains,

@@ -107,7 +107,7 @@ def test_route_terminates_tls_redirects_http_and_sets_hsts(plans, stack_files, s
     plan = plans[stack]
     route = find(plan, "Route", "langfuse-web")
     service = find(plan, "Service", "langfuse-web")
-    assert route["spec"]["host"] == stack_setting(stack_files, stack, "langfuse", "hostname")
+    assert route["spec"]["host"] == _hostname(stack_files, stack)
     assert route["spec"]["tls"] == {"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect"}
     assert route["spec"]["to"] == {"kind": "Service", "name": service["metadata"]["name"], "weight": 100}
     assert route["spec"]["port"]["targetPort"] in {p["name"] for p in service["spec"]["ports"]}
@@ -116,6 +116,17 @@ def test_route_terminates_tls_redirects_http_and_sets_hsts(plans, stack_files, s
     assert max_age >= 31536000 and "includeSubDomains" in hsts
     assert ("preload" in hsts) == (stack == "prod")
     assert route["metadata"]["annotations"]["haproxy.router.openshift.io/timeout"] == "120s"
+
+
+def _hostname(stack_files, stack):
+    langfuse = stack_setting(stack_files, stack, "langfuse")
+    default = f"{langfuse['namespace']}.{stack_setting(stack_files, stack, 'cluster', 'appsDomain')}"
+    return langfuse.get("hostname", default)
+
+
+def test_hostname_defaults_to_the_clusters_apps_domain(plans, stack_files):
+    assert "hostname" not in stack_setting(stack_files, "dev", "langfuse")
+    assert find(plans["dev"], "Route", "langfuse-web")["spec"]["host"] == "langfuse-dev.apps.rosa-dev.x7k2.p1.openshiftapps.com"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -212,7 +223,7 @@ def test_sso_through_keycloak_disables_password_sign_in(plans, stack_files, stac
     assert env["AUTH_DISABLE_USERNAME_PASSWORD"]["value"] == "true"
     # Sign-up must stay open with SSO: Langfuse creates SSO users on first login.
     assert "AUTH_DISABLE_SIGNUP" not in env
-    assert env["NEXTAUTH_URL"]["value"] == f"https://{stack_setting(stack_files, stack, 'langfuse', 'hostname')}"
+    assert env["NEXTAUTH_URL"]["value"] == f"https://{_hostname(stack_files, stack)}"
 
 
 def test_dev_without_sso_keeps_password_sign_in(plans):
@@ -283,3 +294,20 @@ def test_app_secrets_are_generated_and_redacted(plans, stack):
     assert generators["encryption-key"].inputs == {"length": 32}  # 256 bits, rendered as 64 hex characters
     assert generators["salt"].protect == generators["encryption-key"].protect == (stack != "dev")
     assert objects_of(plans[stack], "Secret") == [secret]
+
+
+def test_a_configured_ca_bundle_replaces_the_injected_one(tmp_path):
+    import yaml
+
+    from infra.offline_plan.plan import build_plan
+
+    document = yaml.safe_load(project_path("stacks", "Pulumi.dev.yaml").read_text())
+    document["config"]["langfuse-rosa:backend"]["trustedCaBundle"] = {"configMapName": "corp-ca", "key": "bundle.pem"}
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(document))
+    plan = build_plan("dev", stacks_dir=tmp_path)
+    for process in ("web", "worker"):
+        pod = find(plan, "Deployment", f"langfuse-{process}")["spec"]["template"]["spec"]
+        trusted = next(v for v in pod["volumes"] if v["name"] == "trusted-ca")
+        assert trusted["configMap"]["name"] == "corp-ca"
+        assert trusted["configMap"]["items"] == [{"key": "bundle.pem", "path": "ca-bundle.crt"}]
+        assert env_value(pod["containers"][0], "NODE_EXTRA_CA_CERTS") == "/etc/langfuse/tls/trusted/ca-bundle.crt"

@@ -122,3 +122,14 @@ def test_replanning_removes_objects_that_are_gone(tmp_path):
     write_files(tmp_path, {"summary.yaml": "a\n", "kubernetes/old.yaml": "x\n"})
     write_files(tmp_path, {"summary.yaml": "b\n"})
     assert _tree(tmp_path) == {"summary.yaml": b"b\n"}
+
+
+def test_staging_without_sso_plans_with_a_warning(tmp_path):
+    from infra.offline_plan.plan import build_plan
+
+    document = yaml.safe_load(project_path("stacks", "Pulumi.staging.yaml").read_text())
+    document["config"]["langfuse-rosa:sso"] = {"enabled": False}
+    (tmp_path / "Pulumi.staging.yaml").write_text(yaml.safe_dump(document))
+    plan = build_plan("staging", stacks_dir=tmp_path)
+    assert plan.warnings == ["staging: SSO is off, so users sign in to Langfuse with e-mail and password"]
+    assert plan.summary()["warnings"] == plan.warnings

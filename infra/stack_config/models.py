@@ -149,7 +149,9 @@ class LangfuseConfig(Model):
     namespace: DnsLabel = Field(default="langfuse", description="namespace of the app tier (created by the stack)")
     version: LangfuseVersion = Field(default="4.16.0", description="Langfuse release; images are pinned by digest per release")
     image_registry: DnsName = Field(default=DEFAULT_REGISTRY, description="registry or mirror serving langfuse/* images")
-    hostname: DnsName = Field(description="public host name of the Langfuse UI and API")
+    hostname: DnsName | None = Field(
+        default=None, description="public host name of the UI and API; default <namespace>.<cluster.appsDomain>, under the router's wildcard certificate"
+    )
     log_level: Literal["trace", "debug", "info", "warn", "error", "fatal"] = Field(default="info", description="LANGFUSE_LOG_LEVEL")
     telemetry: bool = Field(default=False, description="send anonymous usage statistics to Langfuse")
     password_sign_up: bool = Field(
@@ -280,11 +282,11 @@ class BackendConfig(Model):
 
 
 class StackConfig(Model):
-    environment: Literal["dev", "staging", "prod"] = Field(description="dev, staging or prod: sets environment-wide defaults")
+    environment: Literal["dev", "staging", "prod"] = Field(description="the environment's tier: dev, staging or prod")
     cluster: ClusterConfig = Field(description="the ROSA cluster: {name, region, kubeContext, appsDomain}")
     operators: OperatorsConfig = Field(default=OperatorsConfig(), description="OLM operator upgrades (data tier)")
     disaster_recovery: DisasterRecoveryConfig = Field(default=DisasterRecoveryConfig(), description="cross-region backup copies")
-    langfuse: LangfuseConfig = Field(description="the Langfuse deployment: {hostname, web, worker, ...}")
+    langfuse: LangfuseConfig = Field(description="the Langfuse deployment: {web, worker, hostname, ...}")
     sso: SsoConfig = Field(default=SsoConfig(), description="sign-in through Red Hat SSO")
     backend: BackendConfig = Field(description="the stores Langfuse uses: {postgres, clickhouse, redis, s3}")
 
