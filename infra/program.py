@@ -10,8 +10,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.langfuse.app import LangfuseApp, LangfuseAppArgs
-from components.langfuse.environment import SsoSettings
 from components.langfuse.backend import SecretKeyRef
+from components.langfuse.environment import SsoSettings
 from components.langfuse.images import langfuse_images
 from components.langfuse.process import Sizing
 from components.langfuse.web import RouteSettings

@@ -17,9 +17,9 @@ import pulumi_kubernetes as k8s
 
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from components.langfuse import volumes
 from components.langfuse.backend import LangfuseBackend
 from components.langfuse.environment import clickhouse_env, postgres_env
-from components.langfuse import volumes
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,7 @@ def _crd_errors(path: Path, manifest: dict[str, Any]) -> tuple[str, ...]:
     return tuple(errors)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _crd_validator(path: Path) -> jsonschema.protocols.Validator:
     schema = json.loads(path.read_text())
     # Strict at the root as well: nothing but the fields the schema knows.

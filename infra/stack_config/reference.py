@@ -56,7 +56,7 @@ def _type_name(annotation: Any) -> str:
     if origin is typing.Annotated:
         base, *meta = typing.get_args(annotation)
         return _label(meta) or _type_name(base)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType")):
+    if origin in (typing.Union, __import__("types").UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         return " \\| ".join(_type_name(a) for a in args)
     if origin is list:
