@@ -133,3 +133,10 @@ def test_staging_without_sso_plans_with_a_warning(tmp_path):
     plan = build_plan("staging", stacks_dir=tmp_path)
     assert plan.warnings == ["staging: SSO is off, so users sign in to Langfuse with e-mail and password"]
     assert plan.summary()["warnings"] == plan.warnings
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_every_stack_renders_identically_twice(plans, stack):
+    from infra.offline_plan.plan import build_plan
+
+    assert build_plan(stack).files() == plans[stack].files()
