@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from components.langfuse.backend import (
+    CaCertificateRef,
     ClickHouseBackend,
     ConfigMapKeyRef,
     LangfuseBackend,
@@ -17,7 +18,8 @@ from infra.stack_config import models
 
 def external_backend(config: models.StackConfig) -> LangfuseBackend:
     backend = config.backend
-    pg, ch, redis, s3 = backend.postgres, backend.clickhouse, backend.redis, backend.s3
+    pg, ch, redis = backend.postgres, backend.clickhouse, backend.redis
+    assert pg and ch and redis  # guaranteed for mode external by BackendConfig's validator
     return LangfuseBackend(
         postgres=PostgresBackend(
             host=pg.host,
@@ -25,7 +27,7 @@ def external_backend(config: models.StackConfig) -> LangfuseBackend:
             database=pg.database,
             username=SecretKeyRef(pg.credentials.secret_name, pg.credentials.username_key),
             password=SecretKeyRef(pg.credentials.secret_name, pg.credentials.password_key),
-            server_ca=_config_map(pg.server_ca),
+            server_ca=CaCertificateRef("ConfigMap", pg.server_ca.config_map_name, pg.server_ca.key),
         ),
         clickhouse=ClickHouseBackend(
             host=ch.host,
@@ -46,16 +48,21 @@ def external_backend(config: models.StackConfig) -> LangfuseBackend:
             sentinel_password=_optional_key(redis.sentinel_credentials, redis.sentinel_credentials and redis.sentinel_credentials.password_key),
             tls=redis.tls,
         ),
-        s3=S3Backend(
-            region=s3.region or config.cluster.region,
-            events=S3Bucket(s3.buckets.events, s3.prefixes.events),
-            media=S3Bucket(s3.buckets.media, s3.prefixes.media),
-            exports=S3Bucket(s3.buckets.exports, s3.prefixes.exports),
-            kms_key_arn=s3.kms_key_arn,
-            web_role_arn=s3.role_arns.web,
-            worker_role_arn=s3.role_arns.worker,
-        ),
+        s3=s3_backend(config),
         trusted_ca_bundle=_config_map(backend.trusted_ca_bundle) if backend.trusted_ca_bundle else None,
+    )
+
+
+def s3_backend(config: models.StackConfig) -> S3Backend:
+    s3 = config.backend.s3
+    return S3Backend(
+        region=s3.region or config.cluster.region,
+        events=S3Bucket(s3.buckets.events, s3.prefixes.events),
+        media=S3Bucket(s3.buckets.media, s3.prefixes.media),
+        exports=S3Bucket(s3.buckets.exports, s3.prefixes.exports),
+        kms_key_arn=s3.kms_key_arn,
+        web_role_arn=s3.role_arns.web,
+        worker_role_arn=s3.role_arns.worker,
     )
 
 

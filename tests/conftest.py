@@ -11,17 +11,24 @@ import yaml
 from infra.offline_plan.plan import PROJECT_ROOT, Plan, build_plan
 
 STACKS = ("dev", "staging", "prod")
+CLUSTER_STACKS = ("cluster-dev", "cluster-staging", "cluster-prod")
+# External mode is kept working and tested through this example stack.
+EXAMPLE_STACKS_DIR = PROJECT_ROOT / "examples" / "stacks"
 
 
 @pytest.fixture(scope="session")
 def plans() -> dict[str, Plan]:
-    return {stack: build_plan(stack) for stack in STACKS}
+    built = {stack: build_plan(stack) for stack in STACKS + CLUSTER_STACKS}
+    built["external"] = build_plan("external", stacks_dir=EXAMPLE_STACKS_DIR)
+    return built
 
 
 @pytest.fixture(scope="session")
 def stack_files() -> dict[str, dict[str, Any]]:
     """The stack files as written (the source of truth the plan must follow)."""
-    return {stack: yaml.safe_load((PROJECT_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"] for stack in STACKS}
+    files = {stack: PROJECT_ROOT / "stacks" / f"Pulumi.{stack}.yaml" for stack in STACKS + CLUSTER_STACKS}
+    files["external"] = EXAMPLE_STACKS_DIR / "Pulumi.external.yaml"
+    return {stack: yaml.safe_load(path.read_text())["config"] for stack, path in files.items()}
 
 
 def stack_setting(stack_files: dict[str, dict[str, Any]], stack: str, key: str, *path: str) -> Any:
@@ -42,12 +49,21 @@ def objects_of(plan: Plan, kind: str) -> list[dict[str, Any]]:
 
 
 def pod_templates(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
-    """(Kind/name, pod template spec) of every workload that runs pods."""
-    return [
+    """(Kind/name, pod spec) of every workload that runs pods, including operator-managed pod templates."""
+    templates = [
         (f"{o.kind}/{o.name}", o.manifest["spec"]["template"]["spec"])
         for o in plan.objects
-        if o.kind in ("Deployment", "Job", "StatefulSet", "DaemonSet", "CronJob")
+        if o.kind in ("Deployment", "Job", "StatefulSet", "DaemonSet")
     ]
+    for o in plan.objects:
+        if o.kind in ("ClickHouseInstallation", "ClickHouseKeeperInstallation"):
+            templates += [(f"{o.kind}/{o.name}/{t['name']}", t["spec"]) for t in o.manifest["spec"]["templates"]["podTemplates"]]
+    return templates
+
+
+def langfuse_pods(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
+    """The pods that run Langfuse itself (web, worker, migrations)."""
+    return [(name, pod) for name, pod in pod_templates(plan) if "langfuse/langfuse" in pod["containers"][0]["image"]]
 
 
 def container(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from tests.conftest import (
     env_of,
     env_value,
     find,
+    langfuse_pods,
     mebibytes,
     objects_of,
     pod_templates,
@@ -132,14 +133,22 @@ def test_hostname_defaults_to_the_clusters_apps_domain(plans, stack_files):
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_pod_passes_restricted_v2(plans, stack):
     templates = pod_templates(plans[stack])
-    assert {name for name, _ in templates} == {"Deployment/langfuse-web", "Deployment/langfuse-worker", "Job/langfuse-migrate-4-16-0"}
+    assert {name for name, _ in templates} == {
+        "Deployment/langfuse-web",
+        "Deployment/langfuse-worker",
+        "Job/langfuse-migrate-4-16-0",
+        "StatefulSet/langfuse-redis",
+        "StatefulSet/langfuse-sentinel",
+        "ClickHouseInstallation/langfuse/clickhouse",
+        "ClickHouseKeeperInstallation/langfuse/keeper",
+    }
     for name, pod in templates:
         assert pod["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}, name
         assert pod["automountServiceAccountToken"] is False, name
         for key in ("hostNetwork", "hostPID", "hostIPC"):
             assert not pod.get(key), name
         assert not any("hostPath" in v for v in pod.get("volumes", [])), name
-        for c in pod["containers"]:
+        for c in pod["containers"] + pod.get("initContainers", []):
             sc = c["securityContext"]
             assert sc["allowPrivilegeEscalation"] is False and sc["privileged"] is False, name
             assert sc["capabilities"] == {"drop": ["ALL"]}, name
@@ -155,9 +164,10 @@ def test_every_pod_passes_restricted_v2(plans, stack):
 def test_namespace_enforces_restricted_pod_security(plans, stack_files, stack):
     name = stack_setting(stack_files, stack, "langfuse", "namespace")
     labels = find(plans[stack], "Namespace", name)["metadata"]["labels"]
+    kubernetes = {"4.16": "v1.29", "4.17": "v1.30", "4.18": "v1.31"}[stack_setting(stack_files, stack, "cluster", "openshiftVersion")]
     for mode in ("enforce", "audit", "warn"):
         assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
-        assert labels[f"pod-security.kubernetes.io/{mode}-version"] == "v1.29"
+        assert labels[f"pod-security.kubernetes.io/{mode}-version"] == kubernetes
     assert labels["security.openshift.io/scc.podSecurityLabelSync"] == "false"
 
 
@@ -185,11 +195,13 @@ def _langfuse_env_names() -> set[str]:
     return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACKS + ("external",))
 def test_every_env_var_is_one_langfuse_reads(plans, stack):
     known = _langfuse_env_names()
     assert len(known) > 500  # the list is the real one, not an empty file
-    for name, pod in pod_templates(plans[stack]):
+    pods = langfuse_pods(plans[stack])
+    assert len(pods) == 3
+    for name, pod in pods:
         for c in pod["containers"]:
             unknown = {
                 e["name"] for e in c["env"] if e["name"] not in known and not e["name"].startswith("DD_") and e["name"] not in ("NODE_OPTIONS", "TZ")
@@ -244,6 +256,8 @@ def test_secret_env_vars_come_only_from_secret_refs(plans, stack):
     secret_like = re.compile(r"(_PASSWORD|_SECRET|^SALT|^ENCRYPTION_KEY|^REDIS_AUTH)$")
     checked = 0
     for name, pod in pod_templates(plans[stack]):
+        if "env" not in pod["containers"][0]:
+            continue
         for e in pod["containers"][0]["env"]:
             if secret_like.search(e["name"]) and not e["name"].startswith("AUTH_DISABLE_"):
                 checked += 1
@@ -251,16 +265,27 @@ def test_secret_env_vars_come_only_from_secret_refs(plans, stack):
     assert checked >= 10  # DATABASE_PASSWORD, CLICKHOUSE_PASSWORD, SALT, NEXTAUTH_SECRET, ... in several pods
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_database_connection_verifies_the_server_certificate(plans, stack_files, stack):
-    web = container(find(plans[stack], "Deployment", "langfuse-web"))
+def _postgres_ca_volume(plan):
+    web = container(find(plan, "Deployment", "langfuse-web"))
     args = dict(part.split("=", 1) for part in env_value(web, "DATABASE_ARGS").split("&"))
     assert args["sslmode"] == "require" and args["sslaccept"] == "strict"
     mount_dir, filename = args["sslcert"].rsplit("/", 1)
-    pod = find(plans[stack], "Deployment", "langfuse-web")["spec"]["template"]["spec"]
+    pod = find(plan, "Deployment", "langfuse-web")["spec"]["template"]["spec"]
     volume_name = next(m["name"] for m in web["volumeMounts"] if m["mountPath"] == mount_dir)
-    volume = next(v for v in pod["volumes"] if v["name"] == volume_name)
-    server_ca = stack_setting(stack_files, stack, "backend", "postgres", "serverCa")
+    return next(v for v in pod["volumes"] if v["name"] == volume_name), filename
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_database_connection_verifies_the_in_cluster_server_certificate(plans, stack):
+    volume, filename = _postgres_ca_volume(plans[stack])
+    # CloudNativePG signs the server certificate with the CA in <cluster>-ca.
+    assert volume["secret"]["secretName"] == "langfuse-postgres-ca"
+    assert volume["secret"]["items"] == [{"key": "ca.crt", "path": filename}]
+
+
+def test_database_connection_verifies_the_external_server_certificate(plans, stack_files):
+    volume, filename = _postgres_ca_volume(plans["external"])
+    server_ca = stack_setting(stack_files, "external", "backend", "postgres", "serverCa")
     assert volume["configMap"]["name"] == server_ca["configMapName"]
     assert volume["configMap"]["items"] == [{"key": server_ca["key"], "path": filename}]
 
@@ -280,9 +305,12 @@ def test_service_accounts_carry_the_configured_iam_roles(plans, stack_files, sta
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_images_are_pinned_by_version_and_digest(plans, stack):
-    for name, pod in pod_templates(plans[stack]):
+    for name, pod in langfuse_pods(plans[stack]):
         for c in pod["containers"]:
             assert re.fullmatch(r"docker\.io/langfuse/langfuse(-worker)?:4\.16\.0@sha256:[0-9a-f]{64}", c["image"]), name
+    for name, pod in pod_templates(plans[stack]):
+        for c in pod["containers"] + pod.get("initContainers", []):
+            assert re.fullmatch(r"[a-z0-9.\-/]+:[\w.\-]+@sha256:[0-9a-f]{64}", c["image"]), f"{name}: {c['image']}"
     assert container(find(plans[stack], "Deployment", "langfuse-worker"))["image"].startswith("docker.io/langfuse/langfuse-worker:")
 
 
@@ -293,7 +321,9 @@ def test_app_secrets_are_generated_and_redacted(plans, stack):
     generators = {r.name: r for r in plans[stack].resources if r.type.startswith("random:")}
     assert generators["encryption-key"].inputs == {"length": 32}  # 256 bits, rendered as 64 hex characters
     assert generators["salt"].protect == generators["encryption-key"].protect == (stack != "dev")
-    assert objects_of(plans[stack], "Secret") == [secret]
+    assert sorted(o["metadata"]["name"] for o in objects_of(plans[stack], "Secret")) == [
+        "langfuse-app-secrets", "langfuse-clickhouse", "langfuse-redis-auth",
+    ]
 
 
 def test_a_configured_ca_bundle_replaces_the_injected_one(tmp_path):
@@ -301,10 +331,10 @@ def test_a_configured_ca_bundle_replaces_the_injected_one(tmp_path):
 
     from infra.offline_plan.plan import build_plan
 
-    document = yaml.safe_load(project_path("stacks", "Pulumi.dev.yaml").read_text())
+    document = yaml.safe_load(project_path("examples", "stacks", "Pulumi.external.yaml").read_text())
     document["config"]["langfuse-rosa:backend"]["trustedCaBundle"] = {"configMapName": "corp-ca", "key": "bundle.pem"}
-    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(document))
-    plan = build_plan("dev", stacks_dir=tmp_path)
+    (tmp_path / "Pulumi.external.yaml").write_text(yaml.safe_dump(document))
+    plan = build_plan("external", stacks_dir=tmp_path)
     for process in ("web", "worker"):
         pod = find(plan, "Deployment", f"langfuse-{process}")["spec"]["template"]["spec"]
         trusted = next(v for v in pod["volumes"] if v["name"] == "trusted-ca")

@@ -27,6 +27,16 @@ def _dev_values() -> dict[str, Any]:
     return _namespace_values(read_stack_file(project_path("stacks"), "dev").config)
 
 
+def _external_values() -> dict[str, Any]:
+    return _namespace_values(read_stack_file(project_path("examples", "stacks"), "external").config)
+
+
+def _external(mutation: Mutation) -> Mutation:
+    """The mutation applies to the external-mode example stack instead of dev."""
+    mutation.base = "external"  # type: ignore[attr-defined]
+    return mutation
+
+
 def _set(*path: str, value: Any) -> Mutation:
     def mutate(values: dict[str, Any]) -> None:
         target = values
@@ -68,8 +78,8 @@ INVALID = [
     ),
     pytest.param(
         _set("langfse", value={}),
-        "langfuse-rosa:langfse is not a known key; allowed here: backend, cluster, disasterRecovery, environment, "
-        "langfuse, operators, sso",
+        "langfuse-rosa:langfse is not a known key; allowed here: backend, cluster, dataTier, disasterRecovery, environment, "
+        "langfuse, layer, sso",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -94,13 +104,13 @@ INVALID = [
         id="missing-required-secret-sso",
     ),
     pytest.param(
-        _drop("backend", "postgres", "credentials"),
+        _external(_drop("backend", "postgres", "credentials")),
         "langfuse-rosa:backend.postgres.credentials is required but not set "
         "(Secret reference {secretName, usernameKey, passwordKey})",
         id="missing-required-secret-postgres",
     ),
     pytest.param(
-        _set("backend", "postgres", "password", value="hunter2"),
+        _external(_set("backend", "postgres", "password", value="hunter2")),
         "langfuse-rosa:backend.postgres.password is not a known key; allowed here: credentials, database, host, port, "
         "serverCa; secret values never go in stack config: put them in a Kubernetes Secret and reference it",
         id="plaintext-secret",
@@ -153,13 +163,13 @@ INVALID = [
         id="bad-role-arn",
     ),
     pytest.param(
-        _set("backend", "redis", "sentinel", "nodes", value=["redis-0.example.com:99999"]),
+        _external(_set("backend", "redis", "sentinel", "nodes", value=["redis-0.example.com:99999"])),
         "langfuse-rosa:backend.redis.sentinel.nodes[0] = 'redis-0.example.com:99999' is invalid: must be host:port, "
         "like redis-sentinel-0.example.internal:26379",
         id="bad-sentinel-address",
     ),
     pytest.param(
-        _set("backend", "postgres", "port", value=70000),
+        _external(_set("backend", "postgres", "port", value=70000)),
         "langfuse-rosa:backend.postgres.port = 70000 is invalid: input should be less than or equal to 65535",
         id="port-out-of-range",
     ),
@@ -168,7 +178,7 @@ INVALID = [
 
 @pytest.mark.parametrize("mutation, expected", INVALID)
 def test_each_invalid_value_gives_one_line_naming_stack_key_and_what_is_allowed(mutation: Mutation, expected: str):
-    values = _dev_values()
+    values = _external_values() if getattr(mutation, "base", "dev") == "external" else _dev_values()
     mutation(values)
     with pytest.raises(ConfigError) as caught:
         parse_stack_config("dev", values)
@@ -176,9 +186,10 @@ def test_each_invalid_value_gives_one_line_naming_stack_key_and_what_is_allowed(
 
 
 def test_every_stack_file_is_valid():
-    for stack in ("dev", "staging", "prod"):
+    for stack in ("dev", "staging", "prod", "cluster-dev", "cluster-staging", "cluster-prod"):
         config = parse_stack_config(stack, _namespace_values(read_stack_file(project_path("stacks"), stack).config))
-        assert config.environment == stack
+        assert config.environment == stack.removeprefix("cluster-")
+        assert config.layer == ("cluster" if stack.startswith("cluster-") else "environment")
 
 
 def test_two_bad_values_give_two_lines():
@@ -243,7 +254,7 @@ def test_cli_names_the_known_stacks_when_the_stack_file_is_missing():
     result = _plan_cli("--stack", "qa")
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        f"error: stack 'qa': no stack file {project_path('stacks', 'Pulumi.qa.yaml')} (known stacks: dev, prod, staging)"
+        f"error: stack 'qa': no stack file {project_path('stacks', 'Pulumi.qa.yaml')} (known stacks: cluster-dev, cluster-prod, cluster-staging, dev, prod, staging)"
     )
 
 

@@ -15,22 +15,18 @@ Why restricted-v2 is enough for Langfuse, although its images declare USER 1001 
 
 from __future__ import annotations
 
-import pulumi_kubernetes as k8s
+
+def restricted_pod_security_context() -> dict:
+    """Pod-level securityContext (camelCase; typed resources and custom-resource specs both take it)."""
+    return {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
-def restricted_pod_security_context() -> k8s.core.v1.PodSecurityContextArgs:
-    return k8s.core.v1.PodSecurityContextArgs(
-        run_as_non_root=True,
-        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-    )
-
-
-def restricted_container_security_context() -> k8s.core.v1.SecurityContextArgs:
-    return k8s.core.v1.SecurityContextArgs(
-        allow_privilege_escalation=False,
-        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-        privileged=False,
-        read_only_root_filesystem=True,
-        run_as_non_root=True,
-        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-    )
+def restricted_container_security_context() -> dict:
+    return {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "privileged": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import pulumi
 
 from components.langfuse.app_secrets import LangfuseAppSecrets, LangfuseAppSecretsArgs
-from components.langfuse.backend import LangfuseBackend
+from components.langfuse.backend import ConfigMapKeyRef, LangfuseBackend
 from components.langfuse.environment import SsoSettings
 from components.langfuse.images import LangfuseImages
 from components.langfuse.migration import LangfuseMigration, LangfuseMigrationArgs
-from components.langfuse.namespace import LangfuseNamespace, LangfuseNamespaceArgs, ServiceAccountSpec
+from components.langfuse.namespace import service_account
 from components.langfuse.process import LangfuseProcessArgs, Sizing
 from components.langfuse.web import LangfuseWeb, LangfuseWebArgs, RouteSettings
 from components.langfuse.worker import LangfuseWorker
@@ -23,7 +23,9 @@ MIGRATION_SERVICE_ACCOUNT = "langfuse-migrate"
 
 @dataclass(frozen=True)
 class LangfuseAppArgs:
-    namespace: str
+    namespace: pulumi.Input[str]
+    # Used when the backend brings no bundle of its own: the cluster's trusted CA bundle.
+    default_trusted_ca_bundle: ConfigMapKeyRef
     version: str
     images: LangfuseImages
     web: Sizing
@@ -44,27 +46,20 @@ class LangfuseApp(pulumi.ComponentResource):
         super().__init__("langfuse-rosa:langfuse:LangfuseApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         backend = args.backend
-
-        namespace = LangfuseNamespace(
-            "namespace",
-            LangfuseNamespaceArgs(
-                name=args.namespace,
-                service_accounts=(
-                    ServiceAccountSpec(WEB_SERVICE_ACCOUNT, backend.s3.web_role_arn),
-                    ServiceAccountSpec(WORKER_SERVICE_ACCOUNT, backend.s3.worker_role_arn),
-                    ServiceAccountSpec(MIGRATION_SERVICE_ACCOUNT),
-                ),
-            ),
-            opts=child,
-        )
-        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        namespace = args.namespace
+        accounts = [
+            service_account(WEB_SERVICE_ACCOUNT, namespace, backend.s3.web_role_arn, child),
+            service_account(WORKER_SERVICE_ACCOUNT, namespace, backend.s3.worker_role_arn, child),
+            service_account(MIGRATION_SERVICE_ACCOUNT, namespace, None, child),
+        ]
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=accounts)
         secrets = LangfuseAppSecrets(
-            "app-secrets", LangfuseAppSecretsArgs(namespace=namespace.name, protect=args.protect_secrets), opts=in_namespace
+            "app-secrets", LangfuseAppSecretsArgs(namespace=namespace, protect=args.protect_secrets), opts=child
         )
         migration = LangfuseMigration(
             "migration",
             LangfuseMigrationArgs(
-                namespace=namespace.name,
+                namespace=namespace,
                 version=args.version,
                 web_image=args.images.web,
                 service_account_name=MIGRATION_SERVICE_ACCOUNT,
@@ -75,13 +70,13 @@ class LangfuseApp(pulumi.ComponentResource):
 
         def process(image: str, service_account: str, sizing: Sizing) -> LangfuseProcessArgs:
             return LangfuseProcessArgs(
-                namespace=namespace.name,
+                namespace=namespace,
                 version=args.version,
                 image=image,
                 service_account_name=service_account,
                 sizing=sizing,
                 backend=backend,
-                trusted_ca_bundle=backend.trusted_ca_bundle or namespace.trusted_ca_bundle,
+                trusted_ca_bundle=backend.trusted_ca_bundle or args.default_trusted_ca_bundle,
                 salt=secrets.salt,
                 encryption_key=secrets.encryption_key,
                 log_level=args.log_level,

@@ -7,7 +7,9 @@ Credentials are never values here, only references to Kubernetes Secrets.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 
@@ -29,6 +31,15 @@ class ConfigMapKeyRef:
 
 
 @dataclass(frozen=True)
+class CaCertificateRef:
+    """A PEM CA certificate held in a ConfigMap or a Secret of the Langfuse namespace."""
+
+    kind: Literal["ConfigMap", "Secret"]
+    name: pulumi.Input[str]
+    key: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class PostgresBackend:
     host: pulumi.Input[str]
     port: int
@@ -37,7 +48,7 @@ class PostgresBackend:
     password: SecretKeyRef
     # PEM of the CA that signed the server certificate. Prisma checks the server against it
     # (sslmode=require + sslaccept=strict + sslcert); there is no non-verifying mode in this contract.
-    server_ca: ConfigMapKeyRef
+    server_ca: CaCertificateRef
 
 
 @dataclass(frozen=True)
@@ -58,7 +69,7 @@ class ClickHouseBackend:
 @dataclass(frozen=True)
 class RedisSentinelBackend:
     master_name: str
-    sentinels: tuple[str, ...]  # "host:port", the format REDIS_SENTINEL_NODES takes
+    sentinels: pulumi.Input[Sequence[str]]  # "host:port", the format REDIS_SENTINEL_NODES takes
     username: SecretKeyRef | None
     password: SecretKeyRef
     sentinel_username: SecretKeyRef | None
@@ -90,6 +101,6 @@ class LangfuseBackend:
     clickhouse: ClickHouseBackend
     redis: RedisSentinelBackend
     s3: S3Backend
-    # CA bundle Node.js trusts in addition to its own (NODE_EXTRA_CA_CERTS): ClickHouse and Redis
-    # TLS, the SSO issuer. None means the cluster's trusted bundle, injected by OpenShift.
+    # CA bundle Node.js trusts in addition to its own (NODE_EXTRA_CA_CERTS) and Redis TLS verifies with:
+    # ClickHouse, Redis, the SSO issuer. None means the cluster's trusted bundle, injected by OpenShift.
     trusted_ca_bundle: ConfigMapKeyRef | None

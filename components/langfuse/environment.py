@@ -101,7 +101,7 @@ def redis_env(redis: RedisSentinelBackend) -> list[EnvVar]:
     env = [
         flag("REDIS_SENTINEL_ENABLED", True),
         value("REDIS_SENTINEL_MASTER_NAME", redis.master_name),
-        value("REDIS_SENTINEL_NODES", ",".join(redis.sentinels)),
+        value("REDIS_SENTINEL_NODES", pulumi.Output.from_input(redis.sentinels).apply(",".join)),
         secret("REDIS_AUTH", redis.password),
         flag("REDIS_TLS_ENABLED", redis.tls),
         flag("REDIS_SENTINEL_TLS_ENABLED", redis.tls),

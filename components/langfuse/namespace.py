@@ -1,4 +1,4 @@
-"""The Langfuse namespace, its service accounts and the cluster's trusted CA bundle."""
+"""The Langfuse namespace and the CA bundles OpenShift injects into it."""
 
 from __future__ import annotations
 
@@ -10,29 +10,24 @@ import pulumi_kubernetes as k8s
 from components.common.labels import MANAGED_BY
 from components.langfuse.backend import ConfigMapKeyRef
 
-# The Kubernetes version whose Pod Security Standards we enforce: ROSA 4.16's, the oldest we support.
-POD_SECURITY_VERSION = "v1.29"
-
 # OpenShift's Cluster Network Operator fills a ConfigMap carrying this label with the cluster's trusted CA
 # bundle (system CAs plus the proxy's additional trust bundle) under the key `ca-bundle.crt`.
 INJECT_TRUSTED_CA_LABEL = "config.openshift.io/inject-trusted-cabundle"
-
-
-@dataclass(frozen=True)
-class ServiceAccountSpec:
-    name: str
-    aws_role_arn: pulumi.Input[str] | None = None
+# OpenShift's service CA operator fills a ConfigMap carrying this annotation with the CA that signs service
+# serving certificates, under the key `service-ca.crt`.
+INJECT_SERVICE_CA_ANNOTATION = "service.beta.openshift.io/inject-cabundle"
 
 
 @dataclass(frozen=True)
 class LangfuseNamespaceArgs:
     name: str
-    service_accounts: tuple[ServiceAccountSpec, ...]
+    pod_security_version: str  # e.g. v1.29: the Kubernetes release of the cluster
 
 
 class LangfuseNamespace(pulumi.ComponentResource):
     name: pulumi.Output[str]
     trusted_ca_bundle: ConfigMapKeyRef
+    service_ca_bundle: ConfigMapKeyRef
 
     def __init__(self, name: str, args: LangfuseNamespaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("langfuse-rosa:langfuse:LangfuseNamespace", name, None, opts)
@@ -48,7 +43,7 @@ class LangfuseNamespace(pulumi.ComponentResource):
                     **{
                         f"pod-security.kubernetes.io/{mode}{suffix}": value
                         for mode in ("enforce", "audit", "warn")
-                        for suffix, value in (("", "restricted"), ("-version", POD_SECURITY_VERSION))
+                        for suffix, value in (("", "restricted"), ("-version", args.pod_security_version))
                     },
                 },
             ),
@@ -56,33 +51,43 @@ class LangfuseNamespace(pulumi.ComponentResource):
         )
         self.name = namespace.metadata.name
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-
-        for sa in args.service_accounts:
-            annotations = None
-            if sa.aws_role_arn is not None:
-                # ROSA STS: the pod identity webhook exchanges the projected token for this role.
-                annotations = {
-                    "eks.amazonaws.com/role-arn": sa.aws_role_arn,
-                    "eks.amazonaws.com/sts-regional-endpoints": "true",
-                }
-            k8s.core.v1.ServiceAccount(
-                sa.name,
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=sa.name, namespace=args.name, annotations=annotations, labels={"app.kubernetes.io/part-of": "langfuse"}
-                ),
-                automount_service_account_token=False,
-                opts=in_namespace,
-            )
-
-        bundle = k8s.core.v1.ConfigMap(
+        # No `data` on either: the operators own it, and server-side apply leaves fields we do not set alone.
+        trusted = k8s.core.v1.ConfigMap(
             "langfuse-trusted-ca-bundle",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name="langfuse-trusted-ca-bundle",
                 namespace=args.name,
                 labels={INJECT_TRUSTED_CA_LABEL: "true", "app.kubernetes.io/part-of": "langfuse"},
             ),
-            # No `data`: the operator owns it, and server-side apply leaves fields we do not set alone.
             opts=in_namespace,
         )
-        self.trusted_ca_bundle = ConfigMapKeyRef(name=bundle.metadata.name, key="ca-bundle.crt")
+        service_ca = k8s.core.v1.ConfigMap(
+            "langfuse-service-ca",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="langfuse-service-ca",
+                namespace=args.name,
+                labels={"app.kubernetes.io/part-of": "langfuse"},
+                annotations={INJECT_SERVICE_CA_ANNOTATION: "true"},
+            ),
+            opts=in_namespace,
+        )
+        self.trusted_ca_bundle = ConfigMapKeyRef(name=trusted.metadata.name, key="ca-bundle.crt")
+        self.service_ca_bundle = ConfigMapKeyRef(name=service_ca.metadata.name, key="service-ca.crt")
         self.register_outputs({"name": self.name})
+
+
+def service_account(
+    name: str, namespace: pulumi.Input[str], aws_role_arn: pulumi.Input[str] | None, opts: pulumi.ResourceOptions
+) -> k8s.core.v1.ServiceAccount:
+    annotations = None
+    if aws_role_arn is not None:
+        # ROSA STS: the pod identity webhook exchanges the projected token for this role.
+        annotations = {"eks.amazonaws.com/role-arn": aws_role_arn, "eks.amazonaws.com/sts-regional-endpoints": "true"}
+    return k8s.core.v1.ServiceAccount(
+        name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=name, namespace=namespace, annotations=annotations, labels={"app.kubernetes.io/part-of": "langfuse"}
+        ),
+        automount_service_account_token=False,
+        opts=opts,
+    )

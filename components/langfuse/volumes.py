@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pulumi_kubernetes as k8s
 
-from components.langfuse.backend import ConfigMapKeyRef
+from components.langfuse.backend import CaCertificateRef, ConfigMapKeyRef
 from components.langfuse.environment import POSTGRES_CA_FILE, TRUSTED_CA_FILE
 
 
@@ -31,29 +31,28 @@ def scratch(name: str, path: str, size_limit: str) -> Mounts:
     )
 
 
-def config_map_file(name: str, ref: ConfigMapKeyRef, file_path: str) -> Mounts:
-    """Mount one key of a ConfigMap as the file `file_path`."""
+def ca_file(name: str, ref: CaCertificateRef, file_path: str) -> Mounts:
+    """Mount one key of a ConfigMap or Secret as the file `file_path`."""
     directory, filename = posixpath.split(file_path)
-    return Mounts(
-        [
-            k8s.core.v1.VolumeArgs(
-                name=name,
-                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
-                    name=ref.name, items=[k8s.core.v1.KeyToPathArgs(key=ref.key, path=filename)], default_mode=0o444
-                ),
-            )
-        ],
-        [k8s.core.v1.VolumeMountArgs(name=name, mount_path=directory, read_only=True)],
-    )
+    items = [k8s.core.v1.KeyToPathArgs(key=ref.key, path=filename)]
+    if ref.kind == "Secret":
+        volume = k8s.core.v1.VolumeArgs(
+            name=name, secret=k8s.core.v1.SecretVolumeSourceArgs(secret_name=ref.name, items=items, default_mode=0o444)
+        )
+    else:
+        volume = k8s.core.v1.VolumeArgs(
+            name=name, config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=ref.name, items=items, default_mode=0o444)
+        )
+    return Mounts([volume], [k8s.core.v1.VolumeMountArgs(name=name, mount_path=directory, read_only=True)])
 
 
 def tmp() -> Mounts:
     return scratch("tmp", "/tmp", "1Gi")
 
 
-def postgres_ca(ref: ConfigMapKeyRef) -> Mounts:
-    return config_map_file("postgres-ca", ref, POSTGRES_CA_FILE)
+def postgres_ca(ref: CaCertificateRef) -> Mounts:
+    return ca_file("postgres-ca", ref, POSTGRES_CA_FILE)
 
 
 def trusted_ca(ref: ConfigMapKeyRef) -> Mounts:
-    return config_map_file("trusted-ca", ref, TRUSTED_CA_FILE)
+    return ca_file("trusted-ca", CaCertificateRef("ConfigMap", ref.name, ref.key), TRUSTED_CA_FILE)

@@ -14,20 +14,30 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
-from infra.stack_config.errors import NAMESPACE, ConfigError, describe_errors
+from infra.stack_config.cluster_layer import ClusterStackConfig
+from infra.stack_config.errors import NAMESPACE, ConfigError, config_key, describe_errors
 from infra.stack_config.models import StackConfig
 
+# `layer` picks the schema: environment stacks (Langfuse and its data tier) or the cluster layer
+# (operators and storage, applied first).
+LAYERS: dict[str, type[StackConfig] | type[ClusterStackConfig]] = {"environment": StackConfig, "cluster": ClusterStackConfig}
 
-def load_stack_config() -> StackConfig:
+
+def load_stack_config() -> StackConfig | ClusterStackConfig:
     """The current stack's config. Raises ConfigError (one line per bad value) before anything is created."""
     return parse_stack_config(pulumi.get_stack(), _namespace_values(_all_config()))
 
 
-def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig:
+def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig | ClusterStackConfig:
+    layer = values.get("layer", "environment")
+    model = LAYERS.get(layer) if isinstance(layer, str) else None
+    if model is None:
+        allowed = " or ".join(repr(name) for name in LAYERS)
+        raise ConfigError(stack, [f"stack '{stack}': {config_key(('layer',))} = {layer!r} is invalid: input should be {allowed}"])
     try:
-        return StackConfig.model_validate(dict(values))
+        return model.model_validate(dict(values))
     except ValidationError as error:
-        raise ConfigError(stack, describe_errors(stack, error, StackConfig)) from None
+        raise ConfigError(stack, describe_errors(stack, error, model)) from None
 
 
 def _all_config() -> dict[str, Any]:

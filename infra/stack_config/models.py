@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, ValidationInfo, field_validator
 
 from components.langfuse.images import DEFAULT_REGISTRY, SUPPORTED_VERSIONS
+from infra.stack_config.base import ClusterConfig, ConfigMapKeyRef, Cpu, Credentials, Model, SecretKeyRef
+from infra.stack_config.data_tier import DataTierConfig
 from infra.stack_config.types import (
     AwsRegion,
-    CpuQuantity,
     DataKey,
     DnsLabel,
     DnsName,
@@ -26,56 +26,13 @@ from infra.stack_config.types import (
     MemoryQuantity,
     ObjectName,
     S3BucketName,
-    cpu_millicores,
     memory_mib,
 )
 
 LangfuseVersion = Literal[SUPPORTED_VERSIONS]  # type: ignore[valid-type]
 
 
-class Model(BaseModel):
-    # strict: YAML already types values (a quoted "3" is not a replica count, `true` is not 1).
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False, frozen=True, strict=True)
-
-
-class SecretKeyRef(Model):
-    """A key of an existing Kubernetes Secret in the Langfuse namespace."""
-
-    secret_name: ObjectName = Field(description="name of the Secret")
-    key: DataKey = Field(description="key inside the Secret")
-
-
-class ConfigMapKeyRef(Model):
-    config_map_name: ObjectName = Field(description="name of the ConfigMap")
-    key: DataKey = Field(description="key inside the ConfigMap")
-
-
-class Credentials(Model):
-    """An existing Secret holding a username and a password."""
-
-    secret_name: ObjectName = Field(description="name of the Secret holding the credentials")
-    username_key: DataKey = Field(default="username", description="key of the user name")
-    password_key: DataKey = Field(default="password", description="key of the password")
-
-
 # -- cluster and environment ------------------------------------------------------------------------
-
-
-class ClusterConfig(Model):
-    name: DnsLabel = Field(description="ROSA cluster name, as in `rosa list clusters`")
-    region: AwsRegion = Field(description="AWS region of the cluster")
-    kube_context: str = Field(
-        min_length=1, description="kubeconfig context of the cluster; pins the stack to it so prod never deploys to dev"
-    )
-    apps_domain: DnsName = Field(description="the cluster's default ingress domain (apps.<cluster>.<id>.p1.openshiftapps.com)")
-
-
-class OperatorsConfig(Model):
-    """How OLM operators of the data tier upgrade (consumed by the data tier)."""
-
-    install_plan_approval: Literal["Automatic", "Manual"] = Field(
-        default="Manual", description="Manual: an operator upgrade waits for someone to approve its InstallPlan"
-    )
 
 
 class DisasterRecoveryConfig(Model):
@@ -105,19 +62,6 @@ class Replicas(Model):
         if "min" in info.data and maximum < info.data["min"]:
             raise ValueError(f"must be at least min ({info.data['min']})")
         return maximum
-
-
-class Cpu(Model):
-    request: CpuQuantity = Field(description="CPU the scheduler reserves, e.g. 500m or 2")
-    limit: CpuQuantity = Field(description="CPU the container may burst to")
-
-    @field_validator("limit")
-    @classmethod
-    def _not_below_request(cls, limit: str, info: ValidationInfo) -> str:
-        request = info.data.get("request")
-        if request is not None and cpu_millicores(limit) < cpu_millicores(request):
-            raise ValueError(f"must be at least request ({request})")
-        return limit
 
 
 class WorkloadConfig(Model):
@@ -269,26 +213,54 @@ class S3Config(Model):
 
 
 class BackendConfig(Model):
-    mode: Literal["external"] = Field(
-        default="external", description="external: managed databases reached through existing Secrets"
+    mode: Literal["in-cluster", "external"] = Field(
+        default="in-cluster",
+        description="in-cluster: the stores run in the cluster (dataTier); external: managed stores reached through existing Secrets",
     )
-    postgres: PostgresConfig = Field(description="PostgreSQL ≥ 15")
-    clickhouse: ClickHouseConfig = Field(description="ClickHouse ≥ 25.12, one shard")
-    redis: RedisConfig = Field(description="Redis/Valkey ≥ 7 behind Sentinel")
+    postgres: PostgresConfig | None = Field(default=None, validate_default=True, description="external PostgreSQL ≥ 15")
+    clickhouse: ClickHouseConfig | None = Field(
+        default=None, validate_default=True, description="external ClickHouse ≥ 25.12, one shard"
+    )
+    redis: RedisConfig | None = Field(default=None, validate_default=True, description="external Redis/Valkey ≥ 7 behind Sentinel")
     s3: S3Config = Field(description="S3 buckets and the IAM roles that reach them")
     trusted_ca_bundle: ConfigMapKeyRef | None = Field(
-        default=None, description="extra CAs for ClickHouse, Redis and SSO; default: the cluster's trusted bundle"
+        default=None, description="external mode: extra CAs for ClickHouse, Redis and SSO; default: the cluster's trusted bundle"
     )
+
+    @field_validator("postgres", "clickhouse", "redis")
+    @classmethod
+    def _external_stores_match_mode(cls, store: object, info: ValidationInfo) -> object:
+        mode = info.data.get("mode")
+        if mode == "external" and store is None:
+            raise ValueError("is required when backend.mode is external")
+        if mode == "in-cluster" and store is not None:
+            raise ValueError("must not be set when backend.mode is in-cluster (the data tier provides it; see dataTier)")
+        return store
 
 
 class StackConfig(Model):
+    """An environment stack: Langfuse and (in-cluster mode) its data tier, in one namespace."""
+
+    layer: Literal["environment"] = Field(default="environment", description="environment (this table) or cluster (see below)")
     environment: Literal["dev", "staging", "prod"] = Field(description="the environment's tier: dev, staging or prod")
     cluster: ClusterConfig = Field(description="the ROSA cluster: {name, region, kubeContext, appsDomain}")
-    operators: OperatorsConfig = Field(default=OperatorsConfig(), description="OLM operator upgrades (data tier)")
     disaster_recovery: DisasterRecoveryConfig = Field(default=DisasterRecoveryConfig(), description="cross-region backup copies")
     langfuse: LangfuseConfig = Field(description="the Langfuse deployment: {web, worker, hostname, ...}")
     sso: SsoConfig = Field(default=SsoConfig(), description="sign-in through Red Hat SSO")
-    backend: BackendConfig = Field(description="the stores Langfuse uses: {postgres, clickhouse, redis, s3}")
+    backend: BackendConfig = Field(description="the stores Langfuse uses: {mode, s3, and in external mode postgres, clickhouse, redis}")
+    data_tier: DataTierConfig | None = Field(
+        default=None, validate_default=True, description="in-cluster mode: PostgreSQL, ClickHouse and Redis Sentinel run by this stack"
+    )
+
+    @field_validator("data_tier")
+    @classmethod
+    def _data_tier_matches_mode(cls, data_tier: DataTierConfig | None, info: ValidationInfo) -> DataTierConfig | None:
+        backend = info.data.get("backend")
+        if backend is not None and backend.mode == "in-cluster" and data_tier is None:
+            raise ValueError("is required when backend.mode is in-cluster")
+        if backend is not None and backend.mode == "external" and data_tier is not None:
+            raise ValueError("must not be set when backend.mode is external")
+        return data_tier
 
     @field_validator("disaster_recovery")
     @classmethod

@@ -9,15 +9,19 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from infra.stack_config.cluster_layer import ClusterStackConfig
 from infra.stack_config.errors import NAMESPACE
 from infra.stack_config.models import StackConfig
 
 
 def reference_markdown() -> str:
-    rows = ["| Key | Type | Default | Meaning |", "| --- | --- | --- | --- |"]
-    for top_alias, field in _fields(StackConfig):
-        _rows(rows, f"{NAMESPACE}:{top_alias}", field)
-    return "\n".join(rows) + "\n"
+    sections = []
+    for title, model in (("Environment stacks (`layer: environment`)", StackConfig), ("Cluster layer stacks (`layer: cluster`)", ClusterStackConfig)):
+        rows = [f"### {title}", "", "| Key | Type | Default | Meaning |", "| --- | --- | --- | --- |"]
+        for top_alias, field in _fields(model):
+            _rows(rows, f"{NAMESPACE}:{top_alias}", field)
+        sections.append("\n".join(rows) + "\n")
+    return "\n".join(sections)
 
 
 def _fields(model: type[BaseModel]) -> list[tuple[str, FieldInfo]]:

@@ -1,0 +1,11 @@
+"""ClickHouse and Keeper images: 26.3 LTS (Langfuse v4 needs >= 25.12 and recommends 26.4+ features only
+optionally), pinned by version and digest as recorded in public deployment notes (Oct 2026)."""
+
+CLICKHOUSE_SERVER = (
+    "docker.io/clickhouse/clickhouse-server:26.3.33.24"
+    "@sha256:810861a2e2d0188744f5f23b2d3ec9ff95812bcb9ddbb8fed13a377a7f305893"
+)
+CLICKHOUSE_KEEPER = (
+    "docker.io/clickhouse/clickhouse-keeper:26.3.33.24"
+    "@sha256:3fd59d9efb8c9e9136c3c924ceaa004f65c0b14699f34e4eae4eb63e2f860803"
+)

@@ -1,0 +1,242 @@
+"""ClickHouseCluster: a ClickHouseInstallation (1 shard x N replicas, cluster `default`) and its Keeper.
+
+- Cluster name `default`: Langfuse's clustered migrations run `ON CLUSTER default` (CLICKHOUSE_CLUSTER_NAME).
+- One shard: refused otherwise at config time (infra/stack_config/data_tier.py).
+- TLS for clients: https 8443 and native 9440 with a certificate OpenShift's service CA issues for the
+  client Service; Langfuse trusts the service CA. Replication between replicas and Keeper traffic stay on
+  the pod network without TLS (the service CA cannot issue per-pod names); NetworkPolicies confine them.
+- Users from a Secret, stored hashed: the operator reads password_sha256_hex from the Secret.
+- restricted-v2: the clickhouse-server entrypoint supports an arbitrary non-root UID (it skips chown and
+  runs as the current user, docker/server/entrypoint.sh); data lives on the PVC (fsGroup-writable), logs go
+  to the console and an emptyDir, so no SCC needs to be granted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.clickhouse.credentials import USERNAME, clickhouse_credentials
+from components.clickhouse.images import CLICKHOUSE_KEEPER, CLICKHOUSE_SERVER
+from components.common.labels import recommended_labels
+from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+
+CLUSTER_NAME = "default"  # Langfuse runs its migrations ON CLUSTER default
+HTTPS_PORT = 8443
+NATIVE_SECURE_PORT = 9440
+KEEPER_PORT = 2181
+ZONE_KEY = "topology.kubernetes.io/zone"
+
+
+@dataclass(frozen=True)
+class ClickHouseClusterArgs:
+    namespace: pulumi.Input[str]
+    name: str
+    replicas: int
+    keeper_replicas: int
+    storage_class: str
+    storage_size: str
+    keeper_storage_size: str
+    cpu_request: str
+    cpu_limit: str
+    memory: str
+    zone_anti_affinity: str  # required | preferred
+
+
+class ClickHouseCluster(pulumi.ComponentResource):
+    service_host: str  # host name relative to the namespace's DNS
+    credentials_secret: str
+    tls_secret: str
+
+    def __init__(self, name: str, args: ClickHouseClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("langfuse-rosa:clickhouse:ClickHouseCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        credentials = clickhouse_credentials(f"{args.name}-clickhouse", args.namespace, child)
+        self.credentials_secret = f"{args.name}-clickhouse"
+        self.tls_secret = f"{args.name}-clickhouse-tls"
+        keeper = k8s.apiextensions.CustomResource(
+            f"{args.name}-keeper",
+            api_version="clickhouse-keeper.altinity.com/v1",
+            kind="ClickHouseKeeperInstallation",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.name, namespace=args.namespace, labels=recommended_labels("clickhouse-keeper", "coordination", "langfuse")
+            ),
+            spec=_keeper_spec(args),
+            opts=child,
+        )
+        installation = k8s.apiextensions.CustomResource(
+            f"{args.name}-clickhouse",
+            api_version="clickhouse.altinity.com/v1",
+            kind="ClickHouseInstallation",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.name, namespace=args.namespace, labels=recommended_labels("clickhouse", "analytics-database", "langfuse")
+            ),
+            spec=_installation_spec(args, self.credentials_secret, self.tls_secret),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[keeper, credentials]),
+        )
+        # The operator's client Service for a ClickHouseInstallation is `clickhouse-<name>`.
+        self.service_host = f"clickhouse-{args.name}"
+        self.register_outputs({"installation": installation.metadata})
+
+
+def _spread(when_unsatisfiable: str, selector: dict[str, str]) -> dict:
+    return {
+        "maxSkew": 1,
+        "topologyKey": ZONE_KEY,
+        "whenUnsatisfiable": when_unsatisfiable,
+        "labelSelector": {"matchLabels": selector},
+    }
+
+
+def _pod_spec(container: dict, args: ClickHouseClusterArgs, selector: dict[str, str], scratch: list[tuple[str, str]]) -> dict:
+    resources = {
+        "requests": {"cpu": args.cpu_request, "memory": args.memory},
+        "limits": {"cpu": args.cpu_limit, "memory": args.memory},
+    }
+    return {
+        "securityContext": restricted_pod_security_context(),
+        "automountServiceAccountToken": False,
+        "topologySpreadConstraints": [
+            _spread("DoNotSchedule" if args.zone_anti_affinity == "required" else "ScheduleAnyway", selector)
+        ],
+        "containers": [
+            {
+                **container,
+                "imagePullPolicy": "IfNotPresent",
+                "env": [{"name": "TZ", "value": "UTC"}],
+                "resources": resources,
+                "securityContext": restricted_container_security_context(),
+                "volumeMounts": [{"name": volume, "mountPath": path} for volume, path in scratch],
+            }
+        ],
+        "volumes": [{"name": volume, "emptyDir": {"sizeLimit": "1Gi"}} for volume, _ in scratch],
+    }
+
+
+def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) -> dict:
+    selector = {"clickhouse.altinity.com/chi": args.name}
+    certs_dir = "/etc/clickhouse-server/secrets.d"
+
+    def secret_file(key: str) -> dict:
+        return {"valueFrom": {"secretKeyRef": {"name": tls, "key": key}}}
+
+    return {
+        "defaults": {
+            "templates": {
+                "podTemplate": "clickhouse",
+                "dataVolumeClaimTemplate": "data",
+                "serviceTemplate": "client",
+            }
+        },
+        "configuration": {
+            "zookeeper": {"nodes": [{"host": f"keeper-{args.name}", "port": KEEPER_PORT}]},
+            "users": {
+                f"{USERNAME}/password_sha256_hex": {"valueFrom": {"secretKeyRef": {"name": credentials, "key": "password_sha256_hex"}}},
+                f"{USERNAME}/networks/ip": ["::/0"],
+                f"{USERNAME}/profile": "default",
+                # What Langfuse needs (SELECT, INSERT, ALTER, CREATE, DELETE on its database, per its ClickHouse
+                # docs) plus CLUSTER for its ON CLUSTER migrations.
+                f"{USERNAME}/grants/query": [
+                    "GRANT ALL ON default.*",
+                    "GRANT CLUSTER ON *.*",
+                    "GRANT SELECT ON system.*",
+                ],
+                "default/password_sha256_hex": {
+                    "valueFrom": {"secretKeyRef": {"name": credentials, "key": "admin_password_sha256_hex"}}
+                },
+            },
+            "settings": {
+                "timezone": "UTC",
+                "https_port": HTTPS_PORT,
+                "tcp_port_secure": NATIVE_SECURE_PORT,
+                "logger/console": 1,
+                "logger/level": "information",
+            },
+            "files": {
+                "config.d/openssl.xml": (
+                    "<clickhouse><openSSL><server>"
+                    f"<certificateFile>{certs_dir}/tls.crt/{tls}/tls.crt</certificateFile>"
+                    f"<privateKeyFile>{certs_dir}/tls.key/{tls}/tls.key</privateKeyFile>"
+                    "<verificationMode>none</verificationMode>"
+                    "<disableProtocols>sslv2,sslv3,tlsv1,tlsv1_1</disableProtocols>"
+                    "<preferServerCiphers>true</preferServerCiphers>"
+                    "</server></openSSL></clickhouse>"
+                ),
+                "tls.crt": secret_file("tls.crt"),
+                "tls.key": secret_file("tls.key"),
+            },
+            "clusters": [
+                {
+                    "name": CLUSTER_NAME,
+                    "layout": {"shardsCount": 1, "replicasCount": args.replicas},
+                    # Distributed queries authenticate with a generated shared secret, not the default user.
+                    "secret": {"auto": "true"},
+                }
+            ],
+        },
+        "templates": {
+            "podTemplates": [
+                {
+                    "name": "clickhouse",
+                    "podDistribution": [{"type": "ClickHouseAntiAffinity", "scope": "ClickHouseInstallation"}],
+                    "spec": _pod_spec(
+                        {"name": "clickhouse", "image": CLICKHOUSE_SERVER},
+                        args,
+                        selector,
+                        [("logs", "/var/log/clickhouse-server"), ("tmp", "/tmp")],
+                    ),
+                }
+            ],
+            "volumeClaimTemplates": [_claim("data", args.storage_class, args.storage_size)],
+            "serviceTemplates": [
+                {
+                    "name": "client",
+                    "metadata": {
+                        # OpenShift's service CA issues clickhouse-<name>.<namespace>.svc into this Secret.
+                        "annotations": {"service.beta.openshift.io/serving-cert-secret-name": tls}
+                    },
+                    "spec": {
+                        "type": "ClusterIP",
+                        "ports": [
+                            {"name": "https", "port": HTTPS_PORT, "targetPort": HTTPS_PORT},
+                            {"name": "secureclient", "port": NATIVE_SECURE_PORT, "targetPort": NATIVE_SECURE_PORT},
+                        ],
+                    },
+                }
+            ],
+        },
+    }
+
+
+def _keeper_spec(args: ClickHouseClusterArgs) -> dict:
+    selector = {"clickhouse-keeper.altinity.com/chk": args.name}
+    return {
+        "defaults": {"templates": {"podTemplate": "keeper", "dataVolumeClaimTemplate": "data"}},
+        "configuration": {
+            "clusters": [{"name": "keeper", "layout": {"replicasCount": args.keeper_replicas}}],
+            "settings": {"keeper_server/tcp_port": str(KEEPER_PORT), "logger/console": "1"},
+        },
+        "templates": {
+            "podTemplates": [
+                {
+                    "name": "keeper",
+                    "spec": _pod_spec(
+                        {"name": "clickhouse-keeper", "image": CLICKHOUSE_KEEPER},
+                        ClickHouseClusterArgs(**{**args.__dict__, "cpu_request": "250m", "cpu_limit": "1", "memory": "1Gi"}),
+                        selector,
+                        [("logs", "/var/log/clickhouse-keeper"), ("tmp", "/tmp")],
+                    ),
+                }
+            ],
+            "volumeClaimTemplates": [_claim("data", args.storage_class, args.keeper_storage_size)],
+        },
+    }
+
+
+def _claim(name: str, storage_class: str, size: str) -> dict:
+    return {
+        "name": name,
+        "spec": {"storageClassName": storage_class, "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}},
+    }

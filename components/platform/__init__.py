@@ -1,0 +1,1 @@
+"""The cluster layer: OLM operators and the encrypted StorageClass, applied before any environment stack."""

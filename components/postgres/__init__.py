@@ -1,0 +1,5 @@
+"""HA PostgreSQL for Langfuse, run by CloudNativePG."""
+
+from components.postgres.cluster import PostgresCluster, PostgresClusterArgs
+
+__all__ = ["PostgresCluster", "PostgresClusterArgs"]

@@ -1,0 +1,159 @@
+"""PostgresCluster: a CloudNativePG Cluster for Langfuse, its backups and its metrics.
+
+- Synchronous replication as a quorum (ANY 1 of the standbys) with durability required: with three instances
+  in three zones, a commit survives the loss of any one zone, and the primary never acknowledges a commit
+  that only it holds. failoverQuorum makes a failover wait for the same quorum (no promotion of a standby
+  that may miss acknowledged commits).
+- TLS is enforced: pg_hba rejects every non-TLS connection before CloudNativePG's own rules; TLS 1.3 only.
+- The operator creates the Langfuse role and database and the `<name>-app` Secret (username, password);
+  `<name>-ca` holds the CA the server certificate is signed with; `<name>-rw` is the primary's Service.
+- PostgreSQL pods run under restricted-v2: CloudNativePG sets no fixed UID on OpenShift and its images
+  run as any UID (CloudNativePG docs, "Security Context Constraints").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.common.labels import recommended_labels
+
+# CloudNativePG "system" image: PostgreSQL plus Barman Cloud, which the in-tree object-store backup needs.
+POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql:17.6-system-trixie"
+ZONE_KEY = "topology.kubernetes.io/zone"
+
+
+@dataclass(frozen=True)
+class PostgresBackup:
+    destination: str  # s3://bucket/prefix
+    role_arn: str
+    retention_days: int
+    schedule: str
+
+
+@dataclass(frozen=True)
+class PostgresClusterArgs:
+    namespace: pulumi.Input[str]
+    name: str
+    instances: int
+    storage_class: str
+    storage_size: str
+    wal_storage_size: str
+    cpu_request: str
+    cpu_limit: str
+    memory: str
+    zone_anti_affinity: str  # required | preferred
+    backup: PostgresBackup
+    database: str = "langfuse"
+    owner: str = "langfuse"
+
+
+class PostgresCluster(pulumi.ComponentResource):
+    rw_service: str
+    app_secret: str
+    ca_secret: str
+
+    def __init__(self, name: str, args: PostgresClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("langfuse-rosa:postgres:PostgresCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        labels = recommended_labels("postgresql", "database", "langfuse")
+        cluster = k8s.apiextensions.CustomResource(
+            args.name,
+            api_version="postgresql.cnpg.io/v1",
+            kind="Cluster",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace, labels=labels),
+            spec=_cluster_spec(args),
+            opts=child,
+        )
+        in_cluster = pulumi.ResourceOptions(parent=self, depends_on=[cluster])
+        k8s.apiextensions.CustomResource(
+            f"{args.name}-daily",
+            api_version="postgresql.cnpg.io/v1",
+            kind="ScheduledBackup",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{args.name}-daily", namespace=args.namespace, labels=labels),
+            spec={
+                "schedule": args.backup.schedule,
+                "cluster": {"name": args.name},
+                "method": "barmanObjectStore",
+                "backupOwnerReference": "self",
+                "immediate": True,
+            },
+            opts=in_cluster,
+        )
+        k8s.apiextensions.CustomResource(
+            f"{args.name}-metrics",
+            api_version="monitoring.coreos.com/v1",
+            kind="PodMonitor",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace, labels=labels),
+            spec={
+                "selector": {"matchLabels": {"cnpg.io/cluster": args.name, "cnpg.io/podRole": "instance"}},
+                "podMetricsEndpoints": [{"port": "metrics", "interval": "30s"}],
+            },
+            opts=in_cluster,
+        )
+        self.rw_service = f"{args.name}-rw"
+        self.app_secret = f"{args.name}-app"
+        self.ca_secret = f"{args.name}-ca"
+        self.register_outputs({"cluster": cluster.metadata})
+
+
+def _cluster_spec(args: PostgresClusterArgs) -> dict:
+    resources = {
+        "requests": {"cpu": args.cpu_request, "memory": args.memory},
+        "limits": {"cpu": args.cpu_limit, "memory": args.memory},
+    }
+    spec: dict = {
+        "instances": args.instances,
+        "imageName": POSTGRES_IMAGE,
+        "primaryUpdateStrategy": "unsupervised",
+        "enableSuperuserAccess": False,
+        "enablePDB": True,
+        "postgresql": {
+            "parameters": {
+                "ssl_min_protocol_version": "TLSv1.3",
+                "password_encryption": "scram-sha-256",
+                "log_checkpoints": "on",
+                "log_lock_waits": "on",
+                "timezone": "UTC",
+            },
+            # Evaluated before CloudNativePG's catch-all `host all all all scram-sha-256`: no plain-TCP client
+            # reaches authentication.
+            "pg_hba": ["hostnossl all all 0.0.0.0/0 reject", "hostnossl all all ::/0 reject"],
+        },
+        "bootstrap": {"initdb": {"database": args.database, "owner": args.owner, "dataChecksums": True}},
+        "storage": {"storageClass": args.storage_class, "size": args.storage_size, "resizeInUseVolumes": True},
+        "walStorage": {"storageClass": args.storage_class, "size": args.wal_storage_size, "resizeInUseVolumes": True},
+        "resources": resources,
+        "affinity": {
+            "enablePodAntiAffinity": True,
+            "topologyKey": ZONE_KEY,
+            "podAntiAffinityType": args.zone_anti_affinity,
+        },
+        # The pod identity webhook gives the instances the backup role (ROSA STS).
+        "serviceAccountTemplate": {"metadata": {"annotations": {"eks.amazonaws.com/role-arn": args.backup.role_arn}}},
+        "backup": {
+            "retentionPolicy": f"{args.backup.retention_days}d",
+            # In-tree Barman Cloud: deprecated since 1.26 in favour of the Barman Cloud plugin, still present
+            # in the versions pinned here (removed in 1.31).
+            "barmanObjectStore": {
+                "destinationPath": args.backup.destination,
+                "s3Credentials": {"inheritFromIAMRole": True},
+                "wal": {"compression": "gzip", "encryption": "aws:kms", "maxParallel": 4},
+                "data": {"compression": "gzip", "encryption": "aws:kms", "jobs": 2},
+            },
+        },
+    }
+    if args.instances >= 3:
+        spec["postgresql"]["synchronous"] = {
+            "method": "any",
+            "number": 1,
+            "dataDurability": "required",
+            "failoverQuorum": True,
+        }
+    elif args.instances == 2:
+        # Two instances cannot keep a quorum through a failure: stay available, replicate synchronously
+        # whenever the standby is there.
+        spec["postgresql"]["synchronous"] = {"method": "any", "number": 1, "dataDurability": "preferred"}
+    return spec

@@ -1,0 +1,255 @@
+"""SentinelRedis: Valkey data nodes and Sentinels as two StatefulSets, configured by our rendered files.
+
+TLS certificates come from OpenShift's service CA: annotating a headless Service makes it issue a
+certificate for `<service>.<namespace>.svc` and, for headless Services, `*.<service>.<namespace>.svc`,
+which covers every pod's stable name (the names Sentinel announces and Langfuse connects to).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.common.labels import recommended_labels, selector_labels
+from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from components.redis.config import SentinelSettings, rendered_files
+from components.redis.credentials import PASSWORD_KEYS, redis_credentials
+from components.redis.images import VALKEY
+
+REDIS_PORT = 6379
+SENTINEL_PORT = 26379
+TEMPLATE_DIR = "/etc/redis-templates"
+CONF_DIR = "/run/redis"
+DATA_DIR = "/data"
+TLS_DIR = "/etc/redis/tls"
+CA_DIR = "/etc/redis/ca"
+ZONE_KEY = "topology.kubernetes.io/zone"
+HOST_KEY = "kubernetes.io/hostname"
+
+
+@dataclass(frozen=True)
+class SentinelRedisArgs:
+    namespace: pulumi.Input[str]
+    name: str  # prefix: <name>-redis, <name>-sentinel
+    replicas: int
+    sentinels: int
+    settings: SentinelSettings
+    memory: str
+    storage_class: str
+    storage_size: str
+    zone_anti_affinity: str  # required | preferred
+    service_ca_config_map: pulumi.Input[str]  # ConfigMap with service-ca.crt
+
+
+class SentinelRedis(pulumi.ComponentResource):
+    sentinel_nodes: pulumi.Output[list[str]]
+    credentials_secret: str
+
+    def __init__(self, name: str, args: SentinelRedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("langfuse-rosa:redis:SentinelRedis", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        redis_name, sentinel_name = f"{args.name}-redis", f"{args.name}-sentinel"
+        self.credentials_secret = f"{args.name}-redis-auth"
+        secret = redis_credentials(self.credentials_secret, args.namespace, child)
+        config = k8s.core.v1.ConfigMap(
+            f"{args.name}-redis-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"{args.name}-redis-config", namespace=args.namespace, labels=recommended_labels("valkey", "cache", "langfuse")
+            ),
+            data=rendered_files(args.settings),
+            opts=child,
+        )
+        redis_hosts = _pod_hosts(redis_name, args.replicas, args.namespace)
+        sentinel_hosts = _pod_hosts(sentinel_name, args.sentinels, args.namespace)
+        env = _script_env(args, redis_hosts, sentinel_hosts, self.credentials_secret)
+        after_config = pulumi.ResourceOptions(parent=self, depends_on=[config, secret])
+
+        for role, replicas, port in (("redis", args.replicas, REDIS_PORT), ("sentinel", args.sentinels, SENTINEL_PORT)):
+            workload = f"{args.name}-{role}"
+            labels = recommended_labels("valkey", role, "langfuse")
+            selector = selector_labels("valkey", role)
+            headless = k8s.core.v1.Service(
+                f"{workload}-headless",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"{workload}-headless",
+                    namespace=args.namespace,
+                    labels=labels,
+                    annotations={"service.beta.openshift.io/serving-cert-secret-name": f"{workload}-tls"},
+                ),
+                spec=k8s.core.v1.ServiceSpecArgs(
+                    cluster_ip="None",
+                    # Peers must resolve each other while starting, before they are ready.
+                    publish_not_ready_addresses=True,
+                    selector=selector,
+                    ports=[k8s.core.v1.ServicePortArgs(name=role, port=port, target_port=role)],
+                ),
+                opts=child,
+            )
+            k8s.apps.v1.StatefulSet(
+                workload,
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=workload, namespace=args.namespace, labels=labels),
+                spec=_stateful_set_spec(args, role, replicas, port, f"{workload}-headless", labels, selector, env),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[config, secret, headless]),
+            )
+            k8s.policy.v1.PodDisruptionBudget(
+                workload,
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=workload, namespace=args.namespace, labels=labels),
+                spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                    max_unavailable=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector)
+                ),
+                opts=after_config,
+            )
+
+        self.sentinel_nodes = sentinel_hosts.apply(lambda hosts: [f"{h}:{SENTINEL_PORT}" for h in hosts.split()])
+        self.register_outputs({"sentinels": self.sentinel_nodes})
+
+
+def _pod_hosts(workload: str, count: int, namespace: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Space-separated stable pod names, in ordinal order: what the init scripts take as REDIS_NODES/SENTINEL_NODES."""
+    return pulumi.Output.from_input(namespace).apply(
+        lambda ns: " ".join(f"{workload}-{i}.{workload}-headless.{ns}.svc" for i in range(count))
+    )
+
+
+def _script_env(args: SentinelRedisArgs, redis_hosts: pulumi.Output[str], sentinel_hosts: pulumi.Output[str], secret: str) -> list:
+    env = [
+        k8s.core.v1.EnvVarArgs(name="POD_NAME", value_from=k8s.core.v1.EnvVarSourceArgs(
+            field_ref=k8s.core.v1.ObjectFieldSelectorArgs(field_path="metadata.name"))),
+        k8s.core.v1.EnvVarArgs(name="REDIS_NODES", value=redis_hosts),
+        k8s.core.v1.EnvVarArgs(name="SENTINEL_NODES", value=sentinel_hosts),
+        k8s.core.v1.EnvVarArgs(name="REDIS_PORT", value=str(REDIS_PORT)),
+        k8s.core.v1.EnvVarArgs(name="SENTINEL_PORT", value=str(SENTINEL_PORT)),
+        k8s.core.v1.EnvVarArgs(name="BIND_ADDRESS", value="* -::*"),
+        k8s.core.v1.EnvVarArgs(name="TEMPLATE_DIR", value=TEMPLATE_DIR),
+        k8s.core.v1.EnvVarArgs(name="CONF_DIR", value=CONF_DIR),
+        k8s.core.v1.EnvVarArgs(name="DATA_DIR", value=DATA_DIR),
+        k8s.core.v1.EnvVarArgs(name="TLS_CERT", value=f"{TLS_DIR}/tls.crt"),
+        k8s.core.v1.EnvVarArgs(name="TLS_KEY", value=f"{TLS_DIR}/tls.key"),
+        k8s.core.v1.EnvVarArgs(name="TLS_CA", value=f"{CA_DIR}/service-ca.crt"),
+        k8s.core.v1.EnvVarArgs(name="REDIS_CLI", value="valkey-cli"),
+    ]
+    for key, variable in PASSWORD_KEYS.items():
+        env.append(
+            k8s.core.v1.EnvVarArgs(
+                name=variable,
+                value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret, key=key)),
+            )
+        )
+    return env
+
+
+def _stateful_set_spec(
+    args: SentinelRedisArgs, role: str, replicas: int, port: int, headless: str, labels: dict, selector: dict, env: list
+) -> k8s.apps.v1.StatefulSetSpecArgs:
+    conf_file = f"{CONF_DIR}/{role}.conf" if role == "sentinel" else f"{CONF_DIR}/redis.conf"
+    command = ["valkey-server", conf_file] + (["--sentinel"] if role == "sentinel" else [])
+    ping = k8s.core.v1.ExecActionArgs(command=["sh", f"{TEMPLATE_DIR}/probe.sh", str(port)])
+    probe = k8s.core.v1.ProbeArgs(exec_=ping, period_seconds=5, timeout_seconds=3, failure_threshold=3)
+    mounts = [
+        k8s.core.v1.VolumeMountArgs(name="templates", mount_path=TEMPLATE_DIR, read_only=True),
+        k8s.core.v1.VolumeMountArgs(name="conf", mount_path=CONF_DIR),
+        k8s.core.v1.VolumeMountArgs(name="tls", mount_path=TLS_DIR, read_only=True),
+        k8s.core.v1.VolumeMountArgs(name="ca", mount_path=CA_DIR, read_only=True),
+    ]
+    if role == "redis":
+        mounts.append(k8s.core.v1.VolumeMountArgs(name="data", mount_path=DATA_DIR))
+    memory = args.memory if role == "redis" else "128Mi"
+    resources = k8s.core.v1.ResourceRequirementsArgs(
+        requests={"cpu": "250m" if role == "redis" else "50m", "memory": memory},
+        limits={"cpu": "1000m" if role == "redis" else "250m", "memory": memory},
+    )
+    zone_rule = "DoNotSchedule" if args.zone_anti_affinity == "required" else "ScheduleAnyway"
+    return k8s.apps.v1.StatefulSetSpecArgs(
+        service_name=headless,
+        replicas=replicas,
+        pod_management_policy="OrderedReady",
+        selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+        template=k8s.core.v1.PodTemplateSpecArgs(
+            metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+            spec=k8s.core.v1.PodSpecArgs(
+                automount_service_account_token=False,
+                security_context=restricted_pod_security_context(),
+                termination_grace_period_seconds=30,
+                affinity=k8s.core.v1.AffinityArgs(
+                    pod_anti_affinity=k8s.core.v1.PodAntiAffinityArgs(
+                        required_during_scheduling_ignored_during_execution=[
+                            k8s.core.v1.PodAffinityTermArgs(
+                                topology_key=HOST_KEY, label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector)
+                            )
+                        ]
+                    )
+                ),
+                topology_spread_constraints=[
+                    k8s.core.v1.TopologySpreadConstraintArgs(
+                        topology_key=ZONE_KEY,
+                        max_skew=1,
+                        when_unsatisfiable=zone_rule,
+                        label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                    )
+                ],
+                init_containers=[
+                    k8s.core.v1.ContainerArgs(
+                        name="configure",
+                        image=VALKEY,
+                        image_pull_policy="IfNotPresent",
+                        command=["sh", f"{TEMPLATE_DIR}/{role}-init.sh"],
+                        env=env,
+                        resources=k8s.core.v1.ResourceRequirementsArgs(
+                            requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "250m", "memory": "64Mi"}
+                        ),
+                        security_context=restricted_container_security_context(),
+                        volume_mounts=mounts,
+                    )
+                ],
+                containers=[
+                    k8s.core.v1.ContainerArgs(
+                        name=role,
+                        image=VALKEY,
+                        image_pull_policy="IfNotPresent",
+                        command=command,
+                        ports=[k8s.core.v1.ContainerPortArgs(name=role, container_port=port, protocol="TCP")],
+                        env=env,
+                        resources=resources,
+                        security_context=restricted_container_security_context(),
+                        # Loading a large AOF can take minutes; liveness waits for it.
+                        startup_probe=k8s.core.v1.ProbeArgs(exec_=ping, period_seconds=5, timeout_seconds=3, failure_threshold=60),
+                        liveness_probe=probe,
+                        readiness_probe=probe,
+                        volume_mounts=mounts,
+                    )
+                ],
+                volumes=[
+                    k8s.core.v1.VolumeArgs(
+                        name="templates",
+                        config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=f"{args.name}-redis-config", default_mode=0o555),
+                    ),
+                    k8s.core.v1.VolumeArgs(name="conf", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory", size_limit="16Mi")),
+                    k8s.core.v1.VolumeArgs(
+                        name="tls", secret=k8s.core.v1.SecretVolumeSourceArgs(secret_name=f"{args.name}-{role}-tls", default_mode=0o440)
+                    ),
+                    k8s.core.v1.VolumeArgs(
+                        name="ca",
+                        config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
+                            name=args.service_ca_config_map, items=[k8s.core.v1.KeyToPathArgs(key="service-ca.crt", path="service-ca.crt")]
+                        ),
+                    ),
+                ],
+            ),
+        ),
+        volume_claim_templates=(
+            [
+                k8s.core.v1.PersistentVolumeClaimArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name="data"),
+                    spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+                        access_modes=["ReadWriteOnce"],
+                        storage_class_name=args.storage_class,
+                        resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": args.storage_size}),
+                    ),
+                )
+            ]
+            if role == "redis"
+            else None
+        ),
+    )

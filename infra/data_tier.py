@@ -1,0 +1,79 @@
+"""In-cluster mode: the data tier's component args, from the stack's dataTier settings."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.clickhouse import ClickHouseClusterArgs
+from components.data_tier import LangfuseDataTierArgs
+from components.langfuse.backend import ConfigMapKeyRef
+from components.postgres import PostgresClusterArgs
+from components.postgres.cluster import PostgresBackup
+from components.redis import SentinelRedisArgs
+from components.redis.config import SentinelSettings
+from infra.external_backend import s3_backend
+from infra.stack_config.models import StackConfig
+from infra.stack_config.types import memory_mib
+
+REDIS_MASTER_NAME = "langfuse"
+# Share of a data node's memory limit Redis may fill; the rest is for replication buffers, AOF rewrites and
+# fragmentation.
+REDIS_MAXMEMORY_SHARE = 0.8
+
+
+def data_tier_args(config: StackConfig, namespace: pulumi.Input[str], service_ca_bundle: ConfigMapKeyRef) -> LangfuseDataTierArgs:
+    tier = config.data_tier
+    assert tier is not None  # guaranteed for mode in-cluster by StackConfig's validator
+    pg, ch, redis = tier.postgres, tier.clickhouse, tier.redis
+    return LangfuseDataTierArgs(
+        namespace=namespace,
+        service_ca_bundle=service_ca_bundle,
+        postgres=PostgresClusterArgs(
+            namespace=namespace,
+            name="langfuse-postgres",
+            instances=pg.instances,
+            storage_class=tier.storage_class,
+            storage_size=pg.storage,
+            wal_storage_size=pg.wal_storage,
+            cpu_request=pg.resources.cpu.request,
+            cpu_limit=pg.resources.cpu.limit,
+            memory=pg.resources.memory,
+            zone_anti_affinity=pg.zone_anti_affinity,
+            backup=PostgresBackup(
+                destination=f"s3://{pg.backup.bucket}/{pg.backup.prefix}",
+                role_arn=pg.backup.role_arn,
+                retention_days=pg.backup.retention_days,
+                schedule=pg.backup.schedule,
+            ),
+        ),
+        clickhouse=ClickHouseClusterArgs(
+            namespace=namespace,
+            name="langfuse",
+            replicas=ch.replicas,
+            keeper_replicas=ch.keeper_replicas,
+            storage_class=tier.storage_class,
+            storage_size=ch.storage,
+            keeper_storage_size=ch.keeper_storage,
+            cpu_request=ch.resources.cpu.request,
+            cpu_limit=ch.resources.cpu.limit,
+            memory=ch.resources.memory,
+            zone_anti_affinity=ch.zone_anti_affinity,
+        ),
+        redis=SentinelRedisArgs(
+            namespace=namespace,
+            name="langfuse",
+            replicas=redis.replicas,
+            sentinels=redis.sentinels,
+            settings=SentinelSettings(
+                master_name=REDIS_MASTER_NAME,
+                quorum=redis.effective_quorum,
+                maxmemory_bytes=int(memory_mib(redis.memory) * REDIS_MAXMEMORY_SHARE) * 1024 * 1024,
+            ),
+            memory=redis.memory,
+            storage_class=tier.storage_class,
+            storage_size=redis.storage,
+            zone_anti_affinity=redis.zone_anti_affinity,
+            service_ca_config_map=service_ca_bundle.name,
+        ),
+        s3=s3_backend(config),
+    )

@@ -1,0 +1,67 @@
+"""Building blocks shared by every stack config model: strictness, references to Secrets and ConfigMaps,
+and the cluster a stack targets."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic.alias_generators import to_camel
+
+from infra.stack_config.types import AwsRegion, CpuQuantity, DataKey, DnsLabel, DnsName, ObjectName, cpu_millicores
+
+# ROSA release -> the Kubernetes minor it runs.
+KUBERNETES_OF_OPENSHIFT = {"4.16": "1.29", "4.17": "1.30", "4.18": "1.31"}
+OpenShiftVersion = Literal["4.16", "4.17", "4.18"]
+
+
+class Model(BaseModel):
+    # strict: YAML already types values (a quoted "3" is not a replica count, `true` is not 1).
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False, frozen=True, strict=True)
+
+
+class SecretKeyRef(Model):
+    """A key of an existing Kubernetes Secret in the Langfuse namespace."""
+
+    secret_name: ObjectName = Field(description="name of the Secret")
+    key: DataKey = Field(description="key inside the Secret")
+
+
+class ConfigMapKeyRef(Model):
+    config_map_name: ObjectName = Field(description="name of the ConfigMap")
+    key: DataKey = Field(description="key inside the ConfigMap")
+
+
+class Credentials(Model):
+    """An existing Secret holding a username and a password."""
+
+    secret_name: ObjectName = Field(description="name of the Secret holding the credentials")
+    username_key: DataKey = Field(default="username", description="key of the user name")
+    password_key: DataKey = Field(default="password", description="key of the password")
+
+
+class Cpu(Model):
+    request: CpuQuantity = Field(description="CPU the scheduler reserves, e.g. 500m or 2")
+    limit: CpuQuantity = Field(description="CPU the container may burst to")
+
+    @field_validator("limit")
+    @classmethod
+    def _not_below_request(cls, limit: str, info: ValidationInfo) -> str:
+        request = info.data.get("request")
+        if request is not None and cpu_millicores(limit) < cpu_millicores(request):
+            raise ValueError(f"must be at least request ({request})")
+        return limit
+
+
+class ClusterConfig(Model):
+    name: DnsLabel = Field(description="ROSA cluster name, as in `rosa list clusters`")
+    region: AwsRegion = Field(description="AWS region of the cluster")
+    openshift_version: OpenShiftVersion = Field(description="OpenShift minor release of the cluster (decides operator versions)")
+    kube_context: str = Field(
+        min_length=1, description="kubeconfig context of the cluster; pins the stack to it so prod never deploys to dev"
+    )
+    apps_domain: DnsName = Field(description="the cluster's default ingress domain (apps.<cluster>.<id>.p1.openshiftapps.com)")
+
+    @property
+    def kubernetes_version(self) -> str:
+        return KUBERNETES_OF_OPENSHIFT[self.openshift_version]

@@ -1,0 +1,43 @@
+"""The cluster layer: what every environment stack on a cluster needs before its first preview.
+
+Custom resources (CloudNativePG Cluster, ClickHouseInstallation, ...) cannot be previewed or applied before
+their CRDs exist, and OLM creates those CRDs asynchronously once an operator's Subscription is approved and
+installed. So operators and the encrypted StorageClass are their own stack (`cluster-<env>`), applied and
+settled first; environment stacks only reference them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from infra.stack_config.base import ClusterConfig, Model
+from infra.stack_config.data_tier import DEFAULT_STORAGE_CLASS
+from infra.stack_config.types import KmsKeyArn, ObjectName
+
+
+class OperatorsConfig(Model):
+    """How OLM installs and upgrades the data tier's operators."""
+
+    install_plan_approval: Literal["Automatic", "Manual"] = Field(
+        default="Manual", description="Manual: an operator upgrade waits for someone to approve its InstallPlan"
+    )
+
+
+class StorageConfig(Model):
+    """The gp3 StorageClass every data-tier volume uses, encrypted with a customer-managed KMS key."""
+
+    class_name: ObjectName = Field(default=DEFAULT_STORAGE_CLASS, description="StorageClass name")
+    kms_key_arn: KmsKeyArn = Field(description="customer-managed KMS key for EBS encryption")
+    reclaim_policy: Literal["Retain", "Delete"] = Field(
+        default="Retain", description="Retain keeps a volume (and its data) when its claim is deleted"
+    )
+
+
+class ClusterStackConfig(Model):
+    layer: Literal["cluster"] = Field(description="cluster: operators and storage, applied before environment stacks")
+    environment: Literal["dev", "staging", "prod"] = Field(description="the environment whose cluster this is")
+    cluster: ClusterConfig = Field(description="the ROSA cluster")
+    operators: OperatorsConfig = Field(default=OperatorsConfig(), description="OLM install-plan approval")
+    storage: StorageConfig = Field(description="the encrypted StorageClass")

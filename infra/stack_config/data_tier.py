@@ -1,0 +1,144 @@
+"""In-cluster data tier settings: CloudNativePG PostgreSQL, Altinity ClickHouse with Keeper, Redis Sentinel.
+
+Topologies that cannot be highly available, or that Langfuse cannot use, are refused here, before anything
+is created, with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from infra.stack_config.base import Cpu, Model
+from infra.stack_config.types import IamRoleArn, MemoryQuantity, ObjectName, S3BucketName, memory_mib
+
+DEFAULT_STORAGE_CLASS = "langfuse-gp3-encrypted"
+
+
+class Resources(Model):
+    cpu: Cpu = Field(description="CPU request and limit")
+    memory: MemoryQuantity = Field(description="memory request and limit")
+
+
+class PostgresBackupConfig(Model):
+    """Continuous WAL archiving and base backups to S3 (Barman Cloud), through an IAM role."""
+
+    bucket: S3BucketName = Field(description="backup bucket (from the AWS tier once it exists)")
+    prefix: str = Field(default="postgres", min_length=1, description="key prefix inside the bucket")
+    role_arn: IamRoleArn = Field(description="IAM role the PostgreSQL pods assume to write backups")
+    retention_days: int = Field(default=30, ge=1, le=3650, description="recovery window kept in S3")
+    schedule: str = Field(default="0 0 3 * * *", description="base backup schedule (CloudNativePG cron, with seconds)")
+
+
+class InClusterPostgresConfig(Model):
+    """HA PostgreSQL with CloudNativePG."""
+
+    instances: int = Field(default=3, ge=1, le=9, description="PostgreSQL instances (1 primary + standbys)")
+    storage: MemoryQuantity = Field(default="50Gi", description="data volume per instance")
+    wal_storage: MemoryQuantity = Field(default="10Gi", description="separate WAL volume per instance")
+    resources: Resources = Field(
+        default=Resources(cpu=Cpu(request="2", limit="2"), memory="4Gi"),
+        description="per instance; Langfuse's minimum is 2 CPU / 4 GiB",
+    )
+    zone_anti_affinity: Literal["required", "preferred"] = Field(
+        default="required", description="required: never two instances in one zone (needs as many zones as instances)"
+    )
+    backup: PostgresBackupConfig = Field(description="continuous backup to S3")
+
+
+class InClusterClickHouseConfig(Model):
+    """Replicated ClickHouse (Altinity operator) with ClickHouse Keeper."""
+
+    shards: int = Field(default=1, ge=1, description="must be 1: Langfuse supports only single-shard ClickHouse")
+    replicas: int = Field(default=3, ge=1, le=9, description="replicas of the single shard")
+    keeper_replicas: int = Field(default=3, ge=1, le=7, description="ClickHouse Keeper members: 1 (no HA), 3 or 5")
+    storage: MemoryQuantity = Field(default="100Gi", description="data volume per replica")
+    keeper_storage: MemoryQuantity = Field(default="10Gi", description="data volume per Keeper member")
+    resources: Resources = Field(
+        default=Resources(cpu=Cpu(request="2", limit="2"), memory="8Gi"),
+        description="per replica; Langfuse's minimum is 2 CPU / 8 GiB",
+    )
+    zone_anti_affinity: Literal["required", "preferred"] = Field(default="required", description="spread replicas over zones")
+
+    @field_validator("shards")
+    @classmethod
+    def _single_shard(cls, shards: int) -> int:
+        # Langfuse's ClickHouse schema uses ReplicatedMergeTree tables without a Distributed layer; its deletes
+        # and updates (ALTER ... DELETE / lightweight updates) fail on Distributed tables, so Langfuse does not
+        # support multi-shard clusters (langfuse-k8s chart: `shards: 1 # Fixed: Langfuse does not support
+        # multi-shard clusters`; langfuse/langfuse discussions #12158, #13311).
+        if shards != 1:
+            raise ValueError(
+                "must be 1: Langfuse supports only single-shard ClickHouse (its deletes and updates fail on "
+                "Distributed tables); scale with replicas instead"
+            )
+        return shards
+
+    @field_validator("keeper_replicas")
+    @classmethod
+    def _odd_quorum(cls, members: int) -> int:
+        if members % 2 == 0:
+            raise ValueError(
+                f"must be odd (1, 3 or 5): {members} Keeper members tolerate no more failures than {members - 1} "
+                "and a split in half loses quorum"
+            )
+        return members
+
+
+class InClusterRedisConfig(Model):
+    """Valkey data nodes watched by Sentinel."""
+
+    replicas: int = Field(default=3, ge=2, le=5, description="data nodes: one master and its replicas")
+    sentinels: int = Field(default=3, le=7, description="Sentinel processes: odd, at least 3")
+    quorum: int | None = Field(
+        default=None, validate_default=True, description="sentinels that must agree the master is down; default: a majority"
+    )
+    memory: MemoryQuantity = Field(default="2Gi", description="memory limit per data node; maxmemory is 80 % of it")
+    storage: MemoryQuantity = Field(default="8Gi", description="AOF/RDB volume per data node")
+    zone_anti_affinity: Literal["required", "preferred"] = Field(default="required", description="spread nodes over zones")
+
+    @field_validator("sentinels")
+    @classmethod
+    def _odd_sentinels(cls, sentinels: int) -> int:
+        if sentinels < 3:
+            raise ValueError("must be at least 3: fewer sentinels cannot outvote one that is cut off from the rest")
+        if sentinels % 2 == 0:
+            raise ValueError(
+                f"must be odd: with {sentinels} sentinels a split in half leaves neither side a majority to authorise failover"
+            )
+        return sentinels
+
+    @field_validator("quorum")
+    @classmethod
+    def _majority_quorum(cls, quorum: int | None, info: ValidationInfo) -> int | None:
+        sentinels = info.data.get("sentinels")
+        if sentinels is None or quorum is None:
+            return quorum
+        majority = sentinels // 2 + 1
+        if not majority <= quorum <= sentinels:
+            raise ValueError(
+                f"must be between {majority} (a majority of {sentinels} sentinels) and {sentinels}: a smaller quorum "
+                "lets a minority partition declare the master down"
+            )
+        return quorum
+
+    @field_validator("memory")
+    @classmethod
+    def _enough_memory(cls, memory: str) -> str:
+        if memory_mib(memory) < 512:
+            raise ValueError("must be at least 512Mi")
+        return memory
+
+    @property
+    def effective_quorum(self) -> int:
+        return self.quorum if self.quorum is not None else self.sentinels // 2 + 1
+
+
+class DataTierConfig(Model):
+    storage_class: ObjectName = Field(
+        default=DEFAULT_STORAGE_CLASS, description="encrypted StorageClass created by the cluster layer"
+    )
+    postgres: InClusterPostgresConfig = Field(description="CloudNativePG cluster")
+    clickhouse: InClusterClickHouseConfig = Field(default=InClusterClickHouseConfig(), description="ClickHouse and Keeper")
+    redis: InClusterRedisConfig = Field(default=InClusterRedisConfig(), description="Valkey with Sentinel")
