@@ -242,7 +242,7 @@ def _field(entry: Any, name: str) -> str | None:
     if isinstance(entry, dict):
         value = entry.get(name, entry.get(name.encode()))
     else:
-        value = dict(zip(entry[::2], entry[1::2])).get(name.encode())
+        value = dict(zip(entry[::2], entry[1::2], strict=True)).get(name.encode())
     return value.decode() if isinstance(value, bytes) else value
 
 
