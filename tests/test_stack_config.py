@@ -61,6 +61,46 @@ SSO_ON = {"enabled": True, "issuer": "https://sso.example.com/realms/langfuse", 
 
 INVALID = [
     pytest.param(
+        _set("dataTier", "clickhouse", "shards", value=2),
+        "langfuse-rosa:dataTier.clickhouse.shards = 2 is invalid: must be 1: Langfuse supports only single-shard "
+        "ClickHouse (its deletes and updates fail on Distributed tables); scale with replicas instead",
+        id="clickhouse-two-shards",
+    ),
+    pytest.param(
+        _set("dataTier", "clickhouse", "keeperReplicas", value=2),
+        "langfuse-rosa:dataTier.clickhouse.keeperReplicas = 2 is invalid: must be odd (1, 3 or 5): 2 Keeper members "
+        "survive no more failures than 1, and a split in half leaves neither side a quorum",
+        id="two-keepers",
+    ),
+    pytest.param(
+        _set("dataTier", "redis", "sentinels", value=2),
+        "langfuse-rosa:dataTier.redis.sentinels = 2 is invalid: must be at least 3: fewer sentinels cannot outvote "
+        "one that is cut off from the rest",
+        id="two-sentinels",
+    ),
+    pytest.param(
+        _set("dataTier", "redis", "sentinels", value=4),
+        "langfuse-rosa:dataTier.redis.sentinels = 4 is invalid: must be odd: with 4 sentinels a split in half leaves "
+        "neither side a majority to authorise failover",
+        id="even-sentinels",
+    ),
+    pytest.param(
+        _set("dataTier", "redis", "quorum", value=1),
+        "langfuse-rosa:dataTier.redis.quorum = 1 is invalid: must be between 2 (a majority of 3 sentinels) and 3: "
+        "a smaller quorum lets a minority partition declare the master down",
+        id="minority-quorum",
+    ),
+    pytest.param(
+        _drop("dataTier"),
+        "langfuse-rosa:dataTier is required when backend.mode is in-cluster",
+        id="in-cluster-without-data-tier",
+    ),
+    pytest.param(
+        _set("layer", value="infra"),
+        "langfuse-rosa:layer = 'infra' is invalid: input should be 'environment' or 'cluster'",
+        id="unknown-layer",
+    ),
+    pytest.param(
         _set("langfuse", "web", "replicas", "min", value="two"),
         "langfuse-rosa:langfuse.web.replicas.min = 'two' is invalid: input should be a valid integer",
         id="wrong-type",
@@ -274,3 +314,13 @@ def test_stack_files_hold_no_plaintext_secrets():
     assert _plaintext_secrets({"backend": {"postgres": {"password": "hunter2"}}}, "probe") == ["probe.backend.postgres.password"]
     for path in sorted(project_path("stacks").glob("Pulumi.*.yaml")):
         assert _plaintext_secrets(yaml.safe_load(path.read_text()), path.name) == []
+
+
+def test_cli_refuses_a_two_shard_clickhouse_with_the_reason(tmp_path):
+    _write_stack(tmp_path, "sharded", _set("dataTier", "clickhouse", "shards", value=2))
+    result = _plan_cli("--stack", "sharded", "--stacks-dir", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: stack 'sharded': langfuse-rosa:dataTier.clickhouse.shards = 2 is invalid: must be 1: Langfuse supports "
+        "only single-shard ClickHouse (its deletes and updates fail on Distributed tables); scale with replicas instead"
+    ]

@@ -80,8 +80,8 @@ class InClusterClickHouseConfig(Model):
     def _odd_quorum(cls, members: int) -> int:
         if members % 2 == 0:
             raise ValueError(
-                f"must be odd (1, 3 or 5): {members} Keeper members tolerate no more failures than {members - 1} "
-                "and a split in half loses quorum"
+                f"must be odd (1, 3 or 5): {members} Keeper members survive no more failures than {members - 1}, "
+                "and a split in half leaves neither side a quorum"
             )
         return members
 
