@@ -76,7 +76,9 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
             for message in failure.errors:
                 console.print(f"  {failure.kind}/{failure.name}: {message}", soft_wrap=True)
     else:
-        console.print(f"[green]Schema validation passed[/] for all {len(result.schema_results)} objects (strict).")
+        unvalidated = [r for r in result.schema_results if r.validated_with.startswith("allow-listed")]
+        note = f"; {len(unvalidated)} allow-listed without a schema: " + ", ".join(f"{r.kind}/{r.name}" for r in unvalidated) if unvalidated else ""
+        console.print(f"[green]Schema validation passed[/] for all {len(result.schema_results)} objects (strict){note}.")
     violations = result.policy_violations
     if violations:
         console.print(f"[bold red]Policy violations[/] ({len(violations)}):")
