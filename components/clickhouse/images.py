@@ -1,5 +1,6 @@
-"""ClickHouse and Keeper images: 26.3 LTS (Langfuse v4 needs >= 25.12 and recommends 26.4+ features only
-optionally), pinned by version and digest as recorded in public deployment notes (Oct 2026)."""
+"""ClickHouse and Keeper images, pinned by version and digest (as recorded in public deployment notes,
+Oct 2026). Langfuse v4 needs ClickHouse >= 25.12 and recommends 26.4; this is the 26.3 LTS line, chosen for
+its support window. Move to the next LTS (26.8) once its digest is pinned here."""
 
 CLICKHOUSE_SERVER = (
     "docker.io/clickhouse/clickhouse-server:26.3.33.24"

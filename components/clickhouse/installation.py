@@ -27,6 +27,8 @@ CLUSTER_NAME = "default"  # Langfuse runs its migrations ON CLUSTER default
 HTTPS_PORT = 8443
 NATIVE_SECURE_PORT = 9440
 KEEPER_PORT = 2181
+# Keeper holds only replication metadata: ClickHouse's guidance for small clusters is well under a core.
+KEEPER_RESOURCES = ("250m", "1000m", "1Gi")
 ZONE_KEY = "topology.kubernetes.io/zone"
 
 
@@ -90,16 +92,12 @@ def _spread(when_unsatisfiable: str, selector: dict[str, str]) -> dict:
     }
 
 
-def _pod_spec(container: dict, args: ClickHouseClusterArgs, selector: dict[str, str], scratch: list[tuple[str, str]]) -> dict:
-    resources = {
-        "requests": {"cpu": args.cpu_request, "memory": args.memory},
-        "limits": {"cpu": args.cpu_limit, "memory": args.memory},
-    }
+def _pod_spec(container: dict, resources: dict, zone_anti_affinity: str, selector: dict[str, str], scratch: list[tuple[str, str]]) -> dict:
     return {
         "securityContext": restricted_pod_security_context(),
         "automountServiceAccountToken": False,
         "topologySpreadConstraints": [
-            _spread("DoNotSchedule" if args.zone_anti_affinity == "required" else "ScheduleAnyway", selector)
+            _spread("DoNotSchedule" if zone_anti_affinity == "required" else "ScheduleAnyway", selector)
         ],
         "containers": [
             {
@@ -183,7 +181,8 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
                     "podDistribution": [{"type": "ClickHouseAntiAffinity", "scope": "ClickHouseInstallation"}],
                     "spec": _pod_spec(
                         {"name": "clickhouse", "image": CLICKHOUSE_SERVER},
-                        args,
+                        _resources(args.cpu_request, args.cpu_limit, args.memory),
+                        args.zone_anti_affinity,
                         selector,
                         [("logs", "/var/log/clickhouse-server"), ("tmp", "/tmp")],
                     ),
@@ -224,7 +223,8 @@ def _keeper_spec(args: ClickHouseClusterArgs) -> dict:
                     "name": "keeper",
                     "spec": _pod_spec(
                         {"name": "clickhouse-keeper", "image": CLICKHOUSE_KEEPER},
-                        ClickHouseClusterArgs(**{**args.__dict__, "cpu_request": "250m", "cpu_limit": "1", "memory": "1Gi"}),
+                        _resources(*KEEPER_RESOURCES),
+                        args.zone_anti_affinity,
                         selector,
                         [("logs", "/var/log/clickhouse-keeper"), ("tmp", "/tmp")],
                     ),
@@ -233,6 +233,10 @@ def _keeper_spec(args: ClickHouseClusterArgs) -> dict:
             "volumeClaimTemplates": [_claim("data", args.storage_class, args.keeper_storage_size)],
         },
     }
+
+
+def _resources(cpu_request: str, cpu_limit: str, memory: str) -> dict:
+    return {"requests": {"cpu": cpu_request, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory}}
 
 
 def _claim(name: str, storage_class: str, size: str) -> dict:
