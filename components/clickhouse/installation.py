@@ -19,6 +19,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.clickhouse.credentials import USERNAME, clickhouse_credentials
+from components.aws.secrets_manager import SecretsManagerSettings
 from components.clickhouse.images import CLICKHOUSE_KEEPER, CLICKHOUSE_SERVER
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
@@ -36,6 +37,8 @@ ZONE_KEY = "topology.kubernetes.io/zone"
 class ClickHouseClusterArgs:
     namespace: pulumi.Input[str]
     name: str
+    secrets: SecretsManagerSettings
+    store: str  # SecretStore the credentials come through
     replicas: int
     keeper_replicas: int
     storage_class: str
@@ -55,7 +58,7 @@ class ClickHouseCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: ClickHouseClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("langfuse-rosa:clickhouse:ClickHouseCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        credentials = clickhouse_credentials(f"{args.name}-clickhouse", args.namespace, child)
+        credentials = clickhouse_credentials(f"{args.name}-clickhouse", args.namespace, args.secrets, args.store, child)
         self.credentials_secret = f"{args.name}-clickhouse"
         self.tls_secret = f"{args.name}-clickhouse-tls"
         keeper = k8s.apiextensions.CustomResource(

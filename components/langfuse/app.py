@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import pulumi
 
 from components.langfuse.app_secrets import LangfuseAppSecrets, LangfuseAppSecretsArgs
-from components.langfuse.backend import ConfigMapKeyRef, LangfuseBackend
+from components.aws.secrets_manager import SecretsManagerSettings
+from components.langfuse.backend import ConfigMapKeyRef, SecretKeyRef, LangfuseBackend
 from components.langfuse.environment import SsoSettings
 from components.langfuse.images import LangfuseImages
 from components.langfuse.migration import LangfuseMigration, LangfuseMigrationArgs
@@ -24,6 +25,9 @@ MIGRATION_SERVICE_ACCOUNT = "langfuse-migrate"
 @dataclass(frozen=True)
 class LangfuseAppArgs:
     namespace: pulumi.Input[str]
+    secrets: SecretsManagerSettings  # where Langfuse's generated secrets are kept
+    store: str  # SecretStore they come through
+    license_key: SecretKeyRef | None
     # Used when the backend brings no bundle of its own: the cluster's trusted CA bundle.
     default_trusted_ca_bundle: ConfigMapKeyRef
     version: str
@@ -54,7 +58,9 @@ class LangfuseApp(pulumi.ComponentResource):
         ]
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=accounts)
         secrets = LangfuseAppSecrets(
-            "app-secrets", LangfuseAppSecretsArgs(namespace=namespace, protect=args.protect_secrets), opts=child
+            "app-secrets",
+            LangfuseAppSecretsArgs(namespace=namespace, secrets=args.secrets, store=args.store, protect=args.protect_secrets),
+            opts=child,
         )
         migration = LangfuseMigration(
             "migration",
@@ -81,6 +87,7 @@ class LangfuseApp(pulumi.ComponentResource):
                 encryption_key=secrets.encryption_key,
                 log_level=args.log_level,
                 telemetry_enabled=args.telemetry_enabled,
+                license_key=args.license_key,
             )
 
         web = LangfuseWeb(

@@ -164,8 +164,10 @@ def process_env(
     telemetry_enabled: bool,
     salt: SecretKeyRef,
     encryption_key: SecretKeyRef,
+    license_key: SecretKeyRef | None = None,
 ) -> list[EnvVar]:
     """What web and worker both need, besides the backend."""
+    licence = [secret("LANGFUSE_EE_LICENSE_KEY", license_key)] if license_key is not None else []
     return [
         node_options(memory_limit_mib),
         # Listen on all interfaces; the runtime sets HOSTNAME to the pod name otherwise.
@@ -177,4 +179,4 @@ def process_env(
         flag("TELEMETRY_ENABLED", telemetry_enabled),
         secret("SALT", salt),
         secret("ENCRYPTION_KEY", encryption_key),
-    ]
+    ] + licence

@@ -31,6 +31,7 @@ class LangfuseProcessArgs:
     encryption_key: SecretKeyRef
     log_level: str
     telemetry_enabled: bool
+    license_key: SecretKeyRef | None = None
 
 
 def workload_spec(
@@ -71,6 +72,7 @@ def _shared_env(args: LangfuseProcessArgs, port: int) -> list[EnvVar]:
         telemetry_enabled=args.telemetry_enabled,
         salt=args.salt,
         encryption_key=args.encryption_key,
+        license_key=args.license_key,
     ) + backend_env(args.backend)
 
 

@@ -5,8 +5,9 @@
   that only it holds. failoverQuorum makes a failover wait for the same quorum (no promotion of a standby
   that may miss acknowledged commits).
 - TLS is enforced: pg_hba rejects every non-TLS connection before CloudNativePG's own rules; TLS 1.3 only.
-- The operator creates the Langfuse role and database and the `<name>-app` Secret (username, password);
-  `<name>-ca` holds the CA the server certificate is signed with; `<name>-rw` is the primary's Service.
+- The operator creates the Langfuse role and database with the owner's credentials from `<name>-owner`
+  (generated into Secrets Manager, materialised by External Secrets); `<name>-ca` holds the CA the server
+  certificate is signed with; `<name>-rw` is the primary's Service.
 - PostgreSQL pods run under restricted-v2: CloudNativePG sets no fixed UID on OpenShift and its images
   run as any UID (CloudNativePG docs, "Security Context Constraints").
 """
@@ -17,8 +18,12 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.aws.secrets_manager import GeneratedSecret, GeneratedSecretArgs, SecretsManagerSettings
 
 from components.common.labels import recommended_labels
+from components.secrets import SecretValue, external_secret
 
 # CloudNativePG "system" image: PostgreSQL plus Barman Cloud, which the in-tree object-store backup needs.
 POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql:17.6-system-trixie"
@@ -37,6 +42,8 @@ class PostgresBackup:
 class PostgresClusterArgs:
     namespace: pulumi.Input[str]
     name: str
+    secrets: SecretsManagerSettings
+    store: str  # SecretStore the owner's credentials come through
     instances: int
     storage_class: str
     storage_size: str
@@ -59,13 +66,34 @@ class PostgresCluster(pulumi.ComponentResource):
         super().__init__("langfuse-rosa:postgres:PostgresCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         labels = recommended_labels("postgresql", "database", "langfuse")
+        self.app_secret = f"{args.name}-owner"
+        password = random.RandomPassword(f"{args.name}-owner-password", length=40, special=False, opts=child)
+        stored = GeneratedSecret(
+            "postgres",
+            GeneratedSecretArgs(
+                short_name="postgres",
+                description="PostgreSQL: the Langfuse database owner",
+                values={"username": args.owner, "password": password.result},
+                settings=args.secrets,
+            ),
+            opts=child,
+        )
+        # CloudNativePG takes the owner's credentials from a basic-auth Secret at bootstrap.
+        owner = external_secret(
+            self.app_secret,
+            args.namespace,
+            args.store,
+            [SecretValue("username", stored.name, "username"), SecretValue("password", stored.name, "password")],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[stored]),
+            secret_type="kubernetes.io/basic-auth",
+        )
         cluster = k8s.apiextensions.CustomResource(
             args.name,
             api_version="postgresql.cnpg.io/v1",
             kind="Cluster",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace, labels=labels),
-            spec=_cluster_spec(args),
-            opts=child,
+            spec=_cluster_spec(args, self.app_secret),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[owner]),
         )
         in_cluster = pulumi.ResourceOptions(parent=self, depends_on=[cluster])
         k8s.apiextensions.CustomResource(
@@ -94,12 +122,11 @@ class PostgresCluster(pulumi.ComponentResource):
             opts=in_cluster,
         )
         self.rw_service = f"{args.name}-rw"
-        self.app_secret = f"{args.name}-app"
         self.ca_secret = f"{args.name}-ca"
         self.register_outputs({"cluster": cluster.metadata})
 
 
-def _cluster_spec(args: PostgresClusterArgs) -> dict:
+def _cluster_spec(args: PostgresClusterArgs, owner_secret: str) -> dict:
     resources = {
         "requests": {"cpu": args.cpu_request, "memory": args.memory},
         "limits": {"cpu": args.cpu_limit, "memory": args.memory},
@@ -122,7 +149,9 @@ def _cluster_spec(args: PostgresClusterArgs) -> dict:
             # reaches authentication.
             "pg_hba": ["hostnossl all all 0.0.0.0/0 reject", "hostnossl all all ::/0 reject"],
         },
-        "bootstrap": {"initdb": {"database": args.database, "owner": args.owner, "dataChecksums": True}},
+        "bootstrap": {
+            "initdb": {"database": args.database, "owner": args.owner, "secret": {"name": owner_secret}, "dataChecksums": True}
+        },
         "storage": {"storageClass": args.storage_class, "size": args.storage_size, "resizeInUseVolumes": True},
         "walStorage": {"storageClass": args.storage_class, "size": args.wal_storage_size, "resizeInUseVolumes": True},
         "resources": resources,

@@ -1,12 +1,14 @@
-"""Passwords for the Redis ACL users and for Sentinel, generated once per stack into one Secret."""
+"""Passwords for the Redis ACL users and for Sentinel: generated once into Secrets Manager, materialised
+into the namespace by External Secrets."""
 
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.aws.secrets_manager import GeneratedSecret, GeneratedSecretArgs, SecretsManagerSettings
 from components.redis.config import LANGFUSE_USER
+from components.secrets import SecretValue, external_secret
 
 # Secret key -> environment variable the init scripts read.
 PASSWORD_KEYS = {
@@ -17,13 +19,25 @@ PASSWORD_KEYS = {
 }
 
 
-def redis_credentials(name: str, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
+def redis_credentials(
+    name: str, namespace: pulumi.Input[str], secrets: SecretsManagerSettings, store: str, opts: pulumi.ResourceOptions
+) -> pulumi.Resource:
     # Alphanumeric: the init scripts substitute them with sed.
     passwords = {key: random.RandomPassword(f"{name}-{key}", length=40, special=False, opts=opts).result for key in PASSWORD_KEYS}
-    return k8s.core.v1.Secret(
-        name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels={"app.kubernetes.io/part-of": "langfuse"}),
-        type="Opaque",
-        string_data={"langfuse-username": LANGFUSE_USER, **passwords},
+    stored = GeneratedSecret(
+        "redis",
+        GeneratedSecretArgs(
+            short_name="redis",
+            description="Valkey ACL users' and Sentinel's passwords",
+            values={"langfuse-username": LANGFUSE_USER, **passwords},
+            settings=secrets,
+        ),
         opts=opts,
+    )
+    return external_secret(
+        name,
+        namespace,
+        store,
+        [SecretValue(key, stored.name, key) for key in ("langfuse-username", *PASSWORD_KEYS)],
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[stored])),
     )

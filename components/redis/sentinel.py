@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.aws.secrets_manager import SecretsManagerSettings
 from components.common.labels import recommended_labels, selector_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.redis.config import SentinelSettings, rendered_files
@@ -41,6 +42,8 @@ class SentinelRedisArgs:
     storage_size: str
     zone_anti_affinity: str  # required | preferred
     service_ca_config_map: pulumi.Input[str]  # ConfigMap with service-ca.crt
+    secrets: SecretsManagerSettings
+    store: str  # SecretStore the passwords come through
 
 
 class SentinelRedis(pulumi.ComponentResource):
@@ -52,7 +55,7 @@ class SentinelRedis(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         redis_name, sentinel_name = f"{args.name}-redis", f"{args.name}-sentinel"
         self.credentials_secret = f"{args.name}-redis-auth"
-        secret = redis_credentials(self.credentials_secret, args.namespace, child)
+        secret = redis_credentials(self.credentials_secret, args.namespace, args.secrets, args.store, child)
         config = k8s.core.v1.ConfigMap(
             f"{args.name}-redis-config",
             metadata=k8s.meta.v1.ObjectMetaArgs(

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
-from infra.stack_config.types import AwsRegion, CpuQuantity, DataKey, DnsLabel, DnsName, ObjectName, cpu_millicores
+from infra.stack_config.types import AwsRegion, CpuQuantity, DataKey, DnsLabel, DnsName, ObjectName, SecretsManagerName, cpu_millicores
 
 # ROSA release -> the Kubernetes minor it runs.
 KUBERNETES_OF_OPENSHIFT = {"4.16": "1.29", "4.17": "1.30", "4.18": "1.31"}
@@ -20,24 +20,25 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False, frozen=True, strict=True)
 
 
-class SecretKeyRef(Model):
-    """A key of an existing Kubernetes Secret in the Langfuse namespace."""
-
-    secret_name: ObjectName = Field(description="name of the Secret")
-    key: DataKey = Field(description="key inside the Secret")
-
-
 class ConfigMapKeyRef(Model):
     config_map_name: ObjectName = Field(description="name of the ConfigMap")
     key: DataKey = Field(description="key inside the ConfigMap")
 
 
-class Credentials(Model):
-    """An existing Secret holding a username and a password."""
+class SecretsManagerRef(Model):
+    """A value in an existing AWS Secrets Manager secret (a JSON property of it). Referenced, never copied:
+    External Secrets materialises it into the namespace."""
 
-    secret_name: ObjectName = Field(description="name of the Secret holding the credentials")
-    username_key: DataKey = Field(default="username", description="key of the user name")
-    password_key: DataKey = Field(default="password", description="key of the password")
+    secrets_manager_name: SecretsManagerName = Field(description="name of the secret in Secrets Manager")
+    property: DataKey = Field(description="JSON property holding the value")
+
+
+class Credentials(Model):
+    """An existing Secrets Manager secret holding a username and a password (e.g. the one RDS manages)."""
+
+    secrets_manager_name: SecretsManagerName = Field(description="name of the secret in Secrets Manager")
+    username_property: DataKey = Field(default="username", description="JSON property of the user name")
+    password_property: DataKey = Field(default="password", description="JSON property of the password")
 
 
 class Cpu(Model):
@@ -56,11 +57,22 @@ class Cpu(Model):
 class ClusterConfig(Model):
     name: DnsLabel = Field(description="ROSA cluster name, as in `rosa list clusters`")
     region: AwsRegion = Field(description="AWS region of the cluster")
-    openshift_version: OpenShiftVersion = Field(description="OpenShift minor release of the cluster (decides operator versions)")
+    openshift_version: OpenShiftVersion = Field(description="OpenShift minor release of the cluster; 4.18 is the minimum")
     kube_context: str = Field(
         min_length=1, description="kubeconfig context of the cluster; pins the stack to it so prod never deploys to dev"
     )
     apps_domain: DnsName = Field(description="the cluster's default ingress domain (apps.<cluster>.<id>.p1.openshiftapps.com)")
+
+    @field_validator("openshift_version")
+    @classmethod
+    def _operators_install(cls, version: str) -> str:
+        # Both operators set minKubeVersion 1.31 in their CSVs: OLM will not install them on older clusters.
+        if version != "4.18":
+            raise ValueError(
+                "must be 4.18: Red Hat's External Secrets Operator (1.1) and CloudNativePG (1.30) require "
+                "Kubernetes 1.31, which OpenShift 4.18 is the first to ship"
+            )
+        return version
 
     @property
     def kubernetes_version(self) -> str:

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from infra.stack_config.base import ClusterConfig, Model
 from infra.stack_config.data_tier import DEFAULT_STORAGE_CLASS
-from infra.stack_config.types import KmsKeyArn, ObjectName
+from infra.stack_config.types import AwsAccountId, IamRoleArn, ObjectName, ResourcePrefix
 
 
 class OperatorsConfig(Model):
@@ -26,18 +26,26 @@ class OperatorsConfig(Model):
 
 
 class StorageConfig(Model):
-    """The gp3 StorageClass every data-tier volume uses, encrypted with a customer-managed KMS key."""
+    """The gp3 StorageClass every data-tier volume uses, encrypted with a customer-managed KMS key created here."""
 
     class_name: ObjectName = Field(default=DEFAULT_STORAGE_CLASS, description="StorageClass name")
-    kms_key_arn: KmsKeyArn = Field(description="customer-managed KMS key for EBS encryption")
+    csi_driver_role_arn: IamRoleArn = Field(
+        description="IAM role of the cluster's AWS EBS CSI driver (ROSA operator role ...-openshift-cluster-csi-drivers-ebs-cloud-credentials); the key lets it encrypt volumes"
+    )
     reclaim_policy: Literal["Retain", "Delete"] = Field(
         default="Retain", description="Retain keeps a volume (and its data) when its claim is deleted"
     )
+
+
+class ClusterAwsConfig(Model):
+    account_id: AwsAccountId = Field(description="account the stack may change (the AWS provider refuses any other)")
+    resource_prefix: ResourcePrefix = Field(description="prefix of the EBS key alias, e.g. acme-rosa-prod")
 
 
 class ClusterStackConfig(Model):
     layer: Literal["cluster"] = Field(description="cluster: operators and storage, applied before environment stacks")
     environment: Literal["dev", "staging", "prod"] = Field(description="the environment whose cluster this is")
     cluster: ClusterConfig = Field(description="the ROSA cluster")
+    aws: ClusterAwsConfig = Field(description="the cluster's AWS account")
     operators: OperatorsConfig = Field(default=OperatorsConfig(), description="OLM install-plan approval")
     storage: StorageConfig = Field(description="the encrypted StorageClass")

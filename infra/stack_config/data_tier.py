@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from infra.stack_config.base import Cpu, Model
-from infra.stack_config.types import IamRoleArn, MemoryQuantity, ObjectName, S3BucketName, memory_mib
+from infra.stack_config.types import MemoryQuantity, ObjectName, memory_mib
 
 DEFAULT_STORAGE_CLASS = "langfuse-gp3-encrypted"
 
@@ -22,11 +22,8 @@ class Resources(Model):
 
 
 class PostgresBackupConfig(Model):
-    """Continuous WAL archiving and base backups to S3 (Barman Cloud), through an IAM role."""
+    """Continuous WAL archiving and base backups to the environment's backups bucket (Barman Cloud)."""
 
-    bucket: S3BucketName = Field(description="backup bucket (from the AWS tier once it exists)")
-    prefix: str = Field(default="postgres", min_length=1, description="key prefix inside the bucket")
-    role_arn: IamRoleArn = Field(description="IAM role the PostgreSQL pods assume to write backups")
     retention_days: int = Field(default=30, ge=1, le=3650, description="recovery window kept in S3")
     schedule: str = Field(default="0 0 3 * * *", description="base backup schedule (CloudNativePG cron, with seconds)")
 
@@ -44,7 +41,7 @@ class InClusterPostgresConfig(Model):
     zone_anti_affinity: Literal["required", "preferred"] = Field(
         default="required", description="required: never two instances in one zone (needs as many zones as instances)"
     )
-    backup: PostgresBackupConfig = Field(description="continuous backup to S3")
+    backup: PostgresBackupConfig = Field(default=PostgresBackupConfig(), description="continuous backup to S3")
 
 
 class InClusterClickHouseConfig(Model):

@@ -12,7 +12,8 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from components.langfuse.images import DEFAULT_REGISTRY, SUPPORTED_VERSIONS
-from infra.stack_config.base import ClusterConfig, ConfigMapKeyRef, Cpu, Credentials, Model, SecretKeyRef
+from infra.stack_config.aws import AwsConfig
+from infra.stack_config.base import ClusterConfig, ConfigMapKeyRef, Cpu, Credentials, Model, SecretsManagerRef
 from infra.stack_config.data_tier import DataTierConfig
 from infra.stack_config.types import (
     AwsRegion,
@@ -21,11 +22,8 @@ from infra.stack_config.types import (
     DnsName,
     HostPort,
     HttpsUrl,
-    IamRoleArn,
-    KmsKeyArn,
     MemoryQuantity,
     ObjectName,
-    S3BucketName,
     memory_mib,
 )
 
@@ -104,6 +102,7 @@ class LangfuseConfig(Model):
     web: WorkloadConfig = Field(description="the UI and API pods")
     worker: WorkloadConfig = Field(description="the queue-processing pods")
     route: RouteConfig = Field(default=RouteConfig(), description="the HTTPS Route in front of web")
+    license_key: SecretsManagerRef | None = Field(default=None, description="Langfuse Enterprise licence key, if any")
     protect_secrets: bool = Field(
         default=True, description="protect SALT and ENCRYPTION_KEY from `pulumi destroy`; they can never be regenerated"
     )
@@ -117,8 +116,8 @@ class SsoConfig(Model):
         default=None, validate_default=True, description="Keycloak realm URL, https://<sso-host>/realms/<realm>"
     )
     client_id: str | None = Field(default=None, min_length=1, validate_default=True, description="OIDC client ID")
-    client_secret: SecretKeyRef | None = Field(
-        default=None, validate_default=True, description="Secret reference {secretName, key} holding the OIDC client secret"
+    client_secret: SecretsManagerRef | None = Field(
+        default=None, validate_default=True, description="Secrets Manager reference {secretsManagerName, property} to the OIDC client secret"
     )
     display_name: str = Field(default="Red Hat SSO", description="label of the sign-in button")
     allow_account_linking: bool = Field(
@@ -149,7 +148,7 @@ class PostgresConfig(Model):
     host: DnsName = Field(description="server host name (must match its certificate)")
     port: int = Field(default=5432, ge=1, le=65535, description="server port")
     database: str = Field(default="langfuse", min_length=1, max_length=63, description="database Langfuse owns")
-    credentials: Credentials = Field(description="Secret reference {secretName, usernameKey, passwordKey}")
+    credentials: Credentials = Field(description="Secrets Manager secret {secretsManagerName, usernameProperty, passwordProperty}")
     server_ca: ConfigMapKeyRef = Field(description="ConfigMap key holding the PEM CA of the server certificate")
 
 
@@ -162,7 +161,7 @@ class ClickHouseConfig(Model):
     database: str = Field(default="default", min_length=1, description="database name")
     tls: bool = Field(default=True, description="HTTPS and native TLS")
     cluster_enabled: bool = Field(default=True, description="replicated cluster named `default` (one shard)")
-    credentials: Credentials = Field(description="Secret reference {secretName, usernameKey, passwordKey}")
+    credentials: Credentials = Field(description="Secrets Manager secret {secretsManagerName, usernameProperty, passwordProperty}")
 
 
 class SentinelConfig(Model):
@@ -171,9 +170,9 @@ class SentinelConfig(Model):
 
 
 class RedisCredentials(Model):
-    secret_name: ObjectName = Field(description="name of the Secret")
-    username_key: DataKey | None = Field(default=None, description="ACL user; unset means the default user")
-    password_key: DataKey = Field(default="password", description="key of the password")
+    secrets_manager_name: SecretsManagerName = Field(description="name of the secret in Secrets Manager")
+    username_property: DataKey | None = Field(default=None, description="JSON property of the ACL user; unset means the default user")
+    password_property: DataKey = Field(default="password", description="JSON property of the password")
 
 
 class RedisConfig(Model):
@@ -183,33 +182,6 @@ class RedisConfig(Model):
     credentials: RedisCredentials = Field(description="Secret with the data nodes' ACL user and password")
     sentinel_credentials: RedisCredentials | None = Field(default=None, description="Secret for the sentinels, when they require auth")
     tls: bool = Field(default=True, description="TLS to data nodes and sentinels")
-
-
-class S3Buckets(Model):
-    events: S3BucketName = Field(description="raw ingestion events")
-    media: S3BucketName = Field(description="multi-modal attachments")
-    exports: S3BucketName = Field(description="batch exports")
-
-
-class S3Prefixes(Model):
-    events: str = Field(default="events/", description="prefix of raw events")
-    media: str = Field(default="media/", description="prefix of media")
-    exports: str = Field(default="exports/", description="prefix of exports")
-
-
-class ServiceAccountRoles(Model):
-    """IAM roles the pods assume through ROSA STS (eks.amazonaws.com/role-arn)."""
-
-    web: IamRoleArn | None = Field(default=None, description="role of the web service account")
-    worker: IamRoleArn | None = Field(default=None, description="role of the worker service account")
-
-
-class S3Config(Model):
-    region: AwsRegion | None = Field(default=None, description="bucket region; defaults to cluster.region")
-    buckets: S3Buckets = Field(description="bucket names {events, media, exports}")
-    prefixes: S3Prefixes = Field(default=S3Prefixes(), description="key prefixes inside the buckets")
-    kms_key_arn: KmsKeyArn | None = Field(default=None, description="CMK for SSE-KMS on every object Langfuse writes")
-    role_arns: ServiceAccountRoles = Field(default=ServiceAccountRoles(), description="IAM roles for service accounts")
 
 
 class BackendConfig(Model):
@@ -222,7 +194,6 @@ class BackendConfig(Model):
         default=None, validate_default=True, description="external ClickHouse ≥ 25.12, one shard"
     )
     redis: RedisConfig | None = Field(default=None, validate_default=True, description="external Redis/Valkey ≥ 7 behind Sentinel")
-    s3: S3Config = Field(description="S3 buckets and the IAM roles that reach them")
     trusted_ca_bundle: ConfigMapKeyRef | None = Field(
         default=None, description="external mode: extra CAs for ClickHouse, Redis and SSO; default: the cluster's trusted bundle"
     )
@@ -247,7 +218,8 @@ class StackConfig(Model):
     disaster_recovery: DisasterRecoveryConfig = Field(default=DisasterRecoveryConfig(), description="cross-region backup copies")
     langfuse: LangfuseConfig = Field(description="the Langfuse deployment: {web, worker, hostname, ...}")
     sso: SsoConfig = Field(default=SsoConfig(), description="sign-in through Red Hat SSO")
-    backend: BackendConfig = Field(description="the stores Langfuse uses: {mode, s3, and in external mode postgres, clickhouse, redis}")
+    aws: AwsConfig = Field(description="the environment's AWS account: buckets, keys, IAM roles, Secrets Manager")
+    backend: BackendConfig = Field(description="the stores Langfuse uses: {mode, and in external mode postgres, clickhouse, redis}")
     data_tier: DataTierConfig | None = Field(
         default=None, validate_default=True, description="in-cluster mode: PostgreSQL, ClickHouse and Redis Sentinel run by this stack"
     )

@@ -95,6 +95,10 @@ _VALIDATOR_LABELS = {
     "_secret_key_name": "data key",
     "_cpu_quantity": "CPU quantity",
     "_memory_quantity": "memory quantity",
+    "_account_id": "AWS account ID",
+    "_oidc_provider_arn": "OIDC provider ARN",
+    "_secrets_manager_name": "Secrets Manager name",
+    "_resource_prefix": "name prefix",
 }
 
 

@@ -12,6 +12,10 @@ _AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IAM_ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws(-[a-z]+)?:kms:[a-z0-9-]+:\d{12}:(key/[0-9a-f-]{36}|alias/[\w/-]+)$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_OIDC_PROVIDER_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::(\d{12}):oidc-provider/([a-z0-9.-]+(/[\w.-]+)*)$")
+_SECRETS_MANAGER_NAME = re.compile(r"^[\w/+=.@-]{1,512}$")
+_RESOURCE_PREFIX = re.compile(r"^[a-z0-9]([a-z0-9-]{1,38}[a-z0-9])?$")
 _QUANTITY_CPU = re.compile(r"^(\d+)(m?)$")
 _QUANTITY_MEMORY = re.compile(r"^(\d+)(Mi|Gi)$")
 _HOST_PORT = re.compile(r"^([^:\s]+):(\d{1,5})$")
@@ -76,6 +80,40 @@ def _host_port(v: str) -> str:
     return v
 
 
+def _account_id(v: str) -> str:
+    if not _ACCOUNT_ID.match(v):
+        raise ValueError("must be a 12-digit AWS account ID, quoted in YAML so it stays a string")
+    return v
+
+
+def _oidc_provider_arn(v: str) -> str:
+    if not _OIDC_PROVIDER_ARN.match(v):
+        raise ValueError(
+            "must be the cluster's IAM OIDC provider ARN, like "
+            "arn:aws:iam::123456789012:oidc-provider/oidc.op1.openshiftapps.com/<id> (rosa describe cluster)"
+        )
+    return v
+
+
+def _secrets_manager_name(v: str) -> str:
+    if not _SECRETS_MANAGER_NAME.match(v) or v.startswith("arn:"):
+        raise ValueError("must be a Secrets Manager secret name (not an ARN): letters, digits and /_+=.@-")
+    return v
+
+
+def _resource_prefix(v: str) -> str:
+    if not _RESOURCE_PREFIX.match(v):
+        raise ValueError("must be 3-40 lower-case letters, digits and '-', starting and ending alphanumeric (bucket names derive from it)")
+    return v
+
+
+def oidc_issuer(provider_arn: str) -> str:
+    """arn:aws:iam::123:oidc-provider/oidc.example.com/abc -> oidc.example.com/abc (the trust policy's key prefix)."""
+    match = _OIDC_PROVIDER_ARN.match(provider_arn)
+    assert match is not None
+    return match.group(3)
+
+
 def _secret_key_name(v: str) -> str:
     if not re.match(r"^[-._a-zA-Z0-9]{1,253}$", v):
         raise ValueError("must be a Secret/ConfigMap key: letters, digits, '-', '_' and '.'")
@@ -103,6 +141,10 @@ HttpsUrl = Annotated[str, AfterValidator(_https_url)]
 HostPort = Annotated[str, AfterValidator(_host_port)]
 DataKey = Annotated[str, AfterValidator(_secret_key_name)]
 # YAML reads `limit: 2` as an integer; a CPU count is still a valid quantity.
+AwsAccountId = Annotated[str, AfterValidator(_account_id)]
+OidcProviderArn = Annotated[str, AfterValidator(_oidc_provider_arn)]
+SecretsManagerName = Annotated[str, AfterValidator(_secrets_manager_name)]
+ResourcePrefix = Annotated[str, AfterValidator(_resource_prefix)]
 CpuQuantity = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v), AfterValidator(_cpu_quantity)]
 MemoryQuantity = Annotated[str, AfterValidator(_memory_quantity)]
 

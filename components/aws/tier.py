@@ -1,0 +1,234 @@
+"""LangfuseAwsTier: the environment's keys, buckets (with DR replication), and one IAM role per workload
+that talks to AWS, each allowed exactly what that workload does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws.bucket import LifecycleRule, SecureBucket, SecureBucketArgs
+from components.aws.irsa import ServiceAccountRole, ServiceAccountRoleArgs
+from components.aws.kms import CustomerManagedKey, CustomerManagedKeyArgs
+from components.aws.policy_documents import S3Grant, replication, s3_access, s3_service_trust, secrets_reader
+from components.aws.secrets_manager import SecretsManagerSettings
+
+READ = ("s3:GetObject",)
+WRITE = ("s3:PutObject",)
+DELETE = ("s3:DeleteObject",)
+MULTIPART = ("s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
+
+
+@dataclass(frozen=True)
+class ServiceAccounts:
+    """The Kubernetes service accounts (in the Langfuse namespace) that assume the roles."""
+
+    web: str
+    worker: str
+    postgres_backup: str
+    clickhouse_backup: str
+    external_secrets: str
+
+
+@dataclass(frozen=True)
+class LangfuseAwsTierArgs:
+    account_id: str
+    region: str
+    oidc_provider_arn: str
+    oidc_issuer: str
+    resource_prefix: str
+    namespace: str
+    service_accounts: ServiceAccounts
+    existing_secrets: Sequence[str]  # Secrets Manager names referenced, never copied (SSO, licence, ...)
+    noncurrent_version_days: int
+    access_log_retention_days: int
+    object_lock_days: int | None
+    secret_recovery_days: int
+    disaster_recovery: aws.Provider | None  # provider of the DR region, when backups are copied there
+    disaster_recovery_region: str | None
+
+
+@dataclass(frozen=True)
+class Buckets:
+    events: str
+    media: str
+    exports: str
+    backups: str
+    access_logs: str
+
+
+class LangfuseAwsTier(pulumi.ComponentResource):
+    buckets: Buckets
+    data_key_arn: pulumi.Output[str]
+    secrets: SecretsManagerSettings
+    role_arns: dict[str, str]
+
+    def __init__(self, name: str, args: LangfuseAwsTierArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("langfuse-rosa:aws:LangfuseAwsTier", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        prefix = args.resource_prefix
+        self.buckets = Buckets(*(f"{prefix}-{b}" for b in ("events", "media", "exports", "backups", "access-logs")))
+
+        data_key = CustomerManagedKey(
+            "data-key",
+            CustomerManagedKeyArgs(
+                alias=f"{prefix}-data",
+                description=f"{prefix}: S3 objects (events, media, exports, backups, access logs)",
+                account_id=args.account_id,
+                usage_statements=[
+                    {
+                        # S3 server access log delivery writes into the SSE-KMS log bucket with this key.
+                        "Sid": "AllowServerAccessLogDelivery",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "logging.s3.amazonaws.com"},
+                        "Action": "kms:GenerateDataKey",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
+                    }
+                ],
+            ),
+            opts=child,
+        )
+        secrets_key = CustomerManagedKey(
+            "secrets-key",
+            CustomerManagedKeyArgs(alias=f"{prefix}-secrets", description=f"{prefix}: Secrets Manager", account_id=args.account_id),
+            opts=child,
+        )
+        self.data_key_arn = data_key.arn
+        self.secrets = SecretsManagerSettings(name_prefix=prefix, kms_key_arn=secrets_key.arn, recovery_window_days=args.secret_recovery_days)
+
+        def bucket(key: str, name: str, lifecycle: Sequence[LifecycleRule] = (), **extra: object) -> SecureBucket:
+            return SecureBucket(
+                key,
+                SecureBucketArgs(
+                    bucket=name,
+                    kms_key_arn=data_key.arn,
+                    account_id=args.account_id,
+                    noncurrent_version_days=args.noncurrent_version_days,
+                    lifecycle=lifecycle,
+                    **extra,
+                ),
+                opts=child,
+            )
+
+        b = self.buckets
+        bucket(
+            "access-logs",
+            b.access_logs,
+            [LifecycleRule("expire-logs", expiration_days=args.access_log_retention_days)],
+            log_sources=(b.events, b.media, b.exports, b.backups),
+        )
+        bucket("events", b.events, [LifecycleRule("infrequent-access", transition_to_ia_days=30)], log_bucket=b.access_logs)
+        bucket("media", b.media, [LifecycleRule("infrequent-access", transition_to_ia_days=90)], log_bucket=b.access_logs)
+        # Batch exports are downloaded once, through a link valid for hours.
+        bucket("exports", b.exports, [LifecycleRule("expire-exports", expiration_days=7)], log_bucket=b.access_logs)
+        backups = bucket("backups", b.backups, log_bucket=b.access_logs, object_lock_days=args.object_lock_days)
+        if args.disaster_recovery is not None and args.disaster_recovery_region is not None:
+            self._replicate(backups, data_key, args)
+
+        key = data_key.arn
+        sa = args.service_accounts
+        roles = {
+            # Web accepts ingestion (raw events), media uploads and serves export downloads.
+            "web": (sa.web, [S3Grant(b.events, "events/", WRITE + READ), S3Grant(b.media, "media/", WRITE + READ), S3Grant(b.exports, "exports/", READ)]),
+            # Worker processes events, writes exports and deletes whatever a project or retention removes.
+            "worker": (
+                sa.worker,
+                [
+                    S3Grant(b.events, "events/", READ + WRITE + DELETE, list=True),
+                    S3Grant(b.media, "media/", READ + WRITE + DELETE, list=True),
+                    S3Grant(b.exports, "exports/", READ + WRITE + DELETE + MULTIPART, list=True),
+                ],
+            ),
+            "postgres-backup": (sa.postgres_backup, [S3Grant(b.backups, "postgres/", READ + WRITE + DELETE, list=True)]),
+            "clickhouse-backup": (sa.clickhouse_backup, [S3Grant(b.backups, "clickhouse/", READ + WRITE + DELETE + MULTIPART, list=True)]),
+        }
+        self.role_arns = {}
+        for role, (service_account, grants) in roles.items():
+            sid = "".join(part.capitalize() for part in role.split("-"))
+            policy = key.apply(lambda arn, sid=sid, grants=grants: s3_access(sid, grants, arn))
+            self.role_arns[role] = self._role(role, service_account, policy, args)
+        secret_patterns = [f"arn:aws:secretsmanager:{args.region}:{args.account_id}:secret:{prefix}/*"] + [
+            # Secrets Manager appends "-" and six random characters to a secret's name in its ARN.
+            f"arn:aws:secretsmanager:{args.region}:{args.account_id}:secret:{name}-??????"
+            for name in args.existing_secrets
+        ]
+        self.role_arns["external-secrets"] = self._role(
+            "external-secrets",
+            sa.external_secrets,
+            secrets_key.arn.apply(lambda arn: secrets_reader(secret_patterns, arn, args.region)),
+            args,
+        )
+        self.register_outputs({"buckets": list(vars(self.buckets).values()), "roles": self.role_arns})
+
+    def _role(self, role: str, service_account: str, policy: pulumi.Input[dict], args: LangfuseAwsTierArgs) -> str:
+        return ServiceAccountRole(
+            role,
+            ServiceAccountRoleArgs(
+                role_name=f"{args.resource_prefix}-{role}",
+                account_id=args.account_id,
+                oidc_provider_arn=args.oidc_provider_arn,
+                oidc_issuer=args.oidc_issuer,
+                namespace=args.namespace,
+                service_account=service_account,
+                policy=policy,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        ).arn
+
+    def _replicate(self, source: SecureBucket, source_key: CustomerManagedKey, args: LangfuseAwsTierArgs) -> None:
+        """Copy every backup to a bucket in the DR region, under that region's own key."""
+        dr_region = args.disaster_recovery_region
+        assert args.disaster_recovery is not None and dr_region is not None
+        in_dr = pulumi.ResourceOptions(parent=self, provider=args.disaster_recovery)
+        dr_key = CustomerManagedKey(
+            "dr-backups-key",
+            CustomerManagedKeyArgs(alias=f"{args.resource_prefix}-backups-dr", description=f"{args.resource_prefix}: backup replicas", account_id=args.account_id),
+            opts=in_dr,
+        )
+        destination = SecureBucket(
+            "dr-backups",
+            SecureBucketArgs(
+                bucket=f"{args.resource_prefix}-backups-{dr_region}",
+                kms_key_arn=dr_key.arn,
+                account_id=args.account_id,
+                noncurrent_version_days=args.noncurrent_version_days,
+                object_lock_days=args.object_lock_days,
+            ),
+            opts=in_dr,
+        )
+        role_name = f"{args.resource_prefix}-backup-replication"
+        role = aws.iam.Role("backup-replication", name=role_name, assume_role_policy=json.dumps(s3_service_trust()), opts=pulumi.ResourceOptions(parent=self))
+        aws.iam.RolePolicy(
+            "backup-replication",
+            role=role.id,
+            policy=pulumi.Output.all(source_key.arn, dr_key.arn).apply(
+                lambda keys: json.dumps(replication(source.name, keys[0], args.region, destination.name, keys[1], dr_region))
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.s3.BucketReplicationConfig(
+            "backups",
+            bucket=source.bucket.id,
+            role=f"arn:aws:iam::{args.account_id}:role/{role_name}",
+            rules=[
+                aws.s3.BucketReplicationConfigRuleArgs(
+                    id="copy-backups-to-dr-region",
+                    status="Enabled",
+                    filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
+                    delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(status="Enabled"),
+                    source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+                        sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(status="Enabled")
+                    ),
+                    destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
+                        bucket=destination.arn,
+                        encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(replica_kms_key_id=dr_key.arn),
+                    ),
+                )
+            ],
+            # Replication needs versioning on both sides first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[source.versioning, destination.versioning, role]),
+        )

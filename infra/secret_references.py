@@ -1,0 +1,64 @@
+"""Secrets the stack references in Secrets Manager (never copies): which Kubernetes Secret each becomes."""
+
+from __future__ import annotations
+
+from components.langfuse.backend import SecretKeyRef
+from components.secrets import ReferencedSecret, SecretValue
+from infra.stack_config.base import Credentials, SecretsManagerRef
+from infra.stack_config.models import RedisCredentials, StackConfig
+
+SSO_SECRET = "langfuse-sso"
+LICENSE_SECRET = "langfuse-license"
+
+
+def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
+    secrets = []
+    if config.sso.enabled and config.sso.client_secret is not None:
+        secrets.append(_single(SSO_SECRET, "client-secret", config.sso.client_secret))
+    if config.langfuse.license_key is not None:
+        secrets.append(_single(LICENSE_SECRET, "license-key", config.langfuse.license_key))
+    backend = config.backend
+    if backend.mode == "external":
+        assert backend.postgres and backend.clickhouse and backend.redis
+        secrets += [
+            _credentials("langfuse-postgres-external", backend.postgres.credentials),
+            _credentials("langfuse-clickhouse-external", backend.clickhouse.credentials),
+            _redis("langfuse-redis-external", backend.redis.credentials),
+        ]
+        if backend.redis.sentinel_credentials is not None:
+            secrets.append(_redis("langfuse-redis-sentinel-external", backend.redis.sentinel_credentials))
+    return secrets
+
+
+def existing_secret_names(config: StackConfig) -> list[str]:
+    """Secrets Manager names the External Secrets role may read besides the stack's own."""
+    return sorted({value.secrets_manager_name for secret in referenced_secrets(config) for value in secret.values})
+
+
+def sso_client_secret() -> SecretKeyRef:
+    return SecretKeyRef(SSO_SECRET, "client-secret")
+
+
+def license_key(config: StackConfig) -> SecretKeyRef | None:
+    return SecretKeyRef(LICENSE_SECRET, "license-key") if config.langfuse.license_key is not None else None
+
+
+def _single(target: str, key: str, ref: SecretsManagerRef) -> ReferencedSecret:
+    return ReferencedSecret(target, (SecretValue(key, ref.secrets_manager_name, ref.property),))
+
+
+def _credentials(target: str, credentials: Credentials) -> ReferencedSecret:
+    return ReferencedSecret(
+        target,
+        (
+            SecretValue("username", credentials.secrets_manager_name, credentials.username_property),
+            SecretValue("password", credentials.secrets_manager_name, credentials.password_property),
+        ),
+    )
+
+
+def _redis(target: str, credentials: RedisCredentials) -> ReferencedSecret:
+    values = [SecretValue("password", credentials.secrets_manager_name, credentials.password_property)]
+    if credentials.username_property is not None:
+        values.append(SecretValue("username", credentials.secrets_manager_name, credentials.username_property))
+    return ReferencedSecret(target, tuple(values))
