@@ -1,27 +1,48 @@
-"""The cluster layer stack (`layer: cluster`): the encrypted StorageClass and the data tier's operators."""
+"""The cluster layer stack (`layer: cluster`): the EBS key and encrypted StorageClass, the operators, and —
+once OLM has installed them — their operands."""
 
 from __future__ import annotations
 
 import pulumi
 
-from components.platform.catalog import data_tier_operators
+from components.aws.kms import CustomerManagedKey, CustomerManagedKeyArgs
+from components.aws.policy_documents import ebs_csi_key_usage
+from components.platform.catalog import CLUSTER_OPERATORS
+from components.platform.external_secrets import ExternalSecretsOperand, ExternalSecretsOperandArgs
 from components.platform.operators import OperatorSubscription, OperatorSubscriptionArgs
 from components.platform.storage_class import EncryptedStorageClass, EncryptedStorageClassArgs
 from infra.stack_config.cluster_layer import ClusterStackConfig
 
 
 def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOptions) -> None:
-    storage = EncryptedStorageClass(
-        "storage",
-        EncryptedStorageClassArgs(
-            name=config.storage.class_name, kms_key_arn=config.storage.kms_key_arn, reclaim_policy=config.storage.reclaim_policy
+    ebs_key = CustomerManagedKey(
+        "ebs-key",
+        CustomerManagedKeyArgs(
+            alias=f"{config.aws.resource_prefix}-ebs",
+            description=f"{config.cluster.name}: EBS volumes of the encrypted StorageClass",
+            account_id=config.aws.account_id,
+            usage_statements=ebs_csi_key_usage(config.storage.csi_driver_role_arn),
         ),
         opts=opts,
     )
-    for package in data_tier_operators(config.cluster.openshift_version):
+    storage = EncryptedStorageClass(
+        "storage",
+        EncryptedStorageClassArgs(name=config.storage.class_name, kms_key_arn=ebs_key.arn, reclaim_policy=config.storage.reclaim_policy),
+        opts=opts,
+    )
+    subscriptions = [
         OperatorSubscription(
             package.package,
             OperatorSubscriptionArgs(package=package, install_plan_approval=config.operators.install_plan_approval),
             opts=opts,
         )
+        for package in CLUSTER_OPERATORS
+    ]
+    if config.operators.operands_enabled:
+        ExternalSecretsOperand(
+            "external-secrets",
+            ExternalSecretsOperandArgs(aws_egress_cidrs=config.operators.external_secrets_egress_cidrs),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=subscriptions)),
+        )
     pulumi.export("storageClass", storage.name)
+    pulumi.export("ebsKeyArn", ebs_key.arn)

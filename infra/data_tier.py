@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pulumi
 
+from components.aws.tier import LangfuseAwsTier
 from components.clickhouse import ClickHouseClusterArgs
 from components.data_tier import LangfuseDataTierArgs
-from components.langfuse.backend import ConfigMapKeyRef
+from components.langfuse.backend import ConfigMapKeyRef, S3Backend
 from components.postgres import PostgresClusterArgs
 from components.postgres.cluster import PostgresBackup
 from components.redis import SentinelRedisArgs
 from components.redis.config import SentinelSettings
-from infra.external_backend import s3_backend
+from infra.aws_tier import CLICKHOUSE_INSTALLATION, POSTGRES_CLUSTER
 from infra.stack_config.models import StackConfig
 from infra.stack_config.types import memory_mib
 
@@ -21,7 +22,14 @@ REDIS_MASTER_NAME = "langfuse"
 REDIS_MAXMEMORY_SHARE = 0.8
 
 
-def data_tier_args(config: StackConfig, namespace: pulumi.Input[str], service_ca_bundle: ConfigMapKeyRef) -> LangfuseDataTierArgs:
+def data_tier_args(
+    config: StackConfig,
+    namespace: pulumi.Input[str],
+    service_ca_bundle: ConfigMapKeyRef,
+    aws_tier: LangfuseAwsTier,
+    store: str,
+    s3: S3Backend,
+) -> LangfuseDataTierArgs:
     tier = config.data_tier
     assert tier is not None  # guaranteed for mode in-cluster by StackConfig's validator
     pg, ch, redis = tier.postgres, tier.clickhouse, tier.redis
@@ -30,7 +38,9 @@ def data_tier_args(config: StackConfig, namespace: pulumi.Input[str], service_ca
         service_ca_bundle=service_ca_bundle,
         postgres=PostgresClusterArgs(
             namespace=namespace,
-            name="langfuse-postgres",
+            name=POSTGRES_CLUSTER,
+            secrets=aws_tier.secrets,
+            store=store,
             instances=pg.instances,
             storage_class=tier.storage_class,
             storage_size=pg.storage,
@@ -40,15 +50,18 @@ def data_tier_args(config: StackConfig, namespace: pulumi.Input[str], service_ca
             memory=pg.resources.memory,
             zone_anti_affinity=pg.zone_anti_affinity,
             backup=PostgresBackup(
-                destination=f"s3://{pg.backup.bucket}/{pg.backup.prefix}",
-                role_arn=pg.backup.role_arn,
+                destination=f"s3://{aws_tier.buckets.backups}/{aws_tier.prefixes.postgres_backups.rstrip('/')}",
+                role_arn=aws_tier.role_arns["postgres-backup"],
                 retention_days=pg.backup.retention_days,
                 schedule=pg.backup.schedule,
             ),
         ),
         clickhouse=ClickHouseClusterArgs(
             namespace=namespace,
-            name="langfuse",
+            name=CLICKHOUSE_INSTALLATION,
+            secrets=aws_tier.secrets,
+            store=store,
+            backup_role_arn=aws_tier.role_arns["clickhouse-backup"],
             replicas=ch.replicas,
             keeper_replicas=ch.keeper_replicas,
             storage_class=tier.storage_class,
@@ -74,6 +87,8 @@ def data_tier_args(config: StackConfig, namespace: pulumi.Input[str], service_ca
             storage_size=redis.storage,
             zone_anti_affinity=redis.zone_anti_affinity,
             service_ca_config_map=service_ca_bundle.name,
+            secrets=aws_tier.secrets,
+            store=store,
         ),
-        s3=s3_backend(config),
+        s3=s3,
     )

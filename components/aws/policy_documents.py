@@ -21,6 +21,9 @@ class S3Grant:
     prefix: str  # e.g. "events/"
     actions: tuple[str, ...]
     list: bool = False
+    # Barman Cloud first checks the bucket with HeadBucket, which S3 authorises as s3:ListBucket on the bucket
+    # with no prefix, so a prefix condition would refuse it.
+    list_whole_bucket: bool = False
 
 
 def s3_access(sid: str, grants: Sequence[S3Grant], kms_key_arn: str) -> Document:
@@ -34,7 +37,9 @@ def s3_access(sid: str, grants: Sequence[S3Grant], kms_key_arn: str) -> Document
                 "Resource": f"arn:aws:s3:::{grant.bucket}/{grant.prefix}*",
             }
         )
-        if grant.list:
+        if grant.list_whole_bucket:
+            statements.append({"Sid": f"{sid}List{i}", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{grant.bucket}"})
+        elif grant.list:
             statements.append(
                 {
                     "Sid": f"{sid}List{i}",
@@ -192,3 +197,32 @@ def replication(source_bucket: str, source_key_arn: str, source_region: str, des
             "Condition": {"StringLike": {"kms:ViaService": f"s3.{destination_region}.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": f"{destination}/*"}},
         },
     )
+
+
+def ebs_csi_key_usage(csi_driver_role_arn: str) -> list[dict]:
+    """Key policy statements that let the cluster's EBS CSI driver create and attach encrypted volumes
+    (AWS EBS CSI driver docs, "KMS key policy": it grants EC2 the key for each attached volume)."""
+    return [
+        {
+            "Sid": "EbsCsiDriverUsesKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": csi_driver_role_arn},
+            "Action": [
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+                "kms:GenerateDataKeyWithoutPlaintext",
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+            ],
+            "Resource": "*",  # in a key policy, "*" means this key
+        },
+        {
+            "Sid": "EbsCsiDriverGrantsToEc2",
+            "Effect": "Allow",
+            "Principal": {"AWS": csi_driver_role_arn},
+            "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+            "Resource": "*",
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+    ]

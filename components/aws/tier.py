@@ -60,8 +60,20 @@ class Buckets:
     access_logs: str
 
 
+@dataclass(frozen=True)
+class Prefixes:
+    """Key prefixes inside the buckets; each role is granted only its prefix."""
+
+    events: str = "events/"
+    media: str = "media/"
+    exports: str = "exports/"
+    postgres_backups: str = "postgres/"
+    clickhouse_backups: str = "clickhouse/"
+
+
 class LangfuseAwsTier(pulumi.ComponentResource):
     buckets: Buckets
+    prefixes: Prefixes
     data_key_arn: pulumi.Output[str]
     secrets: SecretsManagerSettings
     role_arns: dict[str, str]
@@ -71,6 +83,7 @@ class LangfuseAwsTier(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         prefix = args.resource_prefix
         self.buckets = Buckets(*(f"{prefix}-{b}" for b in ("events", "media", "exports", "backups", "access-logs")))
+        self.prefixes = p = Prefixes()
 
         data_key = CustomerManagedKey(
             "data-key",
@@ -133,18 +146,18 @@ class LangfuseAwsTier(pulumi.ComponentResource):
         sa = args.service_accounts
         roles = {
             # Web accepts ingestion (raw events), media uploads and serves export downloads.
-            "web": (sa.web, [S3Grant(b.events, "events/", WRITE + READ), S3Grant(b.media, "media/", WRITE + READ), S3Grant(b.exports, "exports/", READ)]),
+            "web": (sa.web, [S3Grant(b.events, p.events, WRITE + READ), S3Grant(b.media, p.media, WRITE + READ), S3Grant(b.exports, p.exports, READ)]),
             # Worker processes events, writes exports and deletes whatever a project or retention removes.
             "worker": (
                 sa.worker,
                 [
-                    S3Grant(b.events, "events/", READ + WRITE + DELETE, list=True),
-                    S3Grant(b.media, "media/", READ + WRITE + DELETE, list=True),
-                    S3Grant(b.exports, "exports/", READ + WRITE + DELETE + MULTIPART, list=True),
+                    S3Grant(b.events, p.events, READ + WRITE + DELETE, list=True),
+                    S3Grant(b.media, p.media, READ + WRITE + DELETE, list=True),
+                    S3Grant(b.exports, p.exports, READ + WRITE + DELETE + MULTIPART, list=True),
                 ],
             ),
-            "postgres-backup": (sa.postgres_backup, [S3Grant(b.backups, "postgres/", READ + WRITE + DELETE, list=True)]),
-            "clickhouse-backup": (sa.clickhouse_backup, [S3Grant(b.backups, "clickhouse/", READ + WRITE + DELETE + MULTIPART, list=True)]),
+            "postgres-backup": (sa.postgres_backup, [S3Grant(b.backups, p.postgres_backups, READ + WRITE + DELETE + MULTIPART, list_whole_bucket=True)]),
+            "clickhouse-backup": (sa.clickhouse_backup, [S3Grant(b.backups, p.clickhouse_backups, READ + WRITE + DELETE + MULTIPART, list=True)]),
         }
         self.role_arns = {}
         for role, (service_account, grants) in roles.items():

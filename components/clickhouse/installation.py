@@ -18,11 +18,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.clickhouse.credentials import USERNAME, clickhouse_credentials
 from components.aws.secrets_manager import SecretsManagerSettings
+from components.clickhouse.credentials import USERNAME, clickhouse_credentials
 from components.clickhouse.images import CLICKHOUSE_KEEPER, CLICKHOUSE_SERVER
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from components.common.service_account import service_account
 
 CLUSTER_NAME = "default"  # Langfuse runs its migrations ON CLUSTER default
 HTTPS_PORT = 8443
@@ -48,6 +49,7 @@ class ClickHouseClusterArgs:
     cpu_limit: str
     memory: str
     zone_anti_affinity: str  # required | preferred
+    backup_role_arn: pulumi.Input[str]  # IAM role of the backup job's service account
 
 
 class ClickHouseCluster(pulumi.ComponentResource):
@@ -61,6 +63,8 @@ class ClickHouseCluster(pulumi.ComponentResource):
         credentials = clickhouse_credentials(f"{args.name}-clickhouse", args.namespace, args.secrets, args.store, child)
         self.credentials_secret = f"{args.name}-clickhouse"
         self.tls_secret = f"{args.name}-clickhouse-tls"
+        # The backup job (BACKUP ... TO S3) runs under this account; the pod identity webhook gives it the role.
+        service_account(backup_service_account(args.name), args.namespace, args.backup_role_arn, child)
         keeper = k8s.apiextensions.CustomResource(
             f"{args.name}-keeper",
             api_version="clickhouse-keeper.altinity.com/v1",
@@ -84,6 +88,10 @@ class ClickHouseCluster(pulumi.ComponentResource):
         # The operator's client Service for a ClickHouseInstallation is `clickhouse-<name>`.
         self.service_host = f"clickhouse-{args.name}"
         self.register_outputs({"installation": installation.metadata})
+
+
+def backup_service_account(installation: str) -> str:
+    return f"{installation}-clickhouse-backup"
 
 
 def _spread(when_unsatisfiable: str, selector: dict[str, str]) -> dict:

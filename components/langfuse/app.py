@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.langfuse.app_secrets import LangfuseAppSecrets, LangfuseAppSecretsArgs
 from components.aws.secrets_manager import SecretsManagerSettings
-from components.langfuse.backend import ConfigMapKeyRef, SecretKeyRef, LangfuseBackend
+from components.common.service_account import service_account
+from components.langfuse.app_secrets import LangfuseAppSecrets, LangfuseAppSecretsArgs
+from components.langfuse.backend import ConfigMapKeyRef, LangfuseBackend, SecretKeyRef
 from components.langfuse.environment import SsoSettings
 from components.langfuse.images import LangfuseImages
 from components.langfuse.migration import LangfuseMigration, LangfuseMigrationArgs
-from components.langfuse.namespace import service_account
 from components.langfuse.process import LangfuseProcessArgs, Sizing
 from components.langfuse.web import LangfuseWeb, LangfuseWebArgs, RouteSettings
 from components.langfuse.worker import LangfuseWorker

@@ -74,20 +74,3 @@ class LangfuseNamespace(pulumi.ComponentResource):
         self.trusted_ca_bundle = ConfigMapKeyRef(name=trusted.metadata.name, key="ca-bundle.crt")
         self.service_ca_bundle = ConfigMapKeyRef(name=service_ca.metadata.name, key="service-ca.crt")
         self.register_outputs({"name": self.name})
-
-
-def service_account(
-    name: str, namespace: pulumi.Input[str], aws_role_arn: pulumi.Input[str] | None, opts: pulumi.ResourceOptions
-) -> k8s.core.v1.ServiceAccount:
-    annotations = None
-    if aws_role_arn is not None:
-        # ROSA STS: the pod identity webhook exchanges the projected token for this role.
-        annotations = {"eks.amazonaws.com/role-arn": aws_role_arn, "eks.amazonaws.com/sts-regional-endpoints": "true"}
-    return k8s.core.v1.ServiceAccount(
-        name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=name, namespace=namespace, annotations=annotations, labels={"app.kubernetes.io/part-of": "langfuse"}
-        ),
-        automount_service_account_token=False,
-        opts=opts,
-    )

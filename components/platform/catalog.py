@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from components.platform.operators import OperatorPackage
 
-
 CLOUDNATIVE_PG_VERSION = "1.30.0"
 CLOUDNATIVE_PG = OperatorPackage(
     package="cloudnative-pg",

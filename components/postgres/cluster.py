@@ -21,7 +21,6 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.aws.secrets_manager import GeneratedSecret, GeneratedSecretArgs, SecretsManagerSettings
-
 from components.common.labels import recommended_labels
 from components.secrets import SecretValue, external_secret
 

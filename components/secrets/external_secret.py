@@ -35,7 +35,14 @@ def external_secret(
         target,
         api_version="external-secrets.io/v1",
         kind="ExternalSecret",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=target, namespace=namespace, labels={"app.kubernetes.io/part-of": "langfuse"}),
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=target,
+            namespace=namespace,
+            labels={"app.kubernetes.io/part-of": "langfuse"},
+            # pulumi-kubernetes (≥ 4.18) waits for ESO's Ready condition, so nothing that mounts the Secret is
+            # created before the Secret exists.
+            annotations={"pulumi.com/waitFor": "condition=Ready"},
+        ),
         spec={
             "refreshInterval": REFRESH_INTERVAL,
             "secretStoreRef": {"name": store, "kind": "SecretStore"},

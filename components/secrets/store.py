@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.langfuse.namespace import service_account
+from components.common.service_account import service_account
 
 SERVICE_ACCOUNT = "langfuse-external-secrets"
 STORE_NAME = "aws-secrets-manager"

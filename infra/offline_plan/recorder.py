@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,15 +28,48 @@ class Registration:
 
 
 class PlanMocks(mocks.Mocks):
-    """Outputs = inputs, plus what providers compute that the program reads back (random values)."""
+    """Outputs = inputs, plus what providers compute that the program reads back: random values, and the
+    ARNs and IDs AWS assigns, in the account and region of the provider the resource goes through."""
+
+    def __init__(self) -> None:
+        self.aws_accounts: dict[str, tuple[str, str]] = {}  # provider resource id -> (account, region)
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         outputs = dict(args.inputs)
+        resource_id = f"{args.name}-id" if args.custom else None
+        digest = hashlib.sha256(args.name.encode()).hexdigest()
         if args.typ.startswith("random:"):
             # Deterministic stand-ins; they only ever reach the plan as redacted secrets.
-            digest = hashlib.sha256(args.name.encode()).hexdigest()
             outputs.update({"result": digest[:32], "hex": digest, "base64": digest})
-        return (f"{args.name}-id" if args.custom else None), outputs
+        elif args.typ == "pulumi:providers:aws":
+            allowed = args.inputs.get("allowedAccountIds")
+            accounts = json.loads(allowed) if isinstance(allowed, str) else allowed
+            self.aws_accounts[f"{args.name}-id"] = (accounts[0], args.inputs["region"])
+        elif args.typ.startswith("aws:"):
+            resource_id, computed = self._aws(args, digest)
+            outputs.update(computed)
+        return resource_id, outputs
+
+    def _aws(self, args: mocks.MockResourceArgs, digest: str) -> tuple[str, dict[str, Any]]:
+        provider_id = (args.provider or "").rsplit("::", 1)[-1]
+        if provider_id not in self.aws_accounts:
+            # The program pins every AWS resource to a provider limited to the stack's account.
+            raise ValueError(f"{args.typ} {args.name} does not go through the stack's AWS provider")
+        account, region = self.aws_accounts[provider_id]
+        inputs = args.inputs
+        if args.typ == "aws:kms/key:Key":
+            key_id = str(uuid.UUID(digest[:32]))
+            return key_id, {"keyId": key_id, "arn": f"arn:aws:kms:{region}:{account}:key/{key_id}"}
+        if args.typ == "aws:s3/bucket:Bucket":
+            bucket = inputs["bucket"]
+            return bucket, {"arn": f"arn:aws:s3:::{bucket}", "region": region}
+        if args.typ == "aws:iam/role:Role":
+            return inputs["name"], {"arn": f"arn:aws:iam::{account}:role/{inputs['name']}"}
+        if args.typ == "aws:secretsmanager/secret:Secret":
+            # Secrets Manager appends "-" and six random characters to the name in the ARN.
+            arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{inputs['name']}-{digest[:6]}"
+            return arn, {"arn": arn}
+        return f"{args.name}-id", {}
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None

@@ -39,7 +39,8 @@ def run_program(project_root: Path, stack: str, stacks_dir: Path) -> ProgramRun:
     Each run gets a fresh context, so several stacks can be planned in one process.
     """
     stack_file = read_stack_file(stacks_dir, stack)
-    monitor = RecordingMonitor(PlanMocks())
+    plan_mocks = PlanMocks()
+    monitor = RecordingMonitor(plan_mocks)
     # pulumi.log.warn() in the program reaches the mock engine, which logs here.
     collected = _Collect()
     engine_log = logging.getLogger(f"langfuse-rosa.plan.{stack}")
@@ -52,7 +53,7 @@ def run_program(project_root: Path, stack: str, stacks_dir: Path) -> ProgramRun:
         asyncio.set_event_loop(loop)
         try:
             pulumi.runtime.set_mocks(
-                PlanMocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor, logger=engine_log
+                plan_mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor, logger=engine_log
             )
             pulumi.runtime.set_all_config(stack_file.config, stack_file.secret_keys)
             # What the Python language host does with `main: infra/` (set_mocks already made the root Stack

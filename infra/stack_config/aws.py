@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from infra.stack_config.base import Model
-from infra.stack_config.types import AwsAccountId, OidcProviderArn, ResourcePrefix
+from infra.stack_config.types import AwsAccountId, OidcProviderArn, ResourcePrefix, oidc_account
 
 
 class AwsConfig(Model):
@@ -20,3 +20,11 @@ class AwsConfig(Model):
     access_log_retention_days: int = Field(default=365, ge=30, le=3650, description="how long S3 access logs are kept")
     noncurrent_version_days: int = Field(default=30, ge=1, le=3650, description="how long overwritten or deleted objects are kept")
     secret_recovery_days: int = Field(default=30, ge=7, le=30, description="Secrets Manager recovery window after a delete")
+
+    @field_validator("oidc_provider_arn")
+    @classmethod
+    def _same_account(cls, arn: str, info: ValidationInfo) -> str:
+        account = info.data.get("account_id")
+        if account is not None and oidc_account(arn) != account:
+            raise ValueError(f"must be in account {account} (aws.accountId): roles trust a provider of their own account")
+        return arn

@@ -8,7 +8,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
-from infra.stack_config.types import AwsRegion, CpuQuantity, DataKey, DnsLabel, DnsName, ObjectName, SecretsManagerName, cpu_millicores
+from infra.stack_config.types import (
+    AwsRegion,
+    CpuQuantity,
+    DataKey,
+    DnsLabel,
+    DnsName,
+    ObjectName,
+    SecretsManagerName,
+    cpu_millicores,
+)
 
 # ROSA release -> the Kubernetes minor it runs.
 KUBERNETES_OF_OPENSHIFT = {"4.16": "1.29", "4.17": "1.30", "4.18": "1.31"}

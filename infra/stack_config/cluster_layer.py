@@ -14,14 +14,23 @@ from pydantic import Field
 
 from infra.stack_config.base import ClusterConfig, Model
 from infra.stack_config.data_tier import DEFAULT_STORAGE_CLASS
-from infra.stack_config.types import AwsAccountId, IamRoleArn, ObjectName, ResourcePrefix
+from infra.stack_config.types import AwsAccountId, IamRoleArn, Ipv4Cidr, ObjectName, ResourcePrefix
 
 
 class OperatorsConfig(Model):
-    """How OLM installs and upgrades the data tier's operators."""
+    """How OLM installs and upgrades the operators, and whether their operands are configured yet."""
 
     install_plan_approval: Literal["Automatic", "Manual"] = Field(
         default="Manual", description="Manual: an operator upgrade waits for someone to approve its InstallPlan"
+    )
+    operands_enabled: bool = Field(
+        default=False,
+        description="configure the operators' operands (External Secrets' ExternalSecretsConfig); turn on once OLM has installed the operators, whose CRDs these need",
+    )
+    external_secrets_egress_cidrs: list[Ipv4Cidr] = Field(
+        default=["0.0.0.0/0"],
+        min_length=1,
+        description="where External Secrets may reach Secrets Manager and STS on 443; narrow to the VPC endpoints' subnets where they exist",
     )
 
 

@@ -23,7 +23,7 @@ from infra.stack_config.types import (
     HostPort,
     HttpsUrl,
     MemoryQuantity,
-    ObjectName,
+    SecretsManagerName,
     memory_mib,
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated
 
@@ -14,7 +15,8 @@ _IAM_ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::\d{12}:role/[\w+=,.@/-]{1,5
 _KMS_KEY_ARN = re.compile(r"^arn:aws(-[a-z]+)?:kms:[a-z0-9-]+:\d{12}:(key/[0-9a-f-]{36}|alias/[\w/-]+)$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _OIDC_PROVIDER_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::(\d{12}):oidc-provider/([a-z0-9.-]+(/[\w.-]+)*)$")
-_SECRETS_MANAGER_NAME = re.compile(r"^[\w/+=.@-]{1,512}$")
+# "!" only appears in names AWS services give the secrets they manage (RDS: rds!cluster-<id>).
+_SECRETS_MANAGER_NAME = re.compile(r"^[\w/+=.@!-]{1,512}$")
 _RESOURCE_PREFIX = re.compile(r"^[a-z0-9]([a-z0-9-]{1,38}[a-z0-9])?$")
 _QUANTITY_CPU = re.compile(r"^(\d+)(m?)$")
 _QUANTITY_MEMORY = re.compile(r"^(\d+)(Mi|Gi)$")
@@ -97,7 +99,7 @@ def _oidc_provider_arn(v: str) -> str:
 
 def _secrets_manager_name(v: str) -> str:
     if not _SECRETS_MANAGER_NAME.match(v) or v.startswith("arn:"):
-        raise ValueError("must be a Secrets Manager secret name (not an ARN): letters, digits and /_+=.@-")
+        raise ValueError("must be a Secrets Manager secret name (not an ARN): letters, digits and /_+=.@!-")
     return v
 
 
@@ -105,6 +107,12 @@ def _resource_prefix(v: str) -> str:
     if not _RESOURCE_PREFIX.match(v):
         raise ValueError("must be 3-40 lower-case letters, digits and '-', starting and ending alphanumeric (bucket names derive from it)")
     return v
+
+
+def oidc_account(provider_arn: str) -> str:
+    match = _OIDC_PROVIDER_ARN.match(provider_arn)
+    assert match is not None
+    return match.group(2)
 
 
 def oidc_issuer(provider_arn: str) -> str:
@@ -118,6 +126,13 @@ def _secret_key_name(v: str) -> str:
     if not re.match(r"^[-._a-zA-Z0-9]{1,253}$", v):
         raise ValueError("must be a Secret/ConfigMap key: letters, digits, '-', '_' and '.'")
     return v
+
+
+def _ipv4_cidr(v: str) -> str:
+    try:
+        return str(ipaddress.IPv4Network(v))
+    except ValueError:
+        raise ValueError("must be an IPv4 network in CIDR notation, like 10.0.0.0/16") from None
 
 
 def _cpu_quantity(v: str) -> str:
@@ -139,6 +154,7 @@ IamRoleArn = Annotated[str, AfterValidator(_iam_role_arn)]
 KmsKeyArn = Annotated[str, AfterValidator(_kms_key_arn)]
 HttpsUrl = Annotated[str, AfterValidator(_https_url)]
 HostPort = Annotated[str, AfterValidator(_host_port)]
+Ipv4Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
 DataKey = Annotated[str, AfterValidator(_secret_key_name)]
 # YAML reads `limit: 2` as an integer; a CPU count is still a valid quantity.
 AwsAccountId = Annotated[str, AfterValidator(_account_id)]

@@ -1,0 +1,129 @@
+"""An environment stack: the AWS tier, the namespace and its secret store, the data tier (or the external
+stores), then Langfuse."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.aws.secrets_manager import SecretsManagerSettings
+from components.data_tier import LangfuseDataTier
+from components.langfuse.app import LangfuseApp, LangfuseAppArgs
+from components.langfuse.backend import ConfigMapKeyRef, LangfuseBackend
+from components.langfuse.environment import SsoSettings
+from components.langfuse.images import langfuse_images
+from components.langfuse.namespace import LangfuseNamespace, LangfuseNamespaceArgs
+from components.langfuse.process import Sizing
+from components.langfuse.web import RouteSettings
+from components.langfuse.workload import Autoscaling, Resources
+from components.secrets import AwsSecretStore, AwsSecretStoreArgs, ReferencedSecrets, ReferencedSecretsArgs
+from infra.aws_tier import deploy_aws_tier, s3_backend
+from infra.data_tier import data_tier_args
+from infra.external_backend import external_backend
+from infra.secret_references import license_key, referenced_secrets, sso_client_secret
+from infra.stack_config import StackConfig
+from infra.stack_config.models import WorkloadConfig
+from infra.stack_config.types import cpu_millicores, memory_mib
+
+
+def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
+    if config.environment != "dev" and not config.sso.enabled:
+        pulumi.log.warn(f"{config.environment}: SSO is off, so users sign in to Langfuse with e-mail and password")
+    aws_tier = deploy_aws_tier(config, opts)
+    namespace = LangfuseNamespace(
+        "namespace",
+        LangfuseNamespaceArgs(name=config.langfuse.namespace, pod_security_version=f"v{config.cluster.kubernetes_version}"),
+        opts=opts,
+    )
+    in_namespace = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace]))
+    # The store's role and its policy must exist before External Secrets first reads through it.
+    store = AwsSecretStore(
+        "secret-store",
+        AwsSecretStoreArgs(namespace=namespace.name, region=config.cluster.region, role_arn=aws_tier.role_arns["external-secrets"]),
+        opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[namespace, aws_tier])),
+    )
+    with_store = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, store]))
+    references = referenced_secrets(config)
+    referenced = [
+        ReferencedSecrets("referenced-secrets", ReferencedSecretsArgs(namespace=namespace.name, store=store.name, secrets=references), opts=with_store)
+    ] if references else []
+    s3 = s3_backend(config, aws_tier)
+    if config.backend.mode == "in-cluster":
+        data_tier = LangfuseDataTier(
+            "data",
+            data_tier_args(config, namespace.name, namespace.service_ca_bundle, aws_tier, store.name, s3),
+            opts=with_store,
+        )
+        backend = data_tier.backend
+    else:
+        backend = external_backend(config, s3)
+    app = LangfuseApp(
+        "langfuse",
+        app_args(config, namespace.name, namespace.trusted_ca_bundle, backend, aws_tier.secrets, store.name),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, store, *referenced])),
+    )
+    pulumi.export("langfuseUrl", app.url)
+
+
+def app_args(
+    config: StackConfig,
+    namespace: pulumi.Input[str],
+    trusted_ca_bundle: ConfigMapKeyRef,
+    backend: LangfuseBackend,
+    secrets: SecretsManagerSettings,
+    store: str,
+) -> LangfuseAppArgs:
+    lf = config.langfuse
+    return LangfuseAppArgs(
+        namespace=namespace,
+        secrets=secrets,
+        store=store,
+        license_key=license_key(config),
+        default_trusted_ca_bundle=trusted_ca_bundle,
+        version=lf.version,
+        images=langfuse_images(lf.version, lf.image_registry),
+        web=_sizing(lf.web),
+        worker=_sizing(lf.worker),
+        route=RouteSettings(
+            hostname=lf.hostname or f"{lf.namespace}.{config.cluster.apps_domain}",
+            timeout_seconds=lf.route.timeout_seconds,
+            hsts_max_age_seconds=lf.route.hsts_max_age_seconds,
+            hsts_include_subdomains=lf.route.hsts_include_subdomains,
+            hsts_preload=lf.route.hsts_preload,
+        ),
+        sso=_sso(config),
+        password_sign_up=lf.password_sign_up,
+        backend=backend,
+        log_level=lf.log_level,
+        telemetry_enabled=lf.telemetry,
+        protect_secrets=lf.protect_secrets,
+    )
+
+
+def _sizing(workload: WorkloadConfig) -> Sizing:
+    return Sizing(
+        resources=Resources(
+            cpu_request_millicores=cpu_millicores(workload.cpu.request),
+            cpu_limit_millicores=cpu_millicores(workload.cpu.limit),
+            memory_mib=memory_mib(workload.memory),
+        ),
+        autoscaling=Autoscaling(
+            min_replicas=workload.replicas.min,
+            max_replicas=workload.replicas.max,
+            target_cpu_utilization=workload.target_cpu_utilization,
+            target_memory_utilization=workload.target_memory_utilization,
+        ),
+    )
+
+
+def _sso(config: StackConfig) -> SsoSettings | None:
+    sso = config.sso
+    if not sso.enabled:
+        return None
+    assert sso.issuer and sso.client_id  # guaranteed by SsoConfig's validator
+    return SsoSettings(
+        issuer=sso.issuer,
+        client_id=sso.client_id,
+        client_secret=sso_client_secret(),
+        display_name=sso.display_name,
+        allow_account_linking=sso.allow_account_linking,
+    )
