@@ -31,12 +31,7 @@ def aws_provider(name: str, region: str, account_id: str, stack_tags: dict[str, 
 
 
 def stack_tags(environment: str) -> dict[str, str]:
-    return {
-        "app.kubernetes.io/part-of": "langfuse",
-        "langfuse-rosa/environment": environment,
-        "langfuse-rosa/stack": pulumi.get_stack(),
-        "managed-by": "pulumi",
-    }
+    return {"langfuse-rosa:environment": environment, "langfuse-rosa:stack": pulumi.get_stack(), "managed-by": "pulumi"}
 
 
 def deploy_aws_tier(config: StackConfig, opts: pulumi.ResourceOptions) -> LangfuseAwsTier:

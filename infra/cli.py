@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 import time
 from pathlib import Path
 
@@ -58,13 +59,17 @@ def config_reference() -> None:
 
 
 def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> None:
-    table = Table(title=f"Stack {result.stack}: desired state", title_justify="left")
-    table.add_column("Component")
-    table.add_column("Kind / type")
-    table.add_column("Count", justify="right")
+    # One row per top-level component; summary.yaml has the counts per sub-component.
+    table = Table(title=f"Stack {result.stack}: desired state", title_justify="left", show_lines=True)
+    table.add_column("Component", no_wrap=True)
+    table.add_column("Kinds / types (× count)")
+    table.add_column("Total", justify="right")
+    grouped: dict[str, Counter[str]] = {}
     for component, kinds in result.counts().items():
-        for i, (kind, count) in enumerate(kinds.items()):
-            table.add_row(component if i == 0 else "", kind, str(count))
+        grouped.setdefault(component.split("/")[0], Counter()).update(kinds)
+    for component, kinds in grouped.items():
+        cell = ", ".join(kind if count == 1 else f"{kind} ×{count}" for kind, count in sorted(kinds.items()))
+        table.add_row(component, cell, str(sum(kinds.values())))
     console.print(table)
     total = len(result.objects) + len(result.resources)
     console.print(f"{total} resources: {len(result.objects)} Kubernetes objects, {len(result.resources)} other.")

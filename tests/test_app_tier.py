@@ -229,9 +229,16 @@ def test_sso_through_keycloak_disables_password_sign_in(plans, stack_files, stac
     env = env_of(web)
     assert env["AUTH_KEYCLOAK_ISSUER"]["value"] == sso["issuer"]
     assert env["AUTH_KEYCLOAK_CLIENT_ID"]["value"] == sso["clientId"]
-    assert env["AUTH_KEYCLOAK_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"] == {
-        "name": sso["clientSecret"]["secretName"], "key": sso["clientSecret"]["key"], "optional": False,
-    }
+    ref = env["AUTH_KEYCLOAK_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"]
+    assert ref == {"name": "langfuse-sso", "key": "client-secret", "optional": False}
+    # That Secret is External Secrets' copy of the Secrets Manager value the stack references.
+    materialised = find(plans[stack], "ExternalSecret", "langfuse-sso")["spec"]["data"]
+    assert materialised == [
+        {
+            "secretKey": "client-secret",
+            "remoteRef": {"key": sso["clientSecret"]["secretsManagerName"], "property": sso["clientSecret"]["property"]},
+        }
+    ]
     assert env["AUTH_DISABLE_USERNAME_PASSWORD"]["value"] == "true"
     # Sign-up must stay open with SSO: Langfuse creates SSO users on first login.
     assert "AUTH_DISABLE_SIGNUP" not in env
@@ -291,13 +298,14 @@ def test_database_connection_verifies_the_external_server_certificate(plans, sta
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_service_accounts_carry_the_configured_iam_roles(plans, stack_files, stack):
+def test_service_accounts_carry_their_own_iam_roles(plans, stack_files, stack):
     plan = plans[stack]
-    roles = stack_setting(stack_files, stack, "backend", "s3", "roleArns")
+    aws = stack_setting(stack_files, stack, "aws")
     for process in ("web", "worker"):
         pod = find(plan, "Deployment", f"langfuse-{process}")["spec"]["template"]["spec"]
         sa = find(plan, "ServiceAccount", pod["serviceAccountName"])
-        assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == roles[process]
+        role = f"arn:aws:iam::{aws['accountId']}:role/{aws['resourcePrefix']}-{process}"
+        assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
         assert sa["automountServiceAccountToken"] is False
     migrate_sa = find(plan, "ServiceAccount", "langfuse-migrate")
     assert "annotations" not in migrate_sa["metadata"]  # the migration Job needs no AWS access
@@ -315,15 +323,22 @@ def test_images_are_pinned_by_version_and_digest(plans, stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_app_secrets_are_generated_and_redacted(plans, stack):
-    secret = find(plans[stack], "Secret", "langfuse-app-secrets")
-    assert secret["stringData"] == {"NEXTAUTH_SECRET": "[redacted]", "SALT": "[redacted]", "ENCRYPTION_KEY": "[redacted]"}
-    generators = {r.name: r for r in plans[stack].resources if r.type.startswith("random:")}
+def test_app_secrets_are_generated_into_secrets_manager_and_reach_the_pods_through_external_secrets(plans, stack_files, stack):
+    plan = plans[stack]
+    prefix = stack_setting(stack_files, stack, "aws", "resourcePrefix")
+    generators = {r.name: r for r in plan.resources if r.type.startswith("random:")}
     assert generators["encryption-key"].inputs == {"length": 32}  # 256 bits, rendered as 64 hex characters
     assert generators["salt"].protect == generators["encryption-key"].protect == (stack != "dev")
-    assert sorted(o["metadata"]["name"] for o in objects_of(plans[stack], "Secret")) == [
-        "langfuse-app-secrets", "langfuse-clickhouse", "langfuse-redis-auth",
-    ]
+    stored = next(r for r in plan.resources if r.type == "aws:secretsmanager/secretVersion:SecretVersion" and r.name == "app")
+    assert stored.inputs["secretString"] == "[redacted]"
+    assert stored.protect == (stack != "dev")
+    materialised = find(plan, "ExternalSecret", "langfuse-app-secrets")["spec"]
+    assert {(d["secretKey"], d["remoteRef"]["key"], d["remoteRef"]["property"]) for d in materialised["data"]} == {
+        (key, f"{prefix}/app", key) for key in ("NEXTAUTH_SECRET", "SALT", "ENCRYPTION_KEY")
+    }
+    assert materialised["secretStoreRef"] == {"name": "aws-secrets-manager", "kind": "SecretStore"}
+    # No Kubernetes Secret is rendered at all: every one is External Secrets' to write.
+    assert objects_of(plan, "Secret") == []
 
 
 def test_a_configured_ca_bundle_replaces_the_injected_one(tmp_path):

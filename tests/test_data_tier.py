@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from tests.conftest import STACKS, container, env_value, find, objects_of, stack_setting
@@ -52,12 +55,14 @@ def test_postgres_database_wal_and_backup(plans, stack_files, stack):
     backup = _tier(stack_files, stack, "postgres", "backup")
     assert spec["bootstrap"]["initdb"]["database"] == spec["bootstrap"]["initdb"]["owner"] == "langfuse"
     assert spec["walStorage"]["storageClass"] == spec["storage"]["storageClass"] == "langfuse-gp3-encrypted"
+    aws = stack_setting(stack_files, stack, "aws")
     store = spec["backup"]["barmanObjectStore"]
-    assert store["destinationPath"] == f"s3://{backup['bucket']}/postgres"
+    assert store["destinationPath"] == f"s3://{aws['resourcePrefix']}-backups/postgres"
     assert store["s3Credentials"] == {"inheritFromIAMRole": True}
     assert store["wal"]["encryption"] == store["data"]["encryption"] == "aws:kms"
     assert spec["backup"]["retentionPolicy"] == f"{backup['retentionDays']}d"
-    assert spec["serviceAccountTemplate"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == backup["roleArn"]
+    role = f"arn:aws:iam::{aws['accountId']}:role/{aws['resourcePrefix']}-postgres-backup"
+    assert spec["serviceAccountTemplate"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
     scheduled = find(plan, "ScheduledBackup", "langfuse-postgres-daily")["spec"]
     assert scheduled["cluster"] == {"name": "langfuse-postgres"} and scheduled["method"] == "barmanObjectStore"
     monitor = find(plan, "PodMonitor", "langfuse-postgres")["spec"]
@@ -186,8 +191,9 @@ def test_langfuse_points_at_the_in_cluster_stores(plans, stack_files, stack):
     assert service_ca["metadata"]["annotations"] == {"service.beta.openshift.io/inject-cabundle": "true"}
 
 
-@pytest.mark.parametrize("stack, approval, cnpg", [("dev", "Automatic", "1.28.4"), ("staging", "Automatic", "1.30.0"), ("prod", "Manual", "1.30.0")])
-def test_cluster_layer_pins_operators_and_approval(plans, stack, approval, cnpg):
+@pytest.mark.parametrize("stack, approval", [("dev", "Automatic"), ("staging", "Automatic"), ("prod", "Manual")])
+def test_cluster_layer_pins_operators_and_approval(plans, stack, approval):
+    cnpg = "1.30.0"
     plan = plans[f"cluster-{stack}"]
     subscriptions = {o["metadata"]["name"]: o["spec"] for o in objects_of(plan, "Subscription")}
     assert subscriptions["cloudnative-pg"] == {
@@ -198,6 +204,11 @@ def test_cluster_layer_pins_operators_and_approval(plans, stack, approval, cnpg)
     assert subscriptions["clickhouse"]["startingCSV"] == "clickhouse-operator.v0.26.3"
     assert subscriptions["clickhouse"]["source"] == "community-operators"
     assert subscriptions["clickhouse"]["installPlanApproval"] == approval
+    assert subscriptions["openshift-external-secrets-operator"] == {
+        "name": "openshift-external-secrets-operator", "channel": "stable-v1",
+        "startingCSV": "openshift-external-secrets-operator.v1.1.0", "source": "redhat-operators",
+        "sourceNamespace": "openshift-marketplace", "installPlanApproval": approval,
+    }
     catalog = find(plan, "CatalogSource", "cloudnative-pg")["spec"]
     assert catalog["image"] == f"ghcr.io/cloudnative-pg/cloudnative-pg:{cnpg}-ubi9-catalog"
     for group in objects_of(plan, "OperatorGroup"):
@@ -205,10 +216,19 @@ def test_cluster_layer_pins_operators_and_approval(plans, stack, approval, cnpg)
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_cluster_layer_storage_class_is_encrypted_gp3(plans, stack_files, stack):
-    storage_class = find(plans[f"cluster-{stack}"], "StorageClass", "langfuse-gp3-encrypted")
-    kms = stack_setting(stack_files, f"cluster-{stack}", "storage", "kmsKeyArn")
-    assert storage_class["parameters"] == {"type": "gp3", "encrypted": "true", "kmsKeyId": kms, "csi.storage.k8s.io/fstype": "ext4"}
+def test_cluster_layer_storage_class_is_encrypted_gp3_with_its_own_key(plans, stack_files, stack):
+    plan = plans[f"cluster-{stack}"]
+    storage_class = find(plan, "StorageClass", "langfuse-gp3-encrypted")
+    account = stack_setting(stack_files, f"cluster-{stack}", "aws", "accountId")
+    parameters = storage_class["parameters"]
+    assert re.fullmatch(rf"arn:aws:kms:eu-west-1:{account}:key/[0-9a-f-]{{36}}", parameters.pop("kmsKeyId"))
+    assert parameters == {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"}
+    (key,) = [r for r in plan.resources if r.type == "aws:kms/key:Key"]
+    assert key.inputs["enableKeyRotation"] is True and key.protect
+    csi_role = stack_setting(stack_files, f"cluster-{stack}", "storage", "csiDriverRoleArn")
+    grants = [st for st in json.loads(key.inputs["policy"])["Statement"] if st["Principal"] == {"AWS": csi_role}]
+    assert {a for st in grants for a in st["Action"]} >= {"kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext"}
+    assert next(st for st in grants if "kms:CreateGrant" in st["Action"])["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
     assert storage_class["provisioner"] == "ebs.csi.aws.com"
     assert storage_class["volumeBindingMode"] == "WaitForFirstConsumer"
     assert storage_class["allowVolumeExpansion"] is True

@@ -56,7 +56,8 @@ def test_plan_writes_one_file_per_object_grouped_by_component(dev_plan_dirs, pla
     generated = {r["name"]: r["component"] for r in random_inputs}
     assert generated["salt"] == generated["encryption-key"] == "langfuse/app-secrets"
     assert generated["langfuse-clickhouse-password"] == "data/clickhouse"
-    assert len(generated) == 9  # 3 app secrets, 2 ClickHouse passwords, 4 Redis passwords
+    assert generated["langfuse-postgres-owner-password"] == "data/postgres"
+    assert len(generated) == 10  # 3 app secrets, the PostgreSQL owner, 2 ClickHouse passwords, 4 Redis passwords
 
 
 def test_summary_counts_match_the_rendered_objects(dev_plan_dirs, plans):
@@ -79,9 +80,11 @@ def test_terminal_output_is_a_summary_table(tmp_path):
     result = _cli("plan", "--stack", "prod", "--out", str(tmp_path / "prod"))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) < 40  # a table, not a dump
-    assert any("langfuse/web" in line and "Deployment" in line for line in lines)
-    assert "Schema validation passed for all 30 objects (strict)." in result.stdout
+    assert len(lines) < 124 / 2  # a table, not a dump: well under a line per resource
+    assert any(line.startswith("│ langfuse ") and "Deployment ×2" in line for line in lines)
+    assert any(line.startswith("│ aws ") and "aws.iam.Role ×6" in line for line in lines)
+    assert "124 resources: 36 Kubernetes objects, 88 other." in result.stdout
+    assert "Schema validation passed for all 36 objects (strict)." in result.stdout
 
 
 @pytest.mark.parametrize("stack", STACKS + CLUSTER_STACKS + ("external",))
@@ -97,10 +100,10 @@ def test_stacks_as_configured_raise_no_warnings(plans):
     assert all(plan.warnings == [] for plan in plans.values())
 
 
-def _mock_secret_values() -> list[str]:
+def _mock_secret_values(generator_names: list[str]) -> list[str]:
     # The stand-ins PlanMocks hands out for generated secrets (see recorder.PlanMocks).
     values = []
-    for name in ("nextauth-secret", "salt", "encryption-key"):
+    for name in generator_names:
         digest = hashlib.sha256(name.encode()).hexdigest()
         values += [digest, digest[:32]]
     return values
@@ -108,10 +111,12 @@ def _mock_secret_values() -> list[str]:
 
 def test_no_generated_secret_value_reaches_any_file(dev_plan_dirs):
     tree = _tree(dev_plan_dirs[0])
-    leaked = [(path, value) for path, data in tree.items() for value in _mock_secret_values() if value.encode() in data]
+    generators = [r["name"] for r in yaml.safe_load(tree["resources/random.yaml"])]
+    assert len(generators) == 10
+    leaked = [(path, value) for path, data in tree.items() for value in _mock_secret_values(generators) if value.encode() in data]
     assert leaked == []
-    secret = yaml.safe_load(tree["kubernetes/langfuse/app-secrets/secret-langfuse-dev-langfuse-app-secrets.yaml"])
-    assert set(secret["stringData"].values()) == {"[redacted]"}
+    stored = [r for r in yaml.safe_load(tree["resources/aws.yaml"]) if r["type"] == "aws:secretsmanager/secretVersion:SecretVersion"]
+    assert len(stored) == 4 and {r["inputs"]["secretString"] for r in stored} == {"[redacted]"}
 
 
 def test_plan_refuses_to_overwrite_a_directory_that_is_not_a_plan(tmp_path):

@@ -112,13 +112,13 @@ INVALID = [
     ),
     pytest.param(
         _set("langfuse", "webb", value={}),
-        "langfuse-rosa:langfuse.webb is not a known key; allowed here: hostname, imageRegistry, logLevel, namespace, "
+        "langfuse-rosa:langfuse.webb is not a known key; allowed here: hostname, imageRegistry, licenseKey, logLevel, namespace, "
         "passwordSignUp, protectSecrets, route, telemetry, version, web, worker",
         id="unknown-key",
     ),
     pytest.param(
         _set("langfse", value={}),
-        "langfuse-rosa:langfse is not a known key; allowed here: backend, cluster, dataTier, disasterRecovery, environment, "
+        "langfuse-rosa:langfse is not a known key; allowed here: aws, backend, cluster, dataTier, disasterRecovery, environment, "
         "langfuse, layer, sso",
         id="unknown-top-level-key",
     ),
@@ -146,13 +146,13 @@ INVALID = [
     pytest.param(
         _external(_drop("backend", "postgres", "credentials")),
         "langfuse-rosa:backend.postgres.credentials is required but not set "
-        "(Secret reference {secretName, usernameKey, passwordKey})",
+        "(Secrets Manager secret {secretsManagerName, usernameProperty, passwordProperty})",
         id="missing-required-secret-postgres",
     ),
     pytest.param(
         _external(_set("backend", "postgres", "password", value="hunter2")),
         "langfuse-rosa:backend.postgres.password is not a known key; allowed here: credentials, database, host, port, "
-        "serverCa; secret values never go in stack config: put them in a Kubernetes Secret and reference it",
+        "serverCa; secret values never go in stack config: put them in AWS Secrets Manager and reference the secret by name",
         id="plaintext-secret",
     ),
     pytest.param(
@@ -181,7 +181,7 @@ INVALID = [
         id="cpu-limit-below-request",
     ),
     pytest.param(
-        _set("sso", value={**SSO_ON, "issuer": "http://sso.example.com/realms/x", "clientSecret": {"secretName": "sso", "key": "k"}}),
+        _set("sso", value={**SSO_ON, "issuer": "http://sso.example.com/realms/x", "clientSecret": {"secretsManagerName": "acme/sso", "property": "k"}}),
         "langfuse-rosa:sso.issuer = 'http://sso.example.com/realms/x' is invalid: must be an https:// URL",
         id="issuer-not-https",
     ),
@@ -197,10 +197,44 @@ INVALID = [
         id="dr-in-primary-region",
     ),
     pytest.param(
-        _set("backend", "s3", "roleArns", "web", value="langfuse-web"),
-        "langfuse-rosa:backend.s3.roleArns.web = 'langfuse-web' is invalid: must be an IAM role ARN, like "
-        "arn:aws:iam::123456789012:role/langfuse-web",
-        id="bad-role-arn",
+        _set("aws", "oidcProviderArn", value="arn:aws:iam::999999999999:oidc-provider/oidc.example.com"),
+        "langfuse-rosa:aws.oidcProviderArn = 'arn:aws:iam::999999999999:oidc-provider/oidc.example.com' is "
+        "invalid: must be in account 111122223333 (aws.accountId): roles trust a provider of their own account",
+        id="oidc-provider-of-another-account",
+    ),
+    pytest.param(
+        _set("aws", "oidcProviderArn", value="oidc.op1.openshiftapps.com/abc"),
+        "langfuse-rosa:aws.oidcProviderArn = 'oidc.op1.openshiftapps.com/abc' is invalid: must be the cluster's IAM OIDC "
+        "provider ARN, like arn:aws:iam::123456789012:oidc-provider/oidc.op1.openshiftapps.com/<id> (rosa describe cluster)",
+        id="oidc-issuer-instead-of-provider-arn",
+    ),
+    pytest.param(
+        _set("aws", "accountId", value=111122223333),
+        "langfuse-rosa:aws.accountId = 111122223333 is invalid: input should be a valid string",
+        id="unquoted-account-id",
+    ),
+    pytest.param(
+        _set("aws", "resourcePrefix", value="Acme_Langfuse"),
+        "langfuse-rosa:aws.resourcePrefix = 'Acme_Langfuse' is invalid: must be 3-40 lower-case letters, digits and '-', "
+        "starting and ending alphanumeric (bucket names derive from it)",
+        id="bad-resource-prefix",
+    ),
+    pytest.param(
+        _set("sso", value={**SSO_ON, "clientSecret": {"secretsManagerName": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:sso", "property": "k"}}),
+        "langfuse-rosa:sso.clientSecret.secretsManagerName = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:sso' is "
+        "invalid: must be a Secrets Manager secret name (not an ARN): letters, digits and /_+=.@!-",
+        id="secret-arn-instead-of-name",
+    ),
+    pytest.param(
+        _set("cluster", "openshiftVersion", value="4.17"),
+        "langfuse-rosa:cluster.openshiftVersion = '4.17' is invalid: must be 4.18: Red Hat's External Secrets Operator (1.1) "
+        "and CloudNativePG (1.30) require Kubernetes 1.31, which OpenShift 4.18 is the first to ship",
+        id="openshift-too-old-for-the-operators",
+    ),
+    pytest.param(
+        _set("aws", "objectLockDays", value=0),
+        "langfuse-rosa:aws.objectLockDays = 0 is invalid: input should be greater than or equal to 1",
+        id="object-lock-zero",
     ),
     pytest.param(
         _external(_set("backend", "redis", "sentinel", "nodes", value=["redis-0.example.com:99999"])),

@@ -140,12 +140,21 @@ def counts_by_component(objects: list[RenderedObject], resources: list[RenderedR
     for obj in objects:
         counter[(_top(obj.component), obj.kind)] += 1
     for res in resources:
-        label = f"provider/{res.type.rsplit(':', 1)[-1]}" if res.package == "providers" else res.type.rsplit(":", 1)[-1]
-        counter[(_top(res.component), label)] += 1
+        counter[(_top(res.component), _type_label(res))] += 1
     table: dict[str, dict[str, int]] = {}
     for (component, kind), count in sorted(counter.items()):
         table.setdefault(component, {})[kind] = count
     return table
+
+
+def _type_label(res: RenderedResource) -> str:
+    """aws:s3/bucket:Bucket -> aws.s3.Bucket (as the Python SDK names it; "Secret" alone would read as a
+    Kubernetes Secret); random:index/randomPassword:RandomPassword -> random.RandomPassword."""
+    package, module, name = res.type.split(":")
+    if res.package == "providers":
+        return f"provider/{name}"
+    module = module.split("/")[0]
+    return f"{package}.{name}" if module == "index" else f"{package}.{module}.{name}"
 
 
 def _top(component: str) -> str:

@@ -57,7 +57,7 @@ def _line(stack: str, error: dict[str, Any], model: type[BaseModel]) -> str:
         allowed = _allowed_keys(model, loc[:-1])
         problem = "is not a known key" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
         if loc and isinstance(loc[-1], str) and _SECRET_LIKE.search(loc[-1]):
-            problem += "; secret values never go in stack config: put them in a Kubernetes Secret and reference it"
+            problem += "; secret values never go in stack config: put them in AWS Secrets Manager and reference the secret by name"
     else:
         message = str(error["msg"]).removeprefix("Value error, ")
         message = message[0].lower() + message[1:]
