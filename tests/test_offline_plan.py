@@ -4,6 +4,7 @@ free of secret values."""
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -149,3 +150,49 @@ def test_every_stack_renders_identically_twice(plans, stack):
     from infra.offline_plan.plan import build_plan
 
     assert build_plan(stack).files() == plans[stack].files()
+
+
+# Shapes of secret values that must never appear in rendered output, whoever generated them.
+SECRET_PATTERNS = {
+    "AWS access key": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
+    "AWS secret access key": re.compile(r"(?i)aws_secret_access_key\W+[A-Za-z0-9/+=]{40}"),
+    "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    "Slack webhook": re.compile(r"hooks\.slack\.com/services/T\w+/B\w+/\w+"),
+    "JWT": re.compile(r"\beyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]+"),
+    "Langfuse API key": re.compile(r"\b(sk|pk)-lf-[0-9a-f-]{8,}"),
+    "password in a URL": re.compile(r"\w+://[^/\s:@]+:[^/\s@]+@"),
+    # 64 hex characters (a SALT or ENCRYPTION_KEY shape) that is not an image digest.
+    "256-bit hex": re.compile(r"(?<!sha256:)(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])"),
+    "inline secret value": re.compile(r"(?im)^[ \t-]*(password|secret|token|salt|encryption_key|nextauth_secret)[ \t]*:[ \t]*(?!'?\[redacted\])\S+"),
+}
+
+
+def test_secret_patterns_fire_on_what_they_describe():
+    samples = {
+        "AWS access key": "AKIAIOSFODNN7EXAMPLE",
+        "AWS secret access key": "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "private key": "-----BEGIN RSA PRIVATE KEY-----",
+        "Slack webhook": "https://hooks.slack.com/services/T000/B000/XXXX",
+        "JWT": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig",
+        "Langfuse API key": "sk-lf-1234abcd-5678",
+        "password in a URL": "postgresql://langfuse:hunter2@db:5432/langfuse",
+        "256-bit hex": "a" * 64,
+        "inline secret value": "  password: hunter2",
+    }
+    assert set(samples) == set(SECRET_PATTERNS)
+    for name, sample in samples.items():
+        assert SECRET_PATTERNS[name].search(sample), name
+    assert not SECRET_PATTERNS["256-bit hex"].search("image: x@sha256:" + "a" * 64)
+    assert not SECRET_PATTERNS["inline secret value"].search("  password: '[redacted]'")
+
+
+@pytest.mark.parametrize("stack", STACKS + CLUSTER_STACKS + ("external",))
+def test_no_rendered_output_holds_a_secret_value(plans, tmp_path, stack):
+    plan = plans[stack]
+    plan.write(tmp_path / stack)
+    tree = _tree(tmp_path / stack)
+    generators = [r.name for r in plan.resources if r.type.startswith("random:")]
+    leaked = [(path, "generated value") for path, data in tree.items() for value in _mock_secret_values(generators) if value.encode() in data]
+    leaked += [(path, name) for path, data in tree.items() for name, pattern in SECRET_PATTERNS.items() if pattern.search(data.decode())]
+    assert leaked == []
+    assert len(tree) > len(plan.objects)  # every manifest, the AWS inputs and the summary were scanned
