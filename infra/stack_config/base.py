@@ -21,7 +21,7 @@ from infra.stack_config.types import (
 
 # ROSA release -> the Kubernetes minor it runs.
 KUBERNETES_OF_OPENSHIFT = {"4.16": "1.29", "4.17": "1.30", "4.18": "1.31"}
-OpenShiftVersion = Literal["4.16", "4.17", "4.18"]
+OpenShiftVersion = Literal["4.18"]
 
 
 class Model(BaseModel):
@@ -72,11 +72,11 @@ class ClusterConfig(Model):
     )
     apps_domain: DnsName = Field(description="the cluster's default ingress domain (apps.<cluster>.<id>.p1.openshiftapps.com)")
 
-    @field_validator("openshift_version")
+    @field_validator("openshift_version", mode="before")
     @classmethod
-    def _operators_install(cls, version: str) -> str:
+    def _operators_install(cls, version: object) -> object:
         # Both operators set minKubeVersion 1.31 in their CSVs: OLM will not install them on older clusters.
-        if version != "4.18":
+        if version in ("4.16", "4.17"):
             raise ValueError(
                 "must be 4.18: Red Hat's External Secrets Operator (1.1) and CloudNativePG (1.30) require "
                 "Kubernetes 1.31, which OpenShift 4.18 is the first to ship"
