@@ -1,7 +1,9 @@
 """AwsSecretStore: a namespaced SecretStore that reads AWS Secrets Manager with its own IAM role.
 
 The store authenticates with a token of a dedicated service account (annotated with the role, ROSA STS),
-so only this namespace can use that role, and only through this store.
+so only this namespace can use that role, and only through this store. External Secrets requests that token
+with audience sts.amazonaws.com unless the account carries eks.amazonaws.com/audience (its AWS provider's
+auth package), which is the audience each role's trust policy requires.
 """
 
 from __future__ import annotations
