@@ -9,12 +9,14 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from infra.offline_plan.plan import PROJECT_ROOT, Plan, build_plan
 from infra.offline_plan.stack_file import StackFileError
 from infra.stack_config import ConfigError
 from infra.stack_config.reference import reference_markdown
+from policies.rules import ALL_RULES
 
 EXIT_INVALID_PLAN = 1
 EXIT_BAD_INPUT = 2
@@ -85,14 +87,18 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
         note = f"; {len(unvalidated)} allow-listed without a schema: " + ", ".join(f"{r.kind}/{r.name}" for r in unvalidated) if unvalidated else ""
         console.print(f"[green]Schema validation passed[/] for all {len(result.schema_results)} objects (strict){note}.")
     violations = result.policy_violations
+    mandatory = sum(v.mandatory for v in violations)
     if violations:
-        console.print(f"[bold red]Policy violations[/] ({len(violations)}):")
+        colour = "bold red" if mandatory else "yellow"
+        console.print(f"[{colour}]Policy violations[/]: {mandatory} mandatory, {len(violations) - mandatory} advisory, by rule:")
         for rule in sorted({v.rule for v in violations}, key=lambda r: r.name):
-            console.print(f"  {rule.name} [{rule.enforcement}, {rule.severity}]")
-            for v in (v for v in violations if v.rule == rule):
-                console.print(f"    {v.resource}: {v.message}", soft_wrap=True)
+            found = [v for v in violations if v.rule == rule]
+            levels = "/".join(sorted({v.enforcement for v in found}))
+            console.print(escape(f"  {rule.name} [{levels}, {rule.severity}]: {rule.description}"), soft_wrap=True)
+            for v in found:
+                console.print(escape(f"    {v.resource}: {v.message}"), soft_wrap=True)
     else:
-        console.print("[green]Policy pack passed[/] (the rules `pulumi preview --policy-pack policies` enforces).")
+        console.print(f"[green]Policy pack passed[/]: {len(ALL_RULES)} rules, as `pulumi preview --policy-pack policies` enforces them.")
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     console.print(f"Written to {out_dir} in {seconds:.1f} s.")

@@ -13,6 +13,8 @@ import pulumi_aws as aws
 
 from components.aws.policy_documents import bucket_policy
 
+PURPOSE_TAG = "langfuse-rosa:purpose"
+
 
 @dataclass(frozen=True)
 class LifecycleRule:
@@ -25,6 +27,7 @@ class LifecycleRule:
 @dataclass(frozen=True)
 class SecureBucketArgs:
     bucket: str
+    purpose: str  # tag langfuse-rosa:purpose (events, media, exports, backups, backups-replica, access-logs)
     kms_key_arn: pulumi.Input[str]
     account_id: str
     noncurrent_version_days: int
@@ -49,6 +52,8 @@ class SecureBucket(pulumi.ComponentResource):
             name,
             bucket=args.bucket,
             object_lock_enabled=args.object_lock_days is not None,
+            # The policy pack finds backup buckets by this tag (object lock where the environment requires it).
+            tags={PURPOSE_TAG: args.purpose},
             force_destroy=False,
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )

@@ -111,6 +111,18 @@ def key_policy(account_id: str, *usage: dict) -> Document:
     )
 
 
+def log_delivery_key_usage(account_id: str) -> dict:
+    """Key policy statement: S3 server access log delivery writes into an SSE-KMS log bucket with this key."""
+    return {
+        "Sid": "AllowServerAccessLogDelivery",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "kms:GenerateDataKey",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }
+
+
 def bucket_policy(bucket: str, kms_key_arn: str | None, log_sources: Sequence[str] = (), account_id: str = "") -> Document:
     arn = f"arn:aws:s3:::{bucket}"
     statements = [

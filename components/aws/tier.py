@@ -13,7 +13,14 @@ import pulumi_aws as aws
 from components.aws.bucket import LifecycleRule, SecureBucket, SecureBucketArgs
 from components.aws.irsa import ServiceAccountRole, ServiceAccountRoleArgs
 from components.aws.kms import CustomerManagedKey, CustomerManagedKeyArgs
-from components.aws.policy_documents import S3Grant, replication, s3_access, s3_service_trust, secrets_reader
+from components.aws.policy_documents import (
+    S3Grant,
+    log_delivery_key_usage,
+    replication,
+    s3_access,
+    s3_service_trust,
+    secrets_reader,
+)
 from components.aws.secrets_manager import SecretsManagerSettings
 
 READ = ("s3:GetObject",)
@@ -91,17 +98,7 @@ class LangfuseAwsTier(pulumi.ComponentResource):
                 alias=f"{prefix}-data",
                 description=f"{prefix}: S3 objects (events, media, exports, backups, access logs)",
                 account_id=args.account_id,
-                usage_statements=[
-                    {
-                        # S3 server access log delivery writes into the SSE-KMS log bucket with this key.
-                        "Sid": "AllowServerAccessLogDelivery",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "logging.s3.amazonaws.com"},
-                        "Action": "kms:GenerateDataKey",
-                        "Resource": "*",
-                        "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
-                    }
-                ],
+                usage_statements=[log_delivery_key_usage(args.account_id)],
             ),
             opts=child,
         )
@@ -118,6 +115,7 @@ class LangfuseAwsTier(pulumi.ComponentResource):
                 key,
                 SecureBucketArgs(
                     bucket=name,
+                    purpose=key,
                     kms_key_arn=data_key.arn,
                     account_id=args.account_id,
                     noncurrent_version_days=args.noncurrent_version_days,
@@ -199,17 +197,40 @@ class LangfuseAwsTier(pulumi.ComponentResource):
         in_dr = pulumi.ResourceOptions(parent=self, provider=args.disaster_recovery)
         dr_key = CustomerManagedKey(
             "dr-backups-key",
-            CustomerManagedKeyArgs(alias=f"{args.resource_prefix}-backups-dr", description=f"{args.resource_prefix}: backup replicas", account_id=args.account_id),
+            CustomerManagedKeyArgs(
+                alias=f"{args.resource_prefix}-backups-dr",
+                description=f"{args.resource_prefix}: backup replicas and their access logs",
+                account_id=args.account_id,
+                usage_statements=[log_delivery_key_usage(args.account_id)],
+            ),
+            opts=in_dr,
+        )
+        replica_name = f"{args.resource_prefix}-backups-{dr_region}"
+        # S3 delivers access logs only to a bucket in the same region, so the DR region has its own log bucket.
+        dr_logs = f"{args.resource_prefix}-access-logs-{dr_region}"
+        SecureBucket(
+            "dr-access-logs",
+            SecureBucketArgs(
+                bucket=dr_logs,
+                purpose="access-logs",
+                kms_key_arn=dr_key.arn,
+                account_id=args.account_id,
+                noncurrent_version_days=args.noncurrent_version_days,
+                lifecycle=[LifecycleRule("expire-logs", expiration_days=args.access_log_retention_days)],
+                log_sources=(replica_name,),
+            ),
             opts=in_dr,
         )
         destination = SecureBucket(
             "dr-backups",
             SecureBucketArgs(
-                bucket=f"{args.resource_prefix}-backups-{dr_region}",
+                bucket=replica_name,
+                purpose="backups-replica",
                 kms_key_arn=dr_key.arn,
                 account_id=args.account_id,
                 noncurrent_version_days=args.noncurrent_version_days,
                 object_lock_days=args.object_lock_days,
+                log_bucket=dr_logs,
             ),
             opts=in_dr,
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.offline_plan.policy import PolicyViolation, evaluate
+from infra.offline_plan.policy import PolicyViolation, evaluate, load_policy_config
 from infra.offline_plan.render import (
     SUMMARY_FILE,
     RenderedObject,
@@ -17,6 +17,7 @@ from infra.offline_plan.render import (
     write_files,
 )
 from infra.offline_plan.runner import run_program
+from infra.offline_plan.stack_file import read_stack_file
 from infra.offline_plan.validation import KUBERNETES_VERSIONS, SchemaCatalog, SchemaResult
 from policies.rules import ALL_RULES
 
@@ -66,7 +67,7 @@ class Plan:
             "policy": {
                 "rules": sorted(rule.name for rule in ALL_RULES),
                 "violations": [
-                    {"rule": v.rule.name, "enforcement": v.rule.enforcement, "resource": v.resource, "message": v.message}
+                    {"rule": v.rule.name, "enforcement": v.enforcement, "resource": v.resource, "message": v.message}
                     for v in self.policy_violations
                 ],
             },
@@ -91,14 +92,17 @@ class Plan:
 
 def build_plan(stack: str, stacks_dir: Path | None = None, project_root: Path = PROJECT_ROOT) -> Plan:
     """Raises StackFileError / ConfigError for bad input (nothing is registered then)."""
-    run = run_program(project_root, stack, stacks_dir or project_root / "stacks")
+    stacks_dir = stacks_dir or project_root / "stacks"
+    run = run_program(project_root, stack, stacks_dir)
     objects, resources = render(run.registrations)
+    # The thresholds `pulumi preview --policy-pack-config policies/config/<environment>.json` applies.
+    environment = read_stack_file(stacks_dir, stack).config.get("langfuse-rosa:environment")
     catalog = SchemaCatalog(project_root / "schemas")
     return Plan(
         stack=stack,
         objects=objects,
         resources=resources,
         schema_results=[catalog.validate(obj.manifest) for obj in objects],
-        policy_violations=evaluate(objects, resources),
+        policy_violations=evaluate(objects, resources, load_policy_config(environment)),
         warnings=run.warnings,
     )

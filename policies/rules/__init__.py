@@ -1,9 +1,16 @@
-"""Policy rules as plain functions over (resource type, inputs): the same code runs in CrossGuard and in
-the offline plan."""
+"""Policy rules as plain functions over (resource type, inputs) or over all of a stack's resources: the same
+code runs in CrossGuard and in the offline plan."""
 
-from .base import Rule
+from .audit import RULES as AUDIT
+from .availability import RULES as HIGH_AVAILABILITY
+from .backups import RULES as BACKUPS
+from .base import Rule, Setting, Subject
+from .encryption import RULES as ENCRYPTION_AT_REST
 from .kubernetes_hardening import RULES as KUBERNETES_HARDENING
+from .transit import RULES as ENCRYPTION_IN_TRANSIT
 
-ALL_RULES: tuple[Rule, ...] = KUBERNETES_HARDENING
+ALL_RULES: tuple[Rule, ...] = (
+    ENCRYPTION_AT_REST + ENCRYPTION_IN_TRANSIT + AUDIT + KUBERNETES_HARDENING + HIGH_AVAILABILITY + BACKUPS
+)
 
-__all__ = ["ALL_RULES", "Rule"]
+__all__ = ["ALL_RULES", "Rule", "Setting", "Subject"]
