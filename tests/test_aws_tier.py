@@ -129,6 +129,7 @@ def test_object_lock_and_replication_only_where_the_stack_asks(plans, stack_file
             replica = f"{prefix}-backups-{dr_region}"
             days = stack_setting(stack_files, stack, "aws", "objectLockDays")
             assert set(locks) == {f"{prefix}-backups", replica}
+            assert by_bucket(plan, ":BucketLogging")[replica]["targetBucket"] == f"{prefix}-access-logs-{dr_region}"
             assert all(lock["rule"]["defaultRetention"] == {"days": days, "mode": "GOVERNANCE"} for lock in locks.values())
             (config,) = replication
             assert config.inputs["bucket"] == f"{prefix}-backups"
@@ -352,8 +353,8 @@ def test_prod_plan_lists_the_whole_aws_side(plans):
     assert counts["aws.kms.Key"] == 3  # data, secrets, and the DR copy's key in the DR region
     for control in ("Bucket", "BucketServerSideEncryptionConfiguration", "BucketPolicy", "BucketVersioning",
                     "BucketLifecycleConfiguration", "BucketPublicAccessBlock", "BucketOwnershipControls"):
-        assert counts[f"aws.s3.{control}"] == 6, control  # five buckets and the DR replica
-    assert counts["aws.s3.BucketLogging"] == 4 and counts["aws.s3.BucketReplicationConfig"] == 1
+        assert counts[f"aws.s3.{control}"] == 7, control  # five buckets, the DR replica and its log bucket
+    assert counts["aws.s3.BucketLogging"] == 5 and counts["aws.s3.BucketReplicationConfig"] == 1
     assert counts["aws.iam.Role"] == counts["aws.iam.RolePolicy"] == 6  # five workloads and replication
     assert counts["aws.secretsmanager.Secret"] == counts["aws.secretsmanager.SecretVersion"] == 4
     assert counts["SecretStore"] == 1 and counts["ExternalSecret"] == 6

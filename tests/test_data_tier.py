@@ -220,7 +220,7 @@ def test_cluster_layer_storage_class_is_encrypted_gp3_with_its_own_key(plans, st
     plan = plans[f"cluster-{stack}"]
     storage_class = find(plan, "StorageClass", "langfuse-gp3-encrypted")
     account = stack_setting(stack_files, f"cluster-{stack}", "aws", "accountId")
-    parameters = storage_class["parameters"]
+    parameters = dict(storage_class["parameters"])
     assert re.fullmatch(rf"arn:aws:kms:eu-west-1:{account}:key/[0-9a-f-]{{36}}", parameters.pop("kmsKeyId"))
     assert parameters == {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"}
     (key,) = [r for r in plan.resources if r.type == "aws:kms/key:Key"]

@@ -1,40 +1,271 @@
-"""Each policy rule fires on the bad case and passes the good one; the pack and the offline plan run the
-same functions."""
+"""Each policy rule fires on a minimal bad resource (with its message) and passes a good one; the pack
+registers every rule; the offline plan runs the same functions, with the same per-environment config, and
+fails on a mandatory violation."""
 
 from __future__ import annotations
 
 import copy
-from types import SimpleNamespace
+import json
+import runpy
+from typing import Any
 
 import pytest
-from pulumi_policy import EnforcementLevel
+from click.testing import CliRunner
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
+from infra.cli import main as cli
 from infra.offline_plan.plan import Plan
-from infra.offline_plan.policy import evaluate
+from infra.offline_plan.policy import evaluate, load_policy_config
 from policies.pack import pack_policies
-from policies.rules import ALL_RULES
-from policies.rules.kubernetes_hardening import bounded_resources, pinned_images, restricted_security_context
-from tests.conftest import STACKS, find
+from policies.rules import ALL_RULES, Rule, Subject
+from tests.conftest import STACKS, find, project_path
 
+RULES = {rule.name: rule for rule in ALL_RULES}
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+STATEFULSET = "kubernetes:apps/v1:StatefulSet"
+BUCKET = "aws:s3/bucket:Bucket"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/0b6c2f5e-3f1a-4a57-9d0e-2c1a7e5b9d10"
+
+
+def check(rule: str, resource_type: str, props: dict[str, Any], **config: Any) -> list[str]:
+    r = RULES[rule]
+    assert r.check is not None
+    return r.check(resource_type, props, r.config(config))
+
+
+def stack_check(rule: str, subjects: list[Subject], **config: Any) -> list[tuple[str, str]]:
+    r = RULES[rule]
+    assert r.stack_check is not None
+    return r.stack_check(subjects, r.config(config))
+
+
+def subjects_of(plan: Plan) -> list[Subject]:
+    return [Subject(o.type, o.name, copy.deepcopy(o.manifest)) for o in plan.objects] + [
+        Subject(r.type, r.name, copy.deepcopy(r.inputs)) for r in plan.resources
+    ]
+
+
+def first(subjects: list[Subject], resource_type: str, **match: Any) -> Subject:
+    return next(s for s in subjects if s.type == resource_type and all(s.props.get(k) == v for k, v in match.items()))
 
 
 @pytest.fixture
-def web(plans):
+def prod(plans) -> list[Subject]:
+    return subjects_of(plans["prod"])
+
+
+@pytest.fixture
+def web(plans) -> dict[str, Any]:
     return copy.deepcopy(find(plans["prod"], "Deployment", "langfuse-web"))
 
 
-def _container(manifest):
+def _container(manifest: dict[str, Any]) -> dict[str, Any]:
     return manifest["spec"]["template"]["spec"]["containers"][0]
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_rendered_stacks_violate_no_rule(plans, stack):
-    assert plans[stack].policy_violations == []
+def _bucket(name: str, purpose: str = "events", **extra: Any) -> Subject:
+    return Subject(BUCKET, name, {"bucket": name, "tags": {"langfuse-rosa:purpose": purpose}, **extra})
 
 
-def test_restricted_v2_rule_passes_the_rendered_pod(web):
-    assert restricted_security_context(DEPLOYMENT, web) == []
+def _sse(bucket: str, algorithm: str = "aws:kms", key: str | None = KEY_ARN, bucket_key: bool = True) -> Subject:
+    default = {"sseAlgorithm": algorithm, **({"kmsMasterKeyId": key} if key else {})}
+    return Subject(SSE, bucket, {"bucket": bucket, "rules": [{"applyServerSideEncryptionByDefault": default, "bucketKeyEnabled": bucket_key}]})
+
+
+# -- every rendered stack ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS + ("cluster-dev", "cluster-staging", "cluster-prod", "external"))
+def test_rendered_stacks_have_no_mandatory_violation_and_only_the_known_advisories(plans, stack):
+    violations = plans[stack].policy_violations
+    assert [v for v in violations if v.mandatory] == []
+    advisory = sorted({v.rule.name for v in violations})
+    expected = ["namespace-default-deny"] + (["clickhouse-backup-scheduled"] if stack in STACKS else [])
+    assert advisory == sorted(expected)
+
+
+def test_every_rule_is_evaluated_on_every_stack_with_its_environment_config():
+    for environment in ("dev", "staging", "prod"):
+        config = load_policy_config(environment)
+        assert set(config) <= set(RULES)
+        for name, overrides in config.items():
+            assert set(overrides) <= {s.name for s in RULES[name].settings} | {"enforcementLevel"}, name
+    assert load_policy_config("prod")["backup-bucket-object-lock"]["requireObjectLock"] is True
+    assert load_policy_config("dev")["workload-replicas"]["minReplicas"] == 1
+
+
+# -- encryption at rest ----------------------------------------------------------------------------------------
+
+
+def test_bucket_encryption_rule(prod):
+    assert stack_check("s3-bucket-encrypted-with-cmk", prod) == []
+    assert stack_check("s3-bucket-encrypted-with-cmk", [_bucket("b"), _sse("b")]) == []
+    assert stack_check("s3-bucket-encrypted-with-cmk", [_bucket("b")]) == [("Bucket/b", "bucket b has no server-side encryption configuration.")]
+    assert stack_check("s3-bucket-encrypted-with-cmk", [_bucket("b"), _sse("b", "AES256", None)]) == [
+        ("Bucket/b", "bucket b defaults to 'AES256', not SSE-KMS.")
+    ]
+    assert stack_check("s3-bucket-encrypted-with-cmk", [_bucket("b"), _sse("b", key="alias/aws/s3")]) == [
+        ("Bucket/b", "bucket b is encrypted with an AWS-managed key, not a customer-managed one.")
+    ]
+    assert stack_check("s3-bucket-encrypted-with-cmk", [_bucket("b"), _sse("b", bucket_key=False)]) == [
+        ("Bucket/b", "bucket b does not use an S3 bucket key.")
+    ]
+
+
+def test_key_rotation_rule():
+    assert check("kms-key-rotation", "aws:kms/key:Key", {"enableKeyRotation": True}) == []
+    assert check("kms-key-rotation", "aws:kms/key:Key", {"enableKeyRotation": False}) == ["KMS key does not rotate (enableKeyRotation is not true)."]
+    assert check("kms-key-rotation", "aws:kms/key:Key", {"customerMasterKeySpec": "RSA_2048"}) == []  # AWS cannot rotate it
+
+
+def test_secrets_manager_cmk_rule():
+    secret = "aws:secretsmanager/secret:Secret"
+    assert check("secrets-manager-cmk", secret, {"name": "p/app", "kmsKeyId": KEY_ARN}) == []
+    assert check("secrets-manager-cmk", secret, {"name": "p/app"}) == [
+        "secret p/app is encrypted with the AWS-managed key, not a customer-managed one."
+    ]
+
+
+def test_storage_class_rule(plans):
+    good = copy.deepcopy(find(plans["cluster-prod"], "StorageClass", "langfuse-gp3-encrypted"))
+    storage_class = "kubernetes:storage.k8s.io/v1:StorageClass"
+    assert check("storage-class-encrypted", storage_class, good) == []
+    good["parameters"].pop("kmsKeyId")
+    good["parameters"]["encrypted"] = "false"
+    assert check("storage-class-encrypted", storage_class, good) == [
+        'EBS StorageClass does not set encrypted: "true".',
+        "EBS StorageClass has no customer-managed kmsKeyId.",
+    ]
+
+
+def test_volumes_rule(prod):
+    assert stack_check("volumes-on-encrypted-storage-class", prod) == []
+    postgres = first(prod, "kubernetes:postgresql.cnpg.io/v1:Cluster")
+    postgres.props["spec"]["walStorage"]["storageClass"] = "gp3-csi"
+    redis = next(s for s in prod if s.type == STATEFULSET and s.name == "langfuse-redis")
+    del redis.props["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"]  # the cluster default
+    assert stack_check("volumes-on-encrypted-storage-class", prod) == [
+        ("Cluster/langfuse-postgres", "walStorage uses storage class 'gp3-csi', not one of the encrypted classes ['langfuse-gp3-encrypted']."),
+        ("StatefulSet/langfuse-redis", "volumeClaimTemplate data uses storage class None, not one of the encrypted classes ['langfuse-gp3-encrypted']."),
+    ]
+
+
+def test_database_backups_encrypted_rule(plans):
+    cluster = copy.deepcopy(find(plans["prod"], "Cluster", "langfuse-postgres"))
+    cnpg = "kubernetes:postgresql.cnpg.io/v1:Cluster"
+    assert check("database-backups-encrypted", cnpg, cluster) == []
+    del cluster["spec"]["backup"]["barmanObjectStore"]["wal"]["encryption"]
+    assert check("database-backups-encrypted", cnpg, cluster) == [
+        "PostgreSQL wal backups are not encrypted with SSE-KMS (barmanObjectStore.wal.encryption)."
+    ]
+
+
+# -- encryption in transit --------------------------------------------------------------------------------------
+
+
+def test_route_rule(plans):
+    route = copy.deepcopy(find(plans["prod"], "Route", "langfuse-web"))
+    route_type = "kubernetes:route.openshift.io/v1:Route"
+    assert check("route-tls-redirect-hsts", route_type, route) == []
+    route["spec"]["tls"]["insecureEdgeTerminationPolicy"] = "Allow"
+    route["metadata"]["annotations"]["haproxy.router.openshift.io/hsts_header"] = "max-age=300"
+    assert check("route-tls-redirect-hsts", route_type, route) == [
+        "Route does not redirect plain HTTP to HTTPS (insecureEdgeTerminationPolicy: Redirect).",
+        "Route's HSTS max-age 300 is below 31536000.",
+    ]
+    del route["spec"]["tls"]
+    del route["metadata"]["annotations"]["haproxy.router.openshift.io/hsts_header"]
+    assert check("route-tls-redirect-hsts", route_type, route) == [
+        "Route does not terminate TLS (spec.tls.termination).",
+        "Route sends no HSTS header (haproxy.router.openshift.io/hsts_header).",
+    ]
+
+
+def test_bucket_tls_rule(prod):
+    assert stack_check("s3-bucket-denies-insecure-transport", prod) == []
+    policy = first(prod, "aws:s3/bucketPolicy:BucketPolicy", bucket="acme-langfuse-prod-media")
+    document = json.loads(policy.props["policy"])
+    document["Statement"] = [s for s in document["Statement"] if s["Sid"] != "DenyInsecureTransport"]
+    policy.props["policy"] = json.dumps(document)
+    assert stack_check("s3-bucket-denies-insecure-transport", prod) == [
+        ("Bucket/media", "bucket acme-langfuse-prod-media has no policy denying requests without TLS (aws:SecureTransport false).")
+    ]
+
+
+def test_postgres_tls_rule(web):
+    assert check("langfuse-postgres-tls-verified", DEPLOYMENT, web) == []
+    args = next(e for e in _container(web)["env"] if e["name"] == "DATABASE_ARGS")
+    args["value"] = "sslmode=require"
+    assert check("langfuse-postgres-tls-verified", DEPLOYMENT, web) == [
+        "container web connects to PostgreSQL without verifying its certificate (DATABASE_ARGS needs sslmode=require&sslaccept=strict&sslcert=<CA>)."
+    ]
+
+
+def test_clickhouse_redis_tls_rule(web):
+    assert check("langfuse-clickhouse-redis-tls", DEPLOYMENT, web) == []
+    env = {e["name"]: e for e in _container(web)["env"]}
+    env["CLICKHOUSE_URL"]["value"] = "http://clickhouse-langfuse.langfuse.svc:8123"
+    env["REDIS_TLS_ENABLED"]["value"] = "false"
+    assert check("langfuse-clickhouse-redis-tls", DEPLOYMENT, web) == [
+        "container web reaches ClickHouse over plain HTTP (http://clickhouse-langfuse.langfuse.svc:8123).",
+        "container web talks to Redis without TLS (REDIS_TLS_ENABLED is not true).",
+    ]
+
+
+# -- audit ---------------------------------------------------------------------------------------------------------
+
+
+def test_access_logging_rule(prod):
+    assert stack_check("s3-access-logging", prod) == []
+    prod.remove(first(prod, "aws:s3/bucketLogging:BucketLogging", bucket="acme-langfuse-prod-exports"))
+    assert stack_check("s3-access-logging", prod) == [
+        ("Bucket/exports", "bucket acme-langfuse-prod-exports does not log access (no BucketLogging).")
+    ]
+
+
+def test_versioning_rule(prod):
+    assert stack_check("s3-versioning", prod) == []
+    first(prod, "aws:s3/bucketVersioning:BucketVersioning", bucket="acme-langfuse-prod-events").props["versioningConfiguration"]["status"] = "Suspended"
+    assert stack_check("s3-versioning", prod) == [
+        ("Bucket/events", "bucket acme-langfuse-prod-events does not keep object versions (BucketVersioning Enabled).")
+    ]
+
+
+def test_object_lock_rule(prod, plans):
+    assert stack_check("backup-bucket-object-lock", prod) == []
+    prod.remove(first(prod, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", bucket="acme-langfuse-prod-backups"))
+    assert stack_check("backup-bucket-object-lock", prod) == [
+        ("Bucket/backups", "backup bucket acme-langfuse-prod-backups has no object lock of at least 30 days.")
+    ]
+    # Not required where the environment says so (dev has no object lock).
+    assert stack_check("backup-bucket-object-lock", subjects_of(plans["dev"]), requireObjectLock=False) == []
+    assert len(stack_check("backup-bucket-object-lock", subjects_of(plans["dev"]))) == 1
+
+
+def test_key_policy_rule():
+    key = "aws:kms/key:Key"
+    good = {"policy": json.dumps({"Statement": [{"Sid": "Iam", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]})}
+    assert check("kms-key-policy-no-wildcard-principal", key, good) == []
+    bad = {"policy": json.dumps({"Statement": [{"Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}]})}
+    assert check("kms-key-policy-no-wildcard-principal", key, bad) == ["key policy statement Anyone allows any principal (*)."]
+    assert check("kms-key-policy-no-wildcard-principal", key, {}) == [
+        "KMS key has no explicit key policy (the default grants the account through IAM without review)."
+    ]
+
+
+def test_iam_wildcard_rule(prod):
+    role_policy = "aws:iam/rolePolicy:RolePolicy"
+    assert all(check("iam-no-wildcard-actions", s.type, s.props) == [] for s in prod if s.type == role_policy)
+    bad = {"policy": json.dumps({"Statement": [{"Sid": "Admin", "Effect": "Allow", "Action": ["s3:*"], "Resource": "*"}]})}
+    assert check("iam-no-wildcard-actions", role_policy, bad) == [
+        "statement Admin allows wildcard actions ['s3:*'].",
+        "statement Admin allows its actions on every resource (*).",
+    ]
+
+
+# -- Kubernetes hardening -------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -49,75 +280,254 @@ def test_restricted_v2_rule_passes_the_rendered_pod(web):
     ],
 )
 def test_restricted_v2_rule_fires(web, mutate, expected):
+    assert check("pod-security-restricted-v2", DEPLOYMENT, web) == []
     mutate(web)
-    assert restricted_security_context(DEPLOYMENT, web) == [expected]
+    assert check("pod-security-restricted-v2", DEPLOYMENT, web) == [expected]
 
 
-def test_restricted_v2_rule_needs_seccomp_and_non_root(web):
-    del _container(web)["securityContext"]["seccompProfile"]
-    del web["spec"]["template"]["spec"]["securityContext"]["seccompProfile"]
-    del _container(web)["securityContext"]["runAsNonRoot"]
-    del web["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"]
-    assert restricted_security_context(DEPLOYMENT, web) == [
-        "container web may run as root (runAsNonRoot unset).",
-        "container web has no RuntimeDefault seccomp profile.",
-    ]
+def test_restricted_v2_rule_covers_operator_pod_templates(plans):
+    chi = copy.deepcopy(find(plans["prod"], "ClickHouseInstallation", "langfuse"))
+    chi_type = "kubernetes:clickhouse.altinity.com/v1:ClickHouseInstallation"
+    assert check("pod-security-restricted-v2", chi_type, chi) == []
+    template = chi["spec"]["templates"]["podTemplates"][0]
+    template["spec"]["containers"][0]["securityContext"]["privileged"] = True
+    assert check("pod-security-restricted-v2", chi_type, chi) == [f"pod template {template['name']}: container clickhouse is privileged."]
 
 
 @pytest.mark.parametrize("image", ["docker.io/langfuse/langfuse", "docker.io/langfuse/langfuse:latest", "registry:5000/langfuse"])
-def test_images_rule_fires_on_latest_or_untagged(web, image):
+def test_images_rule(web, image):
+    assert check("images-pinned", DEPLOYMENT, web) == []
     _container(web)["image"] = image
-    assert pinned_images(DEPLOYMENT, web) == [f"container web image {image!r} is neither version-tagged nor pinned by digest."]
+    assert check("images-pinned", DEPLOYMENT, web) == [f"container web image {image!r} is neither version-tagged nor pinned by digest."]
 
 
-@pytest.mark.parametrize("image", ["docker.io/langfuse/langfuse:4.16.0", "registry:5000/langfuse@sha256:" + "a" * 64])
-def test_images_rule_passes_tags_and_digests(web, image):
-    _container(web)["image"] = image
-    assert pinned_images(DEPLOYMENT, web) == []
-
-
-def test_resources_rule_fires_without_limits(web):
-    assert bounded_resources(DEPLOYMENT, web) == []
+def test_resources_rule(web):
+    assert check("container-resources-bounded", DEPLOYMENT, web) == []
     del _container(web)["resources"]["limits"]["memory"]
-    assert bounded_resources(DEPLOYMENT, web) == ["container web has no limits for memory."]
+    assert check("container-resources-bounded", DEPLOYMENT, web) == ["container web has no limits for memory."]
 
 
-def test_rules_ignore_kinds_without_pods(plans):
-    route = find(plans["prod"], "Route", "langfuse-web")
-    assert all(rule.check("kubernetes:route.openshift.io/v1:Route", route) == [] for rule in ALL_RULES)
+def test_token_rule(web):
+    assert check("service-account-token-not-mounted", DEPLOYMENT, web) == []
+    del web["spec"]["template"]["spec"]["automountServiceAccountToken"]
+    assert check("service-account-token-not-mounted", DEPLOYMENT, web) == ["pod mounts a service-account token it does not declare a need for."]
+    web["spec"]["template"]["metadata"].setdefault("annotations", {})["langfuse-rosa/needs-api-token"] = "leader election"
+    assert check("service-account-token-not-mounted", DEPLOYMENT, web) == []
 
 
-def test_pack_wraps_every_rule_with_its_enforcement_and_reports_violations(web):
+def test_default_deny_rule():
+    namespace = Subject("kubernetes:core/v1:Namespace", "langfuse", {"metadata": {"name": "langfuse"}})
+    deny = Subject(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy", "default-deny",
+        {"metadata": {"name": "default-deny", "namespace": "langfuse"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}},
+    )
+    assert stack_check("namespace-default-deny", [namespace, deny]) == []
+    assert stack_check("namespace-default-deny", [namespace]) == [
+        ("Namespace/langfuse", "namespace langfuse has no default-deny NetworkPolicy (empty podSelector, Ingress and Egress, no rules).")
+    ]
+
+
+# -- high availability ------------------------------------------------------------------------------------------------
+
+
+def test_replicas_rule(prod, plans):
+    assert stack_check("workload-replicas", prod) == []
+    first(prod, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").props["spec"]["minReplicas"] = 1
+    (found,) = stack_check("workload-replicas", prod)
+    assert found[1].endswith("runs 1 replica(s); this environment requires at least 2.")
+    assert stack_check("workload-replicas", subjects_of(plans["dev"]), minReplicas=1) == []
+
+
+def test_pdb_rule(prod):
+    assert stack_check("workload-pdb", prod) == []
+    prod.remove(next(s for s in prod if s.type.endswith(":PodDisruptionBudget") and s.name == "langfuse-worker"))
+    assert stack_check("workload-pdb", prod) == [("Deployment/langfuse-worker", "langfuse-worker has no PodDisruptionBudget selecting its pods.")]
+
+
+def test_zone_spread_rule(web, plans):
+    assert check("zone-spread", DEPLOYMENT, web) == []
+    spec = web["spec"]["template"]["spec"]
+    zone = next(c for c in spec["topologySpreadConstraints"] if c["topologyKey"] == "topology.kubernetes.io/zone")
+    zone["whenUnsatisfiable"] = "ScheduleAnyway"
+    assert check("zone-spread", DEPLOYMENT, web) == ["pod spread over zones only as a preference; this environment requires a hard constraint."]
+    assert check("zone-spread", DEPLOYMENT, web, requireHardZoneSpread=False) == []
+    spec["topologySpreadConstraints"].remove(zone)
+    assert check("zone-spread", DEPLOYMENT, web, requireHardZoneSpread=False) == ["pod do not spread over zones."]
+    cluster = copy.deepcopy(find(plans["prod"], "Cluster", "langfuse-postgres"))
+    cluster["spec"]["affinity"]["topologyKey"] = "kubernetes.io/hostname"
+    assert check("zone-spread", "kubernetes:postgresql.cnpg.io/v1:Cluster", cluster) == ["PostgreSQL instances do not spread over zones."]
+
+
+def test_postgres_instances_rule(plans):
+    cluster = copy.deepcopy(find(plans["prod"], "Cluster", "langfuse-postgres"))
+    cnpg = "kubernetes:postgresql.cnpg.io/v1:Cluster"
+    assert check("postgres-instances", cnpg, cluster) == []
+    cluster["spec"]["instances"] = 2
+    assert check("postgres-instances", cnpg, cluster) == ["PostgreSQL runs 2 instance(s); this environment requires at least 3."]
+
+
+def test_keeper_rule(plans):
+    keeper = copy.deepcopy(find(plans["prod"], "ClickHouseKeeperInstallation", "langfuse"))
+    chk = "kubernetes:clickhouse-keeper.altinity.com/v1:ClickHouseKeeperInstallation"
+    assert check("keeper-quorum", chk, keeper) == []
+    keeper["spec"]["configuration"]["clusters"][0]["layout"]["replicasCount"] = 2
+    name = keeper["spec"]["configuration"]["clusters"][0]["name"]
+    assert check("keeper-quorum", chk, keeper) == [
+        f"Keeper ensemble {name} has 2 members; an even ensemble tolerates no more failures than one fewer.",
+        f"Keeper ensemble {name} has 2 member(s); this environment requires at least 3.",
+    ]
+
+
+def test_sentinel_rule(prod):
+    assert stack_check("sentinel-quorum", prod) == []
+    config_map = next(s for s in prod if s.type.endswith(":ConfigMap") and s.name == "langfuse-redis-config")
+    config_map.props["data"]["sentinel.conf"] = config_map.props["data"]["sentinel.conf"].replace(" 2\n", " 1\n")
+    assert stack_check("sentinel-quorum", prod) == [("StatefulSet/langfuse-sentinel", "Sentinel quorum 1 is not a majority of 3 sentinels.")]
+
+
+# -- backups ------------------------------------------------------------------------------------------------------------
+
+
+def test_postgres_backup_rule(prod):
+    assert stack_check("postgres-backup-scheduled", prod) == []
+    prod.remove(next(s for s in prod if s.type.endswith(":ScheduledBackup")))
+    first(prod, "kubernetes:postgresql.cnpg.io/v1:Cluster").props["spec"]["backup"]["retentionPolicy"] = "7d"
+    assert stack_check("postgres-backup-scheduled", prod) == [
+        ("Cluster/langfuse-postgres", "PostgreSQL cluster langfuse-postgres has no ScheduledBackup."),
+        ("Cluster/langfuse-postgres", "PostgreSQL backups are kept 7 days; this environment requires at least 30."),
+    ]
+
+
+def test_clickhouse_backup_rule(prod):
+    assert stack_check("clickhouse-backup-scheduled", prod) == [
+        ("ClickHouseInstallation/langfuse", "ClickHouse langfuse has no backup CronJob (label langfuse-rosa/backup-of: langfuse).")
+    ]
+    cron = Subject("kubernetes:batch/v1:CronJob", "b", {"metadata": {"namespace": "langfuse", "labels": {"langfuse-rosa/backup-of": "langfuse"}}})
+    assert stack_check("clickhouse-backup-scheduled", [*prod, cron]) == []
+
+
+def test_every_rule_has_a_test_above():
+    source = project_path("tests", "test_policies.py").read_text()
+    untested = [name for name in RULES if f'"{name}"' not in source]
+    assert untested == []
+
+
+# -- the pack, and the offline plan as CrossGuard -------------------------------------------------------------------------
+
+
+def test_pack_definition_registers_every_rule_without_starting_a_server(monkeypatch):
+    import pulumi_policy
+
+    registered: dict[str, Any] = {}
+
+    class Recorded:
+        def __init__(self, name: str, policies: list[Any], **_: Any) -> None:
+            registered.update(name=name, policies=policies)
+
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", Recorded)
+    monkeypatch.syspath_prepend(str(project_path("policies")))
+    runpy.run_path(str(project_path("policies", "__main__.py")), run_name="__main__")
+    assert registered["name"] == "langfuse-rosa"
+    policies = {p.name: p for p in registered["policies"]}
+    assert set(policies) == set(RULES) and len(policies) >= 20
+    for name, policy in policies.items():
+        rule: Rule = RULES[name]
+        assert policy.description == rule.description and len(policy.description) > 20
+        assert policy.enforcement_level == {"mandatory": EnforcementLevel.MANDATORY, "advisory": EnforcementLevel.ADVISORY}[rule.enforcement]
+        assert policy.remediation_steps and policy.severity.value == rule.severity
+        assert isinstance(policy, StackValidationPolicy if rule.stack_check else ResourceValidationPolicy)
+        if rule.settings:
+            assert set(policy.config_schema.properties) == {s.name for s in rule.settings}
+    security = {"encryption-at-rest", "encryption-in-transit", "audit", "kubernetes-hardening"}
+    advisory_security = [r.name for r in ALL_RULES if r.theme in security and r.enforcement != "mandatory"]
+    assert advisory_security == ["namespace-default-deny"]  # until issue 6's NetworkPolicies
+
+
+def test_pack_reports_through_crossguard_callbacks(web):
     policies = {p.name: p for p in pack_policies()}
-    assert set(policies) == {r.name for r in ALL_RULES}
-    assert all(p.enforcement_level == EnforcementLevel.MANDATORY for p in policies.values())
     _container(web)["image"] = "docker.io/langfuse/langfuse:latest"
     reported: list[str] = []
-    policies["images-pinned"].validate(SimpleNamespace(resource_type=DEPLOYMENT, props=web), reported.append)
+
+    class Args:
+        resource_type, props = DEPLOYMENT, web
+
+        @staticmethod
+        def get_config() -> dict[str, Any]:
+            return {}
+
+    policies["images-pinned"].validate(Args, lambda message, urn=None: reported.append(message))
     assert reported == [
         "container web image 'docker.io/langfuse/langfuse:latest' is neither version-tagged nor pinned by digest. "
         "Remediation: Reference images as registry/name:version@sha256:<digest>."
     ]
 
 
-def test_a_mandatory_violation_fails_the_offline_plan(plans):
+def test_unknown_values_are_reported_as_unchecked_not_passed(plans):
+    good = plans["prod"]
+    resources = copy.deepcopy(good.resources)
+    sse = next(r for r in resources if r.type == SSE)
+    sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] = UNKNOWN_STRING_VALUE
+    violations = [v for v in evaluate(good.objects, resources, load_policy_config("prod")) if v.rule.name == "s3-bucket-encrypted-with-cmk"]
+    assert [(v.enforcement, v.message) for v in violations] == [
+        ("advisory", "can't run policy 's3-bucket-encrypted-with-cmk' during preview: "
+                     "string value at .rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId can't be known during preview")
+    ]
+
+
+def test_config_file_can_change_enforcement(plans):
     good = plans["prod"]
     objects = copy.deepcopy(good.objects)
-    bad = next(o for o in objects if o.kind == "Deployment")
-    _container(bad.manifest)["securityContext"]["privileged"] = True
-    violations = evaluate(objects, good.resources)
-    assert [(v.rule.name, v.resource) for v in violations] == [("pod-security-restricted-v2", f"Deployment/{bad.name}")]
-    failing = Plan(good.stack, objects, good.resources, good.schema_results, violations, good.warnings)
-    assert not failing.ok and good.ok
-    assert failing.summary()["policy"]["violations"][0]["rule"] == "pod-security-restricted-v2"
+    _container(next(o for o in objects if o.kind == "Deployment").manifest)["securityContext"]["privileged"] = True
+    advisory = evaluate(objects, good.resources, {"pod-security-restricted-v2": {"enforcementLevel": "advisory"}})
+    assert [v.enforcement for v in advisory if v.rule.name == "pod-security-restricted-v2"] == ["advisory"]
+    assert [v for v in evaluate(objects, good.resources, {"pod-security-restricted-v2": {"enforcementLevel": "disabled"}}) if v.rule.name == "pod-security-restricted-v2"] == []
+
+
+# -- `plan` exits 1 naming the rule ----------------------------------------------------------------------------------------
+
+
+def _no_encryption(monkeypatch):
+    import pulumi_aws
+
+    monkeypatch.setattr(pulumi_aws.s3, "BucketServerSideEncryptionConfiguration", lambda *args, **kwargs: None)
+
+
+def _no_worker_pdb(monkeypatch):
+    import components.langfuse.workload.workload as workload
+
+    real = workload.pod_disruption_budget
+    monkeypatch.setattr(workload, "pod_disruption_budget", lambda spec, *a: None if spec.name == "langfuse-worker" else real(spec, *a))
+
+
+def _privileged_containers(monkeypatch):
+    import components.langfuse.workload.deployment as deployment
+
+    monkeypatch.setattr(deployment, "restricted_container_security_context", lambda: {
+        "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "privileged": True,
+        "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"},
+    })
+
+
+@pytest.mark.parametrize(
+    "break_it, rule, resource",
+    [
+        (_no_encryption, "s3-bucket-encrypted-with-cmk", "Bucket/events: bucket acme-langfuse-prod-events has no server-side encryption configuration."),
+        (_no_worker_pdb, "workload-pdb", "Deployment/langfuse-worker: langfuse-worker has no PodDisruptionBudget selecting its pods."),
+        (_privileged_containers, "pod-security-restricted-v2", "Deployment/langfuse-web: container web is privileged."),
+    ],
+)
+def test_plan_exits_1_naming_the_rule(monkeypatch, tmp_path, break_it, rule, resource):
+    break_it(monkeypatch)
+    result = CliRunner().invoke(cli, ["plan", "--stack", "prod", "--out", str(tmp_path / "prod")], terminal_width=400)
+    assert result.exit_code == 1, result.output
+    assert f"  {rule} [mandatory" in result.output
+    assert f"    {resource}" in result.output
 
 
 def test_policy_pack_starts_as_pulumi_would_run_it():
     """`pulumi preview --policy-pack policies` runs policies/__main__.py, which serves gRPC and prints its port."""
     import subprocess
     import sys
-
-    from tests.conftest import project_path
 
     pack = subprocess.Popen(
         [sys.executable, str(project_path("policies", "__main__.py"))], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

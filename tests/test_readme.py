@@ -23,3 +23,10 @@ def test_ci_runs_exactly_the_readme_test_command():
 def test_config_reference_matches_the_models():
     block = README.split("<!-- config-reference:start -->\n", 1)[1].split("<!-- config-reference:end -->", 1)[0]
     assert block == reference_markdown()
+
+
+def test_policy_rule_table_matches_the_rules():
+    from policies.reference import rules_markdown
+
+    block = README.split("<!-- policy-rules:start -->\n", 1)[1].split("<!-- policy-rules:end -->", 1)[0]
+    assert block == rules_markdown()
