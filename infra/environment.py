@@ -15,6 +15,7 @@ from components.langfuse.namespace import LangfuseNamespace, LangfuseNamespaceAr
 from components.langfuse.process import Sizing
 from components.langfuse.web import RouteSettings
 from components.langfuse.workload import Autoscaling, Resources
+from components.monitoring.statsd_exporter import LangfuseMetricsExporter, LangfuseMetricsExporterArgs, StatsdTarget
 from components.secrets import AwsSecretStore, AwsSecretStoreArgs, ReferencedSecrets, ReferencedSecretsArgs
 from infra.aws_tier import deploy_aws_tier, s3_backend
 from infra.data_tier import data_tier_args
@@ -46,6 +47,16 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
     referenced = [
         ReferencedSecrets("referenced-secrets", ReferencedSecretsArgs(namespace=namespace.name, store=store.name, secrets=references), opts=with_store)
     ] if references else []
+    metrics = LangfuseMetricsExporter(
+        "metrics",
+        LangfuseMetricsExporterArgs(
+            namespace=namespace.name,
+            environment=config.environment,
+            replicas=config.monitoring.statsd_exporter_replicas,
+            zone_spread="ScheduleAnyway" if config.environment == "dev" else "DoNotSchedule",
+        ),
+        opts=in_namespace,
+    )
     s3 = s3_backend(config, aws_tier)
     if config.backend.mode == "in-cluster":
         data_tier = LangfuseDataTier(
@@ -58,7 +69,7 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
         backend = external_backend(config, s3)
     app = LangfuseApp(
         "langfuse",
-        app_args(config, namespace.name, namespace.trusted_ca_bundle, backend, aws_tier.secrets, store.name),
+        app_args(config, namespace.name, namespace.trusted_ca_bundle, backend, aws_tier.secrets, store.name, metrics.target),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, store, *referenced])),
     )
     pulumi.export("langfuseUrl", app.url)
@@ -71,6 +82,7 @@ def app_args(
     backend: LangfuseBackend,
     secrets: SecretsManagerSettings,
     store: str,
+    statsd: StatsdTarget,
 ) -> LangfuseAppArgs:
     lf = config.langfuse
     return LangfuseAppArgs(
@@ -96,6 +108,7 @@ def app_args(
         log_level=lf.log_level,
         telemetry_enabled=lf.telemetry,
         protect_secrets=lf.protect_secrets,
+        statsd=statsd,
     )
 
 

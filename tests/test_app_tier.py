@@ -139,6 +139,7 @@ def test_every_pod_passes_restricted_v2(plans, stack):
         "Job/langfuse-migrate-4-16-0",
         "StatefulSet/langfuse-redis",
         "StatefulSet/langfuse-sentinel",
+        "Deployment/langfuse-statsd-exporter",
         "ClickHouseInstallation/langfuse/clickhouse",
         "ClickHouseKeeperInstallation/langfuse/keeper",
     }

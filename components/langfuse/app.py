@@ -16,6 +16,7 @@ from components.langfuse.migration import LangfuseMigration, LangfuseMigrationAr
 from components.langfuse.process import LangfuseProcessArgs, Sizing
 from components.langfuse.web import LangfuseWeb, LangfuseWebArgs, RouteSettings
 from components.langfuse.worker import LangfuseWorker
+from components.monitoring.statsd_exporter import StatsdTarget
 
 WEB_SERVICE_ACCOUNT = "langfuse-web"
 WORKER_SERVICE_ACCOUNT = "langfuse-worker"
@@ -41,6 +42,7 @@ class LangfuseAppArgs:
     log_level: str
     telemetry_enabled: bool
     protect_secrets: bool
+    statsd: StatsdTarget | None = None
 
 
 class LangfuseApp(pulumi.ComponentResource):
@@ -88,6 +90,7 @@ class LangfuseApp(pulumi.ComponentResource):
                 log_level=args.log_level,
                 telemetry_enabled=args.telemetry_enabled,
                 license_key=args.license_key,
+                statsd=args.statsd,
             )
 
         web = LangfuseWeb(

@@ -19,6 +19,7 @@ from components.langfuse.backend import (
     S3Backend,
     SecretKeyRef,
 )
+from components.monitoring.statsd_exporter import StatsdTarget
 
 EnvVar = k8s.core.v1.EnvVarArgs
 
@@ -134,6 +135,27 @@ def s3_env(s3: S3Backend) -> list[EnvVar]:
         if s3.kms_key_arn is not None:
             env += [value(f"{prefix}_SSE", "aws:kms"), value(f"{prefix}_SSE_KMS_KEY_ID", s3.kms_key_arn)]
     return env
+
+
+def metrics_env(statsd: StatsdTarget, service: str, version: str) -> list[EnvVar]:
+    """dd-trace's DogStatsD client (the only way Langfuse emits metrics) pointed at our statsd_exporter.
+
+    Measured with dd-trace 5.109.0 (Langfuse's pin; tests/monitoring): DD_TRACE_ENABLED=false would silence
+    the custom metrics too, so tracing stays on (Langfuse inits dd-trace with plugins off; its traces go
+    through OpenTelemetry). The client first POSTs metrics to the agent URL's /dogstatsd/v2/proxy and
+    switches to UDP for good on a 404, so the agent URL is the exporter's HTTP port, which answers 404.
+    Telemetry and remote configuration, which need a Datadog agent, are off.
+    """
+    return [
+        value("DD_AGENT_HOST", statsd.host),
+        value("DD_DOGSTATSD_PORT", str(statsd.port)),
+        value("DD_TRACE_AGENT_URL", statsd.agent_url),
+        value("DD_SERVICE", service),
+        value("DD_ENV", statsd.environment),
+        value("DD_VERSION", version),
+        flag("DD_INSTRUMENTATION_TELEMETRY_ENABLED", False),
+        flag("DD_REMOTE_CONFIGURATION_ENABLED", False),
+    ]
 
 
 def backend_env(backend: LangfuseBackend) -> list[EnvVar]:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import pulumi
 
 from components.langfuse.backend import ConfigMapKeyRef, LangfuseBackend, SecretKeyRef
-from components.langfuse.environment import EnvVar, backend_env, process_env
+from components.langfuse.environment import EnvVar, backend_env, metrics_env, process_env
 from components.langfuse.volumes import Mounts, postgres_ca, tmp, trusted_ca
 from components.langfuse.workload import Autoscaling, Probes, Resources, WorkloadSpec
+from components.monitoring.statsd_exporter import StatsdTarget
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class LangfuseProcessArgs:
     log_level: str
     telemetry_enabled: bool
     license_key: SecretKeyRef | None = None
+    statsd: StatsdTarget | None = None  # where metrics go; None sends none
 
 
 def workload_spec(
@@ -54,7 +56,7 @@ def workload_spec(
         image=args.image,
         container_port=port,
         service_account_name=args.service_account_name,
-        env=_shared_env(args, port) + (extra_env or []),
+        env=_shared_env(args, port) + _metrics_env(args, name) + (extra_env or []),
         volumes=mounts.volumes,
         volume_mounts=mounts.volume_mounts,
         probes=probes,
@@ -74,6 +76,10 @@ def _shared_env(args: LangfuseProcessArgs, port: int) -> list[EnvVar]:
         encryption_key=args.encryption_key,
         license_key=args.license_key,
     ) + backend_env(args.backend)
+
+
+def _metrics_env(args: LangfuseProcessArgs, service: str) -> list[EnvVar]:
+    return metrics_env(args.statsd, service, args.version) if args.statsd is not None else []
 
 
 def _shared_mounts(args: LangfuseProcessArgs) -> Mounts:

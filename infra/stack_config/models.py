@@ -15,6 +15,7 @@ from components.langfuse.images import DEFAULT_REGISTRY, SUPPORTED_VERSIONS
 from infra.stack_config.aws import AwsConfig
 from infra.stack_config.base import ClusterConfig, ConfigMapKeyRef, Cpu, Credentials, Model, SecretsManagerRef
 from infra.stack_config.data_tier import DataTierConfig
+from infra.stack_config.monitoring import MonitoringConfig
 from infra.stack_config.types import (
     AwsRegion,
     DataKey,
@@ -219,6 +220,7 @@ class StackConfig(Model):
     langfuse: LangfuseConfig = Field(description="the Langfuse deployment: {web, worker, hostname, ...}")
     sso: SsoConfig = Field(default=SsoConfig(), description="sign-in through Red Hat SSO")
     aws: AwsConfig = Field(description="the environment's AWS account: buckets, keys, IAM roles, Secrets Manager")
+    monitoring: MonitoringConfig = Field(default=MonitoringConfig(), description="metrics, alerts and dashboards")
     backend: BackendConfig = Field(description="the stores Langfuse uses: {mode, and in external mode postgres, clickhouse, redis}")
     data_tier: DataTierConfig | None = Field(
         default=None, validate_default=True, description="in-cluster mode: PostgreSQL, ClickHouse and Redis Sentinel run by this stack"

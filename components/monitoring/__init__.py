@@ -1,0 +1,1 @@
+"""Metrics, alerts and dashboards: OpenShift user-workload monitoring for every store and for Langfuse."""
