@@ -319,7 +319,7 @@ def test_images_are_pinned_by_version_and_digest(plans, stack):
             assert re.fullmatch(r"docker\.io/langfuse/langfuse(-worker)?:4\.16\.0@sha256:[0-9a-f]{64}", c["image"]), name
     for name, pod in pod_templates(plans[stack]):
         for c in pod["containers"] + pod.get("initContainers", []):
-            assert re.fullmatch(r"[a-z0-9.\-/]+:[\w.\-]+@sha256:[0-9a-f]{64}", c["image"]), f"{name}: {c['image']}"
+            assert re.fullmatch(r"[a-z0-9._\-/]+:[\w.\-]+@sha256:[0-9a-f]{64}", c["image"]), f"{name}: {c['image']}"
     assert container(find(plans[stack], "Deployment", "langfuse-worker"))["image"].startswith("docker.io/langfuse/langfuse-worker:")
 
 

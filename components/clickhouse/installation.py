@@ -29,6 +29,16 @@ CLUSTER_NAME = "default"  # Langfuse runs its migrations ON CLUSTER default
 HTTPS_PORT = 8443
 NATIVE_SECURE_PORT = 9440
 KEEPER_PORT = 2181
+# ClickHouse's and Keeper's built-in Prometheus endpoint (the <prometheus> server setting).
+METRICS_PORT = 9363
+PROMETHEUS_SETTINGS = {
+    "prometheus/endpoint": "/metrics",
+    "prometheus/port": METRICS_PORT,
+    "prometheus/metrics": 1,
+    "prometheus/events": 1,
+    "prometheus/asynchronous_metrics": 1,
+}
+METRICS_CONTAINER_PORT = {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}
 # Keeper holds only replication metadata: ClickHouse's guidance for small clusters is well under a core.
 KEEPER_RESOURCES = ("250m", "1000m", "1Gi")
 ZONE_KEY = "topology.kubernetes.io/zone"
@@ -85,6 +95,17 @@ class ClickHouseCluster(pulumi.ComponentResource):
             spec=_installation_spec(args, self.credentials_secret, self.tls_secret),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[keeper, credentials]),
         )
+        for kind, selector in (("clickhouse", {"clickhouse.altinity.com/chi": args.name}), ("keeper", {"clickhouse-keeper.altinity.com/chk": args.name})):
+            k8s.apiextensions.CustomResource(
+                f"{args.name}-{kind}-metrics",
+                api_version="monitoring.coreos.com/v1",
+                kind="PodMonitor",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"{args.name}-{kind}", namespace=args.namespace, labels=recommended_labels(f"clickhouse-{kind}" if kind == "keeper" else "clickhouse", "metrics", "langfuse")
+                ),
+                spec={"selector": {"matchLabels": selector}, "podMetricsEndpoints": [{"port": "metrics", "interval": "30s"}]},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[installation]),
+            )
         # The operator's client Service for a ClickHouseInstallation is `clickhouse-<name>`.
         self.service_host = f"clickhouse-{args.name}"
         self.register_outputs({"installation": installation.metadata})
@@ -162,6 +183,7 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
                 "tcp_port_secure": NATIVE_SECURE_PORT,
                 "logger/console": 1,
                 "logger/level": "information",
+                **PROMETHEUS_SETTINGS,
             },
             "files": {
                 "config.d/openssl.xml": (
@@ -191,7 +213,7 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
                     "name": "clickhouse",
                     "podDistribution": [{"type": "ClickHouseAntiAffinity", "scope": "ClickHouseInstallation"}],
                     "spec": _pod_spec(
-                        {"name": "clickhouse", "image": CLICKHOUSE_SERVER},
+                        {"name": "clickhouse", "image": CLICKHOUSE_SERVER, "ports": [METRICS_CONTAINER_PORT]},
                         _resources(args.cpu_request, args.cpu_limit, args.memory),
                         args.zone_anti_affinity,
                         selector,
@@ -226,14 +248,14 @@ def _keeper_spec(args: ClickHouseClusterArgs) -> dict:
         "defaults": {"templates": {"podTemplate": "keeper", "dataVolumeClaimTemplate": "data"}},
         "configuration": {
             "clusters": [{"name": "keeper", "layout": {"replicasCount": args.keeper_replicas}}],
-            "settings": {"keeper_server/tcp_port": str(KEEPER_PORT), "logger/console": "1"},
+            "settings": {"keeper_server/tcp_port": str(KEEPER_PORT), "logger/console": "1", **PROMETHEUS_SETTINGS},
         },
         "templates": {
             "podTemplates": [
                 {
                     "name": "keeper",
                     "spec": _pod_spec(
-                        {"name": "clickhouse-keeper", "image": CLICKHOUSE_KEEPER},
+                        {"name": "clickhouse-keeper", "image": CLICKHOUSE_KEEPER, "ports": [METRICS_CONTAINER_PORT]},
                         _resources(*KEEPER_RESOURCES),
                         args.zone_anti_affinity,
                         selector,

@@ -16,12 +16,17 @@ from dataclasses import dataclass
 LANGFUSE_USER = "langfuse"
 REPLICATION_USER = "replication"
 SENTINEL_USER = "sentinel"
+MONITORING_USER = "monitoring"
 _ACL = {
     LANGFUSE_USER: "~* &* +@all -@admin -flushall -flushdb",
     REPLICATION_USER: "+psync +replconf +ping",
     # What Sentinel needs on the instances it monitors (Redis documentation, "ACL rules for Sentinel").
     SENTINEL_USER: "allchannels +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info "
     "+client|setname +client|kill +script|kill",
+    # The metrics exporter: server state only, no key or channel access (its INFO/CONFIG GET/SLOWLOG/LATENCY
+    # reads, oliver006/redis_exporter README "Authenticating with Redis").
+    MONITORING_USER: "-@all +@connection +info +ping +config|get +client|list +client|setname +slowlog|get +slowlog|len "
+    "+latency|latest +memory|stats",
 }
 
 
@@ -82,6 +87,7 @@ def users_acl() -> str:
         LANGFUSE_USER: "@LANGFUSE_PASSWORD@",
         REPLICATION_USER: "@REPLICATION_PASSWORD@",
         SENTINEL_USER: "@SENTINEL_MONITOR_PASSWORD@",
+        MONITORING_USER: "@MONITORING_PASSWORD@",
     }
     for user, rules in _ACL.items():
         lines.append(f"user {user} on >{placeholders[user]} {rules}")
@@ -137,6 +143,7 @@ render() {
       -e "s|@REPLICATION_PASSWORD@|$REPLICATION_PASSWORD|g" \
       -e "s|@SENTINEL_MONITOR_PASSWORD@|$SENTINEL_MONITOR_PASSWORD|g" \
       -e "s|@SENTINEL_PASSWORD@|$SENTINEL_PASSWORD|g" \
+      -e "s|@MONITORING_PASSWORD@|$MONITORING_PASSWORD|g" \
       "$TEMPLATE_DIR/$1" > "$CONF_DIR/$2"
   chmod 600 "$CONF_DIR/$2"
 }

@@ -16,6 +16,7 @@ PASSWORD_KEYS = {
     "replication-password": "REPLICATION_PASSWORD",
     "sentinel-monitor-password": "SENTINEL_MONITOR_PASSWORD",
     "sentinel-password": "SENTINEL_PASSWORD",
+    "monitoring-password": "MONITORING_PASSWORD",
 }
 
 

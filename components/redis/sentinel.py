@@ -15,11 +15,12 @@ import pulumi_kubernetes as k8s
 from components.aws.secrets_manager import SecretsManagerSettings
 from components.common.labels import recommended_labels, selector_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
-from components.redis.config import SentinelSettings, rendered_files
+from components.redis.config import MONITORING_USER, SentinelSettings, rendered_files
 from components.redis.credentials import PASSWORD_KEYS, redis_credentials
-from components.redis.images import VALKEY
+from components.redis.images import REDIS_EXPORTER, VALKEY
 
 REDIS_PORT = 6379
+METRICS_PORT = 9121
 SENTINEL_PORT = 26379
 TEMPLATE_DIR = "/etc/redis-templates"
 CONF_DIR = "/run/redis"
@@ -105,8 +106,48 @@ class SentinelRedis(pulumi.ComponentResource):
                 opts=after_config,
             )
 
+        k8s.apiextensions.CustomResource(
+            f"{redis_name}-metrics",
+            api_version="monitoring.coreos.com/v1",
+            kind="PodMonitor",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=redis_name, namespace=args.namespace, labels=recommended_labels("valkey", "redis", "langfuse")),
+            spec={"selector": {"matchLabels": selector_labels("valkey", "redis")}, "podMetricsEndpoints": [{"port": "metrics", "interval": "30s"}]},
+            opts=child,
+        )
         self.sentinel_nodes = sentinel_hosts.apply(lambda hosts: [f"{h}:{SENTINEL_PORT}" for h in hosts.split()])
         self.register_outputs({"sentinels": self.sentinel_nodes})
+
+
+def _metrics_container(args: SentinelRedisArgs, headless: str) -> k8s.core.v1.ContainerArgs:
+    """redis_exporter beside each data node, as the monitoring ACL user, verifying the node's certificate."""
+    address = pulumi.Output.concat("rediss://$(POD_NAME).", headless, ".", args.namespace, f".svc:{REDIS_PORT}")
+    return k8s.core.v1.ContainerArgs(
+        name="metrics",
+        image=REDIS_EXPORTER,
+        image_pull_policy="IfNotPresent",
+        args=[
+            pulumi.Output.concat("--redis.addr=", address),
+            f"--redis.user={MONITORING_USER}",
+            f"--tls-ca-cert-file={CA_DIR}/service-ca.crt",
+            f"--web.listen-address=:{METRICS_PORT}",
+        ],
+        env=[
+            k8s.core.v1.EnvVarArgs(
+                name="POD_NAME",
+                value_from=k8s.core.v1.EnvVarSourceArgs(field_ref=k8s.core.v1.ObjectFieldSelectorArgs(field_path="metadata.name")),
+            ),
+            k8s.core.v1.EnvVarArgs(
+                name="REDIS_PASSWORD",
+                value_from=k8s.core.v1.EnvVarSourceArgs(
+                    secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=f"{args.name}-redis-auth", key="monitoring-password")
+                ),
+            ),
+        ],
+        ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=METRICS_PORT, protocol="TCP")],
+        resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "20m", "memory": "32Mi"}, limits={"cpu": "200m", "memory": "64Mi"}),
+        security_context=restricted_container_security_context(),
+        volume_mounts=[k8s.core.v1.VolumeMountArgs(name="ca", mount_path=CA_DIR, read_only=True)],
+    )
 
 
 def _pod_hosts(workload: str, count: int, namespace: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -222,7 +263,8 @@ def _stateful_set_spec(
                         readiness_probe=probe,
                         volume_mounts=mounts,
                     )
-                ],
+                ]
+                + ([_metrics_container(args, headless)] if role == "redis" else []),
                 volumes=[
                     k8s.core.v1.VolumeArgs(
                         name="templates",
