@@ -15,6 +15,8 @@ from components.langfuse.namespace import LangfuseNamespace, LangfuseNamespaceAr
 from components.langfuse.process import Sizing
 from components.langfuse.web import RouteSettings
 from components.langfuse.workload import Autoscaling, Resources
+from components.monitoring.alerts import AlertThresholds, LangfuseAlerts, LangfuseAlertsArgs
+from components.monitoring.probes import EndpointProbes, EndpointProbesArgs
 from components.monitoring.statsd_exporter import LangfuseMetricsExporter, LangfuseMetricsExporterArgs, StatsdTarget
 from components.secrets import AwsSecretStore, AwsSecretStoreArgs, ReferencedSecrets, ReferencedSecretsArgs
 from infra.aws_tier import deploy_aws_tier, s3_backend
@@ -52,12 +54,14 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
         LangfuseMetricsExporterArgs(
             namespace=namespace.name,
             environment=config.environment,
-            replicas=config.monitoring.statsd_exporter_replicas,
-            zone_spread="ScheduleAnyway" if config.environment == "dev" else "DoNotSchedule",
+            replicas=config.monitoring.exporter_replicas,
+            zone_spread=_exporter_zone_spread(config),
         ),
         opts=in_namespace,
     )
     s3 = s3_backend(config, aws_tier)
+    service_urls: list[pulumi.Output[str]] = []
+    tls_endpoints = None
     if config.backend.mode == "in-cluster":
         data_tier = LangfuseDataTier(
             "data",
@@ -65,6 +69,7 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
             opts=with_store,
         )
         backend = data_tier.backend
+        service_urls, tls_endpoints = data_tier.https_endpoints, data_tier.tls_endpoints
     else:
         backend = external_backend(config, s3)
     app = LangfuseApp(
@@ -72,7 +77,43 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
         app_args(config, namespace.name, namespace.trusted_ca_bundle, backend, aws_tier.secrets, store.name, metrics.target),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, store, *referenced])),
     )
+    EndpointProbes(
+        "probes",
+        EndpointProbesArgs(
+            namespace=namespace.name,
+            replicas=config.monitoring.exporter_replicas,
+            zone_spread=_exporter_zone_spread(config),
+            trusted_ca_bundle=namespace.trusted_ca_bundle,
+            service_ca_bundle=namespace.service_ca_bundle,
+            public_urls=[f"https://{hostname(config)}/api/public/health"],
+            service_urls=service_urls,
+            tls_endpoints=tls_endpoints,
+        ),
+        opts=in_namespace,
+    )
+    LangfuseAlerts(
+        "alerts",
+        LangfuseAlertsArgs(
+            namespace=config.langfuse.namespace,
+            thresholds=AlertThresholds(
+                ingestion_backlog=config.monitoring.ingestion_backlog_alert,
+                postgres_backup_max_age_hours=config.monitoring.postgres_backup_max_age_hours,
+                runbook_base_url=config.monitoring.runbook_base_url,
+            ),
+        ),
+        opts=in_namespace,
+    )
     pulumi.export("langfuseUrl", app.url)
+
+
+def hostname(config: StackConfig) -> str:
+    lf = config.langfuse
+    return lf.hostname or f"{lf.namespace}.{config.cluster.apps_domain}"
+
+
+def _exporter_zone_spread(config: StackConfig) -> str:
+    # A single exporter replica (dev) has nothing to spread; a hard constraint would only block scheduling.
+    return "DoNotSchedule" if config.monitoring.exporter_replicas > 1 else "ScheduleAnyway"
 
 
 def app_args(
@@ -96,7 +137,7 @@ def app_args(
         web=_sizing(lf.web),
         worker=_sizing(lf.worker),
         route=RouteSettings(
-            hostname=lf.hostname or f"{lf.namespace}.{config.cluster.apps_domain}",
+            hostname=hostname(config),
             timeout_seconds=lf.route.timeout_seconds,
             hsts_max_age_seconds=lf.route.hsts_max_age_seconds,
             hsts_include_subdomains=lf.route.hsts_include_subdomains,

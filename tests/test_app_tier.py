@@ -140,6 +140,7 @@ def test_every_pod_passes_restricted_v2(plans, stack):
         "StatefulSet/langfuse-redis",
         "StatefulSet/langfuse-sentinel",
         "Deployment/langfuse-statsd-exporter",
+        "Deployment/langfuse-blackbox-exporter",
         "ClickHouseInstallation/langfuse/clickhouse",
         "ClickHouseKeeperInstallation/langfuse/keeper",
     }

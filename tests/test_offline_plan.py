@@ -58,7 +58,7 @@ def test_plan_writes_one_file_per_object_grouped_by_component(dev_plan_dirs, pla
     assert generated["salt"] == generated["encryption-key"] == "langfuse/app-secrets"
     assert generated["langfuse-clickhouse-password"] == "data/clickhouse"
     assert generated["langfuse-postgres-owner-password"] == "data/postgres"
-    assert len(generated) == 10  # 3 app secrets, the PostgreSQL owner, 2 ClickHouse passwords, 4 Redis passwords
+    assert len(generated) == 11  # 3 app secrets, the PostgreSQL owner, 2 ClickHouse passwords, 5 Redis passwords
 
 
 def test_summary_counts_match_the_rendered_objects(dev_plan_dirs, plans):
@@ -115,7 +115,7 @@ def _mock_secret_values(generator_names: list[str]) -> list[str]:
 def test_no_generated_secret_value_reaches_any_file(dev_plan_dirs):
     tree = _tree(dev_plan_dirs[0])
     generators = [r["name"] for r in yaml.safe_load(tree["resources/random.yaml"])]
-    assert len(generators) == 10
+    assert len(generators) == 11
     leaked = [(path, value) for path, data in tree.items() for value in _mock_secret_values(generators) if value.encode() in data]
     assert leaked == []
     stored = [r for r in yaml.safe_load(tree["resources/aws.yaml"]) if r["type"] == "aws:secretsmanager/secretVersion:SecretVersion"]

@@ -37,6 +37,8 @@ class LangfuseDataTierArgs:
 
 class LangfuseDataTier(pulumi.ComponentResource):
     backend: LangfuseBackend
+    https_endpoints: list[pulumi.Output[str]]  # what the blackbox probes check (TLS and certificate expiry)
+    tls_endpoints: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: LangfuseDataTierArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("langfuse-rosa:data:LangfuseDataTier", name, None, opts)
@@ -80,4 +82,6 @@ class LangfuseDataTier(pulumi.ComponentResource):
             # Every in-cluster server certificate here comes from OpenShift's service CA.
             trusted_ca_bundle=args.service_ca_bundle,
         )
+        self.https_endpoints = [pulumi.Output.concat("https://", in_namespace(clickhouse.service_host), f":{HTTPS_PORT}/ping")]
+        self.tls_endpoints = pulumi.Output.all(redis.data_nodes, redis.sentinel_nodes).apply(lambda nodes: nodes[0] + nodes[1])
         self.register_outputs({})

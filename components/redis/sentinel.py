@@ -49,6 +49,7 @@ class SentinelRedisArgs:
 
 class SentinelRedis(pulumi.ComponentResource):
     sentinel_nodes: pulumi.Output[list[str]]
+    data_nodes: pulumi.Output[list[str]]  # host:port of each data node (TLS)
     credentials_secret: str
 
     def __init__(self, name: str, args: SentinelRedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -115,6 +116,7 @@ class SentinelRedis(pulumi.ComponentResource):
             opts=child,
         )
         self.sentinel_nodes = sentinel_hosts.apply(lambda hosts: [f"{h}:{SENTINEL_PORT}" for h in hosts.split()])
+        self.data_nodes = redis_hosts.apply(lambda hosts: [f"{h}:{REDIS_PORT}" for h in hosts.split()])
         self.register_outputs({"sentinels": self.sentinel_nodes})
 
 

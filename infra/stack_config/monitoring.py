@@ -5,11 +5,20 @@ from __future__ import annotations
 from pydantic import Field
 
 from infra.stack_config.base import Model
+from infra.stack_config.types import HttpsUrl
 
 
 class MonitoringConfig(Model):
-    """Metrics into OpenShift user-workload monitoring, alerts to Slack, Grafana dashboards."""
+    """Metrics into OpenShift user-workload monitoring, alerts, probes and dashboards."""
 
-    statsd_exporter_replicas: int = Field(
-        default=2, ge=1, le=5, description="replicas of the exporter turning Langfuse's DogStatsD into Prometheus metrics"
+    exporter_replicas: int = Field(default=2, ge=1, le=5, description="replicas of the statsd and blackbox exporters")
+    ingestion_backlog_alert: int = Field(
+        default=10000, ge=100, description="alert when an ingestion queue holds more waiting jobs than this and keeps growing"
+    )
+    postgres_backup_max_age_hours: int = Field(
+        default=26, ge=2, le=24 * 8, description="alert when the newest PostgreSQL base backup is older (daily schedule: 26)"
+    )
+    runbook_base_url: HttpsUrl = Field(
+        default="https://github.com/acme/langfuse-rosa/blob/main/docs/runbooks",
+        description="where this repository's docs/runbooks is browsable; alerts link runbooks under it",
     )

@@ -1,0 +1,252 @@
+"""LangfuseAlerts: the PrometheusRule for Langfuse and its stores, each alert with a severity, a summary, a
+description and a runbook in docs/runbooks/.
+
+OpenShift evaluates user-defined rules in Thanos Ruler, which queries platform and user-workload metrics
+together (kube-state-metrics and kubelet volume stats included), scoped to the rule's namespace.
+Metric names: Langfuse's from our statsd mapping (components/monitoring/statsd_mapping.py); CloudNativePG's
+from its docs (docs/src/monitoring.md, sample rules in docs/src/samples/monitoring/prometheusrule.yaml);
+ClickHouse's and Keeper's built-in endpoint (ClickHouseMetrics_*, ClickHouseAsyncMetrics_*); redis_exporter's
+(checked against Debian's exporter in tests/redis); blackbox_exporter's probe_* (tests/monitoring).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.common.labels import recommended_labels
+
+RUNBOOK_DIR = "docs/runbooks"
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    severity: str  # critical | warning
+    expr: str
+    for_: str
+    summary: str
+    description: str
+    runbook: str  # file in docs/runbooks, without .md
+    group: str
+
+
+@dataclass(frozen=True)
+class AlertThresholds:
+    ingestion_backlog: int  # waiting jobs in an ingestion queue
+    postgres_backup_max_age_hours: int
+    runbook_base_url: str  # where docs/runbooks is browsable, e.g. https://github.com/<org>/<repo>/blob/main/docs/runbooks
+
+
+def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
+    ns = f'namespace="{namespace}"'
+    langfuse = f'{ns},deployment=~"langfuse-(web|worker)"'
+    ingestion = f'{ns},queue=~"ingestion|otel_ingestion",type="waiting",shard="all"'
+    return [
+        # -- Langfuse ------------------------------------------------------------------------------------------
+        Alert(
+            "LangfuseUnavailable", "critical", f"kube_deployment_status_replicas_available{{{langfuse}}} < 1", "5m",
+            "Langfuse {{ $labels.deployment }} has no available pod",
+            "No pod of {{ $labels.deployment }} in {{ $labels.namespace }} is available: the UI and API (web) or "
+            "ingestion processing (worker) is down.",
+            "langfuse", "langfuse",
+        ),
+        Alert(
+            "LangfuseDegraded", "warning",
+            f"kube_deployment_status_replicas_available{{{langfuse}}} < kube_deployment_spec_replicas{{{langfuse}}}", "15m",
+            "Langfuse {{ $labels.deployment }} runs below its desired replicas",
+            "{{ $labels.deployment }} has had fewer available than desired pods for 15 minutes.",
+            "langfuse", "langfuse",
+        ),
+        Alert(
+            "LangfuseAutoscalerAtMaximum", "warning",
+            f"kube_horizontalpodautoscaler_status_current_replicas{{{ns}}} >= kube_horizontalpodautoscaler_spec_max_replicas{{{ns}}}",
+            "30m",
+            "Autoscaler {{ $labels.horizontalpodautoscaler }} has been at its maximum for 30 minutes",
+            "{{ $labels.horizontalpodautoscaler }} cannot add replicas: load may outgrow capacity. Raise the stack's "
+            "replicas.max or find what drives the load.",
+            "langfuse", "langfuse",
+        ),
+        Alert(
+            "LangfuseIngestionBacklogGrowing", "warning",
+            f"max by (queue) (langfuse_queue_depth{{{ingestion}}}) > {t.ingestion_backlog}\n"
+            f"and max by (queue) (deriv(langfuse_queue_depth{{{ingestion}}}[15m])) > 0",
+            "15m",
+            "Langfuse's {{ $labels.queue }} queue is above " + str(t.ingestion_backlog) + " jobs and growing",
+            "The {{ $labels.queue }} backlog is {{ $value }} jobs and still rising: traces reach the UI late. "
+            "The worker autoscaler should be adding replicas.",
+            "langfuse", "langfuse",
+        ),
+        Alert(
+            "LangfuseDeadLetterJobs", "warning",
+            f"max by (queue) (langfuse_queue_dlq_oldest_age_milliseconds{{{ns}}}) > 3600000", "10m",
+            "Langfuse's {{ $labels.queue }} queue has held failed jobs for over an hour",
+            "Jobs failed for good in {{ $labels.queue }} and were not retried or cleared.",
+            "langfuse", "langfuse",
+        ),
+        Alert(
+            "LangfuseMetricsMissing", "warning", f"absent_over_time(langfuse_queue_depth{{{ns}}}[15m])", "5m",
+            "No Langfuse queue metrics for 15 minutes",
+            "The worker's queue metrics stopped arriving (statsd exporter, worker, or their path), so the backlog "
+            "alerts and the queue-driven autoscaler are blind.",
+            "langfuse", "langfuse",
+        ),
+        # -- PostgreSQL (CloudNativePG) ------------------------------------------------------------------------
+        Alert(
+            "PostgresReplicationLag", "warning", f"max by (pod) (cnpg_pg_replication_lag{{{ns}}}) > 30", "5m",
+            "PostgreSQL standby {{ $labels.pod }} lags {{ $value }} s",
+            "A standby is more than 30 s behind the primary; a failover to it would lose nothing (synchronous "
+            "replication) but would wait for it to catch up.",
+            "postgresql", "postgresql",
+        ),
+        Alert(
+            "PostgresFailover", "warning", f"changes(cnpg_pg_replication_in_recovery{{{ns}}}[10m]) > 0", "0m",
+            "PostgreSQL instance {{ $labels.pod }} changed role",
+            "{{ $labels.pod }} was promoted or demoted in the last 10 minutes: CloudNativePG failed over or switched over.",
+            "postgresql", "postgresql",
+        ),
+        Alert(
+            "PostgresWalArchivingFailing", "critical",
+            f"(cnpg_pg_stat_archiver_last_failed_time{{{ns}}} - cnpg_pg_stat_archiver_last_archived_time{{{ns}}}) > 1",
+            "5m",
+            "PostgreSQL cannot archive WAL to S3",
+            "{{ $labels.pod }} failed to archive WAL since its last success: point-in-time recovery is stuck in the "
+            "past and pg_wal fills up.",
+            "postgresql", "postgresql",
+        ),
+        Alert(
+            "PostgresBackupTooOld", "critical",
+            f"time() - max(cnpg_collector_last_available_backup_timestamp{{{ns}}}) > {t.postgres_backup_max_age_hours * 3600}",
+            "10m",
+            f"The newest PostgreSQL base backup is older than {t.postgres_backup_max_age_hours} h",
+            "No base backup completed within the window; restores replay ever more WAL and the retention policy "
+            "may drop the last good base.",
+            "postgresql", "postgresql",
+        ),
+        # -- ClickHouse and Keeper -------------------------------------------------------------------------------
+        Alert(
+            "ClickHouseReplicaLag", "warning", f"max by (pod) (ClickHouseAsyncMetrics_ReplicasMaxAbsoluteDelay{{{ns}}}) > 300", "10m",
+            "ClickHouse replica {{ $labels.pod }} is {{ $value }} s behind",
+            "A replica lags more than 5 minutes; queries it serves return stale traces.",
+            "clickhouse", "clickhouse",
+        ),
+        Alert(
+            "ClickHouseReadOnlyReplica", "critical", f"max by (pod) (ClickHouseMetrics_ReadonlyReplica{{{ns}}}) > 0", "5m",
+            "ClickHouse replica {{ $labels.pod }} is read-only",
+            "The replica lost its Keeper session or metadata and refuses inserts: Langfuse's writes to it fail.",
+            "clickhouse", "clickhouse",
+        ),
+        Alert(
+            "ClickHouseKeeperQuorumLost", "critical",
+            f"max(ClickHouseAsyncMetrics_KeeperIsLeader{{{ns}}}) < 1 or absent(ClickHouseAsyncMetrics_KeeperIsLeader{{{ns}}})", "2m",
+            "ClickHouse Keeper has no leader",
+            "No Keeper member is leader: the ensemble lost its quorum, replicated tables are read-only.",
+            "clickhouse", "clickhouse",
+        ),
+        # -- Redis (Valkey + Sentinel) --------------------------------------------------------------------------
+        Alert(
+            "RedisNoMaster", "critical", f'absent(redis_instance_info{{{ns},role="master"}})', "1m",
+            "No Redis master",
+            "No data node reports the master role: Langfuse cannot enqueue or process jobs.",
+            "redis", "redis",
+        ),
+        Alert(
+            "RedisSplitBrain", "critical", f'count(redis_instance_info{{{ns},role="master"}}) > 1', "2m",
+            "More than one Redis master",
+            "{{ $value }} data nodes report the master role; writes to the wrong one will be lost when Sentinel converges.",
+            "redis", "redis",
+        ),
+        Alert(
+            "RedisMemoryNearLimit", "warning",
+            f"max by (pod) (redis_memory_used_bytes{{{ns}}} / redis_memory_max_bytes{{{ns}}}) > 0.85", "10m",
+            "Redis {{ $labels.pod }} uses {{ $value | humanizePercentage }} of maxmemory",
+            "With noeviction, Redis refuses writes at the limit and ingestion stops. Drain the backlog or raise "
+            "dataTier.redis.memory.",
+            "redis", "redis",
+        ),
+        Alert(
+            "RedisMemoryAtLimit", "critical",
+            f"max by (pod) (redis_memory_used_bytes{{{ns}}} / redis_memory_max_bytes{{{ns}}}) > 0.95", "2m",
+            "Redis {{ $labels.pod }} is at maxmemory",
+            "Redis is about to refuse writes (noeviction): Langfuse cannot enqueue.",
+            "redis", "redis",
+        ),
+        # -- Storage and certificates -------------------------------------------------------------------------
+        Alert(
+            "PersistentVolumeFillingUp", "warning",
+            f"kubelet_volume_stats_available_bytes{{{ns}}} / kubelet_volume_stats_capacity_bytes{{{ns}}} < 0.15", "10m",
+            "Volume {{ $labels.persistentvolumeclaim }} is over 85 % full",
+            "{{ $labels.persistentvolumeclaim }} has {{ $value | humanizePercentage }} free.",
+            "storage", "storage",
+        ),
+        Alert(
+            "PersistentVolumeFullInADay", "critical",
+            f"kubelet_volume_stats_available_bytes{{{ns}}} / kubelet_volume_stats_capacity_bytes{{{ns}}} < 0.25\n"
+            f"and predict_linear(kubelet_volume_stats_available_bytes{{{ns}}}[6h], 86400) < 0",
+            "15m",
+            "Volume {{ $labels.persistentvolumeclaim }} will be full within a day",
+            "At the last 6 hours' rate {{ $labels.persistentvolumeclaim }} fills up within 24 hours.",
+            "storage", "storage",
+        ),
+        Alert(
+            "CertificateExpiresSoon", "warning", f"probe_ssl_earliest_cert_expiry{{{ns}}} - time() < 14 * 86400", "1h",
+            "The certificate of {{ $labels.instance }} expires in under 14 days",
+            "The certificate chain served at {{ $labels.instance }} expires {{ $value | humanizeDuration }} from now.",
+            "certificates", "certificates",
+        ),
+        Alert(
+            "CertificateExpiresImminently", "critical", f"probe_ssl_earliest_cert_expiry{{{ns}}} - time() < 3 * 86400", "10m",
+            "The certificate of {{ $labels.instance }} expires in under 3 days",
+            "The certificate chain served at {{ $labels.instance }} expires {{ $value | humanizeDuration }} from now.",
+            "certificates", "certificates",
+        ),
+        Alert(
+            "EndpointProbeFailing", "critical", f"probe_success{{{ns}}} == 0", "5m",
+            "{{ $labels.instance }} fails its probe",
+            "The blackbox probe of {{ $labels.instance }} (TLS handshake and, for HTTPS, a 200) has failed for 5 minutes.",
+            "certificates", "certificates",
+        ),
+    ]
+
+
+def rule_groups(namespace: str, thresholds: AlertThresholds) -> list[dict]:
+    groups: dict[str, list[dict]] = {}
+    for a in alerts(namespace, thresholds):
+        rule = {
+            "alert": a.name,
+            "expr": a.expr,
+            "labels": {"severity": a.severity},
+            "annotations": {
+                "summary": a.summary,
+                "description": a.description,
+                "runbook_url": f"{thresholds.runbook_base_url.rstrip('/')}/{a.runbook}.md#{a.name.lower()}",
+            },
+        }
+        if a.for_ != "0m":
+            rule["for"] = a.for_
+        groups.setdefault(a.group, []).append(rule)
+    return [{"name": f"langfuse-rosa.{name}", "rules": rules} for name, rules in groups.items()]
+
+
+@dataclass(frozen=True)
+class LangfuseAlertsArgs:
+    namespace: str
+    thresholds: AlertThresholds
+
+
+class LangfuseAlerts(pulumi.ComponentResource):
+    def __init__(self, name: str, args: LangfuseAlertsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("langfuse-rosa:monitoring:LangfuseAlerts", name, None, opts)
+        k8s.apiextensions.CustomResource(
+            "langfuse-alerts",
+            api_version="monitoring.coreos.com/v1",
+            kind="PrometheusRule",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="langfuse-alerts", namespace=args.namespace, labels=recommended_labels("langfuse-alerts", "monitoring", "langfuse")
+            ),
+            spec={"groups": rule_groups(args.namespace, args.thresholds)},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({})
