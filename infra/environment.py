@@ -14,7 +14,9 @@ from components.langfuse.images import langfuse_images
 from components.langfuse.namespace import LangfuseNamespace, LangfuseNamespaceArgs
 from components.langfuse.process import Sizing
 from components.langfuse.web import RouteSettings
+from components.langfuse.worker.queue_scaling import QueueScaling
 from components.langfuse.workload import Autoscaling, Resources
+from components.monitoring.alert_routing import AlertRouting, AlertRoutingArgs
 from components.monitoring.alerts import AlertThresholds, LangfuseAlerts, LangfuseAlertsArgs
 from components.monitoring.probes import EndpointProbes, EndpointProbesArgs
 from components.monitoring.statsd_exporter import LangfuseMetricsExporter, LangfuseMetricsExporterArgs, StatsdTarget
@@ -22,7 +24,7 @@ from components.secrets import AwsSecretStore, AwsSecretStoreArgs, ReferencedSec
 from infra.aws_tier import deploy_aws_tier, s3_backend
 from infra.data_tier import data_tier_args
 from infra.external_backend import external_backend
-from infra.secret_references import license_key, referenced_secrets, sso_client_secret
+from infra.secret_references import license_key, referenced_secrets, slack_webhook, sso_client_secret
 from infra.stack_config import StackConfig
 from infra.stack_config.models import WorkloadConfig
 from infra.stack_config.types import cpu_millicores, memory_mib
@@ -74,7 +76,9 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
         backend = external_backend(config, s3)
     app = LangfuseApp(
         "langfuse",
-        app_args(config, namespace.name, namespace.trusted_ca_bundle, backend, aws_tier.secrets, store.name, metrics.target),
+        app_args(
+            config, namespace.name, namespace.trusted_ca_bundle, backend, aws_tier.secrets, store.name, metrics.target, namespace.service_ca_bundle
+        ),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, store, *referenced])),
     )
     EndpointProbes(
@@ -103,6 +107,15 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
         ),
         opts=in_namespace,
     )
+    slack = config.monitoring.slack
+    if slack is not None:
+        AlertRouting(
+            "alert-routing",
+            AlertRoutingArgs(
+                namespace=namespace.name, webhook=slack_webhook(), critical_channel=slack.critical_channel, warning_channel=slack.warning_channel
+            ),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, *referenced])),
+        )
     pulumi.export("langfuseUrl", app.url)
 
 
@@ -124,6 +137,7 @@ def app_args(
     secrets: SecretsManagerSettings,
     store: str,
     statsd: StatsdTarget,
+    service_ca_bundle: ConfigMapKeyRef,
 ) -> LangfuseAppArgs:
     lf = config.langfuse
     return LangfuseAppArgs(
@@ -150,6 +164,15 @@ def app_args(
         telemetry_enabled=lf.telemetry,
         protect_secrets=lf.protect_secrets,
         statsd=statsd,
+        worker_queue_scaling=(
+            QueueScaling(
+                namespace=lf.namespace,
+                waiting_jobs_per_replica=lf.worker.queue_scaling.waiting_jobs_per_replica,
+                service_ca=service_ca_bundle,
+            )
+            if lf.worker.queue_scaling.enabled
+            else None
+        ),
     )
 
 

@@ -9,6 +9,7 @@ from infra.stack_config.models import RedisCredentials, StackConfig
 
 SSO_SECRET = "langfuse-sso"
 LICENSE_SECRET = "langfuse-license"
+SLACK_SECRET = "langfuse-slack"
 
 
 def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
@@ -17,6 +18,8 @@ def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
         secrets.append(_single(SSO_SECRET, "client-secret", config.sso.client_secret))
     if config.langfuse.license_key is not None:
         secrets.append(_single(LICENSE_SECRET, "license-key", config.langfuse.license_key))
+    if config.monitoring.slack is not None:
+        secrets.append(_single(SLACK_SECRET, "webhook-url", config.monitoring.slack.webhook))
     backend = config.backend
     if backend.mode == "external":
         assert backend.postgres and backend.clickhouse and backend.redis
@@ -62,3 +65,7 @@ def _redis(target: str, credentials: RedisCredentials) -> ReferencedSecret:
     if credentials.username_property is not None:
         values.append(SecretValue("username", credentials.secrets_manager_name, credentials.username_property))
     return ReferencedSecret(target, tuple(values))
+
+
+def slack_webhook() -> SecretKeyRef:
+    return SecretKeyRef(SLACK_SECRET, "webhook-url")

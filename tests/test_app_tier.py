@@ -60,8 +60,8 @@ def test_rollout_never_drops_below_desired_capacity(plans, stack, name):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-@pytest.mark.parametrize("process", ["web", "worker"])
-def test_hpa_bounds_and_metrics_follow_the_stack(plans, stack_files, stack, process):
+def test_web_hpa_bounds_and_metrics_follow_the_stack(plans, stack_files, stack):
+    process = "web"
     hpa = find(plans[stack], "HorizontalPodAutoscaler", f"langfuse-{process}")["spec"]
     replicas = stack_setting(stack_files, stack, "langfuse", process, "replicas")
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (replicas["min"], replicas["max"])
@@ -72,6 +72,32 @@ def test_hpa_bounds_and_metrics_follow_the_stack(plans, stack_files, stack, proc
         "memory": {"type": "Utilization", "averageUtilization": 80},
     }
     assert hpa["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 300
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_worker_scales_on_cpu_memory_and_the_ingestion_backlog(plans, stack_files, stack):
+    plan = plans[stack]
+    assert not [o for o in plan.objects if o.kind == "HorizontalPodAutoscaler" and o.name == "langfuse-worker"]  # KEDA owns it
+    scaled = find(plan, "ScaledObject", "langfuse-worker")["spec"]
+    replicas = stack_setting(stack_files, stack, "langfuse", "worker", "replicas")
+    assert (scaled["minReplicaCount"], scaled["maxReplicaCount"]) == (replicas["min"], replicas["max"])
+    assert scaled["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "langfuse-worker"}
+    triggers = {t["type"]: t for t in scaled["triggers"]}
+    assert triggers["cpu"]["metadata"] == {"value": "50"} and triggers["memory"]["metadata"] == {"value": "80"}
+    backlog = triggers["prometheus"]
+    ns = stack_setting(stack_files, stack, "langfuse", "namespace")
+    assert backlog["metadata"]["query"] == (
+        f'sum(max by (queue) (langfuse_queue_depth{{namespace="{ns}",queue=~"ingestion|otel_ingestion",type="waiting",shard="all"}}))'
+    )
+    assert backlog["metadata"]["serverAddress"] == "https://thanos-querier.openshift-monitoring.svc.cluster.local:9092"
+    assert backlog["metadata"]["namespace"] == ns and backlog["metadata"]["threshold"] == "2000"
+    auth = find(plan, "TriggerAuthentication", backlog["authenticationRef"]["name"])["spec"]
+    assert auth["boundServiceAccountToken"] == [{"parameter": "bearerToken", "serviceAccountName": "langfuse-metrics-reader"}]
+    token = find(plan, "Role", "langfuse-metrics-reader-token")["rules"]
+    assert token == [{"apiGroups": [""], "resources": ["serviceaccounts/token"], "resourceNames": ["langfuse-metrics-reader"], "verbs": ["create"]}]
+    binding = find(plan, "RoleBinding", "langfuse-metrics-reader-token")
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "keda-operator", "namespace": "openshift-keda"}]
+    assert scaled["advanced"]["horizontalPodAutoscalerConfig"]["behavior"] == find(plan, "HorizontalPodAutoscaler", "langfuse-web")["spec"]["behavior"]
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -233,8 +233,8 @@ def test_each_role_is_allowed_exactly_what_its_workload_does(plans, stack_files,
 
     secrets_key = next(r.inputs["kmsKeyId"] for r in resources(plan, ":Secret"))
     referenced = {
-        "dev": [], "staging": ["acme/sso/langfuse-staging"],
-        "prod": ["acme/langfuse/enterprise-license", "acme/sso/langfuse-prod"],
+        "dev": [], "staging": ["acme/slack/langfuse-staging-alerts", "acme/sso/langfuse-staging"],
+        "prod": ["acme/langfuse/enterprise-license", "acme/slack/langfuse-prod-alerts", "acme/sso/langfuse-prod"],
     }[stack]
     secret = f"arn:aws:secretsmanager:{region}:{account}:secret:"
     readable = [f"{secret}{prefix}/*"] + [f"{secret}{name}-??????" for name in referenced]
@@ -357,6 +357,6 @@ def test_prod_plan_lists_the_whole_aws_side(plans):
     assert counts["aws.s3.BucketLogging"] == 5 and counts["aws.s3.BucketReplicationConfig"] == 1
     assert counts["aws.iam.Role"] == counts["aws.iam.RolePolicy"] == 6  # five workloads and replication
     assert counts["aws.secretsmanager.Secret"] == counts["aws.secretsmanager.SecretVersion"] == 4
-    assert counts["SecretStore"] == 1 and counts["ExternalSecret"] == 6
+    assert counts["SecretStore"] == 1 and counts["ExternalSecret"] == 7  # 4 generated, SSO, licence, Slack
     cluster = {kind for component_counts in plans["cluster-prod"].counts().values() for kind in component_counts}
     assert {"Subscription", "ExternalSecretsConfig", "aws.kms.Key", "StorageClass"} <= cluster

@@ -212,7 +212,12 @@ def test_cluster_layer_pins_operators_and_approval(plans, stack, approval):
     catalog = find(plan, "CatalogSource", "cloudnative-pg")["spec"]
     assert catalog["image"] == f"ghcr.io/cloudnative-pg/cloudnative-pg:{cnpg}-ubi9-catalog"
     for group in objects_of(plan, "OperatorGroup"):
-        assert "targetNamespaces" not in group["spec"]  # AllNamespaces: serves every environment namespace
+        if group["metadata"]["namespace"] == "openshift-keda":  # Red Hat installs the autoscaler OwnNamespace
+            assert group["spec"]["targetNamespaces"] == ["openshift-keda"]
+        else:
+            assert "targetNamespaces" not in group["spec"]  # AllNamespaces: serves every environment namespace
+    assert subscriptions["openshift-custom-metrics-autoscaler-operator"]["channel"] == "stable"
+    assert subscriptions["openshift-custom-metrics-autoscaler-operator"]["installPlanApproval"] == approval
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])

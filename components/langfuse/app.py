@@ -16,6 +16,7 @@ from components.langfuse.migration import LangfuseMigration, LangfuseMigrationAr
 from components.langfuse.process import LangfuseProcessArgs, Sizing
 from components.langfuse.web import LangfuseWeb, LangfuseWebArgs, RouteSettings
 from components.langfuse.worker import LangfuseWorker
+from components.langfuse.worker.queue_scaling import QueueScaling
 from components.monitoring.statsd_exporter import StatsdTarget
 
 WEB_SERVICE_ACCOUNT = "langfuse-web"
@@ -43,6 +44,7 @@ class LangfuseAppArgs:
     telemetry_enabled: bool
     protect_secrets: bool
     statsd: StatsdTarget | None = None
+    worker_queue_scaling: QueueScaling | None = None  # None: the worker scales on CPU and memory only
 
 
 class LangfuseApp(pulumi.ComponentResource):
@@ -108,6 +110,7 @@ class LangfuseApp(pulumi.ComponentResource):
         LangfuseWorker(
             "worker",
             process(args.images.worker, WORKER_SERVICE_ACCOUNT, args.worker),
+            queue_scaling=args.worker_queue_scaling,
             rollout_after=[migration.job],
             opts=in_namespace,
         )

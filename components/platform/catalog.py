@@ -9,6 +9,11 @@
   `openshift-external-secrets-operator`, channel `stable-v1`, AllNamespaces only, minKubeVersion 1.31
   (openshift/external-secrets-operator bundle). Its operand is deployed by an ExternalSecretsConfig named
   `cluster`.
+- Red Hat's Custom Metrics Autoscaler (KEDA): `redhat-operators`, package
+  `openshift-custom-metrics-autoscaler-operator`, channel `stable`, installed into `openshift-keda` in
+  OwnNamespace mode as Red Hat's documentation installs it; since 2.17.2 the operator creates its
+  KedaController itself (release notes, "Custom Metrics Autoscaler Operator 2.17.2"), and KEDA then serves
+  ScaledObjects in every namespace. 2.18/2.19 list OpenShift 4.12-4.21 as supported.
 - Altinity's ClickHouse operator is in Red Hat's `community-operators` catalog as package `clickhouse`,
   channel `latest` (operators/clickhouse in redhat-openshift-ecosystem/community-operators-prod).
 """
@@ -44,4 +49,13 @@ EXTERNAL_SECRETS = OperatorPackage(
     namespace="external-secrets-operator",
 )
 
-CLUSTER_OPERATORS: tuple[OperatorPackage, ...] = (CLOUDNATIVE_PG, ALTINITY_CLICKHOUSE, EXTERNAL_SECRETS)
+CUSTOM_METRICS_AUTOSCALER = OperatorPackage(
+    package="openshift-custom-metrics-autoscaler-operator",
+    channel="stable",
+    starting_csv="custom-metrics-autoscaler.v2.19.0-4",
+    source="redhat-operators",
+    namespace="openshift-keda",
+    own_namespace=True,
+)
+
+CLUSTER_OPERATORS: tuple[OperatorPackage, ...] = (CLOUDNATIVE_PG, ALTINITY_CLICKHOUSE, EXTERNAL_SECRETS, CUSTOM_METRICS_AUTOSCALER)

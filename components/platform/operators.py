@@ -25,6 +25,7 @@ class OperatorPackage:
     source: str  # CatalogSource name in openshift-marketplace
     namespace: str  # where the operator runs; it watches all namespaces
     catalog_image: str | None = None  # set when the package is in no catalog OpenShift ships
+    own_namespace: bool = False  # OwnNamespace install mode (the operator still acts cluster-wide through its operand)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class OperatorSubscription(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=pkg.package, namespace=pkg.namespace, labels=labels),
             # No targetNamespaces: the operator watches every namespace (AllNamespaces install mode), so each
             # environment's namespace is served without changing the cluster layer.
-            spec={"upgradeStrategy": "Default"},
+            spec={"upgradeStrategy": "Default", **({"targetNamespaces": [pkg.namespace]} if pkg.own_namespace else {})},
             opts=in_namespace,
         )
         k8s.apiextensions.CustomResource(

@@ -81,6 +81,19 @@ class WorkloadConfig(Model):
         return memory
 
 
+class QueueScalingConfig(Model):
+    """Scale the worker on Langfuse's ingestion backlog as well as CPU and memory (Custom Metrics Autoscaler)."""
+
+    enabled: bool = Field(default=True, description="scale the worker on the ingestion backlog (needs the cluster layer's KEDA)")
+    waiting_jobs_per_replica: int = Field(
+        default=2000, ge=10, le=1_000_000, description="backlog one worker replica is expected to clear; replicas = backlog / this"
+    )
+
+
+class WorkerConfig(WorkloadConfig):
+    queue_scaling: QueueScalingConfig = Field(default=QueueScalingConfig(), description="backlog-driven autoscaling")
+
+
 class RouteConfig(Model):
     timeout_seconds: int = Field(default=120, ge=30, le=600, description="router timeout for one request")
     hsts_max_age_seconds: int = Field(default=31536000, ge=300, description="Strict-Transport-Security max-age")
@@ -101,7 +114,7 @@ class LangfuseConfig(Model):
         default=False, description="without SSO: let anyone who reaches the URL create an account (dev only, typically)"
     )
     web: WorkloadConfig = Field(description="the UI and API pods")
-    worker: WorkloadConfig = Field(description="the queue-processing pods")
+    worker: WorkerConfig = Field(description="the queue-processing pods")
     route: RouteConfig = Field(default=RouteConfig(), description="the HTTPS Route in front of web")
     license_key: SecretsManagerRef | None = Field(default=None, description="Langfuse Enterprise licence key, if any")
     protect_secrets: bool = Field(

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from infra.stack_config.base import Model
+from infra.stack_config.base import Model, SecretsManagerRef
 from infra.stack_config.types import HttpsUrl
+
+
+class SlackConfig(Model):
+    """Where alerts go. The incoming-webhook URL stays in Secrets Manager."""
+
+    webhook: SecretsManagerRef = Field(description="Secrets Manager reference {secretsManagerName, property} to the Slack incoming-webhook URL")
+    critical_channel: str = Field(min_length=2, pattern=r"^#[a-z0-9_-]+$", description="channel for critical alerts, e.g. #langfuse-pager")
+    warning_channel: str = Field(min_length=2, pattern=r"^#[a-z0-9_-]+$", description="channel for warnings")
 
 
 class MonitoringConfig(Model):
@@ -18,6 +26,7 @@ class MonitoringConfig(Model):
     postgres_backup_max_age_hours: int = Field(
         default=26, ge=2, le=24 * 8, description="alert when the newest PostgreSQL base backup is older (daily schedule: 26)"
     )
+    slack: SlackConfig | None = Field(default=None, description="route alerts to Slack (unset: alerts stay in the console)")
     runbook_base_url: HttpsUrl = Field(
         default="https://github.com/acme/langfuse-rosa/blob/main/docs/runbooks",
         description="where this repository's docs/runbooks is browsable; alerts link runbooks under it",

@@ -36,6 +36,14 @@ def workload_replicas(subjects: Sequence[Subject], config: Config) -> list[tuple
         for h in subjects
         if is_kubernetes(h.type, "HorizontalPodAutoscaler")
     }
+    # KEDA's ScaledObject (it manages an HPA of its own) sets the floor for its target the same way.
+    autoscaled.update(
+        {
+            (_namespace(s), dig(s.props, "spec", "scaleTargetRef", "name")): dig(s.props, "spec", "minReplicaCount") or 0
+            for s in subjects
+            if s.type == "kubernetes:keda.sh/v1alpha1:ScaledObject"
+        }
+    )
     problems = []
     for w in subjects:
         if w.type not in WORKLOADS:
@@ -147,7 +155,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         name="workload-replicas",
         theme="high-availability",
-        description="Every Deployment and StatefulSet runs at least the environment's replica floor (the HPA's minReplicas when autoscaled).",
+        description="Every Deployment and StatefulSet runs at least the environment's replica floor (the HPA's minReplicas, or a KEDA ScaledObject's minReplicaCount, when autoscaled).",
         severity="high",
         enforcement="mandatory",
         remediation="Raise replicas (or the HPA's minReplicas) to the floor in policies/config/<environment>.json.",

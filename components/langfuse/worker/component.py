@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pulumi
 
 from components.langfuse.process import LangfuseProcessArgs, workload_spec
+from components.langfuse.worker.queue_scaling import QueueScaling, queue_scaled_object
 from components.langfuse.workload import LangfuseWorkload, Probes
 from components.langfuse.workload.spec import http_probe
 
@@ -22,6 +23,7 @@ class LangfuseWorker(pulumi.ComponentResource):
         self,
         name: str,
         args: LangfuseProcessArgs,
+        queue_scaling: QueueScaling | None = None,
         rollout_after: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -40,6 +42,14 @@ class LangfuseWorker(pulumi.ComponentResource):
             termination_grace_period_seconds=TERMINATION_GRACE_SECONDS,
         )
         workload = LangfuseWorkload(
-            "workload", spec, args.namespace, with_service=False, rollout_after=rollout_after, opts=pulumi.ResourceOptions(parent=self)
+            "workload",
+            spec,
+            args.namespace,
+            with_service=False,
+            with_hpa=queue_scaling is None,
+            rollout_after=rollout_after,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+        if queue_scaling is not None:
+            queue_scaled_object(spec, queue_scaling, pulumi.ResourceOptions(parent=self, depends_on=[workload]))
         self.register_outputs({"deployment": workload.deployment.metadata.name})

@@ -7,6 +7,17 @@ import pulumi_kubernetes as k8s
 
 from components.langfuse.workload.spec import WorkloadSpec
 
+# Scale up fast on load; scale down slowly, one pod at a time, so a dip in traffic does not drain capacity that
+# a web pod then needs 110 s to give back. Shared with the worker's ScaledObject (KEDA makes an HPA from it).
+SCALING_BEHAVIOR = {
+    "scaleUp": {
+        "stabilizationWindowSeconds": 0,
+        "selectPolicy": "Max",
+        "policies": [{"type": "Percent", "value": 100, "periodSeconds": 60}, {"type": "Pods", "value": 2, "periodSeconds": 60}],
+    },
+    "scaleDown": {"stabilizationWindowSeconds": 300, "selectPolicy": "Min", "policies": [{"type": "Pods", "value": 1, "periodSeconds": 120}]},
+}
+
 
 def horizontal_pod_autoscaler(
     spec: WorkloadSpec, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions
@@ -25,23 +36,7 @@ def horizontal_pod_autoscaler(
                 _utilization("cpu", scaling.target_cpu_utilization),
                 _utilization("memory", scaling.target_memory_utilization),
             ],
-            behavior=k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs(
-                # Scale up fast on load; scale down slowly, one pod at a time, so a dip in traffic
-                # does not drain capacity that a web pod then needs 110 s to give back.
-                scale_up=k8s.autoscaling.v2.HPAScalingRulesArgs(
-                    stabilization_window_seconds=0,
-                    select_policy="Max",
-                    policies=[
-                        k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Percent", value=100, period_seconds=60),
-                        k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Pods", value=2, period_seconds=60),
-                    ],
-                ),
-                scale_down=k8s.autoscaling.v2.HPAScalingRulesArgs(
-                    stabilization_window_seconds=300,
-                    select_policy="Min",
-                    policies=[k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Pods", value=1, period_seconds=120)],
-                ),
-            ),
+            behavior=SCALING_BEHAVIOR,
         ),
         opts=opts,
     )

@@ -25,6 +25,7 @@ class LangfuseWorkload(pulumi.ComponentResource):
         namespace: pulumi.Input[str],
         *,
         with_service: bool,
+        with_hpa: bool = True,
         rollout_after: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -32,7 +33,8 @@ class LangfuseWorkload(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         # `rollout_after`: resources that must be in place (the migration Job) before pods roll.
         self.deployment = deployment(spec, namespace, pulumi.ResourceOptions(parent=self, depends_on=list(rollout_after)))
-        horizontal_pod_autoscaler(spec, namespace, child)
+        if with_hpa:  # otherwise something else (the worker's ScaledObject) owns the replica count
+            horizontal_pod_autoscaler(spec, namespace, child)
         pod_disruption_budget(spec, namespace, child)
         self.service = service(spec, namespace, child) if with_service else None
         self.register_outputs({"deployment": self.deployment.metadata.name})
