@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from infra.offline_plan.plan import PROJECT_ROOT, Plan, build_plan
+from infra.offline_plan.plan import PROJECT_ROOT, REACHABILITY_FILE, Plan, build_plan
 from infra.offline_plan.stack_file import StackFileError
 from infra.stack_config import ConfigError
 from infra.stack_config.reference import reference_markdown
@@ -101,6 +101,11 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
         console.print(f"[green]Policy pack passed[/]: {len(ALL_RULES)} rules, as `pulumi preview --policy-pack policies` enforces them.")
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+    if result.reachability is not None:
+        console.print(
+            f"Network reachability: {len(result.reachability.allowed)} allowed (source, destination, port) "
+            f"over {len(result.reachability.rows())} pairs, in {out_dir / REACHABILITY_FILE}."
+        )
     console.print(f"Written to {out_dir} in {seconds:.1f} s.")
 
 

@@ -7,6 +7,8 @@ import pulumi
 
 from components.aws.kms import CustomerManagedKey, CustomerManagedKeyArgs
 from components.aws.policy_documents import ebs_csi_key_usage
+from components.network import Addresses
+from components.network.operator_flows import operator_flows
 from components.platform.catalog import CLUSTER_OPERATORS
 from components.platform.external_secrets import ExternalSecretsOperand, ExternalSecretsOperandArgs
 from components.platform.operators import OperatorSubscription, OperatorSubscriptionArgs
@@ -30,10 +32,16 @@ def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOption
         EncryptedStorageClassArgs(name=config.storage.class_name, kms_key_arn=ebs_key.arn, reclaim_policy=config.storage.reclaim_policy),
         opts=opts,
     )
+    net = config.network
+    api_server = Addresses("api-server", tuple(net.api_server.cidrs), tuple(net.cluster_networks))
     subscriptions = [
         OperatorSubscription(
             package.package,
-            OperatorSubscriptionArgs(package=package, install_plan_approval=config.operators.install_plan_approval),
+            OperatorSubscriptionArgs(
+                package=package,
+                install_plan_approval=config.operators.install_plan_approval,
+                flows=operator_flows(package, api_server, net.api_server.port),
+            ),
             opts=opts,
         )
         for package in CLUSTER_OPERATORS

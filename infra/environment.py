@@ -18,13 +18,17 @@ from components.langfuse.worker.queue_scaling import QueueScaling
 from components.langfuse.workload import Autoscaling, Resources
 from components.monitoring.alert_routing import AlertRouting, AlertRoutingArgs
 from components.monitoring.alerts import AlertThresholds, LangfuseAlerts, LangfuseAlertsArgs
+from components.monitoring.grafana import GrafanaSso, LangfuseGrafana, LangfuseGrafanaArgs
 from components.monitoring.probes import EndpointProbes, EndpointProbesArgs
 from components.monitoring.statsd_exporter import LangfuseMetricsExporter, LangfuseMetricsExporterArgs, StatsdTarget
+from components.network import NamespaceIsolation, NamespaceIsolationArgs
+from components.network.langfuse_flows import langfuse_flows
 from components.secrets import AwsSecretStore, AwsSecretStoreArgs, ReferencedSecrets, ReferencedSecretsArgs
 from infra.aws_tier import deploy_aws_tier, s3_backend
 from infra.data_tier import data_tier_args
 from infra.external_backend import external_backend
-from infra.secret_references import license_key, referenced_secrets, slack_webhook, sso_client_secret
+from infra.network import langfuse_network
+from infra.secret_references import grafana_client_secret, license_key, referenced_secrets, slack_webhook, sso_client_secret
 from infra.stack_config import StackConfig
 from infra.stack_config.models import WorkloadConfig
 from infra.stack_config.types import cpu_millicores, memory_mib
@@ -40,6 +44,11 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
         opts=opts,
     )
     in_namespace = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace]))
+    # Isolation first: nothing in the namespace runs before its traffic is confined to the flows it needs.
+    isolation = NamespaceIsolation(
+        "network", NamespaceIsolationArgs(namespace=namespace.name, flows=langfuse_flows(langfuse_network(config))), opts=in_namespace
+    )
+    in_namespace = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, isolation]))
     # The store's role and its policy must exist before External Secrets first reads through it.
     store = AwsSecretStore(
         "secret-store",
@@ -107,6 +116,24 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
         ),
         opts=in_namespace,
     )
+    grafana = config.monitoring.grafana
+    if grafana is not None and config.sso.issuer is not None:
+        LangfuseGrafana(
+            "grafana",
+            LangfuseGrafanaArgs(
+                namespace=config.langfuse.namespace,
+                hostname=grafana.hostname or f"grafana-{config.langfuse.namespace}.{config.cluster.apps_domain}",
+                sso=GrafanaSso(
+                    issuer=config.sso.issuer,
+                    client_id=grafana.client_id,
+                    client_secret=grafana_client_secret(),
+                    admin_group=grafana.admin_group,
+                ),
+                service_ca_bundle=namespace.service_ca_bundle,
+                replicas=1,
+            ),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, *referenced])),
+        )
     slack = config.monitoring.slack
     if slack is not None:
         AlertRouting(

@@ -10,6 +10,7 @@ from infra.stack_config.models import RedisCredentials, StackConfig
 SSO_SECRET = "langfuse-sso"
 LICENSE_SECRET = "langfuse-license"
 SLACK_SECRET = "langfuse-slack"
+GRAFANA_SSO_SECRET = "langfuse-grafana-sso"
 
 
 def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
@@ -18,6 +19,8 @@ def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
         secrets.append(_single(SSO_SECRET, "client-secret", config.sso.client_secret))
     if config.langfuse.license_key is not None:
         secrets.append(_single(LICENSE_SECRET, "license-key", config.langfuse.license_key))
+    if config.monitoring.grafana is not None:
+        secrets.append(_single(GRAFANA_SSO_SECRET, "client-secret", config.monitoring.grafana.client_secret))
     if config.monitoring.slack is not None:
         secrets.append(_single(SLACK_SECRET, "webhook-url", config.monitoring.slack.webhook))
     backend = config.backend
@@ -69,3 +72,7 @@ def _redis(target: str, credentials: RedisCredentials) -> ReferencedSecret:
 
 def slack_webhook() -> SecretKeyRef:
     return SecretKeyRef(SLACK_SECRET, "webhook-url")
+
+
+def grafana_client_secret() -> SecretKeyRef:
+    return SecretKeyRef(GRAFANA_SSO_SECRET, "client-secret")

@@ -89,3 +89,12 @@ def mebibytes(quantity: str) -> int:
 
 def project_path(*parts: str) -> Path:
     return PROJECT_ROOT.joinpath(*parts)
+
+
+def rendered_secrets_hold_no_data(plan: Plan) -> bool:
+    """Every Kubernetes Secret is written by External Secrets; the only Secrets rendered are requests for a
+    service-account token, which Kubernetes fills in."""
+    for secret in objects_of(plan, "Secret"):
+        assert secret["type"] == "kubernetes.io/service-account-token", secret["metadata"]["name"]
+        assert not {"data", "stringData"} & secret.keys(), secret["metadata"]["name"]
+    return True

@@ -14,9 +14,9 @@ from tests.conftest import (
     find,
     langfuse_pods,
     mebibytes,
-    objects_of,
     pod_templates,
     project_path,
+    rendered_secrets_hold_no_data,
     stack_setting,
 )
 
@@ -366,7 +366,7 @@ def test_app_secrets_are_generated_into_secrets_manager_and_reach_the_pods_throu
     }
     assert materialised["secretStoreRef"] == {"name": "aws-secrets-manager", "kind": "SecretStore"}
     # No Kubernetes Secret is rendered at all: every one is External Secrets' to write.
-    assert objects_of(plan, "Secret") == []
+    assert rendered_secrets_hold_no_data(plan)
 
 
 def test_a_configured_ca_bundle_replaces_the_injected_one(tmp_path):

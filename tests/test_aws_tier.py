@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from infra.offline_plan.plan import Plan
-from tests.conftest import STACKS, container, env_of, find, objects_of, stack_setting
+from tests.conftest import STACKS, container, env_of, find, objects_of, rendered_secrets_hold_no_data, stack_setting
 
 BUCKETS = ("events", "media", "exports", "backups", "access-logs")
 IRSA_ROLES = ("web", "worker", "postgres-backup", "clickhouse-backup", "external-secrets")
@@ -233,8 +233,10 @@ def test_each_role_is_allowed_exactly_what_its_workload_does(plans, stack_files,
 
     secrets_key = next(r.inputs["kmsKeyId"] for r in resources(plan, ":Secret"))
     referenced = {
-        "dev": [], "staging": ["acme/slack/langfuse-staging-alerts", "acme/sso/langfuse-staging"],
-        "prod": ["acme/langfuse/enterprise-license", "acme/slack/langfuse-prod-alerts", "acme/sso/langfuse-prod"],
+        "dev": [], "staging": ["acme/slack/langfuse-staging-alerts", "acme/sso/langfuse-grafana-staging", "acme/sso/langfuse-staging"],
+        "prod": [
+            "acme/langfuse/enterprise-license", "acme/slack/langfuse-prod-alerts", "acme/sso/langfuse-grafana-prod", "acme/sso/langfuse-prod",
+        ],
     }[stack]
     secret = f"arn:aws:secretsmanager:{region}:{account}:secret:"
     readable = [f"{secret}{prefix}/*"] + [f"{secret}{name}-??????" for name in referenced]
@@ -270,7 +272,7 @@ def test_generated_secrets_live_under_the_stack_prefix_encrypted_with_the_secret
 @pytest.mark.parametrize("stack", STACKS + ("external",))
 def test_every_kubernetes_secret_comes_from_an_external_secret_through_the_namespace_store(plans, stack_files, stack):
     plan = plans[stack]
-    assert objects_of(plan, "Secret") == []
+    assert rendered_secrets_hold_no_data(plan)
     namespace = stack_setting(stack_files, stack, "langfuse", "namespace")
     region = stack_setting(stack_files, stack, "cluster", "region")
     store = find(plan, "SecretStore", "aws-secrets-manager")
@@ -357,6 +359,6 @@ def test_prod_plan_lists_the_whole_aws_side(plans):
     assert counts["aws.s3.BucketLogging"] == 5 and counts["aws.s3.BucketReplicationConfig"] == 1
     assert counts["aws.iam.Role"] == counts["aws.iam.RolePolicy"] == 6  # five workloads and replication
     assert counts["aws.secretsmanager.Secret"] == counts["aws.secretsmanager.SecretVersion"] == 4
-    assert counts["SecretStore"] == 1 and counts["ExternalSecret"] == 7  # 4 generated, SSO, licence, Slack
+    assert counts["SecretStore"] == 1 and counts["ExternalSecret"] == 8  # 4 generated, Langfuse SSO, Grafana SSO, licence, Slack
     cluster = {kind for component_counts in plans["cluster-prod"].counts().values() for kind in component_counts}
     assert {"Subscription", "ExternalSecretsConfig", "aws.kms.Key", "StorageClass"} <= cluster

@@ -141,6 +141,7 @@ def test_staging_without_sso_plans_with_a_warning(tmp_path):
 
     document = yaml.safe_load(project_path("stacks", "Pulumi.staging.yaml").read_text())
     document["config"]["langfuse-rosa:sso"] = {"enabled": False}
+    del document["config"]["langfuse-rosa:monitoring"]["grafana"]  # Grafana requires SSO
     (tmp_path / "Pulumi.staging.yaml").write_text(yaml.safe_dump(document))
     plan = build_plan("staging", stacks_dir=tmp_path)
     assert plan.warnings == ["staging: SSO is off, so users sign in to Langfuse with e-mail and password"]
@@ -165,7 +166,7 @@ SECRET_PATTERNS = {
     "password in a URL": re.compile(r"\w+://[^/\s:@]+:[^/\s@]+@"),
     # 64 hex characters (a SALT or ENCRYPTION_KEY shape) that is not an image digest.
     "256-bit hex": re.compile(r"(?<!sha256:)(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])"),
-    "inline secret value": re.compile(r"(?im)^[ \t-]*(password|secret|token|salt|encryption_key|nextauth_secret)[ \t]*:[ \t]*(?!'?\[redacted\])\S+"),
+    "inline secret value": re.compile(r"(?im)^[ \t-]*(password|secret|token|salt|encryption_key|nextauth_secret)[ \t]*:[ \t]*(?!'?\[redacted\])(?!\d+[ \t]*$)\S+"),
 }
 
 
@@ -186,6 +187,9 @@ def test_secret_patterns_fire_on_what_they_describe():
         assert SECRET_PATTERNS[name].search(sample), name
     assert not SECRET_PATTERNS["256-bit hex"].search("image: x@sha256:" + "a" * 64)
     assert not SECRET_PATTERNS["inline secret value"].search("  password: '[redacted]'")
+    # The summary counts objects by kind, and a count is not a value.
+    assert not SECRET_PATTERNS["inline secret value"].search("    Secret: 1")
+    assert SECRET_PATTERNS["inline secret value"].search("    password: 1234abc")
 
 
 @pytest.mark.parametrize("stack", STACKS + CLUSTER_STACKS + ("external",))

@@ -82,7 +82,7 @@ def test_rendered_stacks_have_no_mandatory_violation_and_only_the_known_advisori
     violations = plans[stack].policy_violations
     assert [v for v in violations if v.mandatory] == []
     advisory = sorted({v.rule.name for v in violations})
-    expected = ["namespace-default-deny"] + (["clickhouse-backup-scheduled"] if stack in STACKS else [])
+    expected = ["clickhouse-backup-scheduled"] if stack in STACKS else []
     assert advisory == sorted(expected)
 
 
@@ -440,7 +440,7 @@ def test_pack_definition_registers_every_rule_without_starting_a_server(monkeypa
             assert set(policy.config_schema.properties) == {s.name for s in rule.settings}
     security = {"encryption-at-rest", "encryption-in-transit", "audit", "kubernetes-hardening"}
     advisory_security = [r.name for r in ALL_RULES if r.theme in security and r.enforcement != "mandatory"]
-    assert advisory_security == ["namespace-default-deny"]  # until issue 6's NetworkPolicies
+    assert advisory_security == []
 
 
 def test_pack_reports_through_crossguard_callbacks(web):

@@ -119,8 +119,18 @@ INVALID = [
     pytest.param(
         _set("langfse", value={}),
         "langfuse-rosa:langfse is not a known key; allowed here: aws, backend, cluster, dataTier, disasterRecovery, environment, "
-        "langfuse, layer, monitoring, sso",
+        "langfuse, layer, monitoring, network, sso",
         id="unknown-top-level-key",
+    ),
+    pytest.param(
+        _set("network", "httpsEgressCidrs", value=["10.0.0.0/33"]),
+        "langfuse-rosa:network.httpsEgressCidrs[0] = '10.0.0.0/33' is invalid: must be an IPv4 network in CIDR notation, like 10.0.0.0/16",
+        id="bad-egress-cidr",
+    ),
+    pytest.param(
+        _external(_drop("network", "externalBackendCidrs")),
+        "langfuse-rosa:network is invalid: externalBackendCidrs is required when backend.mode is external: the stores' addresses for egress",
+        id="external-stores-unreachable",
     ),
     pytest.param(
         _set("langfuse", "worker", "replicas", "min", value=0),

@@ -29,6 +29,12 @@ CLUSTER_NAME = "default"  # Langfuse runs its migrations ON CLUSTER default
 HTTPS_PORT = 8443
 NATIVE_SECURE_PORT = 9440
 KEEPER_PORT = 2181
+# Replicas fetch parts from each other over the interserver port; Keepers replicate over Raft (the port
+# Altinity's ClickHouseKeeperInstallation examples set). Both are set explicitly so NetworkPolicies match.
+INTERSERVER_HTTP_PORT = 9009
+KEEPER_RAFT_PORT = 9444
+# The operator queries each server over HTTP on ClickHouse's default port (its config: clickhouse.access.port).
+OPERATOR_ACCESS_PORT = 8123
 # ClickHouse's and Keeper's built-in Prometheus endpoint (the <prometheus> server setting).
 METRICS_PORT = 9363
 PROMETHEUS_SETTINGS = {
@@ -181,6 +187,7 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
                 "timezone": "UTC",
                 "https_port": HTTPS_PORT,
                 "tcp_port_secure": NATIVE_SECURE_PORT,
+                "interserver_http_port": INTERSERVER_HTTP_PORT,
                 "logger/console": 1,
                 "logger/level": "information",
                 **PROMETHEUS_SETTINGS,
@@ -248,7 +255,12 @@ def _keeper_spec(args: ClickHouseClusterArgs) -> dict:
         "defaults": {"templates": {"podTemplate": "keeper", "dataVolumeClaimTemplate": "data"}},
         "configuration": {
             "clusters": [{"name": "keeper", "layout": {"replicasCount": args.keeper_replicas}}],
-            "settings": {"keeper_server/tcp_port": str(KEEPER_PORT), "logger/console": "1", **PROMETHEUS_SETTINGS},
+            "settings": {
+                "keeper_server/tcp_port": str(KEEPER_PORT),
+                "keeper_server/raft_configuration/server/port": str(KEEPER_RAFT_PORT),
+                "logger/console": "1",
+                **PROMETHEUS_SETTINGS,
+            },
         },
         "templates": {
             "podTemplates": [

@@ -14,13 +14,22 @@
   OwnNamespace mode as Red Hat's documentation installs it; since 2.17.2 the operator creates its
   KedaController itself (release notes, "Custom Metrics Autoscaler Operator 2.17.2"), and KEDA then serves
   ScaledObjects in every namespace. 2.18/2.19 list OpenShift 4.12-4.21 as supported.
+- Grafana Operator v5: `community-operators`, package `grafana-operator`, channel `v5`, AllNamespaces.
 - Altinity's ClickHouse operator is in Red Hat's `community-operators` catalog as package `clickhouse`,
   channel `latest` (operators/clickhouse in redhat-openshift-ecosystem/community-operators-prod).
 """
 
 from __future__ import annotations
 
+from components.clickhouse.installation import OPERATOR_ACCESS_PORT
+from components.monitoring.grafana import POD_LABELS as GRAFANA_POD_LABELS
+from components.monitoring.grafana import PORT as GRAFANA_PORT
+from components.network.model import NamespacePods, Reach, tcp
+from components.network.openshift import THANOS_QUERIER, THANOS_QUERIER_TENANCY_PORT
 from components.platform.operators import OperatorPackage
+from components.postgres.cluster import STATUS_PORT as POSTGRES_STATUS_PORT
+
+ANY_NAMESPACE: dict[str, str] = {}
 
 CLOUDNATIVE_PG_VERSION = "1.30.0"
 CLOUDNATIVE_PG = OperatorPackage(
@@ -30,6 +39,9 @@ CLOUDNATIVE_PG = OperatorPackage(
     source="cloudnative-pg",
     namespace="cnpg-system",
     catalog_image=f"ghcr.io/cloudnative-pg/cloudnative-pg:{CLOUDNATIVE_PG_VERSION}-ubi9-catalog",
+    reaches=(
+        Reach(NamespacePods("postgresql-instances", ANY_NAMESPACE, {"cnpg.io/podRole": "instance"}), tcp(POSTGRES_STATUS_PORT), "instance status"),
+    ),
 )
 
 ALTINITY_CLICKHOUSE = OperatorPackage(
@@ -38,6 +50,10 @@ ALTINITY_CLICKHOUSE = OperatorPackage(
     starting_csv="clickhouse-operator.v0.26.3",
     source="community-operators",
     namespace="clickhouse-operator",
+    reaches=(
+        # Every pod the operator creates for a ClickHouseInstallation carries this label.
+        Reach(NamespacePods("clickhouse-servers", ANY_NAMESPACE, {"clickhouse.altinity.com/app": "chop"}), tcp(OPERATOR_ACCESS_PORT), "schema and metrics queries"),
+    ),
 )
 
 
@@ -56,6 +72,22 @@ CUSTOM_METRICS_AUTOSCALER = OperatorPackage(
     source="redhat-operators",
     namespace="openshift-keda",
     own_namespace=True,
+    reaches=(Reach(THANOS_QUERIER, (THANOS_QUERIER_TENANCY_PORT,), "Prometheus triggers (the worker's backlog)"),),
 )
 
-CLUSTER_OPERATORS: tuple[OperatorPackage, ...] = (CLOUDNATIVE_PG, ALTINITY_CLICKHOUSE, EXTERNAL_SECRETS, CUSTOM_METRICS_AUTOSCALER)
+GRAFANA_OPERATOR = OperatorPackage(
+    package="grafana-operator",
+    channel="v5",
+    starting_csv="grafana-operator.v5.22.2",
+    source="community-operators",
+    namespace="grafana-operator",
+    reaches=(Reach(NamespacePods("langfuse-grafana", ANY_NAMESPACE, GRAFANA_POD_LABELS), tcp(GRAFANA_PORT), "provisioning through Grafana's API"),),
+)
+
+CLUSTER_OPERATORS: tuple[OperatorPackage, ...] = (
+    CLOUDNATIVE_PG,
+    ALTINITY_CLICKHOUSE,
+    EXTERNAL_SECRETS,
+    CUSTOM_METRICS_AUTOSCALER,
+    GRAFANA_OPERATOR,
+)

@@ -13,6 +13,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.common.labels import MANAGED_BY
+from components.network.isolation import NamespaceIsolation, NamespaceIsolationArgs
+from components.network.model import Flow, Reach
 
 MARKETPLACE_NAMESPACE = "openshift-marketplace"
 
@@ -26,12 +28,14 @@ class OperatorPackage:
     namespace: str  # where the operator runs; it watches all namespaces
     catalog_image: str | None = None  # set when the package is in no catalog OpenShift ships
     own_namespace: bool = False  # OwnNamespace install mode (the operator still acts cluster-wide through its operand)
+    reaches: tuple[Reach, ...] = ()  # where its pods connect besides the API server and DNS (NetworkPolicies)
 
 
 @dataclass(frozen=True)
 class OperatorSubscriptionArgs:
     package: OperatorPackage
     install_plan_approval: str  # Automatic | Manual
+    flows: tuple[Flow, ...]  # what the namespace may send and receive; everything else is denied
 
 
 class OperatorSubscription(pulumi.ComponentResource):
@@ -66,7 +70,13 @@ class OperatorSubscription(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace, *depends])
+        # The namespace is isolated before OLM installs anything into it.
+        isolation = NamespaceIsolation(
+            f"{pkg.namespace}-network",
+            NamespaceIsolationArgs(namespace=pkg.namespace, flows=args.flows),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+        )
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace, isolation, *depends])
         k8s.apiextensions.CustomResource(
             f"{pkg.package}-operator-group",
             api_version="operators.coreos.com/v1",

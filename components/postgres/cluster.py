@@ -27,6 +27,16 @@ from components.secrets import SecretValue, external_secret
 # CloudNativePG "system" image: PostgreSQL plus Barman Cloud, which the in-tree object-store backup needs.
 POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql:17.6-system-trixie"
 ZONE_KEY = "topology.kubernetes.io/zone"
+PORT = 5432
+# CloudNativePG's instance manager: the operator polls each instance's status on 8000, Prometheus scrapes
+# 9187 (CloudNativePG docs, "Instance manager" and "Monitoring").
+STATUS_PORT = 8000
+METRICS_PORT = 9187
+
+
+def instance_labels(cluster: str) -> dict[str, str]:
+    """Labels the operator puts on every instance pod (CloudNativePG docs, "Labels and annotations")."""
+    return {"cnpg.io/cluster": cluster, "cnpg.io/podRole": "instance"}
 
 
 @dataclass(frozen=True)
@@ -115,7 +125,7 @@ class PostgresCluster(pulumi.ComponentResource):
             kind="PodMonitor",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace, labels=labels),
             spec={
-                "selector": {"matchLabels": {"cnpg.io/cluster": args.name, "cnpg.io/podRole": "instance"}},
+                "selector": {"matchLabels": instance_labels(args.name)},
                 "podMetricsEndpoints": [{"port": "metrics", "interval": "30s"}],
             },
             opts=in_cluster,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.offline_plan.policy import PolicyViolation, evaluate, load_policy_config
+from infra.offline_plan.reachability import Reachability, reachability
 from infra.offline_plan.render import (
     SUMMARY_FILE,
     RenderedObject,
@@ -22,6 +23,7 @@ from infra.offline_plan.validation import KUBERNETES_VERSIONS, SchemaCatalog, Sc
 from policies.rules import ALL_RULES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+REACHABILITY_FILE = "network/reachability.md"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Plan:
     schema_results: list[SchemaResult]
     policy_violations: list[PolicyViolation]
     warnings: list[str]
+    reachability: Reachability | None = None
 
     @property
     def schema_failures(self) -> list[SchemaResult]:
@@ -71,6 +74,11 @@ class Plan:
                     for v in self.policy_violations
                 ],
             },
+            "networkReachability": (
+                {"file": REACHABILITY_FILE, "connectedPairs": len(self.reachability.rows()), "allowedPorts": len(self.reachability.allowed)}
+                if self.reachability
+                else None
+            ),
             "warnings": self.warnings,
         }
 
@@ -83,6 +91,8 @@ class Plan:
             )
         for package, entries in by_package.items():
             files[f"resources/{package}.yaml"] = dump_yaml(entries)
+        if self.reachability is not None:
+            files[REACHABILITY_FILE] = self.reachability.markdown(self.stack)
         files[SUMMARY_FILE] = dump_yaml(self.summary())
         return files
 
@@ -105,4 +115,5 @@ def build_plan(stack: str, stacks_dir: Path | None = None, project_root: Path = 
         schema_results=[catalog.validate(obj.manifest) for obj in objects],
         policy_violations=evaluate(objects, resources, load_policy_config(environment)),
         warnings=run.warnings,
+        reachability=reachability(objects),
     )

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from infra.stack_config.base import ClusterConfig, Model
 from infra.stack_config.data_tier import DEFAULT_STORAGE_CLASS
+from infra.stack_config.network import ApiServerConfig
 from infra.stack_config.types import AwsAccountId, IamRoleArn, Ipv4Cidr, ObjectName, ResourcePrefix
 
 
@@ -46,6 +47,15 @@ class StorageConfig(Model):
     )
 
 
+class ClusterNetworkConfig(Model):
+    """The operator namespaces are default-deny; they reach the API server, DNS and the pods they manage."""
+
+    api_server: ApiServerConfig = Field(description="the `kubernetes` endpoints {cidrs, port}")
+    cluster_networks: list[Ipv4Cidr] = Field(
+        default=["10.128.0.0/14", "172.30.0.0/16"], min_length=1, description="pod and service networks, never matched by address"
+    )
+
+
 class ClusterAwsConfig(Model):
     account_id: AwsAccountId = Field(description="account the stack may change (the AWS provider refuses any other)")
     resource_prefix: ResourcePrefix = Field(description="prefix of the EBS key alias, e.g. acme-rosa-prod")
@@ -58,3 +68,4 @@ class ClusterStackConfig(Model):
     aws: ClusterAwsConfig = Field(description="the cluster's AWS account")
     operators: OperatorsConfig = Field(default=OperatorsConfig(), description="OLM install-plan approval")
     storage: StorageConfig = Field(description="the encrypted StorageClass")
+    network: ClusterNetworkConfig = Field(description="what the operators' namespaces may reach: {apiServer}")

@@ -16,6 +16,7 @@ from infra.stack_config.aws import AwsConfig
 from infra.stack_config.base import ClusterConfig, ConfigMapKeyRef, Cpu, Credentials, Model, SecretsManagerRef
 from infra.stack_config.data_tier import DataTierConfig
 from infra.stack_config.monitoring import MonitoringConfig
+from infra.stack_config.network import NetworkConfig
 from infra.stack_config.types import (
     AwsRegion,
     DataKey,
@@ -238,6 +239,7 @@ class StackConfig(Model):
     data_tier: DataTierConfig | None = Field(
         default=None, validate_default=True, description="in-cluster mode: PostgreSQL, ClickHouse and Redis Sentinel run by this stack"
     )
+    network: NetworkConfig = Field(description="egress of the namespace: {apiServer, httpsEgressCidrs, ...}; in-cluster flows are derived")
 
     @field_validator("data_tier")
     @classmethod
@@ -248,6 +250,22 @@ class StackConfig(Model):
         if backend is not None and backend.mode == "external" and data_tier is not None:
             raise ValueError("must not be set when backend.mode is external")
         return data_tier
+
+    @field_validator("monitoring")
+    @classmethod
+    def _grafana_signs_in_through_sso(cls, monitoring: MonitoringConfig, info: ValidationInfo) -> MonitoringConfig:
+        sso = info.data.get("sso")
+        if monitoring.grafana is not None and sso is not None and not sso.enabled:
+            raise ValueError("grafana needs sso.enabled: Grafana signs in through the same SSO realm")
+        return monitoring
+
+    @field_validator("network")
+    @classmethod
+    def _external_backend_reachable(cls, network: NetworkConfig, info: ValidationInfo) -> NetworkConfig:
+        backend = info.data.get("backend")
+        if backend is not None and backend.mode == "external" and not network.external_backend_cidrs:
+            raise ValueError("externalBackendCidrs is required when backend.mode is external: the stores' addresses for egress")
+        return network
 
     @field_validator("disaster_recovery")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from infra.stack_config.base import Model, SecretsManagerRef
-from infra.stack_config.types import HttpsUrl
+from infra.stack_config.types import DnsName, HttpsUrl
 
 
 class SlackConfig(Model):
@@ -14,6 +14,15 @@ class SlackConfig(Model):
     webhook: SecretsManagerRef = Field(description="Secrets Manager reference {secretsManagerName, property} to the Slack incoming-webhook URL")
     critical_channel: str = Field(min_length=2, pattern=r"^#[a-z0-9_-]+$", description="channel for critical alerts, e.g. #langfuse-pager")
     warning_channel: str = Field(min_length=2, pattern=r"^#[a-z0-9_-]+$", description="channel for warnings")
+
+
+class GrafanaConfig(Model):
+    """A Grafana with the environment's dashboards, signing in through the stack's Red Hat SSO realm."""
+
+    client_id: str = Field(min_length=1, description="OIDC client of Grafana in the SSO realm")
+    client_secret: SecretsManagerRef = Field(description="Secrets Manager reference {secretsManagerName, property} to that client's secret")
+    admin_group: str = Field(default="langfuse-admins", min_length=1, description="SSO group whose members are Grafana admins (others: viewers)")
+    hostname: DnsName | None = Field(default=None, description="host of Grafana's Route; default grafana-<namespace>.<cluster.appsDomain>")
 
 
 class MonitoringConfig(Model):
@@ -26,6 +35,7 @@ class MonitoringConfig(Model):
     postgres_backup_max_age_hours: int = Field(
         default=26, ge=2, le=24 * 8, description="alert when the newest PostgreSQL base backup is older (daily schedule: 26)"
     )
+    grafana: GrafanaConfig | None = Field(default=None, description="Grafana with dashboards (needs sso.enabled)")
     slack: SlackConfig | None = Field(default=None, description="route alerts to Slack (unset: alerts stay in the console)")
     runbook_base_url: HttpsUrl = Field(
         default="https://github.com/acme/langfuse-rosa/blob/main/docs/runbooks",

@@ -141,9 +141,7 @@ RULES: tuple[Rule, ...] = (
         theme="kubernetes-hardening",
         description="Every namespace the stack creates has a default-deny NetworkPolicy for ingress and egress.",
         severity="high",
-        # Advisory until the allow-list of flows exists (NetworkPolicies, issue 6): default-deny alone would
-        # cut Langfuse off from its stores.
-        enforcement="advisory",
+        enforcement="mandatory",
         remediation="Add a NetworkPolicy with podSelector {} and policyTypes [Ingress, Egress], then allow each needed flow.",
         stack_check=default_deny_network_policy,
     ),

@@ -1,0 +1,144 @@
+"""Grafana dashboards as code, built with Grafana's own Foundation SDK (grafana-foundation-sdk): Langfuse,
+PostgreSQL, ClickHouse, Redis and backups. Queries use only series this project exports or OpenShift's
+platform monitoring provides (kube-state-metrics, the router's HAProxy metrics)."""
+
+from __future__ import annotations
+
+import json
+
+from grafana_foundation_sdk.builders.dashboard import Dashboard, Row
+from grafana_foundation_sdk.builders.prometheus import Dataquery
+from grafana_foundation_sdk.builders.stat import Panel as Stat
+from grafana_foundation_sdk.builders.timeseries import Panel as TimeSeries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import DataSourceRef
+
+DATASOURCE_UID = "thanos"
+_DATASOURCE = DataSourceRef(type_val="prometheus", uid=DATASOURCE_UID)
+
+
+def _query(expr: str, legend: str = "", ref: str = "A") -> Dataquery:
+    return Dataquery().expr(expr).legend_format(legend).ref_id(ref)
+
+
+def _series(title: str, unit: str, *queries: Dataquery, width: int = 12) -> TimeSeries:
+    panel = TimeSeries().title(title).unit(unit).datasource(_DATASOURCE).span(width).height(8)
+    for q in queries:
+        panel = panel.with_target(q)
+    return panel
+
+
+def _stat(title: str, unit: str, query: Dataquery, width: int = 6) -> Stat:
+    return Stat().title(title).unit(unit).datasource(_DATASOURCE).span(width).height(4).with_target(query)
+
+
+def _dashboard(uid: str, title: str) -> Dashboard:
+    return Dashboard(title).uid(uid).tags(["langfuse", "langfuse-rosa"]).refresh("1m").time("now-6h", "now").timezone("utc")
+
+
+def langfuse_overview(ns: str) -> Dashboard:
+    waiting = f'langfuse_queue_depth{{namespace="{ns}",type="waiting",shard=~"all|"}}'
+    return (
+        _dashboard("langfuse-overview", "Langfuse: overview")
+        .with_row(Row("Ingestion"))
+        .with_panel(_series("Events ingested / s", "ops", _query(f'sum by (source) (rate(langfuse_ingestion_events_total{{namespace="{ns}"}}[5m]))', "{{source}}")))
+        .with_panel(_series("Queue depth (waiting jobs)", "short", _query(f"max by (queue) ({waiting})", "{{queue}}")))
+        .with_panel(_series("Oldest dead-lettered job", "ms", _query(f'max by (queue) (langfuse_queue_dlq_oldest_age_milliseconds{{namespace="{ns}"}})', "{{queue}}")))
+        .with_panel(
+            _series(
+                "Jobs / s by outcome",
+                "ops",
+                _query(f'sum by (queue, type) (rate(langfuse_queue_jobs_total{{namespace="{ns}",type!="request"}}[5m]))', "{{queue}} {{type}}"),
+            )
+        )
+        .with_row(Row("Web"))
+        .with_panel(
+            _series(
+                "Requests / s by status class (router)",
+                "reqps",
+                _query(f'sum by (code) (rate(haproxy_backend_http_responses_total{{exported_namespace="{ns}",route="langfuse-web"}}[5m]))', "{{code}}"),
+            )
+        )
+        .with_panel(
+            _series(
+                "Average response time (router)",
+                "ms",
+                _query(f'max(haproxy_backend_http_average_response_latency_milliseconds{{exported_namespace="{ns}",route="langfuse-web"}})', "latency"),
+            )
+        )
+        .with_row(Row("Capacity"))
+        .with_panel(
+            _series(
+                "Replicas",
+                "short",
+                _query(f'kube_deployment_status_replicas_available{{namespace="{ns}",deployment=~"langfuse-(web|worker)"}}', "{{deployment}}"),
+            )
+        )
+        .with_panel(
+            _series(
+                "CPU cores",
+                "short",
+                _query(f'sum by (container) (rate(container_cpu_usage_seconds_total{{namespace="{ns}",container=~"web|worker"}}[5m]))', "{{container}}"),
+            )
+        )
+        .with_row(Row("ClickHouse writer"))
+        .with_panel(_series("Writer wait (p95 of a flush)", "ms", _query(f'max(langfuse_clickhouse_writer_wait_time_milliseconds{{namespace="{ns}",stat="95percentile"}})', "p95")))
+        .with_panel(_series("Writer errors / s", "ops", _query(f'sum(rate(langfuse_clickhouse_writer_errors_total{{namespace="{ns}"}}[5m]))', "errors")))
+    )
+
+
+def postgres(ns: str) -> Dashboard:
+    return (
+        _dashboard("langfuse-postgresql", "Langfuse: PostgreSQL")
+        .with_panel(_stat("Newest base backup age", "s", _query(f'time() - max(cnpg_collector_last_available_backup_timestamp{{namespace="{ns}"}})')))
+        .with_panel(_stat("Streaming replicas", "short", _query(f'max(cnpg_pg_replication_streaming_replicas{{namespace="{ns}"}})')))
+        .with_panel(_series("Replication lag", "s", _query(f'cnpg_pg_replication_lag{{namespace="{ns}"}}', "{{pod}}")))
+        .with_panel(_series("Backends", "short", _query(f'sum by (pod) (cnpg_backends_total{{namespace="{ns}"}})', "{{pod}}")))
+        .with_panel(
+            _series(
+                "WAL archived / failed per minute",
+                "short",
+                _query(f'sum(rate(cnpg_pg_stat_archiver_archived_count{{namespace="{ns}"}}[5m])) * 60', "archived"),
+                _query(f'sum(rate(cnpg_pg_stat_archiver_failed_count{{namespace="{ns}"}}[5m])) * 60', "failed", "B"),
+            )
+        )
+    )
+
+
+def clickhouse(ns: str) -> Dashboard:
+    return (
+        _dashboard("langfuse-clickhouse", "Langfuse: ClickHouse and Keeper")
+        .with_panel(_stat("Keeper leader present", "short", _query(f'max(ClickHouseAsyncMetrics_KeeperIsLeader{{namespace="{ns}"}})')))
+        .with_panel(_stat("Read-only replicas", "short", _query(f'sum(ClickHouseMetrics_ReadonlyReplica{{namespace="{ns}"}})')))
+        .with_panel(_series("Replica delay", "s", _query(f'ClickHouseAsyncMetrics_ReplicasMaxAbsoluteDelay{{namespace="{ns}"}}', "{{pod}}")))
+        .with_panel(_series("Queries / s", "ops", _query(f'sum by (pod) (rate(ClickHouseProfileEvents_Query{{namespace="{ns}"}}[5m]))', "{{pod}}")))
+        .with_panel(_series("Inserted rows / s", "ops", _query(f'sum by (pod) (rate(ClickHouseProfileEvents_InsertedRows{{namespace="{ns}"}}[5m]))', "{{pod}}")))
+        .with_panel(_series("Memory", "bytes", _query(f'ClickHouseMetrics_MemoryTracking{{namespace="{ns}"}}', "{{pod}}")))
+    )
+
+
+def redis(ns: str) -> Dashboard:
+    return (
+        _dashboard("langfuse-redis", "Langfuse: Redis")
+        .with_panel(_stat("Masters", "short", _query(f'count(redis_instance_info{{namespace="{ns}",role="master"}})')))
+        .with_panel(_stat("Connected replicas", "short", _query(f'max(redis_connected_slaves{{namespace="{ns}"}})')))
+        .with_panel(_series("Memory used / maxmemory", "percentunit", _query(f'redis_memory_used_bytes{{namespace="{ns}"}} / redis_memory_max_bytes{{namespace="{ns}"}}', "{{pod}}")))
+        .with_panel(_series("Commands / s", "ops", _query(f'sum by (pod) (rate(redis_commands_processed_total{{namespace="{ns}"}}[5m]))', "{{pod}}")))
+        .with_panel(_series("Clients", "short", _query(f'redis_connected_clients{{namespace="{ns}"}}', "{{pod}}")))
+    )
+
+
+def backups(ns: str) -> Dashboard:
+    return (
+        _dashboard("langfuse-backups", "Langfuse: backups")
+        .with_panel(_stat("PostgreSQL: newest base backup", "s", _query(f'time() - max(cnpg_collector_last_available_backup_timestamp{{namespace="{ns}"}})'), width=8))
+        .with_panel(_stat("PostgreSQL: oldest recovery point", "dateTimeAsIso", _query(f'min(cnpg_collector_first_recoverability_point{{namespace="{ns}"}}) * 1000'), width=8))
+        .with_panel(_series("PostgreSQL: seconds since last WAL archived", "s", _query(f'cnpg_pg_stat_archiver_seconds_since_last_archival{{namespace="{ns}"}}', "{{pod}}")))
+    )
+
+
+DASHBOARDS = (langfuse_overview, postgres, clickhouse, redis, backups)
+
+
+def dashboard_json(build, namespace: str) -> dict:
+    return json.loads(JSONEncoder(sort_keys=True).encode(build(namespace).build()))

@@ -1,0 +1,114 @@
+"""Every flow the Langfuse namespace needs, from the components' own ports and labels; nothing else is
+allowed (NamespaceIsolation denies the rest). Kubelet probes come from the node, which OVN-Kubernetes
+always admits, so they need no rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.clickhouse import installation as clickhouse
+from components.common.labels import selector_labels
+from components.langfuse.web.component import PORT as WEB_PORT
+from components.monitoring import grafana, probes, statsd_exporter
+from components.network.model import Addresses, Flow, Pods, Port, tcp
+from components.network.openshift import DNS, DNS_PORTS, MONITORING, ROUTERS, THANOS_QUERIER, THANOS_QUERIER_PORT, operator
+from components.platform.catalog import ALTINITY_CLICKHOUSE, CLOUDNATIVE_PG, GRAFANA_OPERATOR
+from components.postgres import cluster as postgres
+from components.redis import sentinel as redis
+
+HTTPS = tcp(443)
+
+
+@dataclass(frozen=True)
+class InClusterStores:
+    postgres_cluster: str
+    clickhouse_installation: str  # also the name of its ClickHouseKeeperInstallation
+
+
+@dataclass(frozen=True)
+class ExternalStores:
+    addresses: Addresses
+    ports: tuple[Port, ...]
+
+
+@dataclass(frozen=True)
+class LangfuseNetwork:
+    stores: InClusterStores | ExternalStores
+    api_server: Addresses
+    api_server_port: int
+    https_egress: Addresses  # S3, STS, Secrets Manager, the SSO issuer, the public route
+    grafana: bool
+
+
+WEB = Pods("langfuse-web", selector_labels("langfuse", "web"))
+WORKER = Pods("langfuse-worker", selector_labels("langfuse", "worker"))
+MIGRATION = Pods("langfuse-migration", selector_labels("langfuse", "migration"))
+STATSD = Pods("statsd-exporter", selector_labels("statsd-exporter", "metrics"))
+BLACKBOX = Pods("blackbox-exporter", selector_labels("blackbox-exporter", "probes"))
+GRAFANA = Pods("grafana", grafana.POD_LABELS)
+REDIS = Pods("redis", selector_labels("valkey", "redis"))
+SENTINEL = Pods("sentinel", selector_labels("valkey", "sentinel"))
+
+
+def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
+    flows = [
+        Flow(ROUTERS, WEB, tcp(WEB_PORT), "the Route"),
+        *(Flow(app, STATSD, (Port(statsd_exporter.STATSD_PORT, "UDP"), Port(statsd_exporter.METRICS_PORT)), "DogStatsD, and dd-trace's agent probe") for app in (WEB, WORKER)),
+        *(Flow(app, network.https_egress, HTTPS, "S3, STS (web identity), the SSO issuer") for app in (WEB, WORKER)),
+        Flow(MONITORING, STATSD, tcp(statsd_exporter.METRICS_PORT), "scrape"),
+        Flow(MONITORING, BLACKBOX, tcp(probes.PORT), "probe requests"),
+        Flow(BLACKBOX, network.https_egress, HTTPS, "probe of the public route"),
+    ]
+    if isinstance(network.stores, InClusterStores):
+        flows += _in_cluster_store_flows(network)
+    else:
+        flows += [Flow(app, network.stores.addresses, network.stores.ports, "the external stores") for app in (WEB, WORKER, MIGRATION)]
+    if network.grafana:
+        flows += [
+            Flow(ROUTERS, GRAFANA, tcp(grafana.PORT), "Grafana's Route"),
+            Flow(operator(GRAFANA_OPERATOR.namespace), GRAFANA, tcp(grafana.PORT), "the operator provisions dashboards and datasources"),
+            Flow(GRAFANA, THANOS_QUERIER, (THANOS_QUERIER_PORT,), "the datasource"),
+            Flow(GRAFANA, network.https_egress, HTTPS, "OAuth token exchange with the SSO issuer"),
+        ]
+    sources = {f.source.name: f.source for f in flows if isinstance(f.source, Pods)} | {WEB.name: WEB, MIGRATION.name: MIGRATION}
+    flows += [Flow(pods, DNS, DNS_PORTS, "name resolution") for pods in sources.values()]
+    return tuple(flows)
+
+
+def _in_cluster_store_flows(network: LangfuseNetwork) -> list[Flow]:
+    stores = network.stores
+    assert isinstance(stores, InClusterStores)
+    pg = Pods("postgresql", {"cnpg.io/cluster": stores.postgres_cluster})  # instances and the operator's jobs
+    ch = Pods("clickhouse", {"clickhouse.altinity.com/chi": stores.clickhouse_installation})
+    keeper = Pods("clickhouse-keeper", {"clickhouse-keeper.altinity.com/chk": stores.clickhouse_installation})
+    clickhouse_client = tcp(clickhouse.HTTPS_PORT, clickhouse.NATIVE_SECURE_PORT)
+    return [
+        *(Flow(app, pg, tcp(postgres.PORT), "Prisma") for app in (WEB, WORKER, MIGRATION)),
+        *(Flow(app, ch, clickhouse_client, "queries and inserts (HTTPS), migrations (native TLS)") for app in (WEB, WORKER, MIGRATION)),
+        *(Flow(app, REDIS, tcp(redis.REDIS_PORT), "queues and cache") for app in (WEB, WORKER)),
+        *(Flow(app, SENTINEL, tcp(redis.SENTINEL_PORT), "master discovery") for app in (WEB, WORKER)),
+        # PostgreSQL: streaming replication, the operator, the API server for the instance manager, backups.
+        Flow(pg, pg, tcp(postgres.PORT), "streaming replication and pg_rewind"),
+        Flow(operator(CLOUDNATIVE_PG.namespace), pg, tcp(postgres.STATUS_PORT), "instance status"),
+        Flow(pg, network.api_server, tcp(network.api_server_port), "the instance manager watches its Cluster"),
+        Flow(pg, network.https_egress, HTTPS, "WAL archive and base backups to S3 (Barman Cloud)"),
+        Flow(MONITORING, pg, tcp(postgres.METRICS_PORT), "scrape"),
+        # ClickHouse and Keeper.
+        Flow(ch, ch, tcp(clickhouse.INTERSERVER_HTTP_PORT), "replicas fetch parts"),
+        Flow(ch, keeper, tcp(clickhouse.KEEPER_PORT), "replication metadata and ON CLUSTER DDL"),
+        Flow(keeper, keeper, tcp(clickhouse.KEEPER_RAFT_PORT), "Raft"),
+        Flow(operator(ALTINITY_CLICKHOUSE.namespace), ch, tcp(clickhouse.OPERATOR_ACCESS_PORT), "the operator's schema and metrics queries"),
+        Flow(BLACKBOX, ch, tcp(clickhouse.HTTPS_PORT), "certificate probe"),
+        Flow(MONITORING, ch, tcp(clickhouse.METRICS_PORT), "scrape"),
+        Flow(MONITORING, keeper, tcp(clickhouse.METRICS_PORT), "scrape"),
+        # Redis Sentinel.
+        Flow(REDIS, REDIS, tcp(redis.REDIS_PORT), "replication"),
+        Flow(SENTINEL, REDIS, tcp(redis.REDIS_PORT), "monitoring and failover"),
+        Flow(REDIS, SENTINEL, tcp(redis.SENTINEL_PORT), "the init script asks for the current master"),
+        Flow(SENTINEL, SENTINEL, tcp(redis.SENTINEL_PORT), "sentinels find each other"),
+        *(Flow(BLACKBOX, target, tcp(port), "certificate probe") for target, port in ((REDIS, redis.REDIS_PORT), (SENTINEL, redis.SENTINEL_PORT))),
+        Flow(MONITORING, REDIS, tcp(redis.METRICS_PORT), "scrape (redis_exporter)"),
+    ]
+
+
+__all__ = ["ExternalStores", "InClusterStores", "LangfuseNetwork", "langfuse_flows"]

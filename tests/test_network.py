@@ -1,0 +1,178 @@
+"""NetworkPolicies: the reachability matrix computed from the rendered policies alone equals the intended one,
+both ways, and every single allow rule is needed for it."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from infra.offline_plan.reachability import reachability
+from tests.conftest import CLUSTER_STACKS, STACKS, find, objects_of
+
+PG, CH, KEEPER, GRAFANA = "Cluster/langfuse-postgres", "ClickHouseInstallation/langfuse", "ClickHouseKeeperInstallation/langfuse", "Grafana/langfuse-grafana"
+DNS = "53/TCP 5353/TCP 53/UDP 5353/UDP"
+
+# What the prod cluster must allow (stack prod plus its cluster layer, cluster-prod), and nothing else.
+# "ip:" rows are the stacks' configured networks: the VPC (API server endpoints, AWS interface endpoints,
+# the private ingress) and the SSO issuer's network. "any": every port.
+INTENDED_PROD = """
+openshift-router              | langfuse-web                 | 3000/TCP
+openshift-router              | Grafana                      | 3000/TCP
+langfuse-web                  | Postgres                     | 5432/TCP
+langfuse-worker               | Postgres                     | 5432/TCP
+langfuse-migration            | Postgres                     | 5432/TCP
+langfuse-web                  | ClickHouse                   | 8443/TCP 9440/TCP
+langfuse-worker               | ClickHouse                   | 8443/TCP 9440/TCP
+langfuse-migration            | ClickHouse                   | 8443/TCP 9440/TCP
+langfuse-web                  | langfuse-redis               | 6379/TCP
+langfuse-worker               | langfuse-redis               | 6379/TCP
+langfuse-web                  | langfuse-sentinel            | 26379/TCP
+langfuse-worker               | langfuse-sentinel            | 26379/TCP
+langfuse-web                  | langfuse-statsd-exporter     | 9102/TCP 9125/UDP
+langfuse-worker               | langfuse-statsd-exporter     | 9102/TCP 9125/UDP
+langfuse-web                  | ip:10.0.0.0/16               | 443/TCP
+langfuse-worker               | ip:10.0.0.0/16               | 443/TCP
+langfuse-web                  | ip:203.0.113.0/24            | 443/TCP
+langfuse-worker               | ip:203.0.113.0/24            | 443/TCP
+Postgres                      | Postgres                     | 5432/TCP
+Postgres                      | ip:10.0.0.0/16               | 443/TCP 6443/TCP
+Postgres                      | ip:203.0.113.0/24            | 443/TCP
+operator:cnpg-system          | Postgres                     | 8000/TCP
+ClickHouse                    | ClickHouse                   | 9009/TCP
+ClickHouse                    | Keeper                       | 2181/TCP
+Keeper                        | Keeper                       | 9444/TCP
+operator:clickhouse-operator  | ClickHouse                   | 8123/TCP
+langfuse-redis                | langfuse-redis               | 6379/TCP
+langfuse-sentinel             | langfuse-redis               | 6379/TCP
+langfuse-redis                | langfuse-sentinel            | 26379/TCP
+langfuse-sentinel             | langfuse-sentinel            | 26379/TCP
+langfuse-blackbox-exporter    | ClickHouse                   | 8443/TCP
+langfuse-blackbox-exporter    | langfuse-redis               | 6379/TCP
+langfuse-blackbox-exporter    | langfuse-sentinel            | 26379/TCP
+langfuse-blackbox-exporter    | ip:10.0.0.0/16               | 443/TCP
+langfuse-blackbox-exporter    | ip:203.0.113.0/24            | 443/TCP
+Grafana                       | thanos-querier               | 9091/TCP
+Grafana                       | ip:10.0.0.0/16               | 443/TCP
+Grafana                       | ip:203.0.113.0/24            | 443/TCP
+operator:grafana-operator     | Grafana                      | 3000/TCP
+operator:openshift-keda       | thanos-querier               | 9092/TCP
+"""
+OPERATORS = ("cnpg-system", "clickhouse-operator", "external-secrets-operator", "openshift-keda", "grafana-operator")
+# Both monitoring namespaces (policy group "monitoring") scrape the metrics ports, and any port of an
+# operator's namespace (the vendor's metrics ports).
+SCRAPED = {
+    "langfuse-statsd-exporter": "9102/TCP",
+    "langfuse-blackbox-exporter": "9115/TCP",
+    "langfuse-redis": "9121/TCP",
+    "Postgres": "9187/TCP",
+    "ClickHouse": "9363/TCP",
+    "Keeper": "9363/TCP",
+    **{f"operator:{ns}": "any" for ns in OPERATORS},
+}
+# Every pod that sends anything resolves names; the statsd exporter only receives.
+RESOLVERS = (
+    "langfuse-web", "langfuse-worker", "langfuse-migration", "langfuse-blackbox-exporter",
+    "langfuse-redis", "langfuse-sentinel", "Postgres", "ClickHouse", "Keeper", "Grafana",
+    *(f"operator:{ns}" for ns in OPERATORS),
+)  # fmt: skip
+ALIASES = {"Postgres": PG, "ClickHouse": CH, "Keeper": KEEPER, "Grafana": GRAFANA}
+
+
+def _intended() -> set[tuple[str, str, str]]:
+    rows = [tuple(cell.strip() for cell in line.split("|")) for line in INTENDED_PROD.strip().splitlines()]
+    rows += [(monitor, target, port) for target, port in SCRAPED.items() for monitor in ("user-workload-prometheus", "thanos-querier")]
+    rows += [(pods, "openshift-dns", DNS) for pods in RESOLVERS]
+    for ns in OPERATORS:
+        operator = f"operator:{ns}"
+        rows += [("host-network", operator, "any"), (operator, operator, "any"), (operator, "ip:10.0.0.0/16", "6443/TCP")]
+    return {(ALIASES.get(src, src), ALIASES.get(dst, dst), ports) for src, dst, ports in rows}
+
+
+def _matrix(objects) -> set[tuple[str, str, str]]:
+    result = reachability(objects)
+    assert result is not None
+    return set(result.allowed)
+
+
+def _rows(objects) -> set[tuple[str, str, str]]:
+    result = reachability(objects)
+    assert result is not None
+    return set(result.rows())
+
+
+@pytest.fixture(scope="module")
+def prod_cluster(plans) -> list:
+    """What runs on the prod cluster: the environment stack's objects and its cluster layer's."""
+    return plans["cluster-prod"].objects + plans["prod"].objects
+
+
+def test_prod_reachability_is_exactly_the_intended_matrix(prod_cluster):
+    actual, intended = _rows(prod_cluster), _intended()
+    assert sorted(intended - actual) == [], "intended but denied"
+    assert sorted(actual - intended) == [], "allowed but not intended"
+
+
+def test_removing_any_one_allow_rule_breaks_the_matrix(prod_cluster):
+    baseline = _rows(prod_cluster)
+    rules = [
+        (i, direction, n)
+        for i, o in enumerate(prod_cluster)
+        if o.kind == "NetworkPolicy"
+        for direction in ("ingress", "egress")
+        for n in range(len(o.manifest["spec"].get(direction, [])))
+    ]
+    assert len(rules) > 80
+    for i, direction, n in rules:
+        mutated = list(prod_cluster)
+        mutated[i] = copy.deepcopy(prod_cluster[i])
+        del mutated[i].manifest["spec"][direction][n]
+        assert _rows(mutated) != baseline, f"{prod_cluster[i].path}: {direction}[{n}] allows nothing the other rules do not"
+
+
+def test_every_namespace_a_stack_creates_denies_by_default_both_ways(plans):
+    for stack in STACKS + CLUSTER_STACKS + ("external",):
+        namespaces = {o.name for o in plans[stack].objects if o.kind == "Namespace"}
+        denying = {
+            o.manifest["metadata"]["namespace"]
+            for o in plans[stack].objects
+            if o.kind == "NetworkPolicy" and o.manifest["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+        }
+        assert namespaces and denying == namespaces, stack
+
+
+def test_the_https_egress_never_reaches_the_cluster_s_own_networks(plans):
+    matrix = _matrix(plans["dev"].objects)
+    # dev allows 443 anywhere (0.0.0.0/0) except the pod and service networks.
+    assert ("langfuse-web", "ip:0.0.0.0/0", "443/TCP") in matrix
+    assert ("langfuse-web", "ip:198.51.100.7", "443/TCP") in matrix
+    assert not any(src == "langfuse-web" and dst == "another-namespace" for src, dst, _ in matrix)
+    egress = find(plans["dev"], "NetworkPolicy", "allow-from-langfuse-web")["spec"]["egress"]
+    blocks = [peer["ipBlock"] for rule in egress for peer in rule["to"] if "ipBlock" in peer]
+    assert blocks == [{"cidr": "0.0.0.0/0", "except": ["10.128.0.0/14", "172.30.0.0/16"]}]
+
+
+def test_nothing_outside_the_namespace_reaches_it_except_router_monitoring_and_operators(plans):
+    matrix = _matrix(plans["prod"].objects)
+    assert not any(src in ("another-namespace", "ip:198.51.100.7", "operator:openshift-keda") for src, _, _ in matrix)
+    assert not any(port == "22/TCP" for _, _, port in matrix)
+
+
+def test_external_mode_reaches_its_stores_only_on_their_ports(plans, stack_files):
+    matrix = _matrix(plans["external"].objects)
+    # (443 reaches these addresses too: dev-like https egress is 0.0.0.0/0 minus the cluster's networks.)
+    stores = {(src, port) for src, dst, port in matrix if dst == "ip:10.20.0.0/16" and port != "443/TCP"}
+    ports = {"5432/TCP", "8443/TCP", "9440/TCP", "6379/TCP", "26379/TCP"}
+    assert stores == {(app, port) for app in ("langfuse-web", "langfuse-worker", "langfuse-migration") for port in ports}
+    assert not objects_of(plans["external"], "StatefulSet")
+
+
+def test_the_plan_writes_the_matrix(plans, tmp_path):
+    plans["prod"].write(tmp_path)
+    text = (tmp_path / "network" / "reachability.md").read_text()
+    assert "| openshift-router | langfuse-web | 3000/TCP |" in text
+    # The environment stack's own matrix: flows from operators need the cluster layer's egress too, and
+    # are listed because this stack's ingress rules admit them.
+    assert "| operator:cnpg-system | Cluster/langfuse-postgres | 8000/TCP |" in text
+    assert plans["prod"].summary()["networkReachability"]["connectedPairs"] == text.count("\n| ") - 1  # less the header
+
