@@ -54,6 +54,7 @@ def data_tier_args(
                 role_arn=aws_tier.role_arns["postgres-backup"],
                 retention_days=pg.backup.retention_days,
                 schedule=pg.backup.schedule,
+                archive_timeout_minutes=pg.backup.rpo_minutes,
             ),
         ),
         clickhouse=ClickHouseClusterArgs(

@@ -45,6 +45,7 @@ class PostgresBackup:
     role_arn: str
     retention_days: int
     schedule: str
+    archive_timeout_minutes: int  # a partly filled WAL segment is archived after this long: the RPO of a restore
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ def _cluster_spec(args: PostgresClusterArgs, owner_secret: str) -> dict:
                 "log_checkpoints": "on",
                 "log_lock_waits": "on",
                 "timezone": "UTC",
+                "archive_timeout": f"{args.backup.archive_timeout_minutes}min",
             },
             # Evaluated before CloudNativePG's catch-all `host all all all scram-sha-256`: no plain-TCP client
             # reaches authentication.

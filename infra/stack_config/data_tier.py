@@ -26,6 +26,9 @@ class PostgresBackupConfig(Model):
 
     retention_days: int = Field(default=30, ge=1, le=3650, description="recovery window kept in S3")
     schedule: str = Field(default="0 0 3 * * *", description="base backup schedule (CloudNativePG cron, with seconds)")
+    rpo_minutes: int = Field(
+        default=5, ge=1, le=60, description="recovery-point target of a restore from S3: a WAL segment is archived at least this often (archive_timeout)"
+    )
 
 
 class InClusterPostgresConfig(Model):

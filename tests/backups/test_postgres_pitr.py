@@ -1,0 +1,210 @@
+"""PostgreSQL point-in-time recovery, for real: a local PostgreSQL (Debian) archives its WAL and takes a base
+backup with Barman Cloud's own commands (PyPI barman[cloud] at the pin in tests/backups/barman/, what CloudNativePG's instance manager runs)
+into moto's S3 server, with the compression and encryption prod's rendered Cluster declares; the backup is
+then restored into a new data directory to a time between two writes, and the data must be exactly what
+it was at that time."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.conftest import find, project_path
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+BUCKET = "drill-backups"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "drill", "AWS_SECRET_ACCESS_KEY": "drill", "AWS_DEFAULT_REGION": "eu-west-1"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    # The server refuses to run as root; the archive/restore commands run as whoever runs the server.
+    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", *command] if os.geteuid() == 0 else command
+
+
+@dataclass(frozen=True)
+class BarmanSettings:
+    """What CloudNativePG passes to Barman Cloud for a Cluster's barmanObjectStore (its instance manager maps
+    compression to --gzip/--bzip2/--snappy, encryption to -e, data.jobs to --jobs; serverName defaults to the
+    Cluster's name)."""
+
+    destination_prefix: str
+    server_name: str
+    wal_flags: tuple[str, ...]
+    data_flags: tuple[str, ...]
+
+    @classmethod
+    def from_cluster(cls, cluster: dict) -> BarmanSettings:
+        store = cluster["spec"]["backup"]["barmanObjectStore"]
+        wal, data = store["wal"], store["data"]
+        return cls(
+            destination_prefix=store["destinationPath"].split("/", 3)[3],
+            server_name=cluster["metadata"]["name"],
+            wal_flags=(f"--{wal['compression']}", "-e", wal["encryption"]),
+            data_flags=(f"--{data['compression']}", "-e", data["encryption"], "--jobs", str(data["jobs"])),
+        )
+
+
+@pytest.fixture
+def workdir():
+    """A directory the server's user owns (pytest's own temporary directories are private to the test user)."""
+    path = Path(tempfile.mkdtemp(prefix="pg-drill-"))
+    if os.geteuid() == 0:
+        shutil.chown(path, "postgres", "postgres")
+    yield path
+    for log in sorted(path.glob("*/log-*")):
+        print(f"--- {log.name}\n{log.read_text()[-3000:]}")
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def s3():
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    client = boto3.client("s3", endpoint_url=endpoint, **{k.lower(): v for k, v in CREDENTIALS.items() if k != "AWS_DEFAULT_REGION"}, region_name="eu-west-1")
+    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    yield endpoint, client
+    server.stop()
+
+
+class Postgres:
+    def __init__(self, directory: Path, port: int, env: dict[str, str]) -> None:
+        self.data, self.port, self.env = directory / "data", port, env
+        self.socket_dir = directory
+
+    def run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(_as_postgres(list(command)), env=self.env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0 or not check, f"{command[0]}: {result.stderr}"
+        return result
+
+    def start(self) -> None:
+        self.run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", "-l", str(self.data.parent / f"log-{self.port}"), "start")
+
+    def stop(self) -> None:
+        self.run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
+
+    def sql(self, query: str) -> str:
+        result = self.run(str(PG_BIN / "psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-d", "postgres", "-Atqc", query)
+        return result.stdout.strip()
+
+
+def _append(server: Postgres, settings: dict[str, str]) -> None:
+    with open(server.data / "postgresql.auto.conf", "a") as conf:
+        conf.writelines(f"{k} = {v}\n" for k, v in settings.items())
+
+
+def _venv_tool(name: str) -> str:
+    path = project_path(".tools", "barman", "bin", name)
+    assert path.exists(), f"{name} is missing: scripts/bootstrap installs Barman Cloud into .tools/barman"
+    return str(path)
+
+
+def test_point_in_time_restore_from_barman_cloud_returns_exactly_the_data_of_that_time(plans, s3, workdir):
+    if not PG_BIN.exists():
+        pytest.fail("PostgreSQL is missing: scripts/bootstrap installs Debian's postgresql package")
+    endpoint, client = s3
+    cluster = find(plans["prod"], "Cluster", "langfuse-postgres")
+    barman = BarmanSettings.from_cluster(cluster)
+    assert barman.wal_flags == ("--gzip", "-e", "aws:kms") and barman.data_flags == ("--gzip", "-e", "aws:kms", "--jobs", "2")
+    destination = f"s3://{BUCKET}/{barman.destination_prefix}"
+    cloud = ("--cloud-provider", "aws-s3", "--endpoint-url", endpoint)
+    env = {**os.environ, **CREDENTIALS, "PGUSER": "postgres"}
+
+    primary = Postgres(workdir / "primary", _free_port(), env)
+    primary.run("mkdir", str(primary.data.parent))
+    primary.run(str(PG_BIN / "initdb"), "-D", str(primary.data), "-U", "postgres", "--data-checksums")
+    archive = " ".join([_venv_tool("barman-cloud-wal-archive"), *barman.wal_flags, *cloud, destination, barman.server_name, "%p"])
+    settings = {
+        "port": str(primary.port),
+        "listen_addresses": "''",
+        "unix_socket_directories": f"'{primary.socket_dir}'",
+        "wal_level": "replica",
+        "archive_mode": "on",
+        "archive_command": f"'{archive}'",
+        # The stack's RPO setting, as rendered.
+        "archive_timeout": f"'{cluster['spec']['postgresql']['parameters']['archive_timeout']}'",
+    }
+    _append(primary, settings)
+    primary.start()
+    try:
+        primary.sql("CREATE TABLE traces (id int PRIMARY KEY, phase text NOT NULL)")
+        primary.sql("INSERT INTO traces SELECT g, 'before backup' FROM generate_series(1, 100) g")
+        backup = primary.run(
+            _venv_tool("barman-cloud-backup"), *barman.data_flags, *cloud, "-h", str(primary.socket_dir), "-p", str(primary.port),
+            destination, barman.server_name,
+        )  # fmt: skip
+        assert backup.returncode == 0, backup.stderr
+        primary.sql("INSERT INTO traces SELECT g, 'after backup' FROM generate_series(101, 150) g")
+        time.sleep(1.1)
+        target = primary.sql("SELECT clock_timestamp()")
+        time.sleep(1.1)
+        primary.sql("INSERT INTO traces SELECT g, 'too late' FROM generate_series(151, 200) g")
+        primary.sql("DELETE FROM traces WHERE id <= 10")
+        # Close the segment holding the last writes, as archive_timeout would, and wait for it to be archived.
+        segment = primary.sql("SELECT pg_walfile_name(pg_current_wal_lsn())")
+        primary.sql("SELECT pg_switch_wal()")
+        deadline = time.monotonic() + 60
+        while primary.sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") < segment:
+            assert time.monotonic() < deadline, primary.sql("SELECT * FROM pg_stat_archiver")
+            time.sleep(0.5)
+    finally:
+        primary.stop()
+
+    # What reached S3: gzip'd WAL and data, SSE-KMS on every object.
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]]
+    wals = [k for k in keys if "/wals/" in k]
+    assert wals and all(k.endswith(".gz") for k in wals if not k.endswith(".backup"))
+    assert any(k.endswith("data.tar.gz") for k in keys)
+    assert {client.head_object(Bucket=BUCKET, Key=k).get("ServerSideEncryption") for k in keys} == {"aws:kms"}
+
+    restored = Postgres(workdir / "restored", _free_port(), env)
+    restored.run("mkdir", str(restored.data.parent))
+    listing = restored.run(_venv_tool("barman-cloud-backup-list"), *cloud, "--format", "json", destination, barman.server_name)
+    backup_id = __import__("json").loads(listing.stdout)["backups_list"][0]["backup_id"]
+    started = time.monotonic()
+    restore = restored.run(_venv_tool("barman-cloud-restore"), *cloud, destination, barman.server_name, backup_id, str(restored.data))
+    assert restore.returncode == 0, restore.stderr
+    wal_restore = " ".join([_venv_tool("barman-cloud-wal-restore"), *cloud, destination, barman.server_name, "%f", "%p"])
+    recovery = {
+        "port": str(restored.port),
+        "listen_addresses": "''",
+        "unix_socket_directories": f"'{restored.socket_dir}'",
+        "archive_mode": "off",
+        "restore_command": f"'{wal_restore}'",
+        "recovery_target_time": f"'{target}'",
+        "recovery_target_action": "'promote'",
+    }
+    _append(restored, recovery)
+    restored.run("touch", str(restored.data / "recovery.signal"))
+    restored.run("chmod", "0700", str(restored.data))
+    restored.start()
+    try:
+        deadline = time.monotonic() + 60
+        while restored.sql("SELECT pg_is_in_recovery()") != "f":
+            assert time.monotonic() < deadline, "recovery did not finish"
+            time.sleep(0.5)
+        elapsed = time.monotonic() - started
+        rows = restored.sql("SELECT phase || ':' || count(*) || ':' || min(id) || '-' || max(id) FROM traces GROUP BY phase ORDER BY phase")
+        # Everything committed before the target time, nothing after: the late inserts and the delete are gone.
+        assert rows.splitlines() == ["after backup:50:101-150", "before backup:100:1-100"]
+        print(f"\n[postgres drill] restore to {target} in {elapsed:.1f} s ({datetime.now(UTC):%H:%M:%S} UTC)")
+    finally:
+        restored.stop()
