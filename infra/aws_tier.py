@@ -7,10 +7,12 @@ import pulumi_aws as aws
 
 from components.aws.tier import LangfuseAwsTier, LangfuseAwsTierArgs, ServiceAccounts
 from components.clickhouse import backup_service_account
+from components.clickhouse.backup import ClickHouseBackupPolicy, backup_expiry_days
 from components.langfuse.app import WEB_SERVICE_ACCOUNT, WORKER_SERVICE_ACCOUNT
 from components.langfuse.backend import S3Backend, S3Bucket
 from components.secrets.store import SERVICE_ACCOUNT as EXTERNAL_SECRETS_SERVICE_ACCOUNT
 from infra.secret_references import existing_secret_names
+from infra.stack_config.data_tier import ClickHouseBackupConfig
 from infra.stack_config.models import StackConfig
 from infra.stack_config.types import oidc_issuer
 
@@ -28,6 +30,10 @@ def aws_provider(name: str, region: str, account_id: str, stack_tags: dict[str, 
         allowed_account_ids=[account_id],
         default_tags=aws.ProviderDefaultTagsArgs(tags=stack_tags),
     )
+
+
+def clickhouse_backup_policy(backup: ClickHouseBackupConfig) -> ClickHouseBackupPolicy:
+    return ClickHouseBackupPolicy(interval_hours=backup.interval_hours, full_every_days=backup.full_every_days, retention_days=backup.retention_days)
 
 
 def stack_tags(environment: str) -> dict[str, str]:
@@ -62,6 +68,7 @@ def deploy_aws_tier(config: StackConfig, opts: pulumi.ResourceOptions) -> Langfu
             secret_recovery_days=config.aws.secret_recovery_days,
             disaster_recovery=dr_provider,
             disaster_recovery_region=dr.region if dr.enabled else None,
+            clickhouse_backup_expiry_days=backup_expiry_days(clickhouse_backup_policy(config.data_tier.clickhouse.backup)) if config.data_tier else None,
         ),
         opts=opts,
     )

@@ -12,7 +12,7 @@ from components.postgres import PostgresClusterArgs
 from components.postgres.cluster import PostgresBackup
 from components.redis import SentinelRedisArgs
 from components.redis.config import SentinelSettings
-from infra.aws_tier import CLICKHOUSE_INSTALLATION, POSTGRES_CLUSTER
+from infra.aws_tier import CLICKHOUSE_INSTALLATION, POSTGRES_CLUSTER, clickhouse_backup_policy
 from infra.stack_config.models import StackConfig
 from infra.stack_config.types import memory_mib
 
@@ -63,6 +63,10 @@ def data_tier_args(
             secrets=aws_tier.secrets,
             store=store,
             backup_role_arn=aws_tier.role_arns["clickhouse-backup"],
+            backup_url=f"https://{aws_tier.buckets.backups}.s3.{config.cluster.region}.amazonaws.com/{aws_tier.prefixes.clickhouse_backups.rstrip('/')}",
+            backup_kms_key_arn=aws_tier.data_key_arn,
+            backup_policy=clickhouse_backup_policy(ch.backup),
+            service_ca_config_map=service_ca_bundle.name,
             replicas=ch.replicas,
             keeper_replicas=ch.keeper_replicas,
             storage_class=tier.storage_class,

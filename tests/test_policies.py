@@ -82,8 +82,7 @@ def test_rendered_stacks_have_no_mandatory_violation_and_only_the_known_advisori
     violations = plans[stack].policy_violations
     assert [v for v in violations if v.mandatory] == []
     advisory = sorted({v.rule.name for v in violations})
-    expected = ["clickhouse-backup-scheduled"] if stack in STACKS else []
-    assert advisory == sorted(expected)
+    assert advisory == []
 
 
 def test_every_rule_is_evaluated_on_every_stack_with_its_environment_config():

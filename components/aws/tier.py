@@ -56,6 +56,7 @@ class LangfuseAwsTierArgs:
     secret_recovery_days: int
     disaster_recovery: aws.Provider | None  # provider of the DR region, when backups are copied there
     disaster_recovery_region: str | None
+    clickhouse_backup_expiry_days: int | None = None  # in-cluster ClickHouse: when S3 expires its backups
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,13 @@ class LangfuseAwsTier(pulumi.ComponentResource):
         bucket("media", b.media, [LifecycleRule("infrequent-access", transition_to_ia_days=90)], log_bucket=b.access_logs)
         # Batch exports are downloaded once, through a link valid for hours.
         bucket("exports", b.exports, [LifecycleRule("expire-exports", expiration_days=7)], log_bucket=b.access_logs)
-        backups = bucket("backups", b.backups, log_bucket=b.access_logs, object_lock_days=args.object_lock_days)
+        # PostgreSQL's retention is Barman Cloud's (CloudNativePG's retentionPolicy); ClickHouse's is this rule.
+        expire_clickhouse = (
+            [LifecycleRule("expire-clickhouse-backups", prefix=p.clickhouse_backups, expiration_days=args.clickhouse_backup_expiry_days)]
+            if args.clickhouse_backup_expiry_days
+            else []
+        )
+        backups = bucket("backups", b.backups, expire_clickhouse, log_bucket=b.access_logs, object_lock_days=args.object_lock_days)
         if args.disaster_recovery is not None and args.disaster_recovery_region is not None:
             self._replicate(backups, data_key, args)
 

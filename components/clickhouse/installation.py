@@ -19,6 +19,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.aws.secrets_manager import SecretsManagerSettings
+from components.clickhouse.backup import ClickHouseBackup, ClickHouseBackupArgs, ClickHouseBackupPolicy, s3_endpoint_config
 from components.clickhouse.credentials import USERNAME, clickhouse_credentials
 from components.clickhouse.images import CLICKHOUSE_KEEPER, CLICKHOUSE_SERVER
 from components.common.labels import recommended_labels
@@ -26,6 +27,7 @@ from components.common.pod_security import restricted_container_security_context
 from components.common.service_account import service_account
 
 CLUSTER_NAME = "default"  # Langfuse runs its migrations ON CLUSTER default
+DATABASE = "default"  # Langfuse's tables live in the default database
 HTTPS_PORT = 8443
 NATIVE_SECURE_PORT = 9440
 KEEPER_PORT = 2181
@@ -65,7 +67,11 @@ class ClickHouseClusterArgs:
     cpu_limit: str
     memory: str
     zone_anti_affinity: str  # required | preferred
-    backup_role_arn: pulumi.Input[str]  # IAM role of the backup job's service account
+    backup_role_arn: pulumi.Input[str]  # IAM role of the servers' service account: they write the backups
+    backup_url: pulumi.Input[str]  # https://<bucket>.s3.<region>.amazonaws.com/<prefix>, no trailing slash
+    backup_kms_key_arn: pulumi.Input[str]  # the bucket's key; its policy refuses uploads without it
+    backup_policy: ClickHouseBackupPolicy
+    service_ca_config_map: str
 
 
 class ClickHouseCluster(pulumi.ComponentResource):
@@ -79,7 +85,8 @@ class ClickHouseCluster(pulumi.ComponentResource):
         credentials = clickhouse_credentials(f"{args.name}-clickhouse", args.namespace, args.secrets, args.store, child)
         self.credentials_secret = f"{args.name}-clickhouse"
         self.tls_secret = f"{args.name}-clickhouse-tls"
-        # The backup job (BACKUP ... TO S3) runs under this account; the pod identity webhook gives it the role.
+        # The servers run BACKUP/RESTORE ... S3 themselves, under this account; the pod identity webhook gives
+        # them the backup role.
         service_account(backup_service_account(args.name), args.namespace, args.backup_role_arn, child)
         keeper = k8s.apiextensions.CustomResource(
             f"{args.name}-keeper",
@@ -114,6 +121,19 @@ class ClickHouseCluster(pulumi.ComponentResource):
             )
         # The operator's client Service for a ClickHouseInstallation is `clickhouse-<name>`.
         self.service_host = f"clickhouse-{args.name}"
+        self.backup_args = ClickHouseBackupArgs(
+            namespace=args.namespace,
+            installation=args.name,
+            cluster=CLUSTER_NAME,
+            database=DATABASE,
+            backup_url=args.backup_url,
+            policy=args.backup_policy,
+            credentials_secret=self.credentials_secret,
+            service_ca_config_map=args.service_ca_config_map,
+            host=self.service_host,
+            port=NATIVE_SECURE_PORT,
+        )
+        ClickHouseBackup("backup", self.backup_args, opts=pulumi.ResourceOptions(parent=self, depends_on=[installation]))
         self.register_outputs({"installation": installation.metadata})
 
 
@@ -202,6 +222,7 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
                     "<preferServerCiphers>true</preferServerCiphers>"
                     "</server></openSSL></clickhouse>"
                 ),
+                "config.d/s3-backups.xml": s3_endpoint_config(args.backup_url, args.backup_kms_key_arn),
                 "tls.crt": secret_file("tls.crt"),
                 "tls.key": secret_file("tls.key"),
             },
@@ -219,13 +240,17 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
                 {
                     "name": "clickhouse",
                     "podDistribution": [{"type": "ClickHouseAntiAffinity", "scope": "ClickHouseInstallation"}],
-                    "spec": _pod_spec(
-                        {"name": "clickhouse", "image": CLICKHOUSE_SERVER, "ports": [METRICS_CONTAINER_PORT]},
-                        _resources(args.cpu_request, args.cpu_limit, args.memory),
-                        args.zone_anti_affinity,
-                        selector,
-                        [("logs", "/var/log/clickhouse-server"), ("tmp", "/tmp")],
-                    ),
+                    "spec": {
+                        **_pod_spec(
+                            {"name": "clickhouse", "image": CLICKHOUSE_SERVER, "ports": [METRICS_CONTAINER_PORT]},
+                            _resources(args.cpu_request, args.cpu_limit, args.memory),
+                            args.zone_anti_affinity,
+                            selector,
+                            [("logs", "/var/log/clickhouse-server"), ("tmp", "/tmp")],
+                        ),
+                        # The webhook projects a web-identity token for this account's role (BACKUP/RESTORE to S3).
+                        "serviceAccountName": backup_service_account(args.name),
+                    },
                 }
             ],
             "volumeClaimTemplates": [_claim("data", args.storage_class, args.storage_size)],

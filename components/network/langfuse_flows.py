@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.clickhouse import backup as clickhouse_backup
 from components.clickhouse import installation as clickhouse
 from components.common.labels import selector_labels
 from components.langfuse.web.component import PORT as WEB_PORT
@@ -82,6 +83,7 @@ def _in_cluster_store_flows(network: LangfuseNetwork) -> list[Flow]:
     ch = Pods("clickhouse", {"clickhouse.altinity.com/chi": stores.clickhouse_installation})
     keeper = Pods("clickhouse-keeper", {"clickhouse-keeper.altinity.com/chk": stores.clickhouse_installation})
     clickhouse_client = tcp(clickhouse.HTTPS_PORT, clickhouse.NATIVE_SECURE_PORT)
+    jobs = Pods("clickhouse-client-jobs", {"app.kubernetes.io/name": clickhouse_backup.CLIENT_NAME})
     return [
         *(Flow(app, pg, tcp(postgres.PORT), "Prisma") for app in (WEB, WORKER, MIGRATION)),
         *(Flow(app, ch, clickhouse_client, "queries and inserts (HTTPS), migrations (native TLS)") for app in (WEB, WORKER, MIGRATION)),
@@ -96,6 +98,8 @@ def _in_cluster_store_flows(network: LangfuseNetwork) -> list[Flow]:
         # ClickHouse and Keeper.
         Flow(ch, ch, tcp(clickhouse.INTERSERVER_HTTP_PORT), "replicas fetch parts"),
         Flow(ch, keeper, tcp(clickhouse.KEEPER_PORT), "replication metadata and ON CLUSTER DDL"),
+        Flow(jobs, ch, tcp(clickhouse.NATIVE_SECURE_PORT), "backup, restore and drill statements"),
+        Flow(ch, network.https_egress, HTTPS, "BACKUP / RESTORE to and from S3"),
         Flow(keeper, keeper, tcp(clickhouse.KEEPER_RAFT_PORT), "Raft"),
         Flow(operator(ALTINITY_CLICKHOUSE.namespace), ch, tcp(clickhouse.OPERATOR_ACCESS_PORT), "the operator's schema and metrics queries"),
         Flow(BLACKBOX, ch, tcp(clickhouse.HTTPS_PORT), "certificate probe"),

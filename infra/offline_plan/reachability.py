@@ -88,8 +88,9 @@ def _pod_groups(objects: list[RenderedObject]) -> list[Endpoint]:
     groups = []
     for o in objects:
         ns = o.manifest["metadata"].get("namespace")
-        if o.kind in ("Deployment", "StatefulSet", "Job"):
-            labels = o.manifest["spec"]["template"]["metadata"]["labels"]
+        if o.kind in ("Deployment", "StatefulSet", "Job", "CronJob"):
+            spec = o.manifest["spec"]["jobTemplate"]["spec"] if o.kind == "CronJob" else o.manifest["spec"]
+            labels = spec["template"]["metadata"]["labels"]
             # A migration Job is named per version; the matrix names it by what it is.
             name = f"{labels['app.kubernetes.io/name']}-{labels['app.kubernetes.io/component']}" if o.kind == "Job" else o.name
         elif o.kind in _OPERATOR_POD_LABELS:

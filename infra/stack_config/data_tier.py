@@ -47,6 +47,14 @@ class InClusterPostgresConfig(Model):
     backup: PostgresBackupConfig = Field(default=PostgresBackupConfig(), description="continuous backup to S3")
 
 
+class ClickHouseBackupConfig(Model):
+    """Native BACKUP ... ON CLUSTER ... TO S3: a full backup per cycle, incrementals on it in between."""
+
+    interval_hours: Literal[1, 2, 3, 4, 6, 8, 12, 24] = Field(default=24, description="a backup every this many hours: the RPO of a restore")
+    full_every_days: int = Field(default=7, ge=1, le=31, description="length of a cycle: its first backup is full, the others incremental on it")
+    retention_days: int = Field(default=30, ge=1, le=3650, description="backups are kept at least this long (S3 expires them fullEveryDays later)")
+
+
 class InClusterClickHouseConfig(Model):
     """Replicated ClickHouse (Altinity operator) with ClickHouse Keeper."""
 
@@ -60,6 +68,7 @@ class InClusterClickHouseConfig(Model):
         description="per replica; Langfuse's minimum is 2 CPU / 8 GiB",
     )
     zone_anti_affinity: Literal["required", "preferred"] = Field(default="required", description="spread replicas over zones")
+    backup: ClickHouseBackupConfig = Field(default=ClickHouseBackupConfig(), description="scheduled backups to S3")
 
     @field_validator("shards")
     @classmethod

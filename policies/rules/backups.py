@@ -61,8 +61,7 @@ RULES: tuple[Rule, ...] = (
         theme="backups",
         description="Every ClickHouseInstallation has a scheduled backup CronJob.",
         severity="high",
-        # Advisory until ClickHouse backups exist (issue 7); then mandatory.
-        enforcement="advisory",
+        enforcement="mandatory",
         remediation=f"Add the backup CronJob for the installation, labelled {BACKUP_OF_LABEL}: <installation>.",
         stack_check=clickhouse_backed_up,
     ),

@@ -1,0 +1,193 @@
+"""ClickHouse backups: native `BACKUP DATABASE ... ON CLUSTER ... TO S3(...)` from a CronJob.
+
+- The servers write the backup themselves, so the IAM role is on the ClickHouse pods' service account (pod
+  identity webhook, ROSA STS) and the server config declares the backup location as an S3 endpoint with
+  `use_environment_credentials` (ClickHouse's credential chain includes web-identity tokens) and the
+  bucket's KMS key, which the bucket policy demands on every upload (SSE-KMS).
+- A cycle of `fullEveryDays` starts with a full backup `full-<cycle start>`; every other run is an
+  incremental `incr-<time>` whose base is that cycle's full, so a restore needs at most two backups. A run
+  that cannot take its incremental (the cycle's full is missing or broken) takes the full instead.
+- Retention is an S3 lifecycle rule on the prefix expiring objects `retentionDays + fullEveryDays` after
+  they were written: a full outlives every incremental based on it by construction (backup_expiry_days).
+- clickhouse-client reads CLICKHOUSE_USER / CLICKHOUSE_PASSWORD from the environment (ClickHouse PR
+  #48440), so the password is never on a command line.
+- The CronJob's last success is kube-state-metrics' `kube_cronjob_status_last_successful_time`, which the
+  freshness alert watches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.clickhouse.images import CLICKHOUSE_SERVER
+from components.common.labels import recommended_labels
+from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from policies.rules.backups import BACKUP_OF_LABEL  # the label the policy pack's clickhouse-backup-scheduled looks for
+
+CLIENT_NAME = "clickhouse-client"  # app.kubernetes.io/name of every job pod that runs clickhouse-client
+SCRIPT_KEY = "backup.sh"
+CLIENT_CONFIG = """<config>
+  <secure>true</secure>
+  <openSSL><client>
+    <caConfig>/etc/clickhouse-client/ca/service-ca.crt</caConfig>
+    <verificationMode>strict</verificationMode>
+  </client></openSSL>
+</config>
+"""
+
+
+@dataclass(frozen=True)
+class ClickHouseBackupPolicy:
+    interval_hours: int  # a backup every this many hours: the RPO of a restore
+    full_every_days: int
+    retention_days: int
+
+    def schedule(self) -> str:
+        # Minute 17: away from the top of the hour other jobs crowd.
+        return "17 3 * * *" if self.interval_hours == 24 else f"17 */{self.interval_hours} * * *"
+
+
+def backup_expiry_days(policy: ClickHouseBackupPolicy) -> int:
+    """Days after which S3 expires a backup's objects: an incremental kept for retentionDays needs its full,
+    written up to fullEveryDays earlier."""
+    return policy.retention_days + policy.full_every_days
+
+
+def s3_endpoint_config(url: pulumi.Input[str], kms_key_arn: pulumi.Input[str]) -> pulumi.Output[str]:
+    """config.d file: credentials and encryption for every S3 URL under the backup location."""
+    return pulumi.Output.all(url, kms_key_arn).apply(
+        lambda v: (
+            "<clickhouse><s3><backups>"
+            f"<endpoint>{v[0]}/</endpoint>"
+            "<use_environment_credentials>true</use_environment_credentials>"
+            f"<server_side_encryption_kms_key_id>{v[1]}</server_side_encryption_kms_key_id>"
+            "</backups></s3>"
+            "</clickhouse>"
+        )
+    )
+
+
+def backup_script(database: str, cluster: str) -> str:
+    """Runs one backup; $BACKUP_URL, $FULL_EVERY_DAYS and the client's connection come from the environment.
+    BACKUP_NOW (epoch seconds) exists for the tests."""
+    return f"""#!/bin/bash
+# Rendered by langfuse-rosa (components/clickhouse/backup.py).
+set -euo pipefail
+now=${{BACKUP_NOW:-$(date -u +%s)}}
+day=$(( now / 86400 ))
+cycle_start=$(( day - day % FULL_EVERY_DAYS ))
+full="full-$(date -u -d "@$(( cycle_start * 86400 ))" +%Y%m%d)"
+name="incr-$(date -u -d "@$now" +%Y%m%dT%H%M%SZ)"
+sql() {{ clickhouse-client --config-file "$CLIENT_CONFIG" --host "$CLICKHOUSE_HOST" --port "$CLICKHOUSE_PORT" --query "$1"; }}
+backup="BACKUP DATABASE {database} ON CLUSTER '{cluster}' TO S3('$BACKUP_URL"
+if sql "$backup/$name') SETTINGS base_backup = S3('$BACKUP_URL/$full')"; then
+  echo "incremental backup $name on $full"
+else
+  echo "no usable full backup $full for this cycle: taking it now" >&2
+  sql "$backup/$full')"
+  echo "full backup $full"
+fi
+"""
+
+
+@dataclass(frozen=True)
+class ClickHouseBackupArgs:
+    namespace: pulumi.Input[str]
+    installation: str
+    cluster: str
+    database: str
+    backup_url: pulumi.Input[str]  # https://<bucket>.s3.<region>.amazonaws.com/<prefix>
+    policy: ClickHouseBackupPolicy
+    credentials_secret: str  # username/password of the user that runs BACKUP
+    service_ca_config_map: str
+    host: str
+    port: int
+
+
+class ClickHouseBackup(pulumi.ComponentResource):
+    def __init__(self, name: str, args: ClickHouseBackupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("langfuse-rosa:clickhouse:ClickHouseBackup", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        job_name = f"{args.installation}-clickhouse-backup"
+        labels = {**recommended_labels(CLIENT_NAME, "backup", "langfuse"), BACKUP_OF_LABEL: args.installation}
+        script = k8s.core.v1.ConfigMap(
+            job_name,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=job_name, namespace=args.namespace, labels=labels),
+            data={SCRIPT_KEY: backup_script(args.database, args.cluster), "client.xml": CLIENT_CONFIG},
+            opts=child,
+        )
+        k8s.batch.v1.CronJob(
+            job_name,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=job_name, namespace=args.namespace, labels=labels),
+            spec=k8s.batch.v1.CronJobSpecArgs(
+                schedule=args.policy.schedule(),
+                time_zone="Etc/UTC",
+                concurrency_policy="Forbid",
+                starting_deadline_seconds=1800,
+                successful_jobs_history_limit=3,
+                failed_jobs_history_limit=3,
+                job_template=k8s.batch.v1.JobTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=k8s.batch.v1.JobSpecArgs(
+                        backoff_limit=2,
+                        active_deadline_seconds=args.policy.interval_hours * 3600,
+                        template=client_pod_template(args, labels, ["/bin/bash", f"/scripts/{SCRIPT_KEY}"], job_name),
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[script]),
+        )
+        self.register_outputs({})
+
+
+def client_pod_template(args: ClickHouseBackupArgs, labels: dict, command: list[str], scripts: str) -> k8s.core.v1.PodTemplateSpecArgs:
+    """A clickhouse-client pod that talks TLS to the cluster (the service CA verifies it) as the backup user;
+    shared by the backup, restore and drill jobs."""
+    secret = args.credentials_secret
+    return k8s.core.v1.PodTemplateSpecArgs(
+        metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+        spec=k8s.core.v1.PodSpecArgs(
+            restart_policy="Never",
+            automount_service_account_token=False,
+            security_context=restricted_pod_security_context(),
+            containers=[
+                k8s.core.v1.ContainerArgs(
+                    name="clickhouse-client",
+                    image=CLICKHOUSE_SERVER,
+                    command=command,
+                    env=[
+                        k8s.core.v1.EnvVarArgs(name="CLICKHOUSE_HOST", value=args.host),
+                        k8s.core.v1.EnvVarArgs(name="CLICKHOUSE_PORT", value=str(args.port)),
+                        k8s.core.v1.EnvVarArgs(
+                            name="CLICKHOUSE_USER",
+                            value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret, key="username")),
+                        ),
+                        k8s.core.v1.EnvVarArgs(
+                            name="CLICKHOUSE_PASSWORD",
+                            value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret, key="password")),
+                        ),
+                        k8s.core.v1.EnvVarArgs(name="BACKUP_URL", value=args.backup_url),
+                        k8s.core.v1.EnvVarArgs(name="FULL_EVERY_DAYS", value=str(args.policy.full_every_days)),
+                        k8s.core.v1.EnvVarArgs(name="CLIENT_CONFIG", value="/scripts/client.xml"),
+                    ],
+                    resources=k8s.core.v1.ResourceRequirementsArgs(
+                        requests={"cpu": "50m", "memory": "128Mi"}, limits={"cpu": "500m", "memory": "512Mi"}
+                    ),
+                    security_context=restricted_container_security_context(),
+                    volume_mounts=[
+                        k8s.core.v1.VolumeMountArgs(name="scripts", mount_path="/scripts", read_only=True),
+                        k8s.core.v1.VolumeMountArgs(name="service-ca", mount_path="/etc/clickhouse-client/ca", read_only=True),
+                        k8s.core.v1.VolumeMountArgs(name="home", mount_path="/tmp"),
+                    ],
+                )
+            ],
+            volumes=[
+                k8s.core.v1.VolumeArgs(name="scripts", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=scripts)),
+                k8s.core.v1.VolumeArgs(name="service-ca", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=args.service_ca_config_map)),
+                k8s.core.v1.VolumeArgs(name="home", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="64Mi")),
+            ],
+        ),
+    )
