@@ -55,6 +55,9 @@ def data_tier_args(
                 retention_days=pg.backup.retention_days,
                 schedule=pg.backup.schedule,
                 archive_timeout_minutes=pg.backup.rpo_minutes,
+                region=config.cluster.region,
+                drill_schedule=tier.restore_drill_schedule,
+                drill_storage=f"{memory_mib(pg.storage) + memory_mib(pg.wal_storage)}Mi",
             ),
         ),
         clickhouse=ClickHouseClusterArgs(
@@ -67,6 +70,7 @@ def data_tier_args(
             backup_kms_key_arn=aws_tier.data_key_arn,
             backup_policy=clickhouse_backup_policy(ch.backup),
             service_ca_config_map=service_ca_bundle.name,
+            drill_schedule=tier.restore_drill_schedule,
             replicas=ch.replicas,
             keeper_replicas=ch.keeper_replicas,
             storage_class=tier.storage_class,

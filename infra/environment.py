@@ -112,6 +112,9 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
                 ingestion_backlog=config.monitoring.ingestion_backlog_alert,
                 postgres_backup_max_age_hours=config.monitoring.postgres_backup_max_age_hours,
                 runbook_base_url=config.monitoring.runbook_base_url,
+                # One missed run is tolerated; two are not.
+                clickhouse_backup_max_age_hours=2 * config.data_tier.clickhouse.backup.interval_hours + 1 if config.data_tier else None,
+                restore_drill_max_age_days=RESTORE_DRILL_MAX_AGE_DAYS if config.data_tier else None,
             ),
         ),
         opts=in_namespace,
@@ -144,6 +147,10 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, *referenced])),
         )
     pulumi.export("langfuseUrl", app.url)
+
+
+# The drills run weekly (dataTier.restoreDrillSchedule): one missed run is tolerated.
+RESTORE_DRILL_MAX_AGE_DAYS = 15
 
 
 def hostname(config: StackConfig) -> str:

@@ -70,18 +70,20 @@ def s3_endpoint_config(url: pulumi.Input[str], kms_key_arn: pulumi.Input[str]) -
     )
 
 
-def backup_script(database: str, cluster: str) -> str:
-    """Runs one backup; $BACKUP_URL, $FULL_EVERY_DAYS and the client's connection come from the environment.
-    BACKUP_NOW (epoch seconds) exists for the tests."""
-    return f"""#!/bin/bash
-# Rendered by langfuse-rosa (components/clickhouse/backup.py).
-set -euo pipefail
-now=${{BACKUP_NOW:-$(date -u +%s)}}
+# Shared by the backup and drill scripts: $now, $full (this cycle's full backup) and sql().
+SCRIPT_PRELUDE = """set -euo pipefail
+now=${BACKUP_NOW:-$(date -u +%s)}
 day=$(( now / 86400 ))
 cycle_start=$(( day - day % FULL_EVERY_DAYS ))
 full="full-$(date -u -d "@$(( cycle_start * 86400 ))" +%Y%m%d)"
-name="incr-$(date -u -d "@$now" +%Y%m%dT%H%M%SZ)"
-sql() {{ clickhouse-client --config-file "$CLIENT_CONFIG" --host "$CLICKHOUSE_HOST" --port "$CLICKHOUSE_PORT" --query "$1"; }}
+sql() { clickhouse-client --config-file "$CLIENT_CONFIG" --host "$CLICKHOUSE_HOST" --port "$CLICKHOUSE_PORT" --query "$1"; }
+"""
+
+
+def backup_script(database: str, cluster: str) -> str:
+    """Runs one backup; $BACKUP_URL, $FULL_EVERY_DAYS and the client's connection come from the environment.
+    BACKUP_NOW (epoch seconds) exists for the tests."""
+    return "#!/bin/bash\n# Rendered by langfuse-rosa (components/clickhouse/backup.py).\n" + SCRIPT_PRELUDE + f"""name="incr-$(date -u -d "@$now" +%Y%m%dT%H%M%SZ)"
 backup="BACKUP DATABASE {database} ON CLUSTER '{cluster}' TO S3('$BACKUP_URL"
 if sql "$backup/$name') SETTINGS base_backup = S3('$BACKUP_URL/$full')"; then
   echo "incremental backup $name on $full"

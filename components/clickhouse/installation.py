@@ -22,6 +22,7 @@ from components.aws.secrets_manager import SecretsManagerSettings
 from components.clickhouse.backup import ClickHouseBackup, ClickHouseBackupArgs, ClickHouseBackupPolicy, s3_endpoint_config
 from components.clickhouse.credentials import USERNAME, clickhouse_credentials
 from components.clickhouse.images import CLICKHOUSE_KEEPER, CLICKHOUSE_SERVER
+from components.clickhouse.restore import ClickHouseRestoreDrill
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.common.service_account import service_account
@@ -72,6 +73,7 @@ class ClickHouseClusterArgs:
     backup_kms_key_arn: pulumi.Input[str]  # the bucket's key; its policy refuses uploads without it
     backup_policy: ClickHouseBackupPolicy
     service_ca_config_map: str
+    drill_schedule: str
 
 
 class ClickHouseCluster(pulumi.ComponentResource):
@@ -134,6 +136,7 @@ class ClickHouseCluster(pulumi.ComponentResource):
             port=NATIVE_SECURE_PORT,
         )
         ClickHouseBackup("backup", self.backup_args, opts=pulumi.ResourceOptions(parent=self, depends_on=[installation]))
+        ClickHouseRestoreDrill("restore-drill", self.backup_args, args.drill_schedule, opts=pulumi.ResourceOptions(parent=self, depends_on=[installation]))
         self.register_outputs({"installation": installation.metadata})
 
 

@@ -37,7 +37,10 @@ class Alert:
 class AlertThresholds:
     ingestion_backlog: int  # waiting jobs in an ingestion queue
     postgres_backup_max_age_hours: int
-    runbook_base_url: str  # where docs/runbooks is browsable, e.g. https://github.com/<org>/<repo>/blob/main/docs/runbooks
+    runbook_base_url: str
+    # In-cluster stores only: the backup and restore-drill CronJobs whose last success must be recent.
+    clickhouse_backup_max_age_hours: int | None = None
+    restore_drill_max_age_days: int | None = None  # where docs/runbooks is browsable, e.g. https://github.com/<org>/<repo>/blob/main/docs/runbooks
 
 
 def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
@@ -125,6 +128,8 @@ def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
             "may drop the last good base.",
             "postgresql", "postgresql",
         ),
+        # -- Backups and restore drills (kube-state-metrics: a CronJob's last successful run) -------------------
+        *_backup_freshness(ns, t),
         # -- ClickHouse and Keeper -------------------------------------------------------------------------------
         Alert(
             "ClickHouseReplicaLag", "warning", f"max by (pod) (ClickHouseAsyncMetrics_ReplicasMaxAbsoluteDelay{{{ns}}}) > 300", "10m",
@@ -209,6 +214,32 @@ def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
             "certificates", "certificates",
         ),
     ]
+
+
+def _backup_freshness(ns: str, t: AlertThresholds) -> list[Alert]:
+    def age(cronjob: str) -> str:
+        return f'time() - max by (cronjob) (kube_cronjob_status_last_successful_time{{{ns},cronjob=~"{cronjob}"}})'
+
+    found: list[Alert] = []
+    if t.clickhouse_backup_max_age_hours is not None:
+        found.append(
+            Alert(
+                "ClickHouseBackupTooOld", "critical", f"{age('langfuse-clickhouse-backup')} > {t.clickhouse_backup_max_age_hours * 3600}", "10m",
+                f"The newest ClickHouse backup is older than {t.clickhouse_backup_max_age_hours} h",
+                "The backup CronJob has not succeeded within the window: a restore would lose more than the stack's RPO.",
+                "backups", "backups",
+            )
+        )
+    if t.restore_drill_max_age_days is not None:
+        found.append(
+            Alert(
+                "RestoreDrillFailing", "warning", f"{age('langfuse-(postgres|clickhouse)-restore-drill')} > {t.restore_drill_max_age_days * 86400}", "1h",
+                "The {{ $labels.cronjob }} has not passed for over " + f"{t.restore_drill_max_age_days} days",
+                "The latest backups have not been proven restorable recently: the drill job fails or does not run.",
+                "backups", "backups",
+            )
+        )
+    return found
 
 
 def rule_groups(namespace: str, thresholds: AlertThresholds) -> list[dict]:

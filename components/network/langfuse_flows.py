@@ -15,6 +15,7 @@ from components.network.model import Addresses, Flow, Pods, Port, tcp
 from components.network.openshift import DNS, DNS_PORTS, MONITORING, ROUTERS, THANOS_QUERIER, THANOS_QUERIER_PORT, operator
 from components.platform.catalog import ALTINITY_CLICKHOUSE, CLOUDNATIVE_PG, GRAFANA_OPERATOR
 from components.postgres import cluster as postgres
+from components.postgres import restore_drill
 from components.redis import sentinel as redis
 
 HTTPS = tcp(443)
@@ -94,6 +95,7 @@ def _in_cluster_store_flows(network: LangfuseNetwork) -> list[Flow]:
         Flow(operator(CLOUDNATIVE_PG.namespace), pg, tcp(postgres.STATUS_PORT), "instance status"),
         Flow(pg, network.api_server, tcp(network.api_server_port), "the instance manager watches its Cluster"),
         Flow(pg, network.https_egress, HTTPS, "WAL archive and base backups to S3 (Barman Cloud)"),
+        Flow(Pods("postgres-restore-drill", dict(restore_drill.DRILL_LABELS)), network.https_egress, HTTPS, "the drill reads backups from S3"),
         Flow(MONITORING, pg, tcp(postgres.METRICS_PORT), "scrape"),
         # ClickHouse and Keeper.
         Flow(ch, ch, tcp(clickhouse.INTERSERVER_HTTP_PORT), "replicas fetch parts"),

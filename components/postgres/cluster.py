@@ -22,6 +22,7 @@ import pulumi_random as random
 
 from components.aws.secrets_manager import GeneratedSecret, GeneratedSecretArgs, SecretsManagerSettings
 from components.common.labels import recommended_labels
+from components.postgres.restore_drill import PostgresRestoreDrill, PostgresRestoreDrillArgs
 from components.secrets import SecretValue, external_secret
 
 # CloudNativePG "system" image: PostgreSQL plus Barman Cloud, which the in-tree object-store backup needs.
@@ -46,6 +47,9 @@ class PostgresBackup:
     retention_days: int
     schedule: str
     archive_timeout_minutes: int  # a partly filled WAL segment is archived after this long: the RPO of a restore
+    region: str
+    drill_schedule: str  # when the restore drill restores the newest backup into a scratch volume
+    drill_storage: str  # that volume's size: the data and the WAL replayed
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,20 @@ class PostgresCluster(pulumi.ComponentResource):
                 "selector": {"matchLabels": instance_labels(args.name)},
                 "podMetricsEndpoints": [{"port": "metrics", "interval": "30s"}],
             },
+            opts=in_cluster,
+        )
+        PostgresRestoreDrill(
+            "restore-drill",
+            PostgresRestoreDrillArgs(
+                namespace=args.namespace,
+                cluster=args.name,
+                destination=args.backup.destination,
+                region=args.backup.region,
+                image=POSTGRES_IMAGE,
+                schedule=args.backup.drill_schedule,
+                storage_class=args.storage_class,
+                storage_size=args.backup.drill_storage,
+            ),
             opts=in_cluster,
         )
         self.rw_service = f"{args.name}-rw"

@@ -151,3 +151,8 @@ class DataTierConfig(Model):
     postgres: InClusterPostgresConfig = Field(description="CloudNativePG cluster")
     clickhouse: InClusterClickHouseConfig = Field(default=InClusterClickHouseConfig(), description="ClickHouse and Keeper")
     redis: InClusterRedisConfig = Field(default=InClusterRedisConfig(), description="Valkey with Sentinel")
+    restore_drill_schedule: str = Field(
+        default="0 5 * * 6",
+        pattern=r"^\S+ \S+ \S+ \S+ \S+$",
+        description="cron (UTC) of the restore drills of PostgreSQL and ClickHouse",
+    )

@@ -13,7 +13,6 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -175,36 +174,33 @@ def test_point_in_time_restore_from_barman_cloud_returns_exactly_the_data_of_tha
     assert any(k.endswith("data.tar.gz") for k in keys)
     assert {client.head_object(Bucket=BUCKET, Key=k).get("ServerSideEncryption") for k in keys} == {"aws:kms"}
 
-    restored = Postgres(workdir / "restored", _free_port(), env)
-    restored.run("mkdir", str(restored.data.parent))
-    listing = restored.run(_venv_tool("barman-cloud-backup-list"), *cloud, "--format", "json", destination, barman.server_name)
-    backup_id = __import__("json").loads(listing.stdout)["backups_list"][0]["backup_id"]
-    started = time.monotonic()
-    restore = restored.run(_venv_tool("barman-cloud-restore"), *cloud, destination, barman.server_name, backup_id, str(restored.data))
-    assert restore.returncode == 0, restore.stderr
-    wal_restore = " ".join([_venv_tool("barman-cloud-wal-restore"), *cloud, destination, barman.server_name, "%f", "%p"])
-    recovery = {
-        "port": str(restored.port),
-        "listen_addresses": "''",
-        "unix_socket_directories": f"'{restored.socket_dir}'",
-        "archive_mode": "off",
-        "restore_command": f"'{wal_restore}'",
-        "recovery_target_time": f"'{target}'",
-        "recovery_target_action": "'promote'",
+    # Restore with the restore-drill script prod ships, once to the target time, once to the end of the WAL.
+    script = find(plans["prod"], "ConfigMap", "langfuse-postgres-restore-drill")["data"]["restore-drill.sh"]
+    drill_env = {
+        **env,
+        "PATH": f"{project_path('.tools', 'barman', 'bin')}:{env['PATH']}",
+        "DESTINATION": destination,
+        "SERVER_NAME": barman.server_name,
+        "BARMAN_CLOUD_ARGS": " ".join(cloud),
+        "PG_BIN": str(PG_BIN),
     }
-    _append(restored, recovery)
-    restored.run("touch", str(restored.data / "recovery.signal"))
-    restored.run("chmod", "0700", str(restored.data))
-    restored.start()
-    try:
-        deadline = time.monotonic() + 60
-        while restored.sql("SELECT pg_is_in_recovery()") != "f":
-            assert time.monotonic() < deadline, "recovery did not finish"
-            time.sleep(0.5)
-        elapsed = time.monotonic() - started
-        rows = restored.sql("SELECT phase || ':' || count(*) || ':' || min(id) || '-' || max(id) FROM traces GROUP BY phase ORDER BY phase")
-        # Everything committed before the target time, nothing after: the late inserts and the delete are gone.
-        assert rows.splitlines() == ["after backup:50:101-150", "before backup:100:1-100"]
-        print(f"\n[postgres drill] restore to {target} in {elapsed:.1f} s ({datetime.now(UTC):%H:%M:%S} UTC)")
-    finally:
-        restored.stop()
+    point_in_time = _drill(script, workdir / "pitr", {**drill_env, "TARGET_TIME": target})
+    # Everything committed before the target time, nothing after: the late inserts and the delete are gone.
+    assert "postgres public.traces 150" in point_in_time.stdout, point_in_time.stdout
+    latest = _drill(script, workdir / "latest", drill_env)
+    assert "postgres public.traces 190" in latest.stdout and "restore drill passed: 1 tables read" in latest.stdout
+    print(f"\n[postgres drill] {_recovered(point_in_time)} to {target}; {_recovered(latest)} to the end of the WAL")
+
+
+def _recovered(result: subprocess.CompletedProcess[str]) -> str:
+    return next(line for line in result.stdout.splitlines() if line.startswith("recovered in"))
+
+
+def _drill(script: str, workdir: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    subprocess.run(_as_postgres(["mkdir", str(workdir)]), check=True)
+    result = subprocess.run(
+        _as_postgres(["bash", "-c", script]), env={**env, "WORKDIR": str(workdir), "PORT": str(_free_port())},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
