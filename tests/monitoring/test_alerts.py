@@ -64,6 +64,7 @@ def test_the_issue_s_alerts_are_all_there(plans):
         "PostgresReplicationLag", "PostgresFailover", "PostgresWalArchivingFailing", "PostgresBackupTooOld",
         "ClickHouseReplicaLag", "ClickHouseReadOnlyReplica", "ClickHouseKeeperQuorumLost",
         "RedisNoMaster", "RedisMemoryNearLimit", "PersistentVolumeFillingUp", "CertificateExpiresSoon",
+        "ClickHouseBackupTooOld", "RestoreDrillFailing",
     }
 
 
@@ -254,16 +255,75 @@ UNIT_TESTS = [
             {"eval_time": "15m", "alertname": "RedisMemoryAtLimit", "exp_alerts": []},
         ],
     },
+    {
+        "name": "a ClickHouse backup CronJob that stopped succeeding fires after two missed runs (prod: every 6 h)",
+        "interval": "1m",
+        "input_series": [
+            # Succeeds every minute for 8 h, then never again.
+            {"series": f'kube_cronjob_status_last_successful_time{{namespace="{NS}",cronjob="langfuse-clickhouse-backup"}}', "values": "0+60x480 28800x840"},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "20h", "alertname": "ClickHouseBackupTooOld", "exp_alerts": []},
+            {
+                "eval_time": "22h",
+                "alertname": "ClickHouseBackupTooOld",
+                "exp_alerts": [
+                    {
+                        "exp_labels": {"severity": "critical", "cronjob": "langfuse-clickhouse-backup"},
+                        "exp_annotations": {
+                            "summary": "The newest ClickHouse backup is older than 13 h",
+                            "description": "The backup CronJob has not succeeded within the window: a restore would lose more "
+                            "than the stack's RPO.",
+                            "runbook_url": "https://github.com/acme/langfuse-rosa/blob/main/docs/runbooks/backups.md#clickhousebackuptooold",
+                        },
+                    }
+                ],
+            },
+        ],
+    },
+    {
+        "name": "a restore drill that has not passed for over 15 days warns",
+        # Weeks of series: evaluated every 30 minutes (a file of its own), not every minute.
+        "evaluation_interval": "30m",
+        "interval": "30m",
+        "input_series": [
+            {"series": f'kube_cronjob_status_last_successful_time{{namespace="{NS}",cronjob="langfuse-postgres-restore-drill"}}', "values": "0x800"},
+            {"series": f'kube_cronjob_status_last_successful_time{{namespace="{NS}",cronjob="langfuse-clickhouse-restore-drill"}}', "values": "0+1800x800"},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "14d", "alertname": "RestoreDrillFailing", "exp_alerts": []},
+            {
+                "eval_time": "16d",
+                "alertname": "RestoreDrillFailing",
+                "exp_alerts": [
+                    {
+                        "exp_labels": {"severity": "warning", "cronjob": "langfuse-postgres-restore-drill"},
+                        "exp_annotations": {
+                            "summary": "The langfuse-postgres-restore-drill has not passed for over 15 days",
+                            "description": "The latest backups have not been proven restorable recently: the drill job fails "
+                            "or does not run.",
+                            "runbook_url": "https://github.com/acme/langfuse-rosa/blob/main/docs/runbooks/backups.md#restoredrillfailing",
+                        },
+                    }
+                ],
+            },
+        ],
+    },
 ]
 
 
 def test_promtool_unit_tests_of_the_important_alerts(plans, promtool, tmp_path: Path):
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(_rules(plans)))
-    tests = tmp_path / "tests.yaml"
-    tests.write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": UNIT_TESTS}, sort_keys=False))
-    result = subprocess.run([promtool, "test", "rules", str(tests)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS" in result.stdout + result.stderr
+    by_interval: dict[str, list[dict]] = {}
+    for test in UNIT_TESTS:
+        test = dict(test)
+        by_interval.setdefault(test.pop("evaluation_interval", "1m"), []).append(test)
+    for interval, tests in by_interval.items():
+        path = tmp_path / f"tests-{interval}.yaml"
+        path.write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], "evaluation_interval": interval, "tests": tests}, sort_keys=False))
+        result = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "SUCCESS" in result.stdout + result.stderr
     assert len(UNIT_TESTS) >= 5
 
 
