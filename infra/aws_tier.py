@@ -12,13 +12,12 @@ from components.langfuse.app import WEB_SERVICE_ACCOUNT, WORKER_SERVICE_ACCOUNT
 from components.langfuse.backend import S3Backend, S3Bucket
 from components.secrets.store import SERVICE_ACCOUNT as EXTERNAL_SECRETS_SERVICE_ACCOUNT
 from infra.secret_references import existing_secret_names
-from infra.stack_config.data_tier import ClickHouseBackupConfig
+from infra.stack_config.data_tier import POSTGRES_CLUSTER, ClickHouseBackupConfig
 from infra.stack_config.models import StackConfig
 from infra.stack_config.types import oidc_issuer
 
 # CloudNativePG runs a cluster's instances (which archive WAL and take base backups) under a service
 # account named after the cluster.
-POSTGRES_CLUSTER = "langfuse-postgres"
 CLICKHOUSE_INSTALLATION = "langfuse"
 
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import click
+import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from infra.offline_plan.plan import PROJECT_ROOT, REACHABILITY_FILE, Plan, build_plan
+from infra.offline_plan.plan import OBJECTIVES_FILE, PROJECT_ROOT, REACHABILITY_FILE, Plan, build_plan
 from infra.offline_plan.stack_file import StackFileError
+from infra.restore import clickhouse_restore, postgres_restore
 from infra.stack_config import ConfigError
 from infra.stack_config.reference import reference_markdown
 from policies.rules import ALL_RULES
@@ -52,6 +56,72 @@ def plan(stack: str, out: Path | None, stacks_dir: Path | None) -> None:
     result.write(out_dir)
     _report(console, result, out_dir, time.monotonic() - started)
     sys.exit(0 if result.ok else EXIT_INVALID_PLAN)
+
+
+BACKUP_NAME = re.compile(r"^(full-\d{8}|incr-\d{8}T\d{6}Z)$")
+
+
+@main.group()
+def restore() -> None:
+    """Render what restores a store from its backups, and print the steps in order."""
+
+
+def _stack_options(command):
+    command = click.option("--stacks-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, help="[default: stacks/]")(command)
+    command = click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="[default: restore/<stack>/<store>]")(command)
+    return click.option("--stack", required=True, help="Stack name: stacks/Pulumi.<stack>.yaml.")(command)
+
+
+@restore.command("postgres")
+@_stack_options
+@click.option("--target-time", default=None, help="Restore to this time, ISO 8601 with offset (e.g. 2026-11-26T03:45:00+00:00); default: the end of the WAL.")
+def restore_postgres(stack: str, out: Path | None, stacks_dir: Path | None, target_time: str | None) -> None:
+    """A recovery Cluster from the stack's Barman Cloud backups, to a point in time."""
+    when = None
+    if target_time is not None:
+        try:
+            when = datetime.fromisoformat(target_time)
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            _fail(f"stack '{stack}': --target-time = {target_time!r} is invalid: an ISO 8601 time with an offset, like 2026-11-26T03:45:00+00:00")
+    _restore(stack, out, "postgres", lambda d: postgres_restore(stack, when, d, PROJECT_ROOT), stacks_dir)
+
+
+@restore.command("clickhouse")
+@_stack_options
+@click.option("--backup", required=True, help="Backup name under the stack's clickhouse/ prefix: full-YYYYMMDD or incr-YYYYMMDDTHHMMSSZ.")
+def restore_clickhouse(stack: str, out: Path | None, stacks_dir: Path | None, backup: str) -> None:
+    """A Job restoring one ClickHouse backup into a side database, and how to swap it in."""
+    if not BACKUP_NAME.match(backup):
+        _fail(f"stack '{stack}': --backup = {backup!r} is invalid: a backup name, full-YYYYMMDD or incr-YYYYMMDDTHHMMSSZ")
+    _restore(stack, out, "clickhouse", lambda d: clickhouse_restore(stack, backup, d, PROJECT_ROOT), stacks_dir)
+
+
+def _fail(line: str) -> None:
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _restore(stack: str, out: Path | None, store: str, render, stacks_dir: Path | None) -> None:
+    console = Console(highlight=False)
+    try:
+        result = render(stacks_dir or PROJECT_ROOT / "stacks")
+    except (StackFileError, ConfigError) as error:
+        for line in error.lines if isinstance(error, ConfigError) else [str(error)]:
+            Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
+        sys.exit(EXIT_BAD_INPUT)
+    out_dir = out or PROJECT_ROOT / "restore" / stack / store
+    result.write(out_dir)
+    console.print(f"Restore {store} of stack {stack}: {len(result.manifests)} manifests (schema-valid) in {out_dir}:")
+    for name in result.manifests:
+        console.print(f"  {name}")
+    if result.stack_change:
+        console.print(f"Stack file change (stacks/Pulumi.{stack}.yaml, config):")
+        console.print(escape(yaml.safe_dump(result.stack_change, sort_keys=False)).rstrip())
+    console.print("Steps, in order:")
+    for number, step in enumerate(result.steps, 1):
+        console.print(escape(f"{number}. {step}"), soft_wrap=True)
 
 
 @main.command("config-reference")
@@ -101,6 +171,13 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
         console.print(f"[green]Policy pack passed[/]: {len(ALL_RULES)} rules, as `pulumi preview --policy-pack policies` enforces them.")
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+    if result.objectives:
+        objectives = Table(title=f"Recovery objectives ({OBJECTIVES_FILE})", show_lines=True)
+        for column in ("Store", "Failure", "RPO", "RTO", "Backups kept"):
+            objectives.add_column(column)
+        for row in result.objectives:
+            objectives.add_row(row.store, row.failure, row.rpo, row.rto, row.retention)
+        console.print(objectives)
     if result.reachability is not None:
         console.print(
             f"Network reachability: {len(result.reachability.allowed)} allowed (source, destination, port) "

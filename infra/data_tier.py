@@ -9,7 +9,7 @@ from components.clickhouse import ClickHouseClusterArgs
 from components.data_tier import LangfuseDataTierArgs
 from components.langfuse.backend import ConfigMapKeyRef, S3Backend
 from components.postgres import PostgresClusterArgs
-from components.postgres.cluster import PostgresBackup
+from components.postgres.cluster import PostgresBackup, PostgresRecovery
 from components.redis import SentinelRedisArgs
 from components.redis.config import SentinelSettings
 from infra.aws_tier import CLICKHOUSE_INSTALLATION, POSTGRES_CLUSTER, clickhouse_backup_policy
@@ -58,6 +58,15 @@ def data_tier_args(
                 region=config.cluster.region,
                 drill_schedule=tier.restore_drill_schedule,
                 drill_storage=f"{memory_mib(pg.storage) + memory_mib(pg.wal_storage)}Mi",
+                server_name=pg.backup.server_name or POSTGRES_CLUSTER,
+            ),
+            recovery=(
+                PostgresRecovery(
+                    source_server_name=pg.recovery.source_server_name,
+                    target_time=pg.recovery.target_time.isoformat(sep=" ") if pg.recovery.target_time else None,
+                )
+                if pg.recovery
+                else None
             ),
         ),
         clickhouse=ClickHouseClusterArgs(

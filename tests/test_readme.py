@@ -30,3 +30,10 @@ def test_policy_rule_table_matches_the_rules():
 
     block = README.split("<!-- policy-rules:start -->\n", 1)[1].split("<!-- policy-rules:end -->", 1)[0]
     assert block == rules_markdown()
+
+
+def test_recovery_objectives_are_prod_s_as_the_plan_prints_them(plans):
+    from infra.offline_plan.recovery_objectives import objectives_markdown
+
+    block = README.split("<!-- recovery-objectives:start -->\n", 1)[1].split("<!-- recovery-objectives:end -->", 1)[0]
+    assert block == objectives_markdown(list(plans["prod"].objectives)), "run scripts/regenerate-readme"

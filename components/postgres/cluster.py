@@ -50,6 +50,15 @@ class PostgresBackup:
     region: str
     drill_schedule: str  # when the restore drill restores the newest backup into a scratch volume
     drill_storage: str  # that volume's size: the data and the WAL replayed
+    server_name: str  # folder of this cluster's backups under destination
+
+
+@dataclass(frozen=True)
+class PostgresRecovery:
+    """Bootstrap from backups: the serverName they are under, and the time to replay WAL to (None: the end)."""
+
+    source_server_name: str
+    target_time: str | None
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,7 @@ class PostgresClusterArgs:
     memory: str
     zone_anti_affinity: str  # required | preferred
     backup: PostgresBackup
+    recovery: PostgresRecovery | None = None
     database: str = "langfuse"
     owner: str = "langfuse"
 
@@ -140,6 +150,7 @@ class PostgresCluster(pulumi.ComponentResource):
             PostgresRestoreDrillArgs(
                 namespace=args.namespace,
                 cluster=args.name,
+                server_name=args.backup.server_name,
                 destination=args.backup.destination,
                 region=args.backup.region,
                 image=POSTGRES_IMAGE,
@@ -152,6 +163,30 @@ class PostgresCluster(pulumi.ComponentResource):
         self.rw_service = f"{args.name}-rw"
         self.ca_secret = f"{args.name}-ca"
         self.register_outputs({"cluster": cluster.metadata})
+
+
+RECOVERY_SOURCE = "backups"
+
+
+def _object_store(backup: PostgresBackup, server_name: str) -> dict:
+    return {
+        "destinationPath": backup.destination,
+        "serverName": server_name,
+        "s3Credentials": {"inheritFromIAMRole": True},
+        "wal": {"compression": "gzip", "encryption": "aws:kms", "maxParallel": 4},
+    }
+
+
+def _bootstrap(args: PostgresClusterArgs, owner_secret: str) -> dict:
+    owner = {"database": args.database, "owner": args.owner, "secret": {"name": owner_secret}}
+    if args.recovery is None:
+        return {"initdb": {**owner, "dataChecksums": True}}
+    # CloudNativePG restores the newest base backup before the target and replays WAL up to it (docs,
+    # "Recovery"); the roles and data come from the backup, the owner's Secret is the same.
+    recovery: dict = {**owner, "source": RECOVERY_SOURCE}
+    if args.recovery.target_time is not None:
+        recovery["recoveryTarget"] = {"targetTime": args.recovery.target_time}
+    return {"recovery": recovery}
 
 
 def _cluster_spec(args: PostgresClusterArgs, owner_secret: str) -> dict:
@@ -178,9 +213,7 @@ def _cluster_spec(args: PostgresClusterArgs, owner_secret: str) -> dict:
             # reaches authentication.
             "pg_hba": ["hostnossl all all 0.0.0.0/0 reject", "hostnossl all all ::/0 reject"],
         },
-        "bootstrap": {
-            "initdb": {"database": args.database, "owner": args.owner, "secret": {"name": owner_secret}, "dataChecksums": True}
-        },
+        "bootstrap": _bootstrap(args, owner_secret),
         "storage": {"storageClass": args.storage_class, "size": args.storage_size, "resizeInUseVolumes": True},
         "walStorage": {"storageClass": args.storage_class, "size": args.wal_storage_size, "resizeInUseVolumes": True},
         "resources": resources,
@@ -195,14 +228,11 @@ def _cluster_spec(args: PostgresClusterArgs, owner_secret: str) -> dict:
             "retentionPolicy": f"{args.backup.retention_days}d",
             # In-tree Barman Cloud: deprecated since 1.26 in favour of the Barman Cloud plugin, still present
             # in the versions pinned here (removed in 1.31).
-            "barmanObjectStore": {
-                "destinationPath": args.backup.destination,
-                "s3Credentials": {"inheritFromIAMRole": True},
-                "wal": {"compression": "gzip", "encryption": "aws:kms", "maxParallel": 4},
-                "data": {"compression": "gzip", "encryption": "aws:kms", "jobs": 2},
-            },
+            "barmanObjectStore": {**_object_store(args.backup, args.backup.server_name), "data": {"compression": "gzip", "encryption": "aws:kms", "jobs": 2}},
         },
     }
+    if args.recovery is not None:
+        spec["externalClusters"] = [{"name": RECOVERY_SOURCE, "barmanObjectStore": _object_store(args.backup, args.recovery.source_server_name)}]
     if args.instances >= 3:
         spec["postgresql"]["synchronous"] = {
             "method": "any",

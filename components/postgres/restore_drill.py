@@ -80,7 +80,8 @@ echo "restore drill passed: $tables tables read"
 @dataclass(frozen=True)
 class PostgresRestoreDrillArgs:
     namespace: pulumi.Input[str]
-    cluster: str  # the CloudNativePG Cluster, its serverName and its service account (with the backup role)
+    cluster: str  # the CloudNativePG Cluster and its service account (with the backup role)
+    server_name: str  # the folder of its backups
     destination: pulumi.Input[str]  # s3://bucket/prefix
     region: str
     image: str
@@ -102,7 +103,7 @@ class PostgresRestoreDrill(pulumi.ComponentResource):
         )
         env = {
             "DESTINATION": args.destination,
-            "SERVER_NAME": args.cluster,
+            "SERVER_NAME": args.server_name,
             "BARMAN_CLOUD_ARGS": "--cloud-provider aws-s3",
             "AWS_DEFAULT_REGION": args.region,
             "WORKDIR": "/var/lib/drill",

@@ -8,6 +8,7 @@ from typing import Any
 
 from infra.offline_plan.policy import PolicyViolation, evaluate, load_policy_config
 from infra.offline_plan.reachability import Reachability, reachability
+from infra.offline_plan.recovery_objectives import Objective, objectives_markdown, recovery_objectives
 from infra.offline_plan.render import (
     SUMMARY_FILE,
     RenderedObject,
@@ -24,6 +25,7 @@ from policies.rules import ALL_RULES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REACHABILITY_FILE = "network/reachability.md"
+OBJECTIVES_FILE = "recovery-objectives.md"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Plan:
     policy_violations: list[PolicyViolation]
     warnings: list[str]
     reachability: Reachability | None = None
+    objectives: tuple[Objective, ...] = ()
 
     @property
     def schema_failures(self) -> list[SchemaResult]:
@@ -93,6 +96,8 @@ class Plan:
             files[f"resources/{package}.yaml"] = dump_yaml(entries)
         if self.reachability is not None:
             files[REACHABILITY_FILE] = self.reachability.markdown(self.stack)
+        if self.objectives:
+            files[OBJECTIVES_FILE] = f"# Recovery objectives: {self.stack}\n\n" + objectives_markdown(list(self.objectives))
         files[SUMMARY_FILE] = dump_yaml(self.summary())
         return files
 
@@ -116,4 +121,5 @@ def build_plan(stack: str, stacks_dir: Path | None = None, project_root: Path = 
         policy_violations=evaluate(objects, resources, load_policy_config(environment)),
         warnings=run.warnings,
         reachability=reachability(objects),
+        objectives=tuple(recovery_objectives(objects, resources)),
     )

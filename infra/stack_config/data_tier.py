@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 
 from infra.stack_config.base import Cpu, Model
 from infra.stack_config.types import MemoryQuantity, ObjectName, memory_mib
@@ -21,6 +21,9 @@ class Resources(Model):
     memory: MemoryQuantity = Field(description="memory request and limit")
 
 
+POSTGRES_CLUSTER = "langfuse-postgres"  # the CloudNativePG Cluster's name (and its service account's)
+
+
 class PostgresBackupConfig(Model):
     """Continuous WAL archiving and base backups to the environment's backups bucket (Barman Cloud)."""
 
@@ -28,6 +31,19 @@ class PostgresBackupConfig(Model):
     schedule: str = Field(default="0 0 3 * * *", description="base backup schedule (CloudNativePG cron, with seconds)")
     rpo_minutes: int = Field(
         default=5, ge=1, le=60, description="recovery-point target of a restore from S3: a WAL segment is archived at least this often (archive_timeout)"
+    )
+    server_name: ObjectName | None = Field(
+        default=None, description="folder of this cluster's backups in S3 (default: the cluster's name); a new one after each restore"
+    )
+
+
+class PostgresRecoveryConfig(Model):
+    """Bootstrap the cluster from backups instead of an empty database (`langfuse-rosa restore postgres`)."""
+
+    source_server_name: ObjectName = Field(description="the backups to restore: the serverName they were archived under")
+    # YAML has no time type here (strings), so this one field is parsed from its ISO 8601 text.
+    target_time: AwareDatetime | None = Field(
+        default=None, strict=False, description="replay WAL up to this time, ISO 8601 with offset; unset: to the end of the archive"
     )
 
 
@@ -45,6 +61,17 @@ class InClusterPostgresConfig(Model):
         default="required", description="required: never two instances in one zone (needs as many zones as instances)"
     )
     backup: PostgresBackupConfig = Field(default=PostgresBackupConfig(), description="continuous backup to S3")
+    recovery: PostgresRecoveryConfig | None = Field(default=None, description="restore from backups at creation (see README: restores)")
+
+    @field_validator("recovery")
+    @classmethod
+    def _archives_elsewhere(cls, recovery: PostgresRecoveryConfig | None, info: ValidationInfo) -> PostgresRecoveryConfig | None:
+        backup = info.data.get("backup")
+        if recovery is not None and backup is not None and (backup.server_name or POSTGRES_CLUSTER) == recovery.source_server_name:
+            raise ValueError(
+                "needs backup.serverName different from recovery.sourceServerName: CloudNativePG refuses to archive into the backups it restores from"
+            )
+        return recovery
 
 
 class ClickHouseBackupConfig(Model):

@@ -1,0 +1,146 @@
+"""The stack's recovery objectives, derived from what the plan renders (replication, archive_timeout,
+schedules, retention), one row per store and failure. RPO: the data a failure can lose; RTO: the time to
+serve again. Restore times scale with the data: they are estimated at RESTORE_MIB_PER_SECOND (a
+conservative S3-to-gp3 rate for Barman Cloud and ClickHouse restores) and measured for real by the weekly
+restore drills, whose duration is in their Job logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infra.offline_plan.render import RenderedObject, RenderedResource
+
+RESTORE_MIB_PER_SECOND = 100
+
+
+@dataclass(frozen=True)
+class Objective:
+    store: str
+    failure: str
+    rpo: str
+    rto: str
+    retention: str
+
+
+def _find(objects: list[RenderedObject], kind: str, name: str | None = None) -> dict[str, Any] | None:
+    return next((o.manifest for o in objects if o.kind == kind and (name is None or o.name == name)), None)
+
+
+def _gib(quantity: str) -> float:
+    units = {"Mi": 1 / 1024, "Gi": 1, "Ti": 1024}
+    return float(quantity[:-2]) * units[quantity[-2:]]
+
+
+def _restore_minutes(gib: float) -> int:
+    return max(1, round(gib * 1024 / RESTORE_MIB_PER_SECOND / 60))
+
+
+def _env(cron: dict[str, Any]) -> dict[str, str]:
+    container = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e.get("value", "") for e in container["env"]}
+
+
+def recovery_objectives(objects: list[RenderedObject], resources: list[RenderedResource]) -> list[Objective]:
+    rows: list[Objective] = []
+    pg = _find(objects, "Cluster")
+    if pg is not None:
+        spec = pg["spec"]
+        sync = spec["postgresql"].get("synchronous", {})
+        durable = sync.get("dataDurability") == "required"
+        base = spec["backup"]["barmanObjectStore"]
+        schedule = _find(objects, "ScheduledBackup")["spec"]["schedule"]
+        retention = spec["backup"]["retentionPolicy"].replace("d", " days")
+        rows.append(
+            Objective(
+                "PostgreSQL",
+                f"an instance or a zone ({spec['instances']} instances)",
+                "0 (quorum synchronous commit)" if durable else "seconds (synchronous only while the standby is up)",
+                "about 1 min (automatic failover)" if spec["instances"] > 1 else "until the pod is rescheduled",
+                "—",
+            )
+        )
+        size = _gib(spec["storage"]["size"])
+        rows.append(
+            Objective(
+                "PostgreSQL",
+                "the cluster, or bad data (point-in-time restore)",
+                f"{spec['postgresql']['parameters']['archive_timeout']} (archive_timeout; WAL to S3 {base['serverName']})",
+                f"~{_restore_minutes(size)} min to restore {spec['storage']['size']} + WAL replay since the last base backup (`{schedule}`)",
+                retention,
+            )
+        )
+    chi = _find(objects, "ClickHouseInstallation")
+    cron = _find(objects, "CronJob", "langfuse-clickhouse-backup")
+    if chi is not None and cron is not None:
+        replicas = chi["spec"]["configuration"]["clusters"][0]["layout"]["replicasCount"]
+        rows.append(
+            Objective(
+                "ClickHouse",
+                f"a replica or a zone ({replicas} replicas)",
+                "inserts not yet fetched by another replica (seconds)" if replicas > 1 else "everything since the last backup",
+                "none for reads and writes (other replicas serve); the replica re-fetches its parts",
+                "—",
+            )
+        )
+        env = _env(cron)
+        hours = cron["spec"]["schedule"].split()[1].removeprefix("*/")
+        interval = "24 h" if not cron["spec"]["schedule"].split()[1].startswith("*/") else f"{hours} h"
+        claim = chi["spec"]["templates"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"]
+        expiry = _lifecycle_days(resources)
+        rows.append(
+            Objective(
+                "ClickHouse",
+                "the cluster, or bad data (restore a backup)",
+                f"{interval} (BACKUP every {interval}; full every {env['FULL_EVERY_DAYS']} days)",
+                f"~{_restore_minutes(_gib(claim))} min to restore {claim} (a full and at most one incremental)",
+                f"{expiry - int(env['FULL_EVERY_DAYS'])} days (S3 expires after {expiry})" if expiry else "—",
+            )
+        )
+    redis = _find(objects, "StatefulSet", "langfuse-redis")
+    if redis is not None:
+        rows.append(
+            Objective(
+                "Redis (queues, cache)",
+                f"the master ({redis['spec']['replicas']} data nodes, Sentinel)",
+                "about a second of writes (asynchronous replication; an isolated master stops taking writes)",
+                "~6 s (Sentinel failover; 5.8 s in the drill)",
+                "—",
+            )
+        )
+        rows.append(
+            Objective(
+                "Redis (queues, cache)",
+                "every node and its volume",
+                "queued jobs not yet processed (not backed up: see README)",
+                "minutes (restart empty; Langfuse recreates its queues)",
+                "—",
+            )
+        )
+    if any(r.type.endswith("BucketReplicationConfig") for r in resources):
+        rows.append(
+            Objective(
+                "All stores",
+                "the region",
+                "the backups' RPO plus S3 replication to the DR region (usually minutes)",
+                "hours: a cluster and the stacks in the DR region, then both restores from the copies",
+                "as above, in the DR region",
+            )
+        )
+    return rows
+
+
+def _lifecycle_days(resources: list[RenderedResource]) -> int | None:
+    for r in resources:
+        if r.type.endswith("BucketLifecycleConfiguration") and r.name == "backups":
+            for rule in r.inputs.get("rules", []):
+                if rule.get("id") == "expire-clickhouse-backups":
+                    return int(rule["expiration"]["days"])
+    return None
+
+
+def objectives_markdown(rows: list[Objective]) -> str:
+    lines = ["| store | failure | RPO | RTO | backups kept |", "|---|---|---|---|---|"]
+    lines += [f"| {r.store} | {r.failure} | {r.rpo} | {r.rto} | {r.retention} |" for r in rows]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,130 @@
+"""`langfuse-rosa restore`: the manifests a platform engineer applies to restore a store, and the steps, in
+order. Both come from the real program: PostgreSQL's recovery Cluster is the stack's own Cluster rendered
+with `dataTier.postgres.recovery` set (so after the restore the stack file, the cluster and `pulumi up` agree);
+ClickHouse's restore Job reuses the backup CronJob's pod (image, credentials, TLS, network policy label).
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.clickhouse.installation import CLUSTER_NAME, DATABASE
+from components.clickhouse.restore import RESTORE_KEY, restore_script
+from infra.offline_plan.plan import Plan, build_plan
+from infra.offline_plan.render import dump_yaml
+from infra.offline_plan.stack_file import read_stack_file
+from infra.offline_plan.validation import SchemaCatalog
+from infra.stack_config import ConfigError
+from infra.stack_config.data_tier import POSTGRES_CLUSTER
+
+CLICKHOUSE_BACKUP_JOB = "langfuse-clickhouse-backup"
+
+
+@dataclass(frozen=True)
+class RestorePlan:
+    manifests: dict[str, dict[str, Any]]  # file name -> manifest
+    stack_change: dict[str, Any] | None  # keys to set in the stack file, if any
+    steps: list[str]
+
+    def write(self, out_dir: Path) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, manifest in self.manifests.items():
+            (out_dir / name).write_text(dump_yaml(manifest))
+
+
+def _validate(stack: str, manifests: dict[str, dict[str, Any]], project_root: Path) -> None:
+    catalog = SchemaCatalog(project_root / "schemas")
+    for name, manifest in manifests.items():
+        result = catalog.validate(manifest)
+        if result.errors:
+            raise ConfigError(stack, [f"stack '{stack}': the rendered {name} is not schema-valid: {result.errors[0]}"])
+
+
+def _in_cluster(stack: str, plan: Plan, kind: str, name: str) -> dict[str, Any]:
+    found = [o.manifest for o in plan.objects if o.kind == kind and o.name == name]
+    if not found:
+        raise ConfigError(stack, [f"stack '{stack}': langfuse-rosa:backend.mode is not in-cluster: there is no {kind} {name} to restore"])
+    return found[0]
+
+
+def postgres_restore(stack: str, target_time: datetime | None, stacks_dir: Path, project_root: Path) -> RestorePlan:
+    current = build_plan(stack, stacks_dir, project_root)
+    cluster = _in_cluster(stack, current, "Cluster", POSTGRES_CLUSTER)
+    source = cluster["spec"]["backup"]["barmanObjectStore"]["serverName"]
+    stamp = (target_time or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%d%H%M")
+    postgres = {"backup": {"serverName": f"{POSTGRES_CLUSTER}-r{stamp}"}, "recovery": {"sourceServerName": source}}
+    if target_time is not None:
+        postgres["recovery"]["targetTime"] = target_time.isoformat()
+    document = yaml.safe_load((stacks_dir / f"Pulumi.{stack}.yaml").read_text())
+    data_tier = document["config"].setdefault("langfuse-rosa:dataTier", {})
+    merged = data_tier.setdefault("postgres", {})
+    merged.setdefault("backup", {}).update(postgres["backup"])
+    merged["recovery"] = postgres["recovery"]
+    with tempfile.TemporaryDirectory() as scratch:
+        (Path(scratch) / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+        read_stack_file(Path(scratch), stack)
+        restored = build_plan(stack, Path(scratch), project_root)
+    recovery_cluster = _in_cluster(stack, restored, "Cluster", POSTGRES_CLUSTER)
+    manifests = {f"cluster-{POSTGRES_CLUSTER}.yaml": recovery_cluster}
+    _validate(stack, manifests, project_root)
+    ns = cluster["metadata"]["namespace"]
+    target = target_time.isoformat() if target_time else "the end of the archived WAL"
+    steps = [
+        f"Set in stacks/Pulumi.{stack}.yaml under langfuse-rosa:dataTier.postgres (shown above) and commit: the restored "
+        f"cluster archives under a new serverName, so the backups being restored ({source}) are never written to.",
+        f"Stop Langfuse writing: oc -n {ns} annotate scaledobject langfuse-worker autoscaling.keda.sh/paused-replicas=0 --overwrite; "
+        f"oc -n {ns} delete hpa langfuse-web; oc -n {ns} scale deployment langfuse-web --replicas=0",
+        f"Delete the damaged cluster (its backups in S3 stay, under object lock): oc -n {ns} delete cluster {POSTGRES_CLUSTER}",
+        f"Create the recovery cluster, restoring {source} to {target}: pulumi up (or oc apply -f cluster-{POSTGRES_CLUSTER}.yaml)",
+        f"Wait for it: oc -n {ns} wait cluster/{POSTGRES_CLUSTER} --for=condition=Ready --timeout=6h",
+        f"Check it: oc -n {ns} cnpg psql {POSTGRES_CLUSTER} -- -d langfuse -c 'select count(*) from projects'",
+        f"Start Langfuse: oc -n {ns} annotate scaledobject langfuse-worker autoscaling.keda.sh/paused-replicas-; pulumi up "
+        "(recreates the web HPA)",
+        f"Take a base backup of the new timeline now: oc -n {ns} cnpg backup {POSTGRES_CLUSTER}",
+    ]
+    return RestorePlan(manifests, {"langfuse-rosa:dataTier": {"postgres": postgres}}, steps)
+
+
+def clickhouse_restore(stack: str, backup: str, stacks_dir: Path, project_root: Path) -> RestorePlan:
+    plan = build_plan(stack, stacks_dir, project_root)
+    cron = _in_cluster(stack, plan, "CronJob", CLICKHOUSE_BACKUP_JOB)
+    scripts = _in_cluster(stack, plan, "ConfigMap", CLICKHOUSE_BACKUP_JOB)
+    ns = cron["metadata"]["namespace"]
+    into = "restored_" + backup.replace("-", "_").lower()
+    name = f"langfuse-clickhouse-restore-{backup.lower()}"[:63].rstrip("-")
+    labels = {**cron["metadata"]["labels"], "app.kubernetes.io/component": "restore"}
+    labels.pop("langfuse-rosa/backup-of", None)
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": ns, "labels": labels},
+        "data": {RESTORE_KEY: restore_script(DATABASE, CLUSTER_NAME, backup, into), "client.xml": scripts["data"]["client.xml"]},
+    }
+    job_spec = copy.deepcopy(cron["spec"]["jobTemplate"]["spec"])
+    pod = job_spec["template"]
+    pod["metadata"]["labels"] = labels
+    pod["spec"]["containers"][0]["command"] = ["/bin/bash", f"/scripts/{RESTORE_KEY}"]
+    next(v for v in pod["spec"]["volumes"] if v["name"] == "scripts")["configMap"]["name"] = name
+    job_spec.pop("activeDeadlineSeconds", None)
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "namespace": ns, "labels": labels}, "spec": job_spec}
+    manifests = {f"configmap-{name}.yaml": config_map, f"job-{name}.yaml": job}
+    _validate(stack, manifests, project_root)
+    on_cluster = f"ON CLUSTER '{CLUSTER_NAME}'"
+    steps = [
+        f"Restore {backup} into the side database {into} (the live tables are untouched): oc apply -f configmap-{name}.yaml -f job-{name}.yaml",
+        f"Wait and read the row counts it prints: oc -n {ns} wait job/{name} --for=condition=Complete --timeout=6h; oc -n {ns} logs job/{name}",
+        f"Stop Langfuse writing: oc -n {ns} annotate scaledobject langfuse-worker autoscaling.keda.sh/paused-replicas=0 --overwrite; "
+        f"oc -n {ns} delete hpa langfuse-web; oc -n {ns} scale deployment langfuse-web --replicas=0",
+        f"Swap each table, atomically: EXCHANGE TABLES {DATABASE}.<table> AND {into}.<table> {on_cluster} "
+        f"(for every table `SELECT name FROM system.tables WHERE database = '{into}'` lists)",
+        f"Start Langfuse: oc -n {ns} annotate scaledobject langfuse-worker autoscaling.keda.sh/paused-replicas-; pulumi up",
+        f"When satisfied, drop the side database (now holding the replaced tables): DROP DATABASE {into} {on_cluster} SYNC",
+    ]
+    return RestorePlan(manifests, None, steps)
