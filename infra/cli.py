@@ -172,12 +172,10 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     if result.objectives:
-        objectives = Table(title=f"Recovery objectives ({OBJECTIVES_FILE})", show_lines=True)
-        for column in ("Store", "Failure", "RPO", "RTO", "Backups kept"):
-            objectives.add_column(column)
+        console.print(f"[bold]Recovery objectives[/] (table in {OBJECTIVES_FILE}):")
         for row in result.objectives:
-            objectives.add_row(row.store, row.failure, row.rpo, row.rto, row.retention)
-        console.print(objectives)
+            kept = f"; backups kept {row.retention}" if row.retention != "—" else ""
+            console.print(escape(f"  {row.store}, losing {row.failure}: RPO {row.rpo}; RTO {row.rto}{kept}"), soft_wrap=True)
     if result.reachability is not None:
         console.print(
             f"Network reachability: {len(result.reachability.allowed)} allowed (source, destination, port) "

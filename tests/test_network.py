@@ -57,6 +57,12 @@ Grafana                       | ip:10.0.0.0/16               | 443/TCP
 Grafana                       | ip:203.0.113.0/24            | 443/TCP
 operator:grafana-operator     | Grafana                      | 3000/TCP
 operator:openshift-keda       | thanos-querier               | 9092/TCP
+langfuse-clickhouse-backup    | ClickHouse                   | 9440/TCP
+langfuse-clickhouse-restore-drill | ClickHouse               | 9440/TCP
+ClickHouse                    | ip:10.0.0.0/16               | 443/TCP
+ClickHouse                    | ip:203.0.113.0/24            | 443/TCP
+langfuse-postgres-restore-drill | ip:10.0.0.0/16             | 443/TCP
+langfuse-postgres-restore-drill | ip:203.0.113.0/24          | 443/TCP
 """
 OPERATORS = ("cnpg-system", "clickhouse-operator", "external-secrets-operator", "openshift-keda", "grafana-operator")
 # Both monitoring namespaces (policy group "monitoring") scrape the metrics ports, and any port of an
@@ -74,6 +80,7 @@ SCRAPED = {
 RESOLVERS = (
     "langfuse-web", "langfuse-worker", "langfuse-migration", "langfuse-blackbox-exporter",
     "langfuse-redis", "langfuse-sentinel", "Postgres", "ClickHouse", "Keeper", "Grafana",
+    "langfuse-clickhouse-backup", "langfuse-clickhouse-restore-drill", "langfuse-postgres-restore-drill",
     *(f"operator:{ns}" for ns in OPERATORS),
 )  # fmt: skip
 ALIASES = {"Postgres": PG, "ClickHouse": CH, "Keeper": KEEPER, "Grafana": GRAFANA}
