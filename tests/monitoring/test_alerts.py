@@ -256,6 +256,35 @@ UNIT_TESTS = [
         ],
     },
     {
+        "name": "WAL archiving that fails after its last success fires; archiving that recovers clears",
+        "interval": "1m",
+        "input_series": [
+            # Archived at minute 2, failing from minute 3 on (the failure time advances, the success does not).
+            {"series": f'cnpg_pg_stat_archiver_last_archived_time{{namespace="{NS}",pod="langfuse-postgres-1"}}', "values": "120x20"},
+            {"series": f'cnpg_pg_stat_archiver_last_failed_time{{namespace="{NS}",pod="langfuse-postgres-1"}}', "values": "0 0 0 180+60x17"},
+            {"series": f'cnpg_pg_stat_archiver_last_archived_time{{namespace="{NS}",pod="langfuse-postgres-2"}}', "values": "0+60x20"},
+            {"series": f'cnpg_pg_stat_archiver_last_failed_time{{namespace="{NS}",pod="langfuse-postgres-2"}}', "values": "30x20"},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "5m", "alertname": "PostgresWalArchivingFailing", "exp_alerts": []},
+            {
+                "eval_time": "12m",
+                "alertname": "PostgresWalArchivingFailing",
+                "exp_alerts": [
+                    {
+                        "exp_labels": {"severity": "critical", "namespace": NS, "pod": "langfuse-postgres-1"},
+                        "exp_annotations": {
+                            "summary": "PostgreSQL cannot archive WAL to S3",
+                            "description": "langfuse-postgres-1 failed to archive WAL since its last success: point-in-time "
+                            "recovery is stuck in the past and pg_wal fills up.",
+                            "runbook_url": "https://github.com/acme/langfuse-rosa/blob/main/docs/runbooks/postgresql.md#postgreswalarchivingfailing",
+                        },
+                    }
+                ],
+            },
+        ],
+    },
+    {
         "name": "a ClickHouse backup CronJob that stopped succeeding fires after two missed runs (prod: every 6 h)",
         "interval": "1m",
         "input_series": [
