@@ -78,9 +78,11 @@ def recovery_objectives(objects: list[RenderedObject], resources: list[RenderedR
         rows.append(
             Objective(
                 "ClickHouse",
-                f"a replica or a zone ({replicas} replicas)",
+                f"a replica or a zone ({replicas} replicas)" if replicas > 1 else "the server or its zone (1 replica)",
                 "inserts not yet fetched by another replica (seconds)" if replicas > 1 else "everything since the last backup",
-                "none for reads and writes (other replicas serve); the replica re-fetches its parts",
+                "none for reads and writes (other replicas serve); the replica re-fetches its parts"
+                if replicas > 1
+                else "until the pod is rescheduled; a lost volume needs a restore",
                 "—",
             )
         )
