@@ -15,7 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from infra.offline_plan.diff import DIFF_FILE, diff_plans
 from infra.offline_plan.plan import OBJECTIVES_FILE, PROJECT_ROOT, REACHABILITY_FILE, Plan, build_plan
+from infra.offline_plan.render import SUMMARY_FILE
 from infra.offline_plan.stack_file import StackFileError
 from infra.restore import clickhouse_restore, postgres_restore
 from infra.stack_config import ConfigError
@@ -40,7 +42,13 @@ def main() -> None:
     default=None,
     help="Directory of Pulumi.<stack>.yaml files [default: the project's stacks/].",
 )
-def plan(stack: str, out: Path | None, stacks_dir: Path | None) -> None:
+@click.option(
+    "--diff-against",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Another plan's output directory (e.g. main's): print what this plan adds, removes and changes, and write diff.md.",
+)
+def plan(stack: str, out: Path | None, stacks_dir: Path | None, diff_against: Path | None) -> None:
     """Render the stack's full desired state offline (Pulumi mocks), validate it, and summarise it."""
     console = Console(stderr=False, highlight=False)
     errors = Console(stderr=True, highlight=False)
@@ -53,8 +61,16 @@ def plan(stack: str, out: Path | None, stacks_dir: Path | None) -> None:
             errors.print(f"[bold red]error:[/] {line}", soft_wrap=True)
         sys.exit(EXIT_BAD_INPUT)
     out_dir = out or PROJECT_ROOT / "plan" / stack
+    if diff_against is not None and not (diff_against / SUMMARY_FILE).is_file():
+        errors.print(f"[bold red]error:[/] {escape(f'--diff-against {diff_against} is not a plan output (no {SUMMARY_FILE})')}", soft_wrap=True)
+        sys.exit(EXIT_BAD_INPUT)
     result.write(out_dir)
     _report(console, result, out_dir, time.monotonic() - started)
+    if diff_against is not None:
+        changes = diff_plans(diff_against, out_dir)
+        text = changes.markdown(f"{stack}: changes against {diff_against}")
+        (out_dir / DIFF_FILE).write_text(text)
+        console.print(escape(text), soft_wrap=True)
     sys.exit(0 if result.ok else EXIT_INVALID_PLAN)
 
 
