@@ -25,6 +25,7 @@ import pulumi_kubernetes as k8s
 from components.clickhouse.images import CLICKHOUSE_SERVER
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from components.common.scripted_cron_job import SCRIPTS_DIR, ScriptedCronJobArgs, scripted_cron_job, scripts_volume
 from policies.rules.backups import BACKUP_OF_LABEL  # the label the policy pack's clickhouse-backup-scheduled looks for
 
 CLIENT_NAME = "clickhouse-client"  # app.kubernetes.io/name of every job pod that runs clickhouse-client
@@ -112,35 +113,20 @@ class ClickHouseBackupArgs:
 class ClickHouseBackup(pulumi.ComponentResource):
     def __init__(self, name: str, args: ClickHouseBackupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("langfuse-rosa:clickhouse:ClickHouseBackup", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         job_name = f"{args.installation}-clickhouse-backup"
         labels = {**recommended_labels(CLIENT_NAME, "backup", "langfuse"), BACKUP_OF_LABEL: args.installation}
-        script = k8s.core.v1.ConfigMap(
-            job_name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=job_name, namespace=args.namespace, labels=labels),
-            data={SCRIPT_KEY: backup_script(args.database, args.cluster), "client.xml": CLIENT_CONFIG},
-            opts=child,
-        )
-        k8s.batch.v1.CronJob(
-            job_name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=job_name, namespace=args.namespace, labels=labels),
-            spec=k8s.batch.v1.CronJobSpecArgs(
+        scripted_cron_job(
+            ScriptedCronJobArgs(
+                name=job_name,
+                namespace=args.namespace,
+                labels=labels,
                 schedule=args.policy.schedule(),
-                time_zone="Etc/UTC",
-                concurrency_policy="Forbid",
-                starting_deadline_seconds=1800,
-                successful_jobs_history_limit=3,
-                failed_jobs_history_limit=3,
-                job_template=k8s.batch.v1.JobTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=k8s.batch.v1.JobSpecArgs(
-                        backoff_limit=2,
-                        active_deadline_seconds=args.policy.interval_hours * 3600,
-                        template=client_pod_template(args, labels, ["/bin/bash", f"/scripts/{SCRIPT_KEY}"], job_name),
-                    ),
-                ),
+                scripts={SCRIPT_KEY: backup_script(args.database, args.cluster), "client.xml": CLIENT_CONFIG},
+                pod_template=client_pod_template(args, labels, ["/bin/bash", f"{SCRIPTS_DIR}/{SCRIPT_KEY}"], job_name),
+                deadline_seconds=args.policy.interval_hours * 3600,
+                backoff_limit=2,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[script]),
+            parent=self,
         )
         self.register_outputs({})
 
@@ -149,6 +135,7 @@ def client_pod_template(args: ClickHouseBackupArgs, labels: dict, command: list[
     """A clickhouse-client pod that talks TLS to the cluster (the service CA verifies it) as the backup user;
     shared by the backup, restore and drill jobs."""
     secret = args.credentials_secret
+    scripts_volume_, scripts_mount = scripts_volume(scripts)
     return k8s.core.v1.PodTemplateSpecArgs(
         metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
         spec=k8s.core.v1.PodSpecArgs(
@@ -173,21 +160,21 @@ def client_pod_template(args: ClickHouseBackupArgs, labels: dict, command: list[
                         ),
                         k8s.core.v1.EnvVarArgs(name="BACKUP_URL", value=args.backup_url),
                         k8s.core.v1.EnvVarArgs(name="FULL_EVERY_DAYS", value=str(args.policy.full_every_days)),
-                        k8s.core.v1.EnvVarArgs(name="CLIENT_CONFIG", value="/scripts/client.xml"),
+                        k8s.core.v1.EnvVarArgs(name="CLIENT_CONFIG", value=f"{SCRIPTS_DIR}/client.xml"),
                     ],
                     resources=k8s.core.v1.ResourceRequirementsArgs(
                         requests={"cpu": "50m", "memory": "128Mi"}, limits={"cpu": "500m", "memory": "512Mi"}
                     ),
                     security_context=restricted_container_security_context(),
                     volume_mounts=[
-                        k8s.core.v1.VolumeMountArgs(name="scripts", mount_path="/scripts", read_only=True),
+                        scripts_mount,
                         k8s.core.v1.VolumeMountArgs(name="service-ca", mount_path="/etc/clickhouse-client/ca", read_only=True),
                         k8s.core.v1.VolumeMountArgs(name="home", mount_path="/tmp"),
                     ],
                 )
             ],
             volumes=[
-                k8s.core.v1.VolumeArgs(name="scripts", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=scripts)),
+                scripts_volume_,
                 k8s.core.v1.VolumeArgs(name="service-ca", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=args.service_ca_config_map)),
                 k8s.core.v1.VolumeArgs(name="home", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="64Mi")),
             ],

@@ -10,10 +10,10 @@ are drilled: an incremental's name is not known without listing the bucket, whic
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.clickhouse.backup import CLIENT_CONFIG, CLIENT_NAME, SCRIPT_PRELUDE, ClickHouseBackupArgs, client_pod_template
 from components.common.labels import recommended_labels
+from components.common.scripted_cron_job import SCRIPTS_DIR, ScriptedCronJobArgs, scripted_cron_job
 
 DRILL_DATABASE = "restore_drill"
 DRILL_KEY = "restore-drill.sh"
@@ -57,31 +57,19 @@ class ClickHouseRestoreDrill(pulumi.ComponentResource):
         super().__init__("langfuse-rosa:clickhouse:ClickHouseRestoreDrill", name, None, opts)
         job = f"{args.installation}-clickhouse-restore-drill"
         labels = recommended_labels(CLIENT_NAME, "restore-drill", "langfuse")
-        script = k8s.core.v1.ConfigMap(
-            job,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=job, namespace=args.namespace, labels=labels),
-            data={DRILL_KEY: drill_script(args.database, args.cluster), "client.xml": CLIENT_CONFIG},
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        k8s.batch.v1.CronJob(
-            job,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=job, namespace=args.namespace, labels=labels),
-            spec=k8s.batch.v1.CronJobSpecArgs(
+        scripted_cron_job(
+            ScriptedCronJobArgs(
+                name=job,
+                namespace=args.namespace,
+                labels=labels,
                 schedule=schedule,
-                time_zone="Etc/UTC",
-                concurrency_policy="Forbid",
-                successful_jobs_history_limit=2,
-                failed_jobs_history_limit=2,
-                job_template=k8s.batch.v1.JobTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=k8s.batch.v1.JobSpecArgs(
-                        backoff_limit=1,
-                        active_deadline_seconds=6 * 3600,
-                        template=client_pod_template(args, labels, ["/bin/bash", f"/scripts/{DRILL_KEY}"], job),
-                    ),
-                ),
+                scripts={DRILL_KEY: drill_script(args.database, args.cluster), "client.xml": CLIENT_CONFIG},
+                pod_template=client_pod_template(args, labels, ["/bin/bash", f"{SCRIPTS_DIR}/{DRILL_KEY}"], job),
+                deadline_seconds=6 * 3600,
+                backoff_limit=1,
+                history=2,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[script]),
+            parent=self,
         )
         self.register_outputs({})
 

@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from components.common.scripted_cron_job import SCRIPTS_DIR, ScriptedCronJobArgs, scripted_cron_job, scripts_volume
 
 SCRIPT_KEY = "restore-drill.sh"
 DRILL_LABELS = recommended_labels("postgres-restore-drill", "restore-drill", "langfuse")
@@ -95,12 +96,6 @@ class PostgresRestoreDrill(pulumi.ComponentResource):
         super().__init__("langfuse-rosa:postgres:PostgresRestoreDrill", name, None, opts)
         job = f"{args.cluster}-restore-drill"
         labels = DRILL_LABELS
-        script = k8s.core.v1.ConfigMap(
-            job,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=job, namespace=args.namespace, labels=labels),
-            data={SCRIPT_KEY: RESTORE_SCRIPT},
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         env = {
             "DESTINATION": args.destination,
             "SERVER_NAME": args.server_name,
@@ -108,67 +103,61 @@ class PostgresRestoreDrill(pulumi.ComponentResource):
             "AWS_DEFAULT_REGION": args.region,
             "WORKDIR": "/var/lib/drill",
         }
-        k8s.batch.v1.CronJob(
-            job,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=job, namespace=args.namespace, labels=labels),
-            spec=k8s.batch.v1.CronJobSpecArgs(
-                schedule=args.schedule,
-                time_zone="Etc/UTC",
-                concurrency_policy="Forbid",
-                successful_jobs_history_limit=2,
-                failed_jobs_history_limit=2,
-                job_template=k8s.batch.v1.JobTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=k8s.batch.v1.JobSpecArgs(
-                        backoff_limit=1,
-                        active_deadline_seconds=6 * 3600,
-                        template=k8s.core.v1.PodTemplateSpecArgs(
-                            metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                            spec=k8s.core.v1.PodSpecArgs(
-                                restart_policy="Never",
-                                # CloudNativePG's account for the cluster carries the backup role (read access).
-                                service_account_name=args.cluster,
-                                automount_service_account_token=False,
-                                security_context=restricted_pod_security_context(),
-                                containers=[
-                                    k8s.core.v1.ContainerArgs(
-                                        name="restore-drill",
-                                        image=args.image,
-                                        command=["/bin/bash", f"/scripts/{SCRIPT_KEY}"],
-                                        env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
-                                        resources=k8s.core.v1.ResourceRequirementsArgs(
-                                            requests={"cpu": "500m", "memory": "1Gi"}, limits={"cpu": "2", "memory": "2Gi"}
-                                        ),
-                                        security_context=restricted_container_security_context(),
-                                        volume_mounts=[
-                                            k8s.core.v1.VolumeMountArgs(name="scripts", mount_path="/scripts", read_only=True),
-                                            k8s.core.v1.VolumeMountArgs(name="scratch", mount_path="/var/lib/drill"),
-                                            k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-                                        ],
-                                    )
-                                ],
-                                volumes=[
-                                    k8s.core.v1.VolumeArgs(name="scripts", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=job)),
-                                    k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="256Mi")),
-                                    # A volume for this run only, on the encrypted class, deleted with the pod.
-                                    k8s.core.v1.VolumeArgs(
-                                        name="scratch",
-                                        ephemeral=k8s.core.v1.EphemeralVolumeSourceArgs(
-                                            volume_claim_template=k8s.core.v1.PersistentVolumeClaimTemplateArgs(
-                                                spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
-                                                    access_modes=["ReadWriteOnce"],
-                                                    storage_class_name=args.storage_class,
-                                                    resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": args.storage_size}),
-                                                )
-                                            )
-                                        ),
-                                    ),
-                                ],
-                            ),
+        scripts, scripts_mount = scripts_volume(job)
+        pod = k8s.core.v1.PodTemplateSpecArgs(
+            metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+            spec=k8s.core.v1.PodSpecArgs(
+                restart_policy="Never",
+                # CloudNativePG's account for the cluster carries the backup role (read access).
+                service_account_name=args.cluster,
+                automount_service_account_token=False,
+                security_context=restricted_pod_security_context(),
+                containers=[
+                    k8s.core.v1.ContainerArgs(
+                        name="restore-drill",
+                        image=args.image,
+                        command=["/bin/bash", f"{SCRIPTS_DIR}/{SCRIPT_KEY}"],
+                        env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
+                        resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "500m", "memory": "1Gi"}, limits={"cpu": "2", "memory": "2Gi"}),
+                        security_context=restricted_container_security_context(),
+                        volume_mounts=[
+                            scripts_mount,
+                            k8s.core.v1.VolumeMountArgs(name="scratch", mount_path="/var/lib/drill"),
+                            k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                        ],
+                    )
+                ],
+                volumes=[
+                    scripts,
+                    k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="256Mi")),
+                    # A volume for this run only, on the encrypted class, deleted with the pod.
+                    k8s.core.v1.VolumeArgs(
+                        name="scratch",
+                        ephemeral=k8s.core.v1.EphemeralVolumeSourceArgs(
+                            volume_claim_template=k8s.core.v1.PersistentVolumeClaimTemplateArgs(
+                                spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+                                    access_modes=["ReadWriteOnce"],
+                                    storage_class_name=args.storage_class,
+                                    resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": args.storage_size}),
+                                )
+                            )
                         ),
                     ),
-                ),
+                ],
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[script]),
+        )
+        scripted_cron_job(
+            ScriptedCronJobArgs(
+                name=job,
+                namespace=args.namespace,
+                labels=labels,
+                schedule=args.schedule,
+                scripts={SCRIPT_KEY: RESTORE_SCRIPT},
+                pod_template=pod,
+                deadline_seconds=6 * 3600,
+                backoff_limit=1,
+                history=2,
+            ),
+            parent=self,
         )
         self.register_outputs({})

@@ -1,0 +1,59 @@
+"""A CronJob running a script from its own ConfigMap (mounted at /scripts): backups and restore drills.
+
+In UTC, never two runs at once, a run that misses its start by half an hour is skipped, and a few finished
+Jobs are kept for their logs. Its last success is kube-state-metrics' kube_cronjob_status_last_successful_time,
+which the freshness alerts watch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+SCRIPTS_DIR = "/scripts"
+
+
+@dataclass(frozen=True)
+class ScriptedCronJobArgs:
+    name: str  # of the CronJob and its ConfigMap
+    namespace: pulumi.Input[str]
+    labels: dict[str, str]
+    schedule: str
+    scripts: dict[str, str]  # ConfigMap data, mounted at SCRIPTS_DIR
+    pod_template: k8s.core.v1.PodTemplateSpecArgs  # mounts the ConfigMap `name` at SCRIPTS_DIR
+    deadline_seconds: int
+    backoff_limit: int
+    history: int = 3
+
+
+def scripted_cron_job(args: ScriptedCronJobArgs, parent: pulumi.Resource) -> k8s.batch.v1.CronJob:
+    metadata = k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace, labels=args.labels)
+    scripts = k8s.core.v1.ConfigMap(args.name, metadata=metadata, data=args.scripts, opts=pulumi.ResourceOptions(parent=parent))
+    return k8s.batch.v1.CronJob(
+        args.name,
+        metadata=metadata,
+        spec=k8s.batch.v1.CronJobSpecArgs(
+            schedule=args.schedule,
+            time_zone="Etc/UTC",
+            concurrency_policy="Forbid",
+            starting_deadline_seconds=1800,
+            successful_jobs_history_limit=args.history,
+            failed_jobs_history_limit=args.history,
+            job_template=k8s.batch.v1.JobTemplateSpecArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(labels=args.labels),
+                spec=k8s.batch.v1.JobSpecArgs(
+                    backoff_limit=args.backoff_limit, active_deadline_seconds=args.deadline_seconds, template=args.pod_template
+                ),
+            ),
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[scripts]),
+    )
+
+
+def scripts_volume(config_map: str) -> tuple[k8s.core.v1.VolumeArgs, k8s.core.v1.VolumeMountArgs]:
+    return (
+        k8s.core.v1.VolumeArgs(name="scripts", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map)),
+        k8s.core.v1.VolumeMountArgs(name="scripts", mount_path=SCRIPTS_DIR, read_only=True),
+    )
