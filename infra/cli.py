@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import yaml
@@ -51,19 +52,14 @@ def main() -> None:
 def plan(stack: str, out: Path | None, stacks_dir: Path | None, diff_against: Path | None) -> None:
     """Render the stack's full desired state offline (Pulumi mocks), validate it, and summarise it."""
     console = Console(stderr=False, highlight=False)
-    errors = Console(stderr=True, highlight=False)
     started = time.monotonic()
+    if diff_against is not None and not (diff_against / SUMMARY_FILE).is_file():
+        _fail(f"--diff-against {diff_against} is not a plan output (no {SUMMARY_FILE})")
     try:
         result = build_plan(stack, stacks_dir)
     except (StackFileError, ConfigError) as error:
-        lines = error.lines if isinstance(error, ConfigError) else [str(error)]
-        for line in lines:
-            errors.print(f"[bold red]error:[/] {line}", soft_wrap=True)
-        sys.exit(EXIT_BAD_INPUT)
+        _fail(*_error_lines(error))
     out_dir = out or PROJECT_ROOT / "plan" / stack
-    if diff_against is not None and not (diff_against / SUMMARY_FILE).is_file():
-        errors.print(f"[bold red]error:[/] {escape(f'--diff-against {diff_against} is not a plan output (no {SUMMARY_FILE})')}", soft_wrap=True)
-        sys.exit(EXIT_BAD_INPUT)
     result.write(out_dir)
     _report(console, result, out_dir, time.monotonic() - started)
     if diff_against is not None:
@@ -114,8 +110,15 @@ def restore_clickhouse(stack: str, out: Path | None, stacks_dir: Path | None, ba
     _restore(stack, out, "clickhouse", lambda d: clickhouse_restore(stack, backup, d, PROJECT_ROOT), stacks_dir)
 
 
-def _fail(line: str) -> None:
-    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
+def _error_lines(error: StackFileError | ConfigError) -> list[str]:
+    return error.lines if isinstance(error, ConfigError) else [str(error)]
+
+
+def _fail(*lines: str) -> NoReturn:
+    """Bad input: one line per problem on stderr, exit 2, nothing written."""
+    errors = Console(stderr=True, highlight=False)
+    for line in lines:
+        errors.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
     sys.exit(EXIT_BAD_INPUT)
 
 
@@ -124,9 +127,7 @@ def _restore(stack: str, out: Path | None, store: str, render, stacks_dir: Path 
     try:
         result = render(stacks_dir or PROJECT_ROOT / "stacks")
     except (StackFileError, ConfigError) as error:
-        for line in error.lines if isinstance(error, ConfigError) else [str(error)]:
-            Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
-        sys.exit(EXIT_BAD_INPUT)
+        _fail(*_error_lines(error))
     out_dir = out or PROJECT_ROOT / "restore" / stack / store
     result.write(out_dir)
     console.print(f"Restore {store} of stack {stack}: {len(result.manifests)} manifests (schema-valid) in {out_dir}:")

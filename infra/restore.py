@@ -21,8 +21,9 @@ from infra.offline_plan.plan import Plan, build_plan
 from infra.offline_plan.render import dump_yaml
 from infra.offline_plan.stack_file import read_stack_file
 from infra.offline_plan.validation import SchemaCatalog
-from infra.stack_config import ConfigError
+from infra.stack_config import ConfigError, StackConfig
 from infra.stack_config.data_tier import POSTGRES_CLUSTER
+from infra.stack_config.loader import parse_engine_config
 
 CLICKHOUSE_BACKUP_JOB = "langfuse-clickhouse-backup"
 
@@ -55,11 +56,13 @@ def _in_cluster(stack: str, plan: Plan, kind: str, name: str) -> dict[str, Any]:
 
 
 def postgres_restore(stack: str, target_time: datetime | None, stacks_dir: Path, project_root: Path) -> RestorePlan:
-    current = build_plan(stack, stacks_dir, project_root)
-    cluster = _in_cluster(stack, current, "Cluster", POSTGRES_CLUSTER)
-    source = cluster["spec"]["backup"]["barmanObjectStore"]["serverName"]
+    config = parse_engine_config(stack, read_stack_file(stacks_dir, stack).config)
+    if not isinstance(config, StackConfig) or config.data_tier is None:
+        raise ConfigError(stack, [f"stack '{stack}': langfuse-rosa:backend.mode is not in-cluster: there is no Cluster {POSTGRES_CLUSTER} to restore"])
+    source = config.data_tier.postgres.backup.server_name or POSTGRES_CLUSTER
+    ns = config.langfuse.namespace
     stamp = (target_time or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%d%H%M")
-    postgres = {"backup": {"serverName": f"{POSTGRES_CLUSTER}-r{stamp}"}, "recovery": {"sourceServerName": source}}
+    postgres: dict[str, Any] = {"backup": {"serverName": f"{POSTGRES_CLUSTER}-r{stamp}"}, "recovery": {"sourceServerName": source}}
     if target_time is not None:
         postgres["recovery"]["targetTime"] = target_time.isoformat()
     document = yaml.safe_load((stacks_dir / f"Pulumi.{stack}.yaml").read_text())
@@ -69,12 +72,10 @@ def postgres_restore(stack: str, target_time: datetime | None, stacks_dir: Path,
     merged["recovery"] = postgres["recovery"]
     with tempfile.TemporaryDirectory() as scratch:
         (Path(scratch) / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
-        read_stack_file(Path(scratch), stack)
         restored = build_plan(stack, Path(scratch), project_root)
     recovery_cluster = _in_cluster(stack, restored, "Cluster", POSTGRES_CLUSTER)
     manifests = {f"cluster-{POSTGRES_CLUSTER}.yaml": recovery_cluster}
     _validate(stack, manifests, project_root)
-    ns = cluster["metadata"]["namespace"]
     target = target_time.isoformat() if target_time else "the end of the archived WAL"
     steps = [
         f"Set in stacks/Pulumi.{stack}.yaml under langfuse-rosa:dataTier.postgres (shown above) and commit: the restored "

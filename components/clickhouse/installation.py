@@ -25,6 +25,7 @@ from components.clickhouse.images import CLICKHOUSE_KEEPER, CLICKHOUSE_SERVER
 from components.clickhouse.restore import ClickHouseRestoreDrill
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from components.common.scheduling import ZONE_KEY
 from components.common.service_account import service_account
 
 CLUSTER_NAME = "default"  # Langfuse runs its migrations ON CLUSTER default
@@ -32,11 +33,24 @@ DATABASE = "default"  # Langfuse's tables live in the default database
 HTTPS_PORT = 8443
 NATIVE_SECURE_PORT = 9440
 KEEPER_PORT = 2181
+# Labels Altinity's operator puts on the pods it creates (seen on its pods, e.g. clickhouse-backup issue #1025).
+CHOP_POD_LABELS = {"clickhouse.altinity.com/app": "chop"}  # every ClickHouse server pod of any installation
+
+
+def server_labels(installation: str) -> dict[str, str]:
+    return {"clickhouse.altinity.com/chi": installation}
+
+
+def keeper_labels(installation: str) -> dict[str, str]:
+    return {"clickhouse-keeper.altinity.com/chk": installation}
+
+
 # Replicas fetch parts from each other over the interserver port; Keepers replicate over Raft (the port
 # Altinity's ClickHouseKeeperInstallation examples set). Both are set explicitly so NetworkPolicies match.
 INTERSERVER_HTTP_PORT = 9009
 KEEPER_RAFT_PORT = 9444
-# The operator queries each server over HTTP on ClickHouse's default port (its config: clickhouse.access.port).
+# The operator queries each server over HTTP on ClickHouse's default port (its config/config.yaml:
+# clickhouse.access.port 8123, scheme http).
 OPERATOR_ACCESS_PORT = 8123
 # ClickHouse's and Keeper's built-in Prometheus endpoint (the <prometheus> server setting).
 METRICS_PORT = 9363
@@ -50,7 +64,6 @@ PROMETHEUS_SETTINGS = {
 METRICS_CONTAINER_PORT = {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}
 # Keeper holds only replication metadata: ClickHouse's guidance for small clusters is well under a core.
 KEEPER_RESOURCES = ("250m", "1000m", "1Gi")
-ZONE_KEY = "topology.kubernetes.io/zone"
 
 
 @dataclass(frozen=True)
@@ -110,7 +123,7 @@ class ClickHouseCluster(pulumi.ComponentResource):
             spec=_installation_spec(args, self.credentials_secret, self.tls_secret),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[keeper, credentials]),
         )
-        for kind, selector in (("clickhouse", {"clickhouse.altinity.com/chi": args.name}), ("keeper", {"clickhouse-keeper.altinity.com/chk": args.name})):
+        for kind, selector in (("clickhouse", server_labels(args.name)), ("keeper", keeper_labels(args.name))):
             k8s.apiextensions.CustomResource(
                 f"{args.name}-{kind}-metrics",
                 api_version="monitoring.coreos.com/v1",
@@ -175,7 +188,7 @@ def _pod_spec(container: dict, resources: dict, zone_anti_affinity: str, selecto
 
 
 def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) -> dict:
-    selector = {"clickhouse.altinity.com/chi": args.name}
+    selector = server_labels(args.name)
     certs_dir = "/etc/clickhouse-server/secrets.d"
 
     def secret_file(key: str) -> dict:
@@ -278,7 +291,7 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
 
 
 def _keeper_spec(args: ClickHouseClusterArgs) -> dict:
-    selector = {"clickhouse-keeper.altinity.com/chk": args.name}
+    selector = keeper_labels(args.name)
     return {
         "defaults": {"templates": {"podTemplate": "keeper", "dataVolumeClaimTemplate": "data"}},
         "configuration": {

@@ -16,8 +16,8 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.common.labels import recommended_labels, selector_labels
-from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.langfuse.backend import ConfigMapKeyRef
+from components.monitoring.exporter_workload import ExporterWorkload, exporter_workload
 
 # Public pin (prom/blackbox-exporter v0.28.0); verify with `skopeo inspect` before the first deploy.
 BLACKBOX_EXPORTER_IMAGE = "docker.io/prom/blackbox-exporter:v0.28.0@sha256:e753ff9f3fc458d02cca5eddab5a77e1c175eee484a8925ac7d524f04366c2fc"
@@ -84,68 +84,38 @@ class EndpointProbes(pulumi.ComponentResource):
                 config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=ref.name, items=[k8s.core.v1.KeyToPathArgs(key=ref.key, path="ca.crt")]),
             )
 
-        k8s.apps.v1.Deployment(
-            NAME,
-            metadata=metadata,
-            spec=k8s.apps.v1.DeploymentSpecArgs(
+        exporter_workload(
+            ExporterWorkload(
+                name=NAME,
+                namespace=args.namespace,
+                labels=labels,
+                selector=selector,
                 replicas=args.replicas,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        automount_service_account_token=False,
-                        security_context=restricted_pod_security_context(),
-                        topology_spread_constraints=[
-                            k8s.core.v1.TopologySpreadConstraintArgs(
-                                max_skew=1,
-                                topology_key="topology.kubernetes.io/zone",
-                                when_unsatisfiable=args.zone_spread,
-                                label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                            )
-                        ],
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="blackbox-exporter",
-                                image=BLACKBOX_EXPORTER_IMAGE,
-                                image_pull_policy="IfNotPresent",
-                                args=["--config.file=/etc/blackbox/config/blackbox.yaml", f"--web.listen-address=:{PORT}"],
-                                ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=PORT, protocol="TCP")],
-                                readiness_probe=k8s.core.v1.ProbeArgs(http_get=k8s.core.v1.HTTPGetActionArgs(path="/-/healthy", port="http")),
-                                liveness_probe=k8s.core.v1.ProbeArgs(http_get=k8s.core.v1.HTTPGetActionArgs(path="/-/healthy", port="http")),
-                                resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests={"cpu": "10m", "memory": "32Mi"}, limits={"cpu": "200m", "memory": "128Mi"}
-                                ),
-                                security_context=restricted_container_security_context(),
-                                volume_mounts=[
-                                    k8s.core.v1.VolumeMountArgs(name="config", mount_path="/etc/blackbox/config", read_only=True),
-                                    k8s.core.v1.VolumeMountArgs(name="trusted", mount_path="/etc/blackbox/trusted", read_only=True),
-                                    k8s.core.v1.VolumeMountArgs(name="service-ca", mount_path="/etc/blackbox/service-ca", read_only=True),
-                                ],
-                            )
-                        ],
-                        volumes=[
-                            k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=NAME)),
-                            ca_volume("trusted", args.trusted_ca_bundle),
-                            ca_volume("service-ca", args.service_ca_bundle),
-                        ],
-                    ),
+                zone_spread=args.zone_spread,
+                container=k8s.core.v1.ContainerArgs(
+                    name="blackbox-exporter",
+                    image=BLACKBOX_EXPORTER_IMAGE,
+                    image_pull_policy="IfNotPresent",
+                    args=["--config.file=/etc/blackbox/config/blackbox.yaml", f"--web.listen-address=:{PORT}"],
+                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=PORT, protocol="TCP")],
+                    readiness_probe=k8s.core.v1.ProbeArgs(http_get=k8s.core.v1.HTTPGetActionArgs(path="/-/healthy", port="http")),
+                    liveness_probe=k8s.core.v1.ProbeArgs(http_get=k8s.core.v1.HTTPGetActionArgs(path="/-/healthy", port="http")),
+                    resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "10m", "memory": "32Mi"}, limits={"cpu": "200m", "memory": "128Mi"}),
+                    volume_mounts=[
+                        k8s.core.v1.VolumeMountArgs(name="config", mount_path="/etc/blackbox/config", read_only=True),
+                        k8s.core.v1.VolumeMountArgs(name="trusted", mount_path="/etc/blackbox/trusted", read_only=True),
+                        k8s.core.v1.VolumeMountArgs(name="service-ca", mount_path="/etc/blackbox/service-ca", read_only=True),
+                    ],
                 ),
+                volumes=[
+                    k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=NAME)),
+                    ca_volume("trusted", args.trusted_ca_bundle),
+                    ca_volume("service-ca", args.service_ca_bundle),
+                ],
+                service_ports=[k8s.core.v1.ServicePortArgs(name="http", port=PORT, target_port="http")],
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[config]),
-        )
-        k8s.policy.v1.PodDisruptionBudget(
-            NAME,
-            metadata=metadata,
-            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
-                max_unavailable=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector), unhealthy_pod_eviction_policy="AlwaysAllow"
-            ),
-            opts=child,
-        )
-        k8s.core.v1.Service(
-            NAME,
-            metadata=metadata,
-            spec=k8s.core.v1.ServiceSpecArgs(selector=selector, ports=[k8s.core.v1.ServicePortArgs(name="http", port=PORT, target_port="http")]),
-            opts=child,
+            parent=self,
+            depends_on=[config],
         )
         prober = pulumi.Output.concat(NAME, ".", args.namespace, f".svc:{PORT}")
         probes = [("https_public", pulumi.Output.all(*args.public_urls))]

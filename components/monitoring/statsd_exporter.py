@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.common.labels import recommended_labels, selector_labels
-from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from components.monitoring.exporter_workload import ExporterWorkload, exporter_workload
 from components.monitoring.statsd_mapping import MAPPING_CONFIG
 
 # Public pin (prom/statsd-exporter v0.29.0); verify with `skopeo inspect` before the first deploy.
@@ -53,80 +53,41 @@ class LangfuseMetricsExporter(pulumi.ComponentResource):
             data={"mapping.yaml": yaml.safe_dump(MAPPING_CONFIG, sort_keys=False)},
             opts=child,
         )
-        k8s.apps.v1.Deployment(
-            NAME,
-            metadata=metadata,
-            spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=args.replicas,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        automount_service_account_token=False,
-                        security_context=restricted_pod_security_context(),
-                        topology_spread_constraints=[
-                            k8s.core.v1.TopologySpreadConstraintArgs(
-                                max_skew=1,
-                                topology_key="topology.kubernetes.io/zone",
-                                when_unsatisfiable=args.zone_spread,
-                                label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                            )
-                        ],
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="statsd-exporter",
-                                image=STATSD_EXPORTER_IMAGE,
-                                image_pull_policy="IfNotPresent",
-                                args=[
-                                    "--statsd.mapping-config=/etc/statsd-exporter/mapping.yaml",
-                                    f"--statsd.listen-udp=:{STATSD_PORT}",
-                                    "--statsd.listen-tcp=",  # dd-trace sends UDP only
-                                    f"--web.listen-address=:{METRICS_PORT}",
-                                ],
-                                ports=[
-                                    k8s.core.v1.ContainerPortArgs(name="statsd", container_port=STATSD_PORT, protocol="UDP"),
-                                    k8s.core.v1.ContainerPortArgs(name="metrics", container_port=METRICS_PORT, protocol="TCP"),
-                                ],
-                                readiness_probe=k8s.core.v1.ProbeArgs(
-                                    http_get=k8s.core.v1.HTTPGetActionArgs(path="/-/ready", port="metrics"), period_seconds=10
-                                ),
-                                liveness_probe=k8s.core.v1.ProbeArgs(
-                                    http_get=k8s.core.v1.HTTPGetActionArgs(path="/-/healthy", port="metrics"), period_seconds=20
-                                ),
-                                resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "500m", "memory": "256Mi"}
-                                ),
-                                security_context=restricted_container_security_context(),
-                                volume_mounts=[k8s.core.v1.VolumeMountArgs(name="mapping", mount_path="/etc/statsd-exporter", read_only=True)],
-                            )
-                        ],
-                        volumes=[k8s.core.v1.VolumeArgs(name="mapping", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=f"{NAME}-mapping"))],
-                    ),
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[mapping]),
-        )
-        k8s.policy.v1.PodDisruptionBudget(
-            NAME,
-            metadata=metadata,
-            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
-                max_unavailable=1,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                unhealthy_pod_eviction_policy="AlwaysAllow",
-            ),
-            opts=child,
-        )
-        k8s.core.v1.Service(
-            NAME,
-            metadata=metadata,
-            spec=k8s.core.v1.ServiceSpecArgs(
+        exporter_workload(
+            ExporterWorkload(
+                name=NAME,
+                namespace=args.namespace,
+                labels=labels,
                 selector=selector,
-                ports=[
+                replicas=args.replicas,
+                zone_spread=args.zone_spread,
+                container=k8s.core.v1.ContainerArgs(
+                    name="statsd-exporter",
+                    image=STATSD_EXPORTER_IMAGE,
+                    image_pull_policy="IfNotPresent",
+                    args=[
+                        "--statsd.mapping-config=/etc/statsd-exporter/mapping.yaml",
+                        f"--statsd.listen-udp=:{STATSD_PORT}",
+                        "--statsd.listen-tcp=",  # dd-trace sends UDP only
+                        f"--web.listen-address=:{METRICS_PORT}",
+                    ],
+                    ports=[
+                        k8s.core.v1.ContainerPortArgs(name="statsd", container_port=STATSD_PORT, protocol="UDP"),
+                        k8s.core.v1.ContainerPortArgs(name="metrics", container_port=METRICS_PORT, protocol="TCP"),
+                    ],
+                    readiness_probe=k8s.core.v1.ProbeArgs(http_get=k8s.core.v1.HTTPGetActionArgs(path="/-/ready", port="metrics"), period_seconds=10),
+                    liveness_probe=k8s.core.v1.ProbeArgs(http_get=k8s.core.v1.HTTPGetActionArgs(path="/-/healthy", port="metrics"), period_seconds=20),
+                    resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "500m", "memory": "256Mi"}),
+                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="mapping", mount_path="/etc/statsd-exporter", read_only=True)],
+                ),
+                volumes=[k8s.core.v1.VolumeArgs(name="mapping", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=f"{NAME}-mapping"))],
+                service_ports=[
                     k8s.core.v1.ServicePortArgs(name="statsd", port=STATSD_PORT, target_port="statsd", protocol="UDP"),
                     k8s.core.v1.ServicePortArgs(name="metrics", port=METRICS_PORT, target_port="metrics", protocol="TCP"),
                 ],
             ),
-            opts=child,
+            parent=self,
+            depends_on=[mapping],
         )
         k8s.apiextensions.CustomResource(
             f"{NAME}-monitor",

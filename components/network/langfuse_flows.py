@@ -81,8 +81,8 @@ def _in_cluster_store_flows(network: LangfuseNetwork) -> list[Flow]:
     stores = network.stores
     assert isinstance(stores, InClusterStores)
     pg = Pods("postgresql", {"cnpg.io/cluster": stores.postgres_cluster})  # instances and the operator's jobs
-    ch = Pods("clickhouse", {"clickhouse.altinity.com/chi": stores.clickhouse_installation})
-    keeper = Pods("clickhouse-keeper", {"clickhouse-keeper.altinity.com/chk": stores.clickhouse_installation})
+    ch = Pods("clickhouse", clickhouse.server_labels(stores.clickhouse_installation))
+    keeper = Pods("clickhouse-keeper", clickhouse.keeper_labels(stores.clickhouse_installation))
     clickhouse_client = tcp(clickhouse.HTTPS_PORT, clickhouse.NATIVE_SECURE_PORT)
     jobs = Pods("clickhouse-client-jobs", {"app.kubernetes.io/name": clickhouse_backup.CLIENT_NAME})
     return [

@@ -21,12 +21,13 @@
 
 from __future__ import annotations
 
-from components.clickhouse.installation import OPERATOR_ACCESS_PORT
+from components.clickhouse.installation import CHOP_POD_LABELS, OPERATOR_ACCESS_PORT
 from components.monitoring.grafana import POD_LABELS as GRAFANA_POD_LABELS
 from components.monitoring.grafana import PORT as GRAFANA_PORT
 from components.network.model import NamespacePods, Reach, tcp
 from components.network.openshift import THANOS_QUERIER, THANOS_QUERIER_TENANCY_PORT
 from components.platform.operators import OperatorPackage
+from components.postgres.cluster import INSTANCE_ROLE
 from components.postgres.cluster import STATUS_PORT as POSTGRES_STATUS_PORT
 
 ANY_NAMESPACE: dict[str, str] = {}
@@ -40,7 +41,7 @@ CLOUDNATIVE_PG = OperatorPackage(
     namespace="cnpg-system",
     catalog_image=f"ghcr.io/cloudnative-pg/cloudnative-pg:{CLOUDNATIVE_PG_VERSION}-ubi9-catalog",
     reaches=(
-        Reach(NamespacePods("postgresql-instances", ANY_NAMESPACE, {"cnpg.io/podRole": "instance"}), tcp(POSTGRES_STATUS_PORT), "instance status"),
+        Reach(NamespacePods("postgresql-instances", ANY_NAMESPACE, INSTANCE_ROLE), tcp(POSTGRES_STATUS_PORT), "instance status"),
     ),
 )
 
@@ -51,8 +52,7 @@ ALTINITY_CLICKHOUSE = OperatorPackage(
     source="community-operators",
     namespace="clickhouse-operator",
     reaches=(
-        # Every pod the operator creates for a ClickHouseInstallation carries this label.
-        Reach(NamespacePods("clickhouse-servers", ANY_NAMESPACE, {"clickhouse.altinity.com/app": "chop"}), tcp(OPERATOR_ACCESS_PORT), "schema and metrics queries"),
+        Reach(NamespacePods("clickhouse-servers", ANY_NAMESPACE, CHOP_POD_LABELS), tcp(OPERATOR_ACCESS_PORT), "schema and metrics queries"),
     ),
 )
 

@@ -22,12 +22,12 @@ import pulumi_random as random
 
 from components.aws.secrets_manager import GeneratedSecret, GeneratedSecretArgs, SecretsManagerSettings
 from components.common.labels import recommended_labels
+from components.common.scheduling import ZONE_KEY
 from components.postgres.restore_drill import PostgresRestoreDrill, PostgresRestoreDrillArgs
 from components.secrets import SecretValue, external_secret
 
 # CloudNativePG "system" image: PostgreSQL plus Barman Cloud, which the in-tree object-store backup needs.
 POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql:17.6-system-trixie"
-ZONE_KEY = "topology.kubernetes.io/zone"
 PORT = 5432
 # CloudNativePG's instance manager: the operator polls each instance's status on 8000, Prometheus scrapes
 # 9187 (CloudNativePG docs, "Instance manager" and "Monitoring").
@@ -35,9 +35,12 @@ STATUS_PORT = 8000
 METRICS_PORT = 9187
 
 
+# Labels the operator puts on every instance pod (CloudNativePG docs, "Labels and annotations").
+INSTANCE_ROLE = {"cnpg.io/podRole": "instance"}
+
+
 def instance_labels(cluster: str) -> dict[str, str]:
-    """Labels the operator puts on every instance pod (CloudNativePG docs, "Labels and annotations")."""
-    return {"cnpg.io/cluster": cluster, "cnpg.io/podRole": "instance"}
+    return {"cnpg.io/cluster": cluster, **INSTANCE_ROLE}
 
 
 @dataclass(frozen=True)

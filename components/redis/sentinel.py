@@ -15,6 +15,7 @@ import pulumi_kubernetes as k8s
 from components.aws.secrets_manager import SecretsManagerSettings
 from components.common.labels import recommended_labels, selector_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from components.common.scheduling import HOST_KEY, ZONE_KEY, spread
 from components.redis.config import MONITORING_USER, SentinelSettings, rendered_files
 from components.redis.credentials import PASSWORD_KEYS, redis_credentials
 from components.redis.images import REDIS_EXPORTER, VALKEY
@@ -27,8 +28,6 @@ CONF_DIR = "/run/redis"
 DATA_DIR = "/data"
 TLS_DIR = "/etc/redis/tls"
 CA_DIR = "/etc/redis/ca"
-ZONE_KEY = "topology.kubernetes.io/zone"
-HOST_KEY = "kubernetes.io/hostname"
 
 
 @dataclass(frozen=True)
@@ -227,14 +226,7 @@ def _stateful_set_spec(
                         ]
                     )
                 ),
-                topology_spread_constraints=[
-                    k8s.core.v1.TopologySpreadConstraintArgs(
-                        topology_key=ZONE_KEY,
-                        max_skew=1,
-                        when_unsatisfiable=zone_rule,
-                        label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                    )
-                ],
+                topology_spread_constraints=[spread(ZONE_KEY, zone_rule, selector)],
                 init_containers=[
                     k8s.core.v1.ContainerArgs(
                         name="configure",

@@ -18,7 +18,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.clickhouse.installation import CHOP_POD_LABELS, keeper_labels, server_labels
 from components.platform.catalog import CLUSTER_OPERATORS
+from components.postgres.cluster import instance_labels
 from infra.offline_plan.render import RenderedObject
 
 CANARY_PORT = (22, "TCP")
@@ -29,9 +31,9 @@ POD_NETWORK = ipaddress.IPv4Network("10.128.0.0/14")
 # CloudNativePG "Labels and annotations"; Altinity clickhouse-operator's chi/chk labels; the Grafana
 # operator copies spec.deployment.spec.template.metadata.labels.
 _OPERATOR_POD_LABELS = {
-    "Cluster": lambda name, manifest: {"cnpg.io/cluster": name, "cnpg.io/podRole": "instance"},
-    "ClickHouseInstallation": lambda name, manifest: {"clickhouse.altinity.com/chi": name, "clickhouse.altinity.com/app": "chop"},
-    "ClickHouseKeeperInstallation": lambda name, manifest: {"clickhouse-keeper.altinity.com/chk": name},
+    "Cluster": lambda name, manifest: instance_labels(name),
+    "ClickHouseInstallation": lambda name, manifest: {**server_labels(name), **CHOP_POD_LABELS},
+    "ClickHouseKeeperInstallation": lambda name, manifest: keeper_labels(name),
     "Grafana": lambda name, manifest: {
         "app": name,
         **manifest["spec"].get("deployment", {}).get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {}),

@@ -25,7 +25,13 @@ LAYERS: dict[str, type[StackConfig] | type[ClusterStackConfig]] = {"environment"
 
 def load_stack_config() -> StackConfig | ClusterStackConfig:
     """The current stack's config. Raises ConfigError (one line per bad value) before anything is created."""
-    return parse_stack_config(pulumi.get_stack(), _namespace_values(_all_config()))
+    return parse_engine_config(pulumi.get_stack(), _all_config())
+
+
+def parse_engine_config(stack: str, config: Mapping[str, Any]) -> StackConfig | ClusterStackConfig:
+    """A stack's config from the engine's key/value form ("langfuse-rosa:key" -> value, objects JSON-encoded),
+    e.g. a stack file read outside a Pulumi run."""
+    return parse_stack_config(stack, _namespace_values(config))
 
 
 def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig | ClusterStackConfig:

@@ -6,10 +6,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from components.common.scheduling import HOST_KEY, ZONE_KEY, spread
 from components.langfuse.workload.spec import WorkloadSpec
-
-ZONE_KEY = "topology.kubernetes.io/zone"
-HOST_KEY = "kubernetes.io/hostname"
 
 
 def deployment(spec: WorkloadSpec, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions) -> k8s.apps.v1.Deployment:
@@ -46,8 +44,8 @@ def _pod_spec(spec: WorkloadSpec, selector: dict[str, str]) -> k8s.core.v1.PodSp
         security_context=restricted_pod_security_context(),
         termination_grace_period_seconds=spec.termination_grace_period_seconds,
         topology_spread_constraints=[
-            _spread(ZONE_KEY, "DoNotSchedule", selector),
-            _spread(HOST_KEY, "ScheduleAnyway", selector),
+            spread(ZONE_KEY, "DoNotSchedule", selector, per_revision=True),
+            spread(HOST_KEY, "ScheduleAnyway", selector, per_revision=True),
         ],
         containers=[
             k8s.core.v1.ContainerArgs(
@@ -67,13 +65,3 @@ def _pod_spec(spec: WorkloadSpec, selector: dict[str, str]) -> k8s.core.v1.PodSp
         volumes=spec.volumes,
     )
 
-
-def _spread(topology_key: str, when_unsatisfiable: str, selector: dict[str, str]) -> k8s.core.v1.TopologySpreadConstraintArgs:
-    return k8s.core.v1.TopologySpreadConstraintArgs(
-        topology_key=topology_key,
-        max_skew=1,
-        when_unsatisfiable=when_unsatisfiable,
-        label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-        # Count only pods of the same ReplicaSet, so a rollout's surge pods do not skew the spread.
-        match_label_keys=["pod-template-hash"],
-    )
