@@ -2,8 +2,9 @@
 
 - The servers write the backup themselves, so the IAM role is on the ClickHouse pods' service account (pod
   identity webhook, ROSA STS) and the server config declares the backup location as an S3 endpoint with
-  `use_environment_credentials` (ClickHouse's credential chain includes web-identity tokens) and the
-  bucket's KMS key, which the bucket policy demands on every upload (SSE-KMS).
+  `use_environment_credentials` (its credential chain reads the web-identity token: ClickHouse issue #56077,
+  Altinity's chi-example 26-s3-iam-role-irsa) and `server_side_encryption_kms_key_id` (ClickHouse PR #48724)
+  set to the bucket's KMS key, which the bucket policy demands on every upload (SSE-KMS).
 - A cycle of `fullEveryDays` starts with a full backup `full-<cycle start>`; every other run is an
   incremental `incr-<time>` whose base is that cycle's full, so a restore needs at most two backups. A run
   that cannot take its incremental (the cycle's full is missing or broken) takes the full instead.
