@@ -60,6 +60,7 @@ class LangfuseAwsTierArgs:
     disaster_recovery_region: str | None
     replication_alert_emails: Sequence[str] = ()  # who hears of a failing or late backup replication
     clickhouse_backup_expiry_days: int | None = None  # in-cluster ClickHouse: when S3 expires its backups
+    in_cluster_stores: bool = True  # the backup roles exist only for stores that run in the cluster
 
 
 @dataclass(frozen=True)
@@ -163,9 +164,12 @@ class LangfuseAwsTier(pulumi.ComponentResource):
                     S3Grant(b.exports, p.exports, READ + WRITE + DELETE + MULTIPART, list=True),
                 ],
             ),
-            "postgres-backup": (sa.postgres_backup, [S3Grant(b.backups, p.postgres_backups, READ + WRITE + DELETE + MULTIPART, list_whole_bucket=True)]),
-            "clickhouse-backup": (sa.clickhouse_backup, [S3Grant(b.backups, p.clickhouse_backups, READ + WRITE + DELETE + MULTIPART, list=True)]),
         }
+        if args.in_cluster_stores:
+            roles |= {
+                "postgres-backup": (sa.postgres_backup, [S3Grant(b.backups, p.postgres_backups, READ + WRITE + DELETE + MULTIPART, list_whole_bucket=True)]),
+                "clickhouse-backup": (sa.clickhouse_backup, [S3Grant(b.backups, p.clickhouse_backups, READ + WRITE + DELETE + MULTIPART, list=True)]),
+            }
         self.role_arns = {}
         for role, (service_account, grants) in roles.items():
             sid = "".join(part.capitalize() for part in role.split("-"))
