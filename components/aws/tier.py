@@ -68,7 +68,7 @@ class Buckets:
     events: str
     media: str
     exports: str
-    backups: str
+    backups: str | None  # None in external mode: managed stores keep their own backups
     access_logs: str
 
 
@@ -94,7 +94,9 @@ class LangfuseAwsTier(pulumi.ComponentResource):
         super().__init__("langfuse-rosa:aws:LangfuseAwsTier", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         prefix = args.resource_prefix
-        self.buckets = Buckets(*(f"{prefix}-{b}" for b in ("events", "media", "exports", "backups", "access-logs")))
+        self.buckets = Buckets(
+            f"{prefix}-events", f"{prefix}-media", f"{prefix}-exports", f"{prefix}-backups" if args.in_cluster_stores else None, f"{prefix}-access-logs"
+        )
         self.prefixes = p = Prefixes()
 
         data_key = CustomerManagedKey(
@@ -134,7 +136,7 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             "access-logs",
             b.access_logs,
             [LifecycleRule("expire-logs", expiration_days=args.access_log_retention_days)],
-            log_sources=(b.events, b.media, b.exports, b.backups),
+            log_sources=tuple(name for name in (b.events, b.media, b.exports, b.backups) if name),
         )
         bucket("events", b.events, [LifecycleRule("infrequent-access", transition_to_ia_days=30)], log_bucket=b.access_logs)
         bucket("media", b.media, [LifecycleRule("infrequent-access", transition_to_ia_days=90)], log_bucket=b.access_logs)
@@ -146,9 +148,10 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             if args.clickhouse_backup_expiry_days
             else []
         )
-        backups = bucket("backups", b.backups, expire_clickhouse, log_bucket=b.access_logs, object_lock_days=args.object_lock_days)
-        if args.disaster_recovery is not None and args.disaster_recovery_region is not None:
-            self._replicate(backups, data_key, args)
+        if b.backups is not None:
+            backups = bucket("backups", b.backups, expire_clickhouse, log_bucket=b.access_logs, object_lock_days=args.object_lock_days)
+            if args.disaster_recovery is not None and args.disaster_recovery_region is not None:
+                self._replicate(backups, data_key, args)
 
         key = data_key.arn
         sa = args.service_accounts
@@ -186,7 +189,7 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             secrets_key.arn.apply(lambda arn: secrets_reader(secret_patterns, arn, args.region)),
             args,
         )
-        self.register_outputs({"buckets": list(vars(self.buckets).values()), "roles": self.role_arns})
+        self.register_outputs({"buckets": [name for name in vars(self.buckets).values() if name], "roles": self.role_arns})
 
     def _role(self, role: str, service_account: str, policy: pulumi.Input[dict], args: LangfuseAwsTierArgs) -> str:
         return ServiceAccountRole(

@@ -264,12 +264,15 @@ class Catalogue:
                 continue
             me = self._role(role_arn, "external-secrets")
             generated = {r.inputs["name"]: r for r in self._of_type(":Secret") if r.type == "aws:secretsmanager/secret:Secret"}
-            names = sorted({d["remoteRef"]["key"] for e in self._find("ExternalSecret") for d in e.manifest["spec"].get("data", [])})
+            readers: dict[str, str] = {}  # Secrets Manager name -> the first ExternalSecret reading it
+            for external in sorted(self._find("ExternalSecret"), key=lambda e: e.name):
+                for item in external.manifest["spec"].get("data", []):
+                    readers.setdefault(item["remoteRef"]["key"], external.name)
             w = "External Secrets (SecretStore)"
-            for name in names:
+            for name, reader in sorted(readers.items(), key=lambda item: item[1]):
                 # Secrets Manager appends "-" and six characters to a secret's name in its ARN.
                 arn = generated[name].arn if name in generated else f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:{name}-AbC123"
-                self._add(f"external-secrets: GetSecretValue {name}", w, me, "secretsmanager:GetSecretValue", arn, TLS,
+                self._add(f"external-secrets: GetSecretValue for ExternalSecret {reader}", w, me, "secretsmanager:GetSecretValue", arn, TLS,
                           "external-secrets providers/v1/aws/secretsmanager (GetSecretValue by name)")
             keys = sorted({r.inputs["kmsKeyId"] for r in generated.values()})
             for key in keys:
@@ -300,7 +303,7 @@ class Catalogue:
         for namespace, account, role in sorted(users):
             sub = {f"{issuer}:sub": f"system:serviceaccount:{namespace}:{account}", f"{issuer}:aud": "sts.amazonaws.com"}
             self._add(f"sts: {account} assumes its role", w, token, "sts:AssumeRoleWithWebIdentity", role, sub, source)
-            self._add(f"sts: another account in {namespace} assumes {account}'s role", w, token, "sts:AssumeRoleWithWebIdentity", role,
+            self._add(f"sts: another service account assumes {account}'s role", w, token, "sts:AssumeRoleWithWebIdentity", role,
                       {**sub, f"{issuer}:sub": f"system:serviceaccount:{namespace}:default"}, "must fail: trust names one service account")
             self._add(f"sts: {account}'s token for another audience", w, token, "sts:AssumeRoleWithWebIdentity", role,
                       {**sub, f"{issuer}:aud": "openshift"}, "must fail: trust requires aud sts.amazonaws.com")
@@ -325,6 +328,8 @@ class Catalogue:
             w = "S3 replication"
             self._add("replication: S3 assumes the replication role", w, Principal("service", "s3.amazonaws.com", "S3"), "sts:AssumeRole",
                       role_arn, TLS, "S3 User Guide, Setting up permissions for live replication (trust)")
+            self._add("replication: another service assumes the replication role", w, Principal("service", "lambda.amazonaws.com", "Lambda"),
+                      "sts:AssumeRole", role_arn, TLS, "must fail: the trust names S3 only")
             locked = any(r.inputs["bucket"] == source for r in self._of_type(":BucketObjectLockConfiguration"))
             src = f"arn:aws:s3:::{source}"
             for action in ("s3:GetReplicationConfiguration", "s3:ListBucket"):
