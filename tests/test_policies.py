@@ -466,7 +466,8 @@ def test_pack_reports_through_crossguard_callbacks(web):
 def test_unknown_values_are_reported_as_unchecked_not_passed(plans):
     good = plans["prod"]
     resources = copy.deepcopy(good.resources)
-    sse = next(r for r in resources if r.type == SSE)
+    # A data bucket's (access-log buckets are SSE-S3 and name no key).
+    sse = next(r for r in resources if r.type == SSE and "kmsMasterKeyId" in r.inputs["rules"][0]["applyServerSideEncryptionByDefault"])
     sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] = UNKNOWN_STRING_VALUE
     violations = [v for v in evaluate(good.objects, resources, load_policy_config("prod")) if v.rule.name == "s3-bucket-encrypted-with-cmk"]
     assert [(v.enforcement, v.message) for v in violations] == [

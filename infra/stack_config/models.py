@@ -42,7 +42,7 @@ class DisasterRecoveryConfig(Model):
     enabled: bool = Field(default=False, description="copy backups to a second region")
     region: AwsRegion | None = Field(default=None, validate_default=True, description="AWS region that receives the copies")
     alert_emails: list[EmailAddress] = Field(
-        default_factory=list,
+        default=[],
         validate_default=True,
         description="who hears of a failing or late replication (SNS email subscriptions; a Slack channel's email address works)",
     )
