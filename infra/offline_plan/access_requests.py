@@ -45,6 +45,24 @@ CLICKHOUSE_S3 = "ClickHouse src/IO/S3/Client.cpp (setKMSHeaders)"
 MULTIPART = "S3 API: UploadPart / CompleteMultipartUpload carry no SSE-KMS headers"
 
 
+def _langfuse_headers(env: Mapping[str, str | None], kind: str) -> dict[str, str]:
+    """buildS3SseParams: ServerSideEncryption from *_SSE; SSEKMSKeyId only alongside aws:kms."""
+    sse = env.get(f"LANGFUSE_S3_{kind}_SSE")
+    out = {SSE: sse} if sse else {}
+    if sse == "aws:kms" and env.get(f"LANGFUSE_S3_{kind}_SSE_KMS_KEY_ID"):
+        out[SSE_KEY] = str(env[f"LANGFUSE_S3_{kind}_SSE_KMS_KEY_ID"])
+    return out
+
+
+def _barman_headers(flags: Mapping[str, Any], args_key: str) -> dict[str, str]:
+    """_extra_upload_args: ServerSideEncryption from -e, SSEKMSKeyId from --sse-kms-key-id."""
+    out = {SSE: flags["encryption"]} if flags.get("encryption") else {}
+    for arg in flags.get(args_key) or []:
+        if str(arg).startswith("--sse-kms-key-id="):
+            out[SSE_KEY] = str(arg).split("=", 1)[1]
+    return out
+
+
 class Catalogue:
     def __init__(self, objects: list[RenderedObject], resources: list[RenderedResource], config: Mapping[str, Any]) -> None:
         self.objects, self.resources = objects, resources
@@ -119,13 +137,6 @@ class Catalogue:
             setting = {kind: (env.get(f"LANGFUSE_S3_{kind}_BUCKET"), env.get(f"LANGFUSE_S3_{kind}_PREFIX") or "")
                        for kind in ("EVENT_UPLOAD", "MEDIA_UPLOAD", "BATCH_EXPORT")}
 
-            def headers(kind: str) -> dict[str, str]:
-                # buildS3SseParams: SSEKMSKeyId only alongside aws:kms.
-                sse = env.get(f"LANGFUSE_S3_{kind}_SSE")
-                out = {SSE: sse} if sse else {}
-                if sse == "aws:kms" and env.get(f"LANGFUSE_S3_{kind}_SSE_KMS_KEY_ID"):
-                    out[SSE_KEY] = env[f"LANGFUSE_S3_{kind}_SSE_KMS_KEY_ID"]
-                return out
 
             events_bucket, events_prefix = setting["EVENT_UPLOAD"]
             media_bucket, media_prefix = setting["MEDIA_UPLOAD"]
@@ -133,10 +144,10 @@ class Catalogue:
             w = f"langfuse-{process}"
             if process == "web":
                 self._add("web: ingestion event upload PutObject", w, me, "s3:PutObject",
-                          f"arn:aws:s3:::{events_bucket}/{events_prefix}project/trace/event.json", {**TLS, **headers("EVENT_UPLOAD")},
+                          f"arn:aws:s3:::{events_bucket}/{events_prefix}project/trace/event.json", {**TLS, **_langfuse_headers(env, "EVENT_UPLOAD")},
                           f"{LANGFUSE_STORAGE} uploadJson; shared/src/server/ingestion/processEventBatch.ts")
                 self._add("web: media upload through a presigned PutObject", w, me, "s3:PutObject",
-                          f"arn:aws:s3:::{media_bucket}/{media_prefix}project/media-id.png", {**TLS, **headers("MEDIA_UPLOAD")},
+                          f"arn:aws:s3:::{media_bucket}/{media_prefix}project/media-id.png", {**TLS, **_langfuse_headers(env, "MEDIA_UPLOAD")},
                           f"{LANGFUSE_STORAGE} getSignedUploadUrl (signed with web's credentials, SSE in the signed request)")
                 self._add("web: media download GetObject", w, me, "s3:GetObject", f"arn:aws:s3:::{media_bucket}/{media_prefix}project/media-id.png",
                           TLS, f"{LANGFUSE_STORAGE} getSignedUrl")
@@ -148,7 +159,7 @@ class Catalogue:
                 self._add("web: delete an event (web never deletes)", w, me, "s3:DeleteObject",
                           f"arn:aws:s3:::{events_bucket}/{events_prefix}project/trace/event.json", TLS, "must fail: web has no delete")
                 self._add("web: ingestion event upload over plain HTTP", w, me, "s3:PutObject",
-                          f"arn:aws:s3:::{events_bucket}/{events_prefix}project/trace/event.json", {**PLAIN_HTTP, **headers("EVENT_UPLOAD")},
+                          f"arn:aws:s3:::{events_bucket}/{events_prefix}project/trace/event.json", {**PLAIN_HTTP, **_langfuse_headers(env, "EVENT_UPLOAD")},
                           "must fail: bucket policy DenyInsecureTransport")
                 self._add("web: ingestion event upload asking for SSE-S3 (AES256)", w, me, "s3:PutObject",
                           f"arn:aws:s3:::{events_bucket}/{events_prefix}project/trace/event.json", {**TLS, SSE: "AES256"},
@@ -164,7 +175,7 @@ class Catalogue:
                 self._add("worker: media delete DeleteObject", w, me, "s3:DeleteObject",
                           f"arn:aws:s3:::{media_bucket}/{media_prefix}project/media-id.png", TLS, f"{LANGFUSE_STORAGE} deleteFiles")
                 self._object_writer("worker: batch export", w, me, exports_bucket, f"{exports_prefix}project/export.csv",
-                                    headers("BATCH_EXPORT"), f"{LANGFUSE_STORAGE} uploadFile (lib-storage Upload); worker handleBatchExportJob.ts",
+                                    _langfuse_headers(env, "BATCH_EXPORT"), f"{LANGFUSE_STORAGE} uploadFile (lib-storage Upload); worker handleBatchExportJob.ts",
                                     single_put=False)
                 self._add("worker: batch export AbortMultipartUpload", w, me, "s3:AbortMultipartUpload",
                           f"arn:aws:s3:::{exports_bucket}/{exports_prefix}project/export.csv", TLS, "@aws-sdk/lib-storage Upload (abort on failure)")
@@ -177,7 +188,7 @@ class Catalogue:
                     backups = self._backups_bucket()
                     if backups:
                         self._add(f"worker: write into the {store} backups", w, me, "s3:PutObject", f"arn:aws:s3:::{backups}/{prefix}x",
-                                  {**TLS, **headers("BATCH_EXPORT")}, "must fail: another workload's bucket")
+                                  {**TLS, **_langfuse_headers(env, "BATCH_EXPORT")}, "must fail: another workload's bucket")
 
     def _backups_bucket(self) -> str | None:
         for cluster in self._find("Cluster"):
@@ -195,15 +206,8 @@ class Catalogue:
             url = urlparse(store["destinationPath"])
             bucket, prefix = url.netloc, f"{url.path.strip('/')}/{store.get('serverName') or cluster.name}"
 
-            def headers(part: str, args_key: str) -> dict[str, str]:
-                flags = store[part]
-                out = {SSE: flags["encryption"]} if flags.get("encryption") else {}
-                for arg in flags.get(args_key) or []:
-                    if str(arg).startswith("--sse-kms-key-id="):
-                        out[SSE_KEY] = str(arg).split("=", 1)[1]
-                return out
-
-            wal, data = headers("wal", "archiveAdditionalCommandArgs"), headers("data", "additionalCommandArgs")
+            wal = _barman_headers(store["wal"], "archiveAdditionalCommandArgs")
+            data = _barman_headers(store["data"], "additionalCommandArgs")
             w = "barman-cloud"
             self._add("barman: HeadBucket (ListBucket, no prefix)", w, me, "s3:ListBucket", f"arn:aws:s3:::{bucket}", TLS,
                       f"{BARMAN_S3} _check_bucket_existence")
