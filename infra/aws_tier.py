@@ -67,7 +67,10 @@ def deploy_aws_tier(config: StackConfig, opts: pulumi.ResourceOptions) -> Langfu
             secret_recovery_days=config.aws.secret_recovery_days,
             disaster_recovery=dr_provider,
             disaster_recovery_region=dr.region if dr.enabled else None,
+            replication_alert_emails=tuple(dr.alert_emails),
             clickhouse_backup_expiry_days=backup_expiry_days(clickhouse_backup_policy(config.data_tier.clickhouse.backup)) if config.data_tier else None,
+            # External mode: managed stores back themselves up; no pod would run as the backup roles.
+            in_cluster_stores=config.data_tier is not None,
         ),
         opts=opts,
     )

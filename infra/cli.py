@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infra.offline_plan.diff import DIFF_FILE, diff_plans
-from infra.offline_plan.plan import OBJECTIVES_FILE, PROJECT_ROOT, REACHABILITY_FILE, Plan, build_plan
+from infra.offline_plan.plan import ACCESS_FILE, OBJECTIVES_FILE, PROJECT_ROOT, REACHABILITY_FILE, Plan, build_plan
 from infra.offline_plan.render import SUMMARY_FILE
 from infra.offline_plan.stack_file import StackFileError
 from infra.restore import clickhouse_restore, postgres_restore
@@ -197,6 +197,13 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
         console.print(
             f"Network reachability: {len(result.reachability.allowed)} allowed (source, destination, port) "
             f"over {len(result.reachability.rows())} pairs, in {out_dir / REACHABILITY_FILE}."
+        )
+    if result.access is not None:
+        access = result.access
+        console.print(
+            f"AWS access matrix: {len(access.rows)} requests ({access.allowed} allowed, {len(access.rows) - access.allowed} denied) "
+            f"against {len(access.documents)} policy documents, in {out_dir / ACCESS_FILE}.",
+            soft_wrap=True,
         )
     console.print(f"Written to {out_dir} in {seconds:.1f} s.")
 

@@ -59,6 +59,7 @@ def data_tier_args(
                 drill_schedule=tier.restore_drill_schedule,
                 drill_storage=f"{memory_mib(pg.storage) + memory_mib(pg.wal_storage)}Mi",
                 server_name=pg.backup.server_name or POSTGRES_CLUSTER,
+                kms_key_arn=aws_tier.data_key_arn,
             ),
             recovery=(
                 PostgresRecovery(

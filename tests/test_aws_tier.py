@@ -64,7 +64,11 @@ def test_five_buckets_each_with_every_control(plans, stack_files, stack):
     versioning, logging, lifecycle = (by_bucket(plan, t) for t in (":BucketVersioning", ":BucketLogging", ":BucketLifecycleConfiguration"))
     for name in names:
         (rule,) = sse[name]["rules"]
-        assert rule == {"applyServerSideEncryptionByDefault": {"kmsMasterKeyId": key, "sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": True}
+        if name.endswith("-access-logs"):
+            # Server access logging delivers only to SSE-S3 target buckets (S3 User Guide).
+            assert rule == {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+        else:
+            assert rule == {"applyServerSideEncryptionByDefault": {"kmsMasterKeyId": key, "sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": True}
         assert {k: v for k, v in public[name].items() if k != "bucket"} == {
             "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True,
         }
@@ -90,11 +94,14 @@ def rules_of(lifecycle: dict[str, dict[str, Any]], bucket: str) -> dict[str, dic
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_bucket_policies_refuse_plain_http_and_uploads_not_encrypted_with_the_key(plans, stack_files, stack):
+def test_bucket_policies_refuse_plain_http_and_only_encryption_headers_that_are_present_and_wrong(plans, stack_files, stack):
+    """Each Deny is guarded by Null false (the header is present): an upload without one gets the bucket default.
+    Which requests these let through or refuse is tests/test_access_matrix.py's; this pins the documents."""
     plan = plans[stack]
     _, prefix, _ = _aws(stack_files, stack)
     key = data_key_arn(plan, prefix)
     policies = {name: json.loads(p["policy"]) for name, p in by_bucket(plan, ":BucketPolicy").items()}
+    sse, key_id = "s3:x-amz-server-side-encryption", "s3:x-amz-server-side-encryption-aws-kms-key-id"
     for bucket in BUCKETS:
         name = f"{prefix}-{bucket}"
         arn = f"arn:aws:s3:::{name}"
@@ -103,18 +110,23 @@ def test_bucket_policies_refuse_plain_http_and_uploads_not_encrypted_with_the_ke
             "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
             "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }
-        assert statements["DenyNonKmsUploads"]["Effect"] == "Deny"
-        assert statements["DenyNonKmsUploads"]["Condition"] == {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}
-        assert statements["DenyOtherKmsKeys"]["Condition"] == {
-            "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key}
-        }
+        denies = {sid: s["Condition"] for sid, s in statements.items() if s["Effect"] == "Deny" and sid != "DenyInsecureTransport"}
+        assert all(statements[sid]["Action"] == "s3:PutObject" and statements[sid]["Resource"] == f"{arn}/*" for sid in denies)
+        assert not any("IfExists" in operator for condition in denies.values() for operator in condition)
         allows = [s for s in statements.values() if s["Effect"] == "Allow"]
         if bucket == "access-logs":
+            assert denies == {"DenyOtherEncryption": {"StringNotEquals": {sse: "AES256"}, "Null": {sse: "false"}}}
             # Only S3's log delivery may write here, and only for this account's four data buckets.
             (delivery,) = allows
             assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
             assert delivery["Condition"]["ArnLike"]["aws:SourceArn"] == sorted(f"arn:aws:s3:::{prefix}-{b}" for b in BUCKETS[:4])
         else:
+            assert denies == {
+                "DenyOtherEncryption": {"StringNotEquals": {sse: "aws:kms"}, "Null": {sse: "false"}},
+                "DenyOtherKmsKeys": {"StringNotEquals": {key_id: key}, "Null": {key_id: "false"}},
+                # aws:kms without a key id means the AWS managed key aws/s3.
+                "DenyAwsManagedKey": {"StringEquals": {sse: "aws:kms"}, "Null": {key_id: "true"}},
+            }
             assert allows == []
 
 
@@ -137,6 +149,9 @@ def test_object_lock_and_replication_only_where_the_stack_asks(plans, stack_file
             assert rule["destination"]["bucket"] == f"arn:aws:s3:::{replica}"
             assert rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"].startswith(f"arn:aws:kms:{dr_region}:")
             assert rule["sourceSelectionCriteria"] == {"sseKmsEncryptedObjects": {"status": "Enabled"}}
+            # Replication metrics and Replication Time Control: lag and failures become events and metrics.
+            assert rule["destination"]["metrics"] == {"status": "Enabled", "eventThreshold": {"minutes": 15}}
+            assert rule["destination"]["replicationTime"] == {"status": "Enabled", "time": {"minutes": 15}}
             dr_sse = by_bucket(plan, ":BucketServerSideEncryptionConfiguration")[replica]["rules"][0]
             assert dr_sse["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"].startswith(f"arn:aws:kms:{dr_region}:")
         else:
@@ -249,7 +264,7 @@ def test_each_role_is_allowed_exactly_what_its_workload_does(plans, stack_files,
 @pytest.mark.parametrize("stack", STACKS + ("external",))
 def test_no_role_policy_has_a_wildcard_action_or_an_unbounded_resource(plans, stack):
     policies = [json.loads(r.inputs["policy"]) for r in resources(plans[stack], ":RolePolicy")]
-    assert len(policies) >= 5
+    assert len(policies) >= (3 if stack == "external" else 5)  # external mode: no backup roles
     for action, resource, _ in set().union(*(grants(p) for p in policies)):
         assert "*" not in action, action
         assert resource != "*" and resource.startswith("arn:aws:"), resource
@@ -357,8 +372,32 @@ def test_prod_plan_lists_the_whole_aws_side(plans):
                     "BucketLifecycleConfiguration", "BucketPublicAccessBlock", "BucketOwnershipControls"):
         assert counts[f"aws.s3.{control}"] == 7, control  # five buckets, the DR replica and its log bucket
     assert counts["aws.s3.BucketLogging"] == 5 and counts["aws.s3.BucketReplicationConfig"] == 1
+    # Replication failures and lag: S3 events and two CloudWatch alarms into one topic that mails a person.
+    assert counts["aws.s3.BucketNotification"] == counts["aws.sns.Topic"] == counts["aws.sns.TopicPolicy"] == 1
+    assert counts["aws.cloudwatch.MetricAlarm"] == 2 and counts["aws.sns.TopicSubscription"] == 1
     assert counts["aws.iam.Role"] == counts["aws.iam.RolePolicy"] == 6  # five workloads and replication
     assert counts["aws.secretsmanager.Secret"] == counts["aws.secretsmanager.SecretVersion"] == 4
     assert counts["SecretStore"] == 1 and counts["ExternalSecret"] == 8  # 4 generated, Langfuse SSO, Grafana SSO, licence, Slack
     cluster = {kind for component_counts in plans["cluster-prod"].counts().values() for kind in component_counts}
     assert {"Subscription", "ExternalSecretsConfig", "aws.kms.Key", "StorageClass"} <= cluster
+
+
+def test_a_failing_or_late_replication_reaches_the_alert_addresses(plans, stack_files):
+    plan = plans["prod"]
+    _, prefix, region = _aws(stack_files, "prod")
+    dr_region = stack_setting(stack_files, "prod", "disasterRecovery", "region")
+    (topic,) = resources(plan, ":Topic")
+    topic_arn = f"arn:aws:sns:{region}:{stack_setting(stack_files, 'prod', 'aws', 'accountId')}:{topic.inputs['name']}"
+    (notification,) = resources(plan, ":BucketNotification")
+    assert notification.inputs == {"bucket": f"{prefix}-backups", "topics": [{"topicArn": topic_arn, "events": [
+        "s3:Replication:OperationFailedReplication", "s3:Replication:OperationMissedThreshold", "s3:Replication:OperationNotTracked",
+    ]}]}
+    alarms = {a.inputs["metricName"]: a.inputs for a in resources(plan, ":MetricAlarm")}
+    assert set(alarms) == {"OperationsFailedReplication", "ReplicationLatency"}
+    for alarm in alarms.values():
+        assert alarm["namespace"] == "AWS/S3" and alarm["alarmActions"] == [topic_arn]
+        assert alarm["dimensions"] == {"SourceBucket": f"{prefix}-backups", "DestinationBucket": f"{prefix}-backups-{dr_region}",
+                                       "RuleId": "copy-backups-to-dr-region"}
+    assert alarms["ReplicationLatency"]["threshold"] == 900 and alarms["OperationsFailedReplication"]["threshold"] == 0
+    subscriptions = [(s.inputs["protocol"], s.inputs["endpoint"]) for s in resources(plan, ":TopicSubscription")]
+    assert subscriptions == [("email", email) for email in stack_setting(stack_files, "prod", "disasterRecovery", "alertEmails")]

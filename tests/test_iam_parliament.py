@@ -63,7 +63,7 @@ class Finding:
 
 def _documents(plan) -> list[tuple[str, str, str]]:
     """(resource, kind of document, JSON) for every policy document among the plan's AWS resources."""
-    kinds = {":RolePolicy": "role", ":BucketPolicy": "bucket", ":Key": "key"}
+    kinds = {":RolePolicy": "role", ":BucketPolicy": "bucket", ":Key": "key", ":TopicPolicy": "topic"}
     documents = []
     for r in plan.resources:
         if r.type.endswith(":Role"):
@@ -105,6 +105,7 @@ def test_every_rendered_policy_document_is_analysed(plans):
     assert kinds.count("trust") == kinds.count("role") == 5 + 5 + 6
     assert kinds.count("bucket") == 5 + 5 + 7
     assert kinds.count("key") == 2 + 2 + 3 + 3
+    assert kinds.count("topic") == 1  # prod's replication alerts
 
 
 def test_parliament_finds_nothing_above_low_that_is_not_suppressed_with_a_reason(findings):

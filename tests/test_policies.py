@@ -108,6 +108,12 @@ def test_bucket_encryption_rule(prod):
     assert stack_check("s3-bucket-encrypted-with-cmk", [_bucket("b"), _sse("b", key="alias/aws/s3")]) == [
         ("Bucket/b", "bucket b is encrypted with an AWS-managed key, not a customer-managed one.")
     ]
+    # Access-log buckets: SSE-S3, the only target encryption server access logging delivers to; a CMK there
+    # means no log ever arrives, and SSE-S3 stays refused for every other bucket.
+    assert stack_check("s3-bucket-encrypted-with-cmk", [_bucket("l", "access-logs"), _sse("l", "AES256", None, bucket_key=False)]) == []
+    assert stack_check("s3-bucket-encrypted-with-cmk", [_bucket("l", "access-logs"), _sse("l")]) == [
+        ("Bucket/l", "bucket l receives server access logs, which S3 delivers only to SSE-S3 (AES256) buckets, not 'aws:kms'.")
+    ]
     assert stack_check("s3-bucket-encrypted-with-cmk", [_bucket("b"), _sse("b", bucket_key=False)]) == [
         ("Bucket/b", "bucket b does not use an S3 bucket key.")
     ]
@@ -159,6 +165,12 @@ def test_database_backups_encrypted_rule(plans):
     assert check("database-backups-encrypted", cnpg, cluster) == [
         "PostgreSQL wal backups are not encrypted with SSE-KMS (barmanObjectStore.wal.encryption)."
     ]
+    # aws:kms without --sse-kms-key-id: S3 uses the AWS managed key aws/s3, not ours.
+    del cluster["spec"]["backup"]["barmanObjectStore"]["data"]["additionalCommandArgs"]
+    assert check("database-backups-encrypted", cnpg, cluster)[1] == (
+        "PostgreSQL data backups name no KMS key (barmanObjectStore.data.additionalCommandArgs --sse-kms-key-id): "
+        "S3 would use the AWS managed key aws/s3."
+    )
 
 
 # -- encryption in transit --------------------------------------------------------------------------------------
@@ -466,7 +478,8 @@ def test_pack_reports_through_crossguard_callbacks(web):
 def test_unknown_values_are_reported_as_unchecked_not_passed(plans):
     good = plans["prod"]
     resources = copy.deepcopy(good.resources)
-    sse = next(r for r in resources if r.type == SSE)
+    # A data bucket's (access-log buckets are SSE-S3 and name no key).
+    sse = next(r for r in resources if r.type == SSE and "kmsMasterKeyId" in r.inputs["rules"][0]["applyServerSideEncryptionByDefault"])
     sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] = UNKNOWN_STRING_VALUE
     violations = [v for v in evaluate(good.objects, resources, load_policy_config("prod")) if v.rule.name == "s3-bucket-encrypted-with-cmk"]
     assert [(v.enforcement, v.message) for v in violations] == [

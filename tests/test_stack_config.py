@@ -196,12 +196,23 @@ INVALID = [
         id="issuer-not-https",
     ),
     pytest.param(
-        _set("disasterRecovery", value={"enabled": True}),
+        _set("disasterRecovery", value={"enabled": True, "alertEmails": ["oncall@example.com"]}),
         "langfuse-rosa:disasterRecovery.region is required when disasterRecovery.enabled is true",
         id="dr-without-region",
     ),
     pytest.param(
-        _set("disasterRecovery", value={"enabled": True, "region": "eu-west-1"}),
+        _set("disasterRecovery", value={"enabled": True, "region": "eu-central-1"}),
+        "langfuse-rosa:disasterRecovery.alertEmails is invalid: needs at least one address when disasterRecovery.enabled is true: "
+        "a failing replication must reach a person",
+        id="dr-without-alert-emails",
+    ),
+    pytest.param(
+        _set("disasterRecovery", value={"enabled": True, "region": "eu-central-1", "alertEmails": ["oncall"]}),
+        "langfuse-rosa:disasterRecovery.alertEmails[0] = 'oncall' is invalid: must be an email address, like platform-oncall@example.com",
+        id="dr-alert-email-not-an-address",
+    ),
+    pytest.param(
+        _set("disasterRecovery", value={"enabled": True, "region": "eu-west-1", "alertEmails": ["oncall@example.com"]}),
         "langfuse-rosa:disasterRecovery is invalid: region eu-west-1 must differ from cluster.region, "
         "or the copy shares the primary's fate",
         id="dr-in-primary-region",

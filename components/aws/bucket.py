@@ -1,6 +1,7 @@
 """SecureBucket: an S3 bucket with every control a data bucket needs, each as its own resource (the
-pulumi-aws v7 model): SSE-KMS with bucket keys, public access blocked, owner-enforced ownership,
-versioning, a TLS-only / KMS-only policy, server access logging, lifecycle rules, optional object lock."""
+pulumi-aws v7 model): SSE-KMS with bucket keys (SSE-S3 for access-log buckets), public access blocked,
+owner-enforced ownership, versioning, a TLS-only policy refusing uploads that ask for another encryption,
+server access logging, lifecycle rules, optional object lock."""
 
 from __future__ import annotations
 
@@ -28,7 +29,10 @@ class LifecycleRule:
 class SecureBucketArgs:
     bucket: str
     purpose: str  # tag langfuse-rosa:purpose (events, media, exports, backups, backups-replica, access-logs)
-    kms_key_arn: pulumi.Input[str]
+    # None: SSE-S3. Only for server access-log buckets: S3 delivers access logs only to a target bucket whose
+    # default encryption is SSE-S3; SSE-KMS targets are not supported (S3 User Guide, "Enabling Amazon S3 server
+    # access logging", awsdocs/amazon-s3-userguide doc_source/enable-server-access-logging.md).
+    kms_key_arn: pulumi.Input[str] | None
     account_id: str
     noncurrent_version_days: int
     lifecycle: Sequence[LifecycleRule] = field(default_factory=tuple)
@@ -73,20 +77,7 @@ class SecureBucket(pulumi.ComponentResource):
         self.versioning = aws.s3.BucketVersioning(
             name, bucket=bucket_id, versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child
         )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            name,
-            bucket=bucket_id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
-                    ),
-                    # One data key per bucket instead of per object: far fewer KMS calls, same key.
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child,
-        )
+        aws.s3.BucketServerSideEncryptionConfiguration(name, bucket=bucket_id, rules=[_encryption(args.kms_key_arn)], opts=child)
         aws.s3.BucketPolicy(
             name,
             bucket=bucket_id,
@@ -116,6 +107,22 @@ class SecureBucket(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
             )
         self.register_outputs({"bucket": args.bucket})
+
+
+def _encryption(kms_key_arn: pulumi.Input[str] | None) -> aws.s3.BucketServerSideEncryptionConfigurationRuleArgs:
+    if kms_key_arn is None:
+        return aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+            apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="AES256"
+            ),
+        )
+    return aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+        apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+            sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
+        ),
+        # One data key per bucket instead of per object: far fewer KMS calls, same key.
+        bucket_key_enabled=True,
+    )
 
 
 def _abort_uploads_and_old_versions(noncurrent_days: int) -> aws.s3.BucketLifecycleConfigurationRuleArgs:

@@ -111,19 +111,38 @@ def key_policy(account_id: str, *usage: dict) -> Document:
     )
 
 
-def log_delivery_key_usage(account_id: str) -> dict:
-    """Key policy statement: S3 server access log delivery writes into an SSE-KMS log bucket with this key."""
-    return {
-        "Sid": "AllowServerAccessLogDelivery",
-        "Effect": "Allow",
-        "Principal": {"Service": "logging.s3.amazonaws.com"},
-        "Action": "kms:GenerateDataKey",
-        "Resource": "*",
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-    }
+# Condition keys S3 sets from an upload's encryption headers (PutObject, CreateMultipartUpload; UploadPart and
+# CompleteMultipartUpload carry none: botocore's S3 model, UploadPartRequest has only the SSE-C members).
+SSE_HEADER = "s3:x-amz-server-side-encryption"
+SSE_KMS_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+
+
+def _deny_uploads(sid: str, arn: str, condition: dict) -> dict:
+    return {"Sid": sid, "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"{arn}/*", "Condition": condition}
+
+
+def upload_encryption_denies(arn: str, kms_key_arn: str | None) -> list[dict]:
+    """Refuse an upload only for an encryption header that is present and asks for something else; an upload
+    that names none gets the bucket's default (SSE-KMS with kms_key_arn and a bucket key, or SSE-S3).
+
+    IAM evaluates a `...IfExists` operator as true when the key is absent, and a negated operator as true too
+    (IAM User Guide, "Condition operators": "...IfExists"), so a Deny on `StringNotEqualsIfExists` refuses every
+    upload without the header: multipart parts, access-log delivery, clients that rely on the bucket default.
+    `Null: false` (the key is present) limits each Deny to requests that carry the header (same page, "Condition
+    operator to check existence of condition keys")."""
+    if kms_key_arn is None:
+        return [_deny_uploads("DenyOtherEncryption", arn, {"StringNotEquals": {SSE_HEADER: "AES256"}, "Null": {SSE_HEADER: "false"}})]
+    return [
+        _deny_uploads("DenyOtherEncryption", arn, {"StringNotEquals": {SSE_HEADER: "aws:kms"}, "Null": {SSE_HEADER: "false"}}),
+        _deny_uploads("DenyOtherKmsKeys", arn, {"StringNotEquals": {SSE_KMS_KEY_HEADER: kms_key_arn}, "Null": {SSE_KMS_KEY_HEADER: "false"}}),
+        # `aws:kms` without a key id is not "the bucket's key": S3 then uses the AWS managed key aws/s3 (S3 API
+        # reference, PutObject, x-amz-server-side-encryption-aws-kms-key-id), outside this key policy and rotation.
+        _deny_uploads("DenyAwsManagedKey", arn, {"StringEquals": {SSE_HEADER: "aws:kms"}, "Null": {SSE_KMS_KEY_HEADER: "true"}}),
+    ]
 
 
 def bucket_policy(bucket: str, kms_key_arn: str | None, log_sources: Sequence[str] = (), account_id: str = "") -> Document:
+    """kms_key_arn None: an SSE-S3 bucket (the access-log buckets: server access logging delivers only to those)."""
     arn = f"arn:aws:s3:::{bucket}"
     statements = [
         {
@@ -133,29 +152,9 @@ def bucket_policy(bucket: str, kms_key_arn: str | None, log_sources: Sequence[st
             "Action": "s3:*",
             "Resource": [arn, f"{arn}/*"],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
+        },
+        *upload_encryption_denies(arn, kms_key_arn),
     ]
-    if kms_key_arn is not None:
-        statements += [
-            {
-                # Uploads that ask for anything but SSE-KMS are refused; uploads that ask for nothing get the
-                # bucket's default, SSE-KMS with this key.
-                "Sid": "DenyNonKmsUploads",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:PutObject",
-                "Resource": f"{arn}/*",
-                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
-            },
-            {
-                "Sid": "DenyOtherKmsKeys",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:PutObject",
-                "Resource": f"{arn}/*",
-                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn}},
-            },
-        ]
     if log_sources:
         statements.append(
             {
@@ -177,36 +176,71 @@ def s3_service_trust() -> Document:
     return document({"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole"})
 
 
-def replication(source_bucket: str, source_key_arn: str, source_region: str, destination_bucket: str, destination_key_arn: str, destination_region: str) -> Document:
-    """What S3 replication of an SSE-KMS bucket needs (AWS S3 user guide, "Replicating encrypted objects")."""
+def replication(
+    source_bucket: str,
+    source_key_arn: str,
+    source_region: str,
+    destination_bucket: str,
+    destination_key_arn: str,
+    destination_region: str,
+    object_lock: bool,
+) -> Document:
+    """What S3 replication of an SSE-KMS bucket needs (S3 User Guide, "Replicating objects created with SSE using
+    KMS keys"; "Setting up permissions for live replication")."""
     source, destination = f"arn:aws:s3:::{source_bucket}", f"arn:aws:s3:::{destination_bucket}"
+    reads = ["s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"]
+    if object_lock:
+        # S3 User Guide, "Object Lock considerations" / "Using Object Lock with S3 Replication".
+        reads += ["s3:GetObjectLegalHold", "s3:GetObjectRetention"]
+
+    def kms(sid: str, actions: list[str] | str, key: str, region: str, bucket_arn: str) -> dict:
+        # Both buckets use S3 Bucket Keys, so S3 passes the *bucket* ARN as encryption context, not the
+        # object's (S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys": "S3 Bucket Keys
+        # use the bucket ARN as encryption context"; "Amazon S3 Bucket Keys and replication").
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": key,
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": bucket_arn}},
+        }
+
     return document(
         {"Sid": "ReadReplicationConfiguration", "Effect": "Allow", "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"], "Resource": source},
-        {
-            "Sid": "ReadSourceVersions",
-            "Effect": "Allow",
-            "Action": ["s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"],
-            "Resource": f"{source}/*",
-        },
+        {"Sid": "ReadSourceVersions", "Effect": "Allow", "Action": sorted(reads), "Resource": f"{source}/*"},
         {
             "Sid": "WriteReplicas",
             "Effect": "Allow",
             "Action": ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"],
             "Resource": f"{destination}/*",
         },
+        kms("DecryptSource", "kms:Decrypt", source_key_arn, source_region, source),
+        # With a bucket key on the replicas, S3 also decrypts under the replica key to verify the bucket key
+        # ("Amazon S3 Bucket Keys and replication").
+        kms("EncryptReplicas", ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], destination_key_arn, destination_region, destination),
+    )
+
+
+def replication_alerts_topic_policy(topic_arn: str, account_id: str, source_bucket: str, alarm_arns: Sequence[str]) -> Document:
+    """Who may publish replication alerts: S3 (event notifications of the source bucket) and CloudWatch (the
+    replication alarms), each only from our resources (SNS Developer Guide, "Amazon SNS topic access policies":
+    aws:SourceArn / aws:SourceAccount against the confused deputy)."""
+    return document(
         {
-            "Sid": "DecryptSource",
+            "Sid": "S3ReplicationEvents",
             "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": source_key_arn,
-            "Condition": {"StringLike": {"kms:ViaService": f"s3.{source_region}.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": f"{source}/*"}},
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": f"arn:aws:s3:::{source_bucket}"}, "StringEquals": {"aws:SourceAccount": account_id}},
         },
         {
-            "Sid": "EncryptReplicas",
+            "Sid": "CloudWatchReplicationAlarms",
             "Effect": "Allow",
-            "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-            "Resource": destination_key_arn,
-            "Condition": {"StringLike": {"kms:ViaService": f"s3.{destination_region}.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": f"{destination}/*"}},
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": sorted(alarm_arns)}, "StringEquals": {"aws:SourceAccount": account_id}},
         },
     )
 

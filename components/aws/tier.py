@@ -15,8 +15,8 @@ from components.aws.irsa import ServiceAccountRole, ServiceAccountRoleArgs
 from components.aws.kms import CustomerManagedKey, CustomerManagedKeyArgs
 from components.aws.policy_documents import (
     S3Grant,
-    log_delivery_key_usage,
     replication,
+    replication_alerts_topic_policy,
     s3_access,
     s3_service_trust,
     secrets_reader,
@@ -27,6 +27,8 @@ READ = ("s3:GetObject",)
 WRITE = ("s3:PutObject",)
 DELETE = ("s3:DeleteObject",)
 MULTIPART = ("s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
+REPLICATION_RULE = "copy-backups-to-dr-region"
+REPLICATION_MINUTES = 15
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,9 @@ class LangfuseAwsTierArgs:
     secret_recovery_days: int
     disaster_recovery: aws.Provider | None  # provider of the DR region, when backups are copied there
     disaster_recovery_region: str | None
+    replication_alert_emails: Sequence[str] = ()  # who hears of a failing or late backup replication
     clickhouse_backup_expiry_days: int | None = None  # in-cluster ClickHouse: when S3 expires its backups
+    in_cluster_stores: bool = True  # the backup roles exist only for stores that run in the cluster
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ class Buckets:
     events: str
     media: str
     exports: str
-    backups: str
+    backups: str | None  # None in external mode: managed stores keep their own backups
     access_logs: str
 
 
@@ -90,16 +94,17 @@ class LangfuseAwsTier(pulumi.ComponentResource):
         super().__init__("langfuse-rosa:aws:LangfuseAwsTier", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         prefix = args.resource_prefix
-        self.buckets = Buckets(*(f"{prefix}-{b}" for b in ("events", "media", "exports", "backups", "access-logs")))
+        self.buckets = Buckets(
+            f"{prefix}-events", f"{prefix}-media", f"{prefix}-exports", f"{prefix}-backups" if args.in_cluster_stores else None, f"{prefix}-access-logs"
+        )
         self.prefixes = p = Prefixes()
 
         data_key = CustomerManagedKey(
             "data-key",
             CustomerManagedKeyArgs(
                 alias=f"{prefix}-data",
-                description=f"{prefix}: S3 objects (events, media, exports, backups, access logs)",
+                description=f"{prefix}: S3 objects (events, media, exports, backups)",
                 account_id=args.account_id,
-                usage_statements=[log_delivery_key_usage(args.account_id)],
             ),
             opts=child,
         )
@@ -117,7 +122,7 @@ class LangfuseAwsTier(pulumi.ComponentResource):
                 SecureBucketArgs(
                     bucket=name,
                     purpose=key,
-                    kms_key_arn=data_key.arn,
+                    kms_key_arn=None if key == "access-logs" else data_key.arn,
                     account_id=args.account_id,
                     noncurrent_version_days=args.noncurrent_version_days,
                     lifecycle=lifecycle,
@@ -131,7 +136,7 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             "access-logs",
             b.access_logs,
             [LifecycleRule("expire-logs", expiration_days=args.access_log_retention_days)],
-            log_sources=(b.events, b.media, b.exports, b.backups),
+            log_sources=tuple(name for name in (b.events, b.media, b.exports, b.backups) if name),
         )
         bucket("events", b.events, [LifecycleRule("infrequent-access", transition_to_ia_days=30)], log_bucket=b.access_logs)
         bucket("media", b.media, [LifecycleRule("infrequent-access", transition_to_ia_days=90)], log_bucket=b.access_logs)
@@ -143,9 +148,10 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             if args.clickhouse_backup_expiry_days
             else []
         )
-        backups = bucket("backups", b.backups, expire_clickhouse, log_bucket=b.access_logs, object_lock_days=args.object_lock_days)
-        if args.disaster_recovery is not None and args.disaster_recovery_region is not None:
-            self._replicate(backups, data_key, args)
+        if b.backups is not None:
+            backups = bucket("backups", b.backups, expire_clickhouse, log_bucket=b.access_logs, object_lock_days=args.object_lock_days)
+            if args.disaster_recovery is not None and args.disaster_recovery_region is not None:
+                self._replicate(backups, data_key, args)
 
         key = data_key.arn
         sa = args.service_accounts
@@ -161,9 +167,12 @@ class LangfuseAwsTier(pulumi.ComponentResource):
                     S3Grant(b.exports, p.exports, READ + WRITE + DELETE + MULTIPART, list=True),
                 ],
             ),
-            "postgres-backup": (sa.postgres_backup, [S3Grant(b.backups, p.postgres_backups, READ + WRITE + DELETE + MULTIPART, list_whole_bucket=True)]),
-            "clickhouse-backup": (sa.clickhouse_backup, [S3Grant(b.backups, p.clickhouse_backups, READ + WRITE + DELETE + MULTIPART, list=True)]),
         }
+        if args.in_cluster_stores:
+            roles |= {
+                "postgres-backup": (sa.postgres_backup, [S3Grant(b.backups, p.postgres_backups, READ + WRITE + DELETE + MULTIPART, list_whole_bucket=True)]),
+                "clickhouse-backup": (sa.clickhouse_backup, [S3Grant(b.backups, p.clickhouse_backups, READ + WRITE + DELETE + MULTIPART, list=True)]),
+            }
         self.role_arns = {}
         for role, (service_account, grants) in roles.items():
             sid = "".join(part.capitalize() for part in role.split("-"))
@@ -180,7 +189,7 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             secrets_key.arn.apply(lambda arn: secrets_reader(secret_patterns, arn, args.region)),
             args,
         )
-        self.register_outputs({"buckets": list(vars(self.buckets).values()), "roles": self.role_arns})
+        self.register_outputs({"buckets": [name for name in vars(self.buckets).values() if name], "roles": self.role_arns})
 
     def _role(self, role: str, service_account: str, policy: pulumi.Input[dict], args: LangfuseAwsTierArgs) -> str:
         return ServiceAccountRole(
@@ -206,9 +215,8 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             "dr-backups-key",
             CustomerManagedKeyArgs(
                 alias=f"{args.resource_prefix}-backups-dr",
-                description=f"{args.resource_prefix}: backup replicas and their access logs",
+                description=f"{args.resource_prefix}: backup replicas",
                 account_id=args.account_id,
-                usage_statements=[log_delivery_key_usage(args.account_id)],
             ),
             opts=in_dr,
         )
@@ -220,7 +228,7 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             SecureBucketArgs(
                 bucket=dr_logs,
                 purpose="access-logs",
-                kms_key_arn=dr_key.arn,
+                kms_key_arn=None,  # SSE-S3: what server access logging delivers to
                 account_id=args.account_id,
                 noncurrent_version_days=args.noncurrent_version_days,
                 lifecycle=[LifecycleRule("expire-logs", expiration_days=args.access_log_retention_days)],
@@ -247,7 +255,9 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             "backup-replication",
             role=role.id,
             policy=pulumi.Output.all(source_key.arn, dr_key.arn).apply(
-                lambda keys: json.dumps(replication(source.name, keys[0], args.region, destination.name, keys[1], dr_region))
+                lambda keys: json.dumps(
+                    replication(source.name, keys[0], args.region, destination.name, keys[1], dr_region, object_lock=args.object_lock_days is not None)
+                )
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -257,7 +267,7 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             role=f"arn:aws:iam::{args.account_id}:role/{role_name}",
             rules=[
                 aws.s3.BucketReplicationConfigRuleArgs(
-                    id="copy-backups-to-dr-region",
+                    id=REPLICATION_RULE,
                     status="Enabled",
                     filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
                     delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(status="Enabled"),
@@ -267,9 +277,85 @@ class LangfuseAwsTier(pulumi.ComponentResource):
                     destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
                         bucket=destination.arn,
                         encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(replica_kms_key_id=dr_key.arn),
+                        # Replication metrics (CloudWatch) and S3 Replication Time Control: every object replicated
+                        # within 15 minutes or an event says it was not; RTC requires both at 15 minutes (S3 User
+                        # Guide, "Meeting compliance requirements with S3 Replication Time Control").
+                        metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
+                            status="Enabled",
+                            event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(minutes=REPLICATION_MINUTES),
+                        ),
+                        replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
+                            status="Enabled",
+                            time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(minutes=REPLICATION_MINUTES),
+                        ),
                     ),
                 )
             ],
             # Replication needs versioning on both sides first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[source.versioning, destination.versioning, role]),
         )
+        self._alert_on_replication(source, destination, args)
+
+    def _alert_on_replication(self, source: SecureBucket, destination: SecureBucket, args: LangfuseAwsTierArgs) -> None:
+        """A failing or late replication reaches a person: S3 replication events and two CloudWatch alarms on
+        the replication metrics publish to one SNS topic, which mails `replication_alert_emails`. Prometheus in
+        the cluster sees no S3 metrics, so this path does not go through Alertmanager."""
+        child = pulumi.ResourceOptions(parent=self)
+        topic_name = f"{args.resource_prefix}-backup-replication-alerts"
+        # Not encrypted: the messages carry bucket and object names only, and the AWS managed SNS key cannot be
+        # used by S3 or CloudWatch as publishers (SNS Developer Guide, "Encryption at rest": key policy for
+        # AWS service event sources).
+        topic = aws.sns.Topic("backup-replication-alerts", name=topic_name, opts=child)
+        dimensions = {"SourceBucket": source.name, "DestinationBucket": destination.name, "RuleId": REPLICATION_RULE}
+        alarms = {
+            # S3 User Guide, "Replication metrics": OperationsFailedReplication (count), ReplicationLatency (seconds).
+            f"{args.resource_prefix}-backup-replication-failed": ("OperationsFailedReplication", "Sum", 0, "objects failed to replicate"),
+            f"{args.resource_prefix}-backup-replication-late": (
+                "ReplicationLatency", "Maximum", REPLICATION_MINUTES * 60, f"replication is more than {REPLICATION_MINUTES} minutes behind",
+            ),
+        }
+        for alarm_name, (metric, statistic, threshold, what) in alarms.items():
+            aws.cloudwatch.MetricAlarm(
+                alarm_name,
+                name=alarm_name,
+                alarm_description=f"Backups of {source.name} to {destination.name}: {what}. Runbook: docs/runbooks/backups.md",
+                namespace="AWS/S3",
+                metric_name=metric,
+                dimensions=dimensions,
+                statistic=statistic,
+                period=300,
+                evaluation_periods=1,
+                comparison_operator="GreaterThanThreshold",
+                threshold=threshold,
+                # No data means no replication activity (metrics are emitted while objects replicate), not a failure.
+                treat_missing_data="notBreaching",
+                alarm_actions=[topic.arn],
+                ok_actions=[topic.arn],
+                opts=child,
+            )
+        alarm_arns = [f"arn:aws:cloudwatch:{args.region}:{args.account_id}:alarm:{name}" for name in alarms]
+        policy = aws.sns.TopicPolicy(
+            "backup-replication-alerts",
+            arn=topic.arn,
+            policy=topic.arn.apply(lambda arn: json.dumps(replication_alerts_topic_policy(arn, args.account_id, source.name, alarm_arns))),
+            opts=child,
+        )
+        aws.s3.BucketNotification(
+            "backups",
+            bucket=source.bucket.id,
+            topics=[
+                aws.s3.BucketNotificationTopicArgs(
+                    topic_arn=topic.arn,
+                    # S3 User Guide, "Receiving replication failure events with Amazon S3 Event Notifications".
+                    events=[
+                        "s3:Replication:OperationFailedReplication",
+                        "s3:Replication:OperationMissedThreshold",
+                        "s3:Replication:OperationNotTracked",
+                    ],
+                )
+            ],
+            # S3 checks that it may publish when the notification is created.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+        for i, email in enumerate(args.replication_alert_emails):
+            aws.sns.TopicSubscription(f"backup-replication-alerts-{i}", topic=topic.arn, protocol="email", endpoint=email, opts=child)

@@ -54,6 +54,7 @@ class PostgresBackup:
     drill_schedule: str  # when the restore drill restores the newest backup into a scratch volume
     drill_storage: str  # that volume's size: the data and the WAL replayed
     server_name: str  # folder of this cluster's backups under destination
+    kms_key_arn: pulumi.Input[str]  # the bucket's key: Barman names it on every upload
 
 
 @dataclass(frozen=True)
@@ -171,12 +172,21 @@ class PostgresCluster(pulumi.ComponentResource):
 RECOVERY_SOURCE = "backups"
 
 
+def sse_kms_args(backup: PostgresBackup) -> list:
+    """Barman Cloud's uploads name the bucket's key: with `-e aws:kms` alone boto3 sends no key id and S3 uses
+    the AWS managed key aws/s3, which the bucket policy refuses. barman-cloud-wal-archive and barman-cloud-backup
+    take --sse-kms-key-id (barman/clients/cloud_walarchive.py, cloud_backup.py) and pass it as SSEKMSKeyId on
+    PutObject and CreateMultipartUpload (barman/cloud_providers/aws_s3.py, _extra_upload_args); CloudNativePG
+    appends these arguments to the commands (barman-cloud pkg/api/config.go, *AdditionalCommandArgs)."""
+    return [pulumi.Output.from_input(backup.kms_key_arn).apply(lambda arn: f"--sse-kms-key-id={arn}")]
+
+
 def _object_store(backup: PostgresBackup, server_name: str) -> dict:
     return {
         "destinationPath": backup.destination,
         "serverName": server_name,
         "s3Credentials": {"inheritFromIAMRole": True},
-        "wal": {"compression": "gzip", "encryption": "aws:kms", "maxParallel": 4},
+        "wal": {"compression": "gzip", "encryption": "aws:kms", "maxParallel": 4, "archiveAdditionalCommandArgs": sse_kms_args(backup)},
     }
 
 
@@ -231,7 +241,10 @@ def _cluster_spec(args: PostgresClusterArgs, owner_secret: str) -> dict:
             "retentionPolicy": f"{args.backup.retention_days}d",
             # In-tree Barman Cloud: deprecated since 1.26 in favour of the Barman Cloud plugin, still present
             # in the versions pinned here (removed in 1.31).
-            "barmanObjectStore": {**_object_store(args.backup, args.backup.server_name), "data": {"compression": "gzip", "encryption": "aws:kms", "jobs": 2}},
+            "barmanObjectStore": {
+                **_object_store(args.backup, args.backup.server_name),
+                "data": {"compression": "gzip", "encryption": "aws:kms", "jobs": 2, "additionalCommandArgs": sse_kms_args(args.backup)},
+            },
         },
     }
     if args.recovery is not None:

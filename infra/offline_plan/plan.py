@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.offline_plan.access_matrix import AccessMatrix, access_matrix, policy_index
+from infra.offline_plan.access_requests import requests_of
 from infra.offline_plan.policy import PolicyViolation, evaluate, load_policy_config
 from infra.offline_plan.reachability import Reachability, reachability
 from infra.offline_plan.recovery_objectives import Objective, objectives_markdown, recovery_objectives
@@ -26,6 +29,7 @@ from policies.rules import ALL_RULES
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REACHABILITY_FILE = "network/reachability.md"
 OBJECTIVES_FILE = "recovery-objectives.md"
+ACCESS_FILE = "aws/access-matrix.md"
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Plan:
     warnings: list[str]
     reachability: Reachability | None = None
     objectives: tuple[Objective, ...] = ()
+    access: AccessMatrix | None = None
 
     @property
     def schema_failures(self) -> list[SchemaResult]:
@@ -82,6 +87,17 @@ class Plan:
                 if self.reachability
                 else None
             ),
+            "awsAccessMatrix": (
+                {
+                    "file": ACCESS_FILE,
+                    "requests": len(self.access.rows),
+                    "allowed": self.access.allowed,
+                    "policyDocuments": len(self.access.documents),
+                    "documentsNotExercised": self.access.uncovered(),
+                }
+                if self.access
+                else None
+            ),
             "warnings": self.warnings,
         }
 
@@ -96,6 +112,8 @@ class Plan:
             files[f"resources/{package}.yaml"] = dump_yaml(entries)
         if self.reachability is not None:
             files[REACHABILITY_FILE] = self.reachability.markdown(self.stack)
+        if self.access is not None:
+            files[ACCESS_FILE] = self.access.markdown(self.stack)
         if self.objectives:
             files[OBJECTIVES_FILE] = f"# Recovery objectives: {self.stack}\n\n" + objectives_markdown(list(self.objectives))
         files[SUMMARY_FILE] = dump_yaml(self.summary())
@@ -111,7 +129,8 @@ def build_plan(stack: str, stacks_dir: Path | None = None, project_root: Path = 
     run = run_program(project_root, stack, stacks_dir)
     objects, resources = render(run.registrations)
     # The thresholds `pulumi preview --policy-pack-config policies/config/<environment>.json` applies.
-    environment = read_stack_file(stacks_dir, stack).config.get("langfuse-rosa:environment")
+    config = read_stack_file(stacks_dir, stack).config
+    environment = config.get("langfuse-rosa:environment")
     catalog = SchemaCatalog(project_root / "schemas")
     return Plan(
         stack=stack,
@@ -122,4 +141,15 @@ def build_plan(stack: str, stacks_dir: Path | None = None, project_root: Path = 
         warnings=run.warnings,
         reachability=reachability(objects),
         objectives=tuple(recovery_objectives(objects, resources)),
+        access=aws_access(objects, resources, config),
     )
+
+
+def aws_access(objects: list[RenderedObject], resources: list[RenderedResource], config: dict[str, str]) -> AccessMatrix | None:
+    """The access matrix, when the stack renders AWS policies. `config` as the engine passes it (objects JSON)."""
+    config = {key: json.loads(value) if value[:1] in "{[" else value for key, value in config.items()}
+    account = (config.get("langfuse-rosa:aws") or {}).get("accountId")
+    index = policy_index(resources, str(account))
+    if account is None or not index.documents():
+        return None
+    return access_matrix(list(requests_of(objects, resources, config)), index)

@@ -25,6 +25,7 @@ class Registration:
     dependencies: list[str]
     inputs: dict[str, Any]  # secrets still wrapped (rpc.is_rpc_secret), for redaction
     options: dict[str, Any] = field(default_factory=dict)
+    arn: str | None = None  # the ARN AWS assigns (the mocks' answer), for resources that have one
 
 
 class PlanMocks(mocks.Mocks):
@@ -65,6 +66,11 @@ class PlanMocks(mocks.Mocks):
             return bucket, {"arn": f"arn:aws:s3:::{bucket}", "region": region}
         if args.typ == "aws:iam/role:Role":
             return inputs["name"], {"arn": f"arn:aws:iam::{account}:role/{inputs['name']}"}
+        if args.typ == "aws:sns/topic:Topic":
+            arn = f"arn:aws:sns:{region}:{account}:{inputs['name']}"
+            return arn, {"arn": arn}
+        if args.typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return inputs["name"], {"arn": f"arn:aws:cloudwatch:{region}:{account}:alarm:{inputs['name']}"}
         if args.typ == "aws:secretsmanager/secret:Secret":
             # Secrets Manager appends "-" and six random characters to the name in the ARN.
             arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{inputs['name']}-{digest[:6]}"
@@ -122,6 +128,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     k: getattr(request.customTimeouts, k) for k in ("create", "update", "delete") if getattr(request.customTimeouts, k)
                 },
             },
+            arn=state.get("arn") if request.type.startswith("aws:") and isinstance(state.get("arn"), str) else None,
         )
         state_proto = _sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=state_proto)

@@ -120,12 +120,19 @@ def recovery_objectives(objects: list[RenderedObject], resources: list[RenderedR
                 "—",
             )
         )
-    if any(r.type.endswith("BucketReplicationConfig") for r in resources):
+    replication = next((r for r in resources if r.type.endswith("BucketReplicationConfig")), None)
+    if replication is not None:
+        rtc = replication.inputs["rules"][0]["destination"].get("replicationTime") or {}
+        lag = (
+            f"within {rtc['time']['minutes']} min by S3 Replication Time Control, a late or failed copy alerts"
+            if rtc.get("status") == "Enabled"
+            else "usually minutes, no guarantee"
+        )
         rows.append(
             Objective(
                 "All stores",
                 "the region",
-                "the backups' RPO plus S3 replication to the DR region (usually minutes)",
+                f"the backups' RPO plus S3 replication to the DR region ({lag})",
                 "hours: a cluster and the stacks in the DR region, then both restores from the copies",
                 "as above, in the DR region",
             )

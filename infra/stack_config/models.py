@@ -22,6 +22,7 @@ from infra.stack_config.types import (
     DataKey,
     DnsLabel,
     DnsName,
+    EmailAddress,
     HostPort,
     HttpsUrl,
     MemoryQuantity,
@@ -40,6 +41,11 @@ class DisasterRecoveryConfig(Model):
 
     enabled: bool = Field(default=False, description="copy backups to a second region")
     region: AwsRegion | None = Field(default=None, validate_default=True, description="AWS region that receives the copies")
+    alert_emails: list[EmailAddress] = Field(
+        default=[],
+        validate_default=True,
+        description="who hears of a failing or late replication (SNS email subscriptions; a Slack channel's email address works)",
+    )
 
     @field_validator("region")
     @classmethod
@@ -47,6 +53,13 @@ class DisasterRecoveryConfig(Model):
         if info.data.get("enabled") and region is None:
             raise ValueError("is required when disasterRecovery.enabled is true")
         return region
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _someone_hears_of_failures(cls, emails: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("enabled") and not emails:
+            raise ValueError("needs at least one address when disasterRecovery.enabled is true: a failing replication must reach a person")
+        return emails
 
 
 # -- Langfuse ---------------------------------------------------------------------------------------

@@ -87,6 +87,7 @@ _VALIDATOR_LABELS = {
     "_dns_name": "DNS name",
     "_object_name": "object name",
     "_aws_region": "AWS region",
+    "_email_address": "email address",
     "_s3_bucket": "S3 bucket name",
     "_iam_role_arn": "IAM role ARN",
     "_kms_key_arn": "KMS key ARN",

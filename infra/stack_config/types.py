@@ -21,6 +21,8 @@ _RESOURCE_PREFIX = re.compile(r"^[a-z0-9]([a-z0-9-]{1,38}[a-z0-9])?$")
 _QUANTITY_CPU = re.compile(r"^(\d+)(m?)$")
 _QUANTITY_MEMORY = re.compile(r"^(\d+)(Mi|Gi)$")
 _HOST_PORT = re.compile(r"^([^:\s]+):(\d{1,5})$")
+# What SNS accepts as an email endpoint, roughly: one @, a dotted domain, no spaces.
+_EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _dns_label(v: str) -> str:
@@ -39,6 +41,12 @@ def _dns_name(v: str) -> str:
     labels = v.split(".")
     if len(v) > 253 or len(labels) < 2 or not all(_DNS_LABEL.match(label) for label in labels):
         raise ValueError("must be a lower-case DNS name with at least two labels, like langfuse.apps.example.com")
+    return v
+
+
+def _email_address(v: str) -> str:
+    if not _EMAIL_ADDRESS.match(v):
+        raise ValueError("must be an email address, like platform-oncall@example.com")
     return v
 
 
@@ -149,6 +157,7 @@ DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 DnsName = Annotated[str, AfterValidator(_dns_name)]
 ObjectName = Annotated[str, AfterValidator(_object_name)]
 AwsRegion = Annotated[str, AfterValidator(_aws_region)]
+EmailAddress = Annotated[str, AfterValidator(_email_address)]
 S3BucketName = Annotated[str, AfterValidator(_s3_bucket)]
 IamRoleArn = Annotated[str, AfterValidator(_iam_role_arn)]
 KmsKeyArn = Annotated[str, AfterValidator(_kms_key_arn)]

@@ -3,6 +3,11 @@ the CMK, an encrypted StorageClass and every volume on one, encrypted database b
 
 pulumi-aws v7 models a bucket's encryption as a separate resource, so the bucket rule looks at the whole
 stack and links each bucket to its configuration by bucket name.
+
+One exception, because AWS allows nothing else: a server access-log bucket (tag langfuse-rosa:purpose
+access-logs) defaults to SSE-S3. S3 delivers access logs only to a target bucket whose default encryption is
+SSE-S3; SSE-KMS targets are not supported (S3 User Guide, "Enabling Amazon S3 server access logging"), so a
+CMK there means the bucket never receives a log. The rule then checks that, instead of a CMK.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from typing import Any
 from .base import Config, Rule, Setting, Subject, dig, is_kubernetes
 
 BUCKET = "aws:s3/bucket:Bucket"
+PURPOSE_TAG = "langfuse-rosa:purpose"
+ACCESS_LOGS = "access-logs"
 SSE_CONFIGURATION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 # Keys AWS manages: encrypted, but not under the key policy and rotation we control.
 _AWS_MANAGED = ("alias/aws/",)
@@ -46,6 +53,13 @@ def bucket_encrypted_with_cmk(subjects: Sequence[Subject], config: Config) -> li
             continue
         for rule in found[0].props.get("rules") or []:
             default = rule.get("applyServerSideEncryptionByDefault") or {}
+            if (bucket.props.get("tags") or {}).get(PURPOSE_TAG) == ACCESS_LOGS:
+                if default.get("sseAlgorithm") != "AES256":
+                    problems.append(
+                        (bucket.label, f"bucket {name} receives server access logs, which S3 delivers only to SSE-S3 (AES256) buckets, "
+                         f"not {default.get('sseAlgorithm')!r}.")
+                    )
+                continue
             if default.get("sseAlgorithm") not in ("aws:kms", "aws:kms:dsse"):
                 problems.append((bucket.label, f"bucket {name} defaults to {default.get('sseAlgorithm')!r}, not SSE-KMS."))
             elif not _customer_managed(default.get("kmsMasterKeyId")):
@@ -119,18 +133,26 @@ def database_backups_encrypted(resource_type: str, props: Mapping[str, Any], con
     store = dig(props, "spec", "backup", "barmanObjectStore")
     if store is None:
         return []  # whether there is a backup at all is the backups theme's rule
-    return [
-        f"PostgreSQL {part} backups are not encrypted with SSE-KMS (barmanObjectStore.{part}.encryption)."
-        for part in ("wal", "data")
-        if dig(store, part, "encryption") != "aws:kms"
-    ]
+    problems = []
+    # `-e aws:kms` without --sse-kms-key-id encrypts with the AWS managed key aws/s3 (S3 API reference,
+    # PutObject), not a key of ours: the rule wants both.
+    for part, args_key in (("wal", "archiveAdditionalCommandArgs"), ("data", "additionalCommandArgs")):
+        if dig(store, part, "encryption") != "aws:kms":
+            problems.append(f"PostgreSQL {part} backups are not encrypted with SSE-KMS (barmanObjectStore.{part}.encryption).")
+        elif not any(str(arg).startswith("--sse-kms-key-id=") for arg in dig(store, part, args_key) or []):
+            problems.append(
+                f"PostgreSQL {part} backups name no KMS key (barmanObjectStore.{part}.{args_key} --sse-kms-key-id): "
+                "S3 would use the AWS managed key aws/s3."
+            )
+    return problems
 
 
 RULES: tuple[Rule, ...] = (
     Rule(
         name="s3-bucket-encrypted-with-cmk",
         theme="encryption-at-rest",
-        description="Every S3 bucket has a server-side encryption configuration: SSE-KMS with a customer-managed key and an S3 bucket key.",
+        description="Every S3 bucket has a server-side encryption configuration: SSE-KMS with a customer-managed key and an S3 bucket key; "
+        "access-log buckets SSE-S3, the only encryption S3 server access logging delivers to.",
         severity="high",
         enforcement="mandatory",
         remediation="Use components.aws.bucket.SecureBucket, or add a BucketServerSideEncryptionConfiguration with sseAlgorithm aws:kms, the CMK's ARN and bucketKeyEnabled.",
@@ -178,10 +200,11 @@ RULES: tuple[Rule, ...] = (
     Rule(
         name="database-backups-encrypted",
         theme="encryption-at-rest",
-        description="PostgreSQL WAL archives and base backups are encrypted with SSE-KMS.",
+        description="PostgreSQL WAL archives and base backups are encrypted with SSE-KMS under a named key (not aws/s3).",
         severity="high",
         enforcement="mandatory",
-        remediation="Set barmanObjectStore.wal.encryption and .data.encryption to aws:kms.",
+        remediation="Set barmanObjectStore.wal.encryption and .data.encryption to aws:kms, and pass --sse-kms-key-id=<key ARN> "
+        "in wal.archiveAdditionalCommandArgs and data.additionalCommandArgs.",
         check=database_backups_encrypted,
     ),
 )

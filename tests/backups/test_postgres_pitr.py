@@ -40,8 +40,8 @@ def _as_postgres(command: list[str]) -> list[str]:
 @dataclass(frozen=True)
 class BarmanSettings:
     """What CloudNativePG passes to Barman Cloud for a Cluster's barmanObjectStore (its instance manager maps
-    compression to --gzip/--bzip2/--snappy, encryption to -e, data.jobs to --jobs; serverName defaults to the
-    Cluster's name)."""
+    compression to --gzip/--bzip2/--snappy, encryption to -e, data.jobs to --jobs, and appends
+    wal.archiveAdditionalCommandArgs / data.additionalCommandArgs; serverName defaults to the Cluster's name)."""
 
     destination_prefix: str
     server_name: str
@@ -55,8 +55,8 @@ class BarmanSettings:
         return cls(
             destination_prefix=store["destinationPath"].split("/", 3)[3],
             server_name=cluster["metadata"]["name"],
-            wal_flags=(f"--{wal['compression']}", "-e", wal["encryption"]),
-            data_flags=(f"--{data['compression']}", "-e", data["encryption"], "--jobs", str(data["jobs"])),
+            wal_flags=(f"--{wal['compression']}", "-e", wal["encryption"], *wal.get("archiveAdditionalCommandArgs", [])),
+            data_flags=(f"--{data['compression']}", "-e", data["encryption"], "--jobs", str(data["jobs"]), *data.get("additionalCommandArgs", [])),
         )
 
 
@@ -122,7 +122,11 @@ def test_point_in_time_restore_from_barman_cloud_returns_exactly_the_data_of_tha
     endpoint, client = s3
     cluster = find(plans["prod"], "Cluster", "langfuse-postgres")
     barman = BarmanSettings.from_cluster(cluster)
-    assert barman.wal_flags == ("--gzip", "-e", "aws:kms") and barman.data_flags == ("--gzip", "-e", "aws:kms", "--jobs", "2")
+    # The backups bucket's key, named on every upload (aws:kms alone would mean the AWS managed key aws/s3).
+    (sse,) = [r for r in plans["prod"].resources if r.type.endswith(":BucketServerSideEncryptionConfiguration") and r.inputs["bucket"].endswith("-backups")]
+    kms_key = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+    key = f"--sse-kms-key-id={kms_key}"
+    assert barman.wal_flags == ("--gzip", "-e", "aws:kms", key) and barman.data_flags == ("--gzip", "-e", "aws:kms", "--jobs", "2", key)
     destination = f"s3://{BUCKET}/{barman.destination_prefix}"
     cloud = ("--cloud-provider", "aws-s3", "--endpoint-url", endpoint)
     env = {**os.environ, **CREDENTIALS, "PGUSER": "postgres"}
@@ -172,7 +176,8 @@ def test_point_in_time_restore_from_barman_cloud_returns_exactly_the_data_of_tha
     wals = [k for k in keys if "/wals/" in k]
     assert wals and all(k.endswith(".gz") for k in wals if not k.endswith(".backup"))
     assert any(k.endswith("data.tar.gz") for k in keys)
-    assert {client.head_object(Bucket=BUCKET, Key=k).get("ServerSideEncryption") for k in keys} == {"aws:kms"}
+    heads = [client.head_object(Bucket=BUCKET, Key=k) for k in keys]
+    assert {(h.get("ServerSideEncryption"), h.get("SSEKMSKeyId")) for h in heads} == {("aws:kms", kms_key)}
 
     # Restore with the restore-drill script prod ships, once to the target time, once to the end of the WAL.
     script = find(plans["prod"], "ConfigMap", "langfuse-postgres-restore-drill")["data"]["restore-drill.sh"]

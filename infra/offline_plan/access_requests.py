@@ -1,0 +1,432 @@
+"""The request catalogue: what each writer really sends to AWS, read off the rendered plan (which role its pod
+runs as, the bucket, prefix and encryption headers its configuration makes it send), each shape cited from the
+writer's source or AWS's documentation; plus the requests that must not get through.
+
+Sources cited below (versions: Langfuse v4.16.0, Barman 3.17, ClickHouse master at 18aa59a):
+- Langfuse: packages/shared/src/server/services/StorageService.ts (buildS3SseParams: ServerSideEncryption from
+  LANGFUSE_S3_*_SSE, SSEKMSKeyId from *_SSE_KMS_KEY_ID only with aws:kms; uploadFile = @aws-sdk/lib-storage
+  Upload, uploadJson = PutObject, getSignedUploadUrl = a presigned PutObject with the same SSE parameters);
+  worker/src/features/blobstorage/handleBlobStorageIntegrationProjectJob.ts ("KMS SSE is not supported for this
+  integration": awsSse undefined, credentials from the default chain when no keys are configured);
+  web/src/features/batch-exports/server/getBatchExportStorageClient.ts (web only signs export downloads).
+- Barman Cloud: barman/cloud_providers/aws_s3.py (_extra_upload_args: ServerSideEncryption from -e,
+  SSEKMSKeyId from --sse-kms-key-id, on upload_fileobj and create_multipart_upload; _upload_part and
+  _complete_multipart_upload send neither; _check_bucket_existence = HeadBucket).
+- ClickHouse: src/IO/S3/Client.cpp (setKMSHeaders, instantiated for PutObject, CreateMultipartUpload and
+  CopyObject: x-amz-server-side-encryption aws:kms and the key id from server_side_encryption_kms_key_id);
+  src/IO/S3Common.cpp getSSEKMSConfig (the config keys).
+- S3: UploadPart and CompleteMultipartUpload carry no SSE-KMS headers (S3 API reference; botocore's model has
+  only SSE-C members on UploadPartRequest) and are authorized as s3:PutObject; HeadBucket as s3:ListBucket.
+  With S3 Bucket Keys, S3 calls KMS as the requester with kms:ViaService s3.<region>.amazonaws.com and the
+  bucket ARN as encryption context (S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys").
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+from infra.offline_plan.access_matrix import Request
+from infra.offline_plan.iam_evaluator import Principal
+from infra.offline_plan.render import RenderedObject, RenderedResource
+
+ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+FOREIGN_ACCOUNT = "999999999999"
+ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+TLS = {"aws:SecureTransport": "true"}
+PLAIN_HTTP = {"aws:SecureTransport": "false"}
+SSE = "s3:x-amz-server-side-encryption"
+SSE_KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+LANGFUSE_STORAGE = "langfuse packages/shared/src/server/services/StorageService.ts"
+BARMAN_S3 = "barman barman/cloud_providers/aws_s3.py"
+CLICKHOUSE_S3 = "ClickHouse src/IO/S3/Client.cpp (setKMSHeaders)"
+MULTIPART = "S3 API: UploadPart / CompleteMultipartUpload carry no SSE-KMS headers"
+
+
+def _langfuse_headers(env: Mapping[str, str | None], kind: str) -> dict[str, str]:
+    """buildS3SseParams: ServerSideEncryption from *_SSE; SSEKMSKeyId only alongside aws:kms."""
+    sse = env.get(f"LANGFUSE_S3_{kind}_SSE")
+    out = {SSE: sse} if sse else {}
+    if sse == "aws:kms" and env.get(f"LANGFUSE_S3_{kind}_SSE_KMS_KEY_ID"):
+        out[SSE_KEY] = str(env[f"LANGFUSE_S3_{kind}_SSE_KMS_KEY_ID"])
+    return out
+
+
+def _barman_headers(flags: Mapping[str, Any], args_key: str) -> dict[str, str]:
+    """_extra_upload_args: ServerSideEncryption from -e, SSEKMSKeyId from --sse-kms-key-id."""
+    out = {SSE: flags["encryption"]} if flags.get("encryption") else {}
+    for arg in flags.get(args_key) or []:
+        if str(arg).startswith("--sse-kms-key-id="):
+            out[SSE_KEY] = str(arg).split("=", 1)[1]
+    return out
+
+
+class Catalogue:
+    def __init__(self, objects: list[RenderedObject], resources: list[RenderedResource], config: Mapping[str, Any]) -> None:
+        self.objects, self.resources = objects, resources
+        aws = config.get("langfuse-rosa:aws", {})
+        self.account = str(aws["accountId"])
+        self.region = config["langfuse-rosa:cluster"]["region"]
+        self.oidc_provider = aws.get("oidcProviderArn")
+        self.csi_role = (config.get("langfuse-rosa:storage") or {}).get("csiDriverRoleArn")
+        self.requests: list[Request] = []
+
+    # -- helpers --------------------------------------------------------------------------------------
+
+    def _find(self, kind: str) -> list[RenderedObject]:
+        return [o for o in self.objects if o.kind == kind]
+
+    def _of_type(self, suffix: str) -> list[RenderedResource]:
+        return [r for r in self.resources if r.type.endswith(suffix)]
+
+    def _service_account_role(self, name: str) -> str | None:
+        for sa in self._find("ServiceAccount"):
+            if sa.name == name:
+                return (sa.manifest["metadata"].get("annotations") or {}).get(ROLE_ANNOTATION)
+        return None
+
+    def _role(self, arn: str, who: str) -> Principal:
+        return Principal("role", arn, f"{who} (role {arn.rsplit('/', 1)[1]})")
+
+    def _add(self, id: str, writer: str, principal: Principal, action: str, resource: str, context: Mapping[str, str], source: str, **extra: Any) -> None:
+        self.requests.append(Request(id, writer, principal, action, resource, {**context}, source, **extra))
+
+    def _bucket_key(self, bucket: str) -> str | None:
+        for sse in self._of_type(":BucketServerSideEncryptionConfiguration"):
+            if sse.inputs["bucket"] == bucket:
+                default = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+                return default.get("kmsMasterKeyId")
+        return None
+
+    def _via_s3(self, bucket: str, region: str | None = None) -> dict[str, str]:
+        return {"kms:ViaService": f"s3.{region or self.region}.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{bucket}"}
+
+    def _data_key_use(self, id: str, writer: str, principal: Principal, bucket: str, actions: tuple[str, ...]) -> None:
+        key = self._bucket_key(bucket)
+        if key is None:
+            return
+        for action in actions:
+            self._add(f"{id} {action} (SSE-KMS, via S3)", writer, principal, action, key, {**TLS, **self._via_s3(bucket)},
+                      "S3 User Guide: bucket keys, encryption context = bucket ARN")
+
+    def _object_writer(self, id: str, writer: str, principal: Principal, bucket: str, key: str, headers: dict[str, str], source: str,
+                       single_put: bool = True) -> None:
+        """One writer's upload of `key`: a single PutObject, or multipart (create with headers, parts without)."""
+        arn = f"arn:aws:s3:::{bucket}/{key}"
+        if single_put:
+            self._add(f"{id} PutObject", writer, principal, "s3:PutObject", arn, {**TLS, **headers}, source)
+        self._add(f"{id} CreateMultipartUpload", writer, principal, "s3:PutObject", arn, {**TLS, **headers}, source)
+        self._add(f"{id} UploadPart", writer, principal, "s3:PutObject", arn, TLS, MULTIPART)
+        self._add(f"{id} CompleteMultipartUpload", writer, principal, "s3:PutObject", arn, TLS, MULTIPART)
+
+    # -- writers --------------------------------------------------------------------------------------
+
+    def langfuse(self) -> None:
+        for process in ("web", "worker"):
+            deployment = next((o for o in self._find("Deployment") if o.name == f"langfuse-{process}"), None)
+            if deployment is None:
+                continue
+            pod = deployment.manifest["spec"]["template"]["spec"]
+            role_arn = self._service_account_role(pod["serviceAccountName"])
+            env = {e["name"]: e.get("value") for e in pod["containers"][0].get("env", [])}
+            if role_arn is None:
+                continue
+            me = self._role(role_arn, f"langfuse-{process}")
+            setting = {kind: (env.get(f"LANGFUSE_S3_{kind}_BUCKET"), env.get(f"LANGFUSE_S3_{kind}_PREFIX") or "")
+                       for kind in ("EVENT_UPLOAD", "MEDIA_UPLOAD", "BATCH_EXPORT")}
+
+
+            events_bucket, events_prefix = setting["EVENT_UPLOAD"]
+            media_bucket, media_prefix = setting["MEDIA_UPLOAD"]
+            exports_bucket, exports_prefix = setting["BATCH_EXPORT"]
+            w = f"langfuse-{process}"
+            if process == "web":
+                self._add("web: ingestion event upload PutObject", w, me, "s3:PutObject",
+                          f"arn:aws:s3:::{events_bucket}/{events_prefix}project/trace/event.json", {**TLS, **_langfuse_headers(env, "EVENT_UPLOAD")},
+                          f"{LANGFUSE_STORAGE} uploadJson; shared/src/server/ingestion/processEventBatch.ts")
+                self._add("web: media upload through a presigned PutObject", w, me, "s3:PutObject",
+                          f"arn:aws:s3:::{media_bucket}/{media_prefix}project/media-id.png", {**TLS, **_langfuse_headers(env, "MEDIA_UPLOAD")},
+                          f"{LANGFUSE_STORAGE} getSignedUploadUrl (signed with web's credentials, SSE in the signed request)")
+                self._add("web: media download GetObject", w, me, "s3:GetObject", f"arn:aws:s3:::{media_bucket}/{media_prefix}project/media-id.png",
+                          TLS, f"{LANGFUSE_STORAGE} getSignedUrl")
+                self._add("web: batch export download GetObject", w, me, "s3:GetObject",
+                          f"arn:aws:s3:::{exports_bucket}/{exports_prefix}project/export.csv", TLS,
+                          "langfuse web/src/features/batch-exports/server/getBatchExportStorageClient.ts")
+                self._data_key_use("web:", w, me, events_bucket, ("kms:GenerateDataKey",))
+                self._data_key_use("web: media", w, me, media_bucket, ("kms:Decrypt",))
+                self._add("web: delete an event (web never deletes)", w, me, "s3:DeleteObject",
+                          f"arn:aws:s3:::{events_bucket}/{events_prefix}project/trace/event.json", TLS, "must fail: web has no delete")
+                self._add("web: ingestion event upload over plain HTTP", w, me, "s3:PutObject",
+                          f"arn:aws:s3:::{events_bucket}/{events_prefix}project/trace/event.json", {**PLAIN_HTTP, **_langfuse_headers(env, "EVENT_UPLOAD")},
+                          "must fail: bucket policy DenyInsecureTransport")
+                self._add("web: ingestion event upload asking for SSE-S3 (AES256)", w, me, "s3:PutObject",
+                          f"arn:aws:s3:::{events_bucket}/{events_prefix}project/trace/event.json", {**TLS, SSE: "AES256"},
+                          "must fail: bucket policy DenyOtherEncryption")
+            else:
+                events = f"arn:aws:s3:::{events_bucket}/{events_prefix}project/trace/event.json"
+                self._add("worker: event read GetObject", w, me, "s3:GetObject", events, TLS, f"{LANGFUSE_STORAGE} download")
+                self._add("worker: event list ListBucket (its prefix)", w, me, "s3:ListBucket", f"arn:aws:s3:::{events_bucket}",
+                          {**TLS, "s3:prefix": f"{events_prefix}project/"}, f"{LANGFUSE_STORAGE} listFiles (ListObjectsV2 Prefix)")
+                self._add("worker: event delete DeleteObject", w, me, "s3:DeleteObject", events, TLS, f"{LANGFUSE_STORAGE} deleteFiles")
+                self._add("worker: event list ListBucket (another prefix)", w, me, "s3:ListBucket", f"arn:aws:s3:::{events_bucket}",
+                          {**TLS, "s3:prefix": "other/"}, "must fail: the worker lists only its prefix")
+                self._add("worker: media delete DeleteObject", w, me, "s3:DeleteObject",
+                          f"arn:aws:s3:::{media_bucket}/{media_prefix}project/media-id.png", TLS, f"{LANGFUSE_STORAGE} deleteFiles")
+                self._object_writer("worker: batch export", w, me, exports_bucket, f"{exports_prefix}project/export.csv",
+                                    _langfuse_headers(env, "BATCH_EXPORT"), f"{LANGFUSE_STORAGE} uploadFile (lib-storage Upload); worker handleBatchExportJob.ts",
+                                    single_put=False)
+                self._add("worker: batch export AbortMultipartUpload", w, me, "s3:AbortMultipartUpload",
+                          f"arn:aws:s3:::{exports_bucket}/{exports_prefix}project/export.csv", TLS, "@aws-sdk/lib-storage Upload (abort on failure)")
+                self._add("worker: blob-storage integration export PutObject (no SSE header)", w, me, "s3:PutObject",
+                          f"arn:aws:s3:::{exports_bucket}/{exports_prefix}blob/project/traces.jsonl", TLS,
+                          "langfuse worker/src/features/blobstorage/handleBlobStorageIntegrationProjectJob.ts (awsSse undefined)")
+                self._data_key_use("worker: export", w, me, exports_bucket, ("kms:GenerateDataKey",))
+                self._data_key_use("worker: event", w, me, events_bucket, ("kms:Decrypt",))
+                for store, prefix in (("postgres", "postgres/"), ("clickhouse", "clickhouse/")):
+                    backups = self._backups_bucket()
+                    if backups:
+                        self._add(f"worker: write into the {store} backups", w, me, "s3:PutObject", f"arn:aws:s3:::{backups}/{prefix}x",
+                                  {**TLS, **_langfuse_headers(env, "BATCH_EXPORT")}, "must fail: another workload's bucket")
+
+    def _backups_bucket(self) -> str | None:
+        for cluster in self._find("Cluster"):
+            return urlparse(cluster.manifest["spec"]["backup"]["barmanObjectStore"]["destinationPath"]).netloc
+        return None
+
+    def barman(self) -> None:
+        for cluster in self._find("Cluster"):
+            spec = cluster.manifest["spec"]
+            store = spec["backup"]["barmanObjectStore"]
+            role_arn = spec.get("serviceAccountTemplate", {}).get("metadata", {}).get("annotations", {}).get(ROLE_ANNOTATION)
+            if role_arn is None:
+                continue
+            me = self._role(role_arn, f"barman-cloud ({cluster.name})")
+            url = urlparse(store["destinationPath"])
+            bucket, prefix = url.netloc, f"{url.path.strip('/')}/{store.get('serverName') or cluster.name}"
+
+            wal = _barman_headers(store["wal"], "archiveAdditionalCommandArgs")
+            data = _barman_headers(store["data"], "additionalCommandArgs")
+            w = "barman-cloud"
+            self._add("barman: HeadBucket (ListBucket, no prefix)", w, me, "s3:ListBucket", f"arn:aws:s3:::{bucket}", TLS,
+                      f"{BARMAN_S3} _check_bucket_existence")
+            self._object_writer("barman: barman-cloud-wal-archive", w, me, bucket, f"{prefix}/wals/0000000100000000/000000010000000000000001.gz",
+                                wal, f"{BARMAN_S3} upload_fileobj / create_multipart_upload, flags -e and --sse-kms-key-id as rendered")
+            self._object_writer("barman: barman-cloud-backup", w, me, bucket, f"{prefix}/base/20260101T030000/data.tar.gz",
+                                data, f"{BARMAN_S3} create_multipart_upload / _upload_part / _complete_multipart_upload", single_put=False)
+            self._add("barman: restore GetObject", w, me, "s3:GetObject", f"arn:aws:s3:::{bucket}/{prefix}/base/20260101T030000/data.tar.gz", TLS,
+                      f"{BARMAN_S3} (barman-cloud-restore, barman-cloud-wal-restore)")
+            self._add("barman: retention DeleteObject", w, me, "s3:DeleteObject", f"arn:aws:s3:::{bucket}/{prefix}/base/20250101T030000/data.tar.gz",
+                      TLS, f"{BARMAN_S3} delete_objects (barman-cloud-backup-delete)")
+            self._data_key_use("barman:", w, me, bucket, ("kms:GenerateDataKey", "kms:Decrypt"))
+            only_algorithm = {SSE: wal[SSE]} if SSE in wal else {}
+            self._add("barman: wal-archive with -e aws:kms and no --sse-kms-key-id (aws/s3)", w, me, "s3:PutObject",
+                      f"arn:aws:s3:::{bucket}/{prefix}/wals/0000000100000000/000000010000000000000002.gz", {**TLS, **only_algorithm},
+                      "must fail: S3 would use the AWS managed key (bucket policy DenyAwsManagedKey)")
+            self._add("barman: upload naming another KMS key", w, me, "s3:PutObject", f"arn:aws:s3:::{bucket}/{prefix}/wals/x.gz",
+                      {**TLS, SSE: "aws:kms", SSE_KEY: f"arn:aws:kms:{self.region}:{self.account}:key/00000000-0000-0000-0000-000000000000"},
+                      "must fail: bucket policy DenyOtherKmsKeys")
+            self._add("barman: write into the clickhouse backups", w, me, "s3:PutObject", f"arn:aws:s3:::{bucket}/clickhouse/full-20260101/x",
+                      {**TLS, **wal}, "must fail: another workload's prefix")
+
+    def clickhouse(self) -> None:
+        for chi in self._find("ClickHouseInstallation"):
+            files = chi.manifest["spec"]["configuration"].get("files", {})
+            if "config.d/s3-backups.xml" not in files:
+                continue
+            config = ET.fromstring(files["config.d/s3-backups.xml"]).find("s3/backups")
+            endpoint = urlparse(config.findtext("endpoint"))
+            bucket, prefix = endpoint.netloc.split(".s3.", 1)[0], endpoint.path.strip("/")
+            key_id = config.findtext("server_side_encryption_kms_key_id")
+            # setKMSHeaders: aws:kms whenever a key id is configured, the key id when it is not empty.
+            headers = {SSE: "aws:kms", **({SSE_KEY: key_id} if key_id else {})} if key_id is not None else {}
+            accounts = {t["spec"].get("serviceAccountName") for t in chi.manifest["spec"]["templates"]["podTemplates"]} - {None}
+            for account in sorted(accounts):
+                role_arn = self._service_account_role(account)
+                if role_arn is None:
+                    continue
+                me = self._role(role_arn, f"clickhouse-server ({account})")
+                w = "clickhouse BACKUP/RESTORE"
+                self._object_writer("clickhouse: BACKUP TO S3", w, me, bucket, f"{prefix}/full-20260101/data/default/traces/all_1_1_0.tar",
+                                    headers, f"{CLICKHOUSE_S3}; config.d/s3-backups.xml as rendered")
+                self._add("clickhouse: RESTORE / base_backup GetObject", w, me, "s3:GetObject",
+                          f"arn:aws:s3:::{bucket}/{prefix}/full-20260101/.backup", TLS, "ClickHouse BackupImpl reads .backup")
+                self._add("clickhouse: ListBucket (its prefix)", w, me, "s3:ListBucket", f"arn:aws:s3:::{bucket}",
+                          {**TLS, "s3:prefix": f"{prefix}/full-20260101/"}, "ClickHouse BackupWriterS3 / ListObjectsV2")
+                self._add("clickhouse: DeleteObject (backup lock)", w, me, "s3:DeleteObject", f"arn:aws:s3:::{bucket}/{prefix}/full-20260101/.lock",
+                          TLS, "ClickHouse BackupImpl removes its .lock")
+                self._data_key_use("clickhouse:", w, me, bucket, ("kms:GenerateDataKey", "kms:Decrypt"))
+                self._add("clickhouse: write into the postgres backups", w, me, "s3:PutObject", f"arn:aws:s3:::{bucket}/postgres/x",
+                          {**TLS, **headers}, "must fail: another workload's prefix")
+
+    def external_secrets(self) -> None:
+        for store in self._find("SecretStore"):
+            auth = store.manifest["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]["name"]
+            role_arn = self._service_account_role(auth)
+            if role_arn is None:
+                continue
+            me = self._role(role_arn, "external-secrets")
+            generated = {r.inputs["name"]: r for r in self._of_type(":Secret") if r.type == "aws:secretsmanager/secret:Secret"}
+            readers: dict[str, str] = {}  # Secrets Manager name -> the first ExternalSecret reading it
+            for external in sorted(self._find("ExternalSecret"), key=lambda e: e.name):
+                for item in external.manifest["spec"].get("data", []):
+                    readers.setdefault(item["remoteRef"]["key"], external.name)
+            w = "External Secrets (SecretStore)"
+            for name, reader in sorted(readers.items(), key=lambda item: item[1]):
+                # Secrets Manager appends "-" and six characters to a secret's name in its ARN.
+                arn = generated[name].arn if name in generated else f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:{name}-AbC123"
+                self._add(f"external-secrets: GetSecretValue for ExternalSecret {reader}", w, me, "secretsmanager:GetSecretValue", arn, TLS,
+                          "external-secrets providers/v1/aws/secretsmanager (GetSecretValue by name)")
+            keys = sorted({r.inputs["kmsKeyId"] for r in generated.values()})
+            for key in keys:
+                self._add("external-secrets: Decrypt through Secrets Manager", w, me, "kms:Decrypt", key,
+                          {**TLS, "kms:ViaService": f"secretsmanager.{self.region}.amazonaws.com"}, "Secrets Manager decrypts as the caller")
+                self._add("external-secrets: Decrypt directly (not through Secrets Manager)", w, me, "kms:Decrypt", key, TLS,
+                          "must fail: the role decrypts only via Secrets Manager")
+            self._add("external-secrets: GetSecretValue of another team's secret", w, me, "secretsmanager:GetSecretValue",
+                      f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:other-team/db-AbC123", TLS, "must fail: outside its names")
+
+    def web_identity(self) -> None:
+        """Each role's trust, as STS evaluates AssumeRoleWithWebIdentity with the pod's projected token."""
+        if not self.oidc_provider:
+            return
+        issuer = self.oidc_provider.split(":oidc-provider/", 1)[1]
+        users: list[tuple[str, str, str]] = []  # (namespace, service account, role ARN)
+        for sa in self._find("ServiceAccount"):
+            role = (sa.manifest["metadata"].get("annotations") or {}).get(ROLE_ANNOTATION)
+            if role:
+                users.append((sa.namespace, sa.name, role))
+        for cluster in self._find("Cluster"):
+            role = cluster.manifest["spec"].get("serviceAccountTemplate", {}).get("metadata", {}).get("annotations", {}).get(ROLE_ANNOTATION)
+            if role:
+                users.append((cluster.namespace, cluster.name, role))  # CloudNativePG names the account after the cluster
+        token = Principal("web-identity", self.oidc_provider, "pod token (cluster OIDC provider)")
+        w = "pod identity webhook + STS"
+        source = "ROSA STS: AssumeRoleWithWebIdentity with sub = system:serviceaccount:<ns>:<sa>, aud = sts.amazonaws.com"
+        for namespace, account, role in sorted(users):
+            sub = {f"{issuer}:sub": f"system:serviceaccount:{namespace}:{account}", f"{issuer}:aud": "sts.amazonaws.com"}
+            self._add(f"sts: {account} assumes its role", w, token, "sts:AssumeRoleWithWebIdentity", role, sub, source)
+            self._add(f"sts: another service account assumes {account}'s role", w, token, "sts:AssumeRoleWithWebIdentity", role,
+                      {**sub, f"{issuer}:sub": f"system:serviceaccount:{namespace}:default"}, "must fail: trust names one service account")
+            self._add(f"sts: {account}'s token for another audience", w, token, "sts:AssumeRoleWithWebIdentity", role,
+                      {**sub, f"{issuer}:aud": "openshift"}, "must fail: trust requires aud sts.amazonaws.com")
+
+    def server_access_logs(self) -> None:
+        logging = Principal("service", "logging.s3.amazonaws.com", "S3 log delivery")
+        for config in self._of_type(":BucketLogging"):
+            source, target = config.inputs["bucket"], config.inputs["targetBucket"]
+            context = {**TLS, "aws:SourceArn": f"arn:aws:s3:::{source}", "aws:SourceAccount": self.account}
+            self._add(f"log delivery: {self._logical(source)} logs into {self._logical(target)}", "S3 server access logging", logging,
+                      "s3:PutObject", f"arn:aws:s3:::{target}/{config.inputs.get('targetPrefix', '')}2026-01-01-00-00-00-ABCDEF", context,
+                      "S3 User Guide, Enabling server access logging (logging.s3.amazonaws.com, no SSE header)")
+        for bucket in sorted({c.inputs["targetBucket"] for c in self._of_type(":BucketLogging")}):
+            self._add(f"log delivery: a foreign bucket logs into {self._logical(bucket)}", "S3 server access logging", logging, "s3:PutObject",
+                      f"arn:aws:s3:::{bucket}/x", {**TLS, "aws:SourceArn": "arn:aws:s3:::someone-elses-bucket", "aws:SourceAccount": FOREIGN_ACCOUNT},
+                      "must fail: delivery only for this account's buckets")
+
+    def replication(self) -> None:
+        for config in self._of_type(":BucketReplicationConfig"):
+            role_arn, source = config.inputs["role"], config.inputs["bucket"]
+            me = self._role(role_arn, "S3 replication")
+            w = "S3 replication"
+            self._add("replication: S3 assumes the replication role", w, Principal("service", "s3.amazonaws.com", "S3"), "sts:AssumeRole",
+                      role_arn, TLS, "S3 User Guide, Setting up permissions for live replication (trust)")
+            self._add("replication: another service assumes the replication role", w, Principal("service", "lambda.amazonaws.com", "Lambda"),
+                      "sts:AssumeRole", role_arn, TLS, "must fail: the trust names S3 only")
+            locked = any(r.inputs["bucket"] == source for r in self._of_type(":BucketObjectLockConfiguration"))
+            src = f"arn:aws:s3:::{source}"
+            for action in ("s3:GetReplicationConfiguration", "s3:ListBucket"):
+                self._add(f"replication: {action} on the source", w, me, action, src, TLS, "S3 User Guide, Setting up permissions for live replication")
+            reads = ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"]
+            reads += ["s3:GetObjectRetention", "s3:GetObjectLegalHold"] if locked else []
+            for action in reads:
+                self._add(f"replication: {action} on a source object", w, me, action, f"{src}/postgres/langfuse-postgres/wals/x.gz", TLS,
+                          "S3 User Guide, live replication; Object Lock considerations (Retention, LegalHold)")
+            source_key = self._bucket_key(source)
+            if source_key:
+                self._add("replication: Decrypt the source object", w, me, "kms:Decrypt", source_key, {**TLS, **self._via_s3(source)},
+                          "S3 User Guide, Replicating encrypted objects; bucket key => bucket ARN context")
+            for rule in config.inputs["rules"]:
+                destination = rule["destination"]["bucket"].split(":::", 1)[1]
+                replica_key = rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"]
+                dst_region = replica_key.split(":")[3]
+                for action in ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"):
+                    self._add(f"replication: {action} into the DR bucket", w, me, action, f"arn:aws:s3:::{destination}/postgres/x.gz", TLS,
+                              "S3 User Guide, Setting up permissions for live replication")
+                for action in ("kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"):
+                    self._add(f"replication: {action} under the replica key", w, me, action, replica_key,
+                              {**TLS, **self._via_s3(destination, dst_region)}, "S3 User Guide, Amazon S3 Bucket Keys and replication")
+                self._add("replication: ReplicateObject into another bucket", w, me, "s3:ReplicateObject",
+                          f"arn:aws:s3:::{source.replace('-backups', '-events')}/x", TLS, "must fail: only the DR bucket")
+
+    def replication_alerts(self) -> None:
+        topics = {r.inputs["arn"] for r in self._of_type(":TopicPolicy")}
+        for notification in self._of_type(":BucketNotification"):
+            for topic in notification.inputs.get("topics", []):
+                if topic["topicArn"] not in topics:
+                    continue
+                s3 = Principal("service", "s3.amazonaws.com", "S3 event notifications")
+                context = {**TLS, "aws:SourceArn": f"arn:aws:s3:::{notification.inputs['bucket']}", "aws:SourceAccount": self.account}
+                self._add("alerts: S3 publishes a replication event", "S3 event notifications", s3, "sns:Publish", topic["topicArn"], context,
+                          "S3 User Guide, Receiving replication failure events with Amazon S3 Event Notifications")
+                self._add("alerts: another bucket publishes to the topic", "S3 event notifications", s3, "sns:Publish", topic["topicArn"],
+                          {**context, "aws:SourceArn": "arn:aws:s3:::someone-elses-bucket", "aws:SourceAccount": FOREIGN_ACCOUNT}, "must fail: confused deputy")
+        cloudwatch = Principal("service", "cloudwatch.amazonaws.com", "CloudWatch alarms")
+        for alarm in self._of_type(":MetricAlarm"):
+            for topic in alarm.inputs.get("alarmActions", []):
+                self._add(f"alerts: alarm {alarm.inputs['metricName']} publishes", "CloudWatch", cloudwatch, "sns:Publish", topic,
+                          {**TLS, "aws:SourceArn": alarm.arn, "aws:SourceAccount": self.account}, "CloudWatch User Guide, alarm actions to SNS")
+
+    def ebs(self) -> None:
+        for sc in self._find("StorageClass"):
+            key = sc.manifest.get("parameters", {}).get("kmsKeyId")
+            if not key or not self.csi_role:
+                continue
+            csi = Principal("role", self.csi_role, "EBS CSI driver (ROSA operator role)")
+            w = "EBS CSI driver"
+            source = "AWS EBS CSI driver docs, KMS key policy; EC2 gets a grant per attached volume"
+            for action in ("kms:GenerateDataKeyWithoutPlaintext", "kms:Decrypt", "kms:DescribeKey", "kms:ReEncryptFrom"):
+                self._add(f"ebs: CSI driver {action}", w, csi, action, key, TLS, source)
+            self._add("ebs: CSI driver CreateGrant for EC2", w, csi, "kms:CreateGrant", key, {**TLS, "kms:GrantIsForAWSResource": "true"}, source)
+            self._add("ebs: CSI driver CreateGrant for itself", w, csi, "kms:CreateGrant", key, {**TLS, "kms:GrantIsForAWSResource": "false"},
+                      "must fail: grants only for AWS resources")
+            other = Principal("role", f"arn:aws:iam::{self.account}:role/some-other-role", "a role of the account without an IAM grant")
+            self._add("ebs: another role of the account decrypts", "anyone", other, "kms:Decrypt", key, TLS, "must fail: no IAM policy grants it")
+
+    def other_account(self) -> None:
+        """An administrator of another account: nothing here names it, so nothing lets it in."""
+        them = Principal("role", f"arn:aws:iam::{FOREIGN_ACCOUNT}:role/admin", "another account's admin")
+        for bucket in sorted(b.inputs["bucket"] for b in self._of_type(":BucketPolicy")):
+            self._add(f"other account: GetObject from {self._logical(bucket)}", "another account", them, "s3:GetObject",
+                      f"arn:aws:s3:::{bucket}/x", TLS, "must fail: cross-account needs the bucket policy", identity_policies=(ADMIN,))
+        for key in sorted(self._key_arns()):
+            self._add(f"other account: Decrypt with key {self._key_name(key)}", "another account", them, "kms:Decrypt", key, TLS,
+                      "must fail: cross-account needs the key policy", identity_policies=(ADMIN,))
+
+    def _key_arns(self) -> list[str]:
+        return [r.arn for r in self._of_type(":Key") if r.type == "aws:kms/key:Key" and r.arn]
+
+    def _key_name(self, arn: str) -> str:
+        return next(r.name for r in self._of_type(":Key") if r.arn == arn)
+
+    def _logical(self, bucket: str) -> str:
+        """The bucket's purpose (tag), so request ids read the same in every stack."""
+        for b in self._of_type(":Bucket"):
+            if b.type == "aws:s3/bucket:Bucket" and b.inputs["bucket"] == bucket:
+                purpose = (b.inputs.get("tags") or {}).get("langfuse-rosa:purpose", bucket)
+                return f"{purpose} (DR)" if b.component.split("/")[-1].startswith("dr-") else purpose
+        return bucket
+
+    def all(self) -> list[Request]:
+        for writer in (self.langfuse, self.barman, self.clickhouse, self.external_secrets, self.web_identity, self.server_access_logs,
+                       self.replication, self.replication_alerts, self.ebs, self.other_account):
+            writer()
+        ids = [r.id for r in self.requests]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        assert not duplicates, f"request ids must be unique: {duplicates}"
+        return self.requests
+
+
+def requests_of(objects: list[RenderedObject], resources: list[RenderedResource], config: Mapping[str, Any]) -> Iterator[Request]:
+    return iter(Catalogue(objects, resources, config).all())

@@ -1,0 +1,318 @@
+"""The AWS access matrix: every request that reaches the rendered buckets, keys, roles and topics, decided by
+Principal Mapper against the rendered policies, must come out as intended here, row by row, in every stack;
+every policy document the plan renders must be exercised both ways; and the policies this project shipped
+before (IfExists denies, object-ARN encryption context) must fail the matrix."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from infra.offline_plan.access_matrix import access_matrix, policy_index
+from infra.offline_plan.access_requests import Catalogue
+from infra.offline_plan.iam_evaluator import Principal, is_allowed
+from infra.offline_plan.plan import ACCESS_FILE
+from tests.conftest import CLUSTER_STACKS, STACKS
+
+ALLOW, DENY = True, False
+
+# every environment stack
+COMMON = {
+    'external-secrets: Decrypt directly (not through Secrets Manager)': DENY,
+    'external-secrets: Decrypt through Secrets Manager': ALLOW,
+    'external-secrets: GetSecretValue for ExternalSecret langfuse-app-secrets': ALLOW,
+    "external-secrets: GetSecretValue of another team's secret": DENY,
+    'log delivery: a foreign bucket logs into access-logs': DENY,
+    'log delivery: events logs into access-logs': ALLOW,
+    'log delivery: exports logs into access-logs': ALLOW,
+    'log delivery: media logs into access-logs': ALLOW,
+    'other account: Decrypt with key data-key': DENY,
+    'other account: Decrypt with key secrets-key': DENY,
+    'other account: GetObject from access-logs': DENY,
+    'other account: GetObject from events': DENY,
+    'other account: GetObject from exports': DENY,
+    'other account: GetObject from media': DENY,
+    "sts: another service account assumes langfuse-external-secrets's role": DENY,
+    "sts: another service account assumes langfuse-web's role": DENY,
+    "sts: another service account assumes langfuse-worker's role": DENY,
+    'sts: langfuse-external-secrets assumes its role': ALLOW,
+    "sts: langfuse-external-secrets's token for another audience": DENY,
+    'sts: langfuse-web assumes its role': ALLOW,
+    "sts: langfuse-web's token for another audience": DENY,
+    'sts: langfuse-worker assumes its role': ALLOW,
+    "sts: langfuse-worker's token for another audience": DENY,
+    'web: batch export download GetObject': ALLOW,
+    'web: delete an event (web never deletes)': DENY,
+    'web: ingestion event upload PutObject': ALLOW,
+    'web: ingestion event upload asking for SSE-S3 (AES256)': DENY,
+    'web: ingestion event upload over plain HTTP': DENY,
+    'web: kms:GenerateDataKey (SSE-KMS, via S3)': ALLOW,
+    'web: media download GetObject': ALLOW,
+    'web: media kms:Decrypt (SSE-KMS, via S3)': ALLOW,
+    'web: media upload through a presigned PutObject': ALLOW,
+    'worker: batch export AbortMultipartUpload': ALLOW,
+    'worker: batch export CompleteMultipartUpload': ALLOW,
+    'worker: batch export CreateMultipartUpload': ALLOW,
+    'worker: batch export UploadPart': ALLOW,
+    'worker: blob-storage integration export PutObject (no SSE header)': ALLOW,
+    'worker: event delete DeleteObject': ALLOW,
+    'worker: event kms:Decrypt (SSE-KMS, via S3)': ALLOW,
+    'worker: event list ListBucket (another prefix)': DENY,
+    'worker: event list ListBucket (its prefix)': ALLOW,
+    'worker: event read GetObject': ALLOW,
+    'worker: export kms:GenerateDataKey (SSE-KMS, via S3)': ALLOW,
+    'worker: media delete DeleteObject': ALLOW,
+}
+# stacks whose stores run in the cluster (dev, staging, prod)
+IN_CLUSTER_STORES = {
+    'other account: GetObject from backups': DENY,
+    'log delivery: backups logs into access-logs': ALLOW,
+    'barman: HeadBucket (ListBucket, no prefix)': ALLOW,
+    'barman: barman-cloud-backup CompleteMultipartUpload': ALLOW,
+    'barman: barman-cloud-backup CreateMultipartUpload': ALLOW,
+    'barman: barman-cloud-backup UploadPart': ALLOW,
+    'barman: barman-cloud-wal-archive CompleteMultipartUpload': ALLOW,
+    'barman: barman-cloud-wal-archive CreateMultipartUpload': ALLOW,
+    'barman: barman-cloud-wal-archive PutObject': ALLOW,
+    'barman: barman-cloud-wal-archive UploadPart': ALLOW,
+    'barman: kms:Decrypt (SSE-KMS, via S3)': ALLOW,
+    'barman: kms:GenerateDataKey (SSE-KMS, via S3)': ALLOW,
+    'barman: restore GetObject': ALLOW,
+    'barman: retention DeleteObject': ALLOW,
+    'barman: upload naming another KMS key': DENY,
+    'barman: wal-archive with -e aws:kms and no --sse-kms-key-id (aws/s3)': DENY,
+    'barman: write into the clickhouse backups': DENY,
+    'clickhouse: BACKUP TO S3 CompleteMultipartUpload': ALLOW,
+    'clickhouse: BACKUP TO S3 CreateMultipartUpload': ALLOW,
+    'clickhouse: BACKUP TO S3 PutObject': ALLOW,
+    'clickhouse: BACKUP TO S3 UploadPart': ALLOW,
+    'clickhouse: DeleteObject (backup lock)': ALLOW,
+    'clickhouse: ListBucket (its prefix)': ALLOW,
+    'clickhouse: RESTORE / base_backup GetObject': ALLOW,
+    'clickhouse: kms:Decrypt (SSE-KMS, via S3)': ALLOW,
+    'clickhouse: kms:GenerateDataKey (SSE-KMS, via S3)': ALLOW,
+    'clickhouse: write into the postgres backups': DENY,
+    'external-secrets: GetSecretValue for ExternalSecret langfuse-clickhouse': ALLOW,
+    'external-secrets: GetSecretValue for ExternalSecret langfuse-postgres-owner': ALLOW,
+    'external-secrets: GetSecretValue for ExternalSecret langfuse-redis-auth': ALLOW,
+    "sts: another service account assumes langfuse-clickhouse-backup's role": DENY,
+    "sts: another service account assumes langfuse-postgres's role": DENY,
+    'sts: langfuse-clickhouse-backup assumes its role': ALLOW,
+    "sts: langfuse-clickhouse-backup's token for another audience": DENY,
+    'sts: langfuse-postgres assumes its role': ALLOW,
+    "sts: langfuse-postgres's token for another audience": DENY,
+    'worker: write into the clickhouse backups': DENY,
+    'worker: write into the postgres backups': DENY,
+}
+# external mode
+EXTERNAL_STORES = {
+    'external-secrets: GetSecretValue for ExternalSecret langfuse-clickhouse-external': ALLOW,
+    'external-secrets: GetSecretValue for ExternalSecret langfuse-postgres-external': ALLOW,
+    'external-secrets: GetSecretValue for ExternalSecret langfuse-redis-external': ALLOW,
+}
+# SSO, Grafana SSO and Slack are configured
+STAGING_AND_PROD = {
+    'external-secrets: GetSecretValue for ExternalSecret langfuse-grafana-sso': ALLOW,
+    'external-secrets: GetSecretValue for ExternalSecret langfuse-slack': ALLOW,
+    'external-secrets: GetSecretValue for ExternalSecret langfuse-sso': ALLOW,
+}
+# prod: licence, disaster recovery (replication, its alerts, the DR buckets and key)
+PROD = {
+    'alerts: S3 publishes a replication event': ALLOW,
+    'alerts: alarm OperationsFailedReplication publishes': ALLOW,
+    'alerts: alarm ReplicationLatency publishes': ALLOW,
+    'alerts: another bucket publishes to the topic': DENY,
+    'external-secrets: GetSecretValue for ExternalSecret langfuse-license': ALLOW,
+    'log delivery: a foreign bucket logs into access-logs (DR)': DENY,
+    'log delivery: backups-replica (DR) logs into access-logs (DR)': ALLOW,
+    'other account: Decrypt with key dr-backups-key': DENY,
+    'other account: GetObject from access-logs (DR)': DENY,
+    'other account: GetObject from backups-replica (DR)': DENY,
+    'replication: Decrypt the source object': ALLOW,
+    'replication: ReplicateObject into another bucket': DENY,
+    'replication: S3 assumes the replication role': ALLOW,
+    'replication: another service assumes the replication role': DENY,
+    'replication: kms:Decrypt under the replica key': ALLOW,
+    'replication: kms:Encrypt under the replica key': ALLOW,
+    'replication: kms:GenerateDataKey under the replica key': ALLOW,
+    'replication: s3:GetObjectLegalHold on a source object': ALLOW,
+    'replication: s3:GetObjectRetention on a source object': ALLOW,
+    'replication: s3:GetObjectVersionAcl on a source object': ALLOW,
+    'replication: s3:GetObjectVersionForReplication on a source object': ALLOW,
+    'replication: s3:GetObjectVersionTagging on a source object': ALLOW,
+    'replication: s3:GetReplicationConfiguration on the source': ALLOW,
+    'replication: s3:ListBucket on the source': ALLOW,
+    'replication: s3:ReplicateDelete into the DR bucket': ALLOW,
+    'replication: s3:ReplicateObject into the DR bucket': ALLOW,
+    'replication: s3:ReplicateTags into the DR bucket': ALLOW,
+}
+# cluster layers: the EBS key
+CLUSTER_LAYER = {
+    'ebs: CSI driver CreateGrant for EC2': ALLOW,
+    'ebs: CSI driver CreateGrant for itself': DENY,
+    'ebs: CSI driver kms:Decrypt': ALLOW,
+    'ebs: CSI driver kms:DescribeKey': ALLOW,
+    'ebs: CSI driver kms:GenerateDataKeyWithoutPlaintext': ALLOW,
+    'ebs: CSI driver kms:ReEncryptFrom': ALLOW,
+    'ebs: another role of the account decrypts': DENY,
+    'other account: Decrypt with key ebs-key': DENY,
+}
+
+
+def expected(stack: str) -> dict[str, bool]:
+    if stack.startswith("cluster-"):
+        return dict(CLUSTER_LAYER)
+    rows = dict(COMMON)
+    rows |= EXTERNAL_STORES if stack == "external" else IN_CLUSTER_STORES
+    if stack in ("staging", "prod"):
+        rows |= STAGING_AND_PROD
+    if stack == "prod":
+        rows |= PROD
+    return rows
+
+
+ALL_STACKS = STACKS + CLUSTER_STACKS + ("external",)
+# Bucket, key, trust, role and topic policies: dev/staging 5 buckets + 2 keys + 5 roles x 2; prod adds the DR
+# buckets and key, the replication role and the alert topic; external mode has no backup roles and no backups bucket; a cluster layer
+# renders the EBS key only.
+DOCUMENTS = {"dev": 17, "staging": 17, "prod": 23, "external": 12, "cluster-dev": 1, "cluster-staging": 1, "cluster-prod": 1}
+
+
+def _config(stack_files, stack: str) -> dict:
+    return stack_files[stack]
+
+
+def _matrix(plan, stack_files, stack, objects=None, index=None):
+    requests = Catalogue(objects if objects is not None else plan.objects, plan.resources, _config(stack_files, stack)).all()
+    account = str(stack_files[stack]["langfuse-rosa:aws"]["accountId"])
+    return access_matrix(requests, index or policy_index(plan.resources, account))
+
+
+@pytest.mark.parametrize("stack", ALL_STACKS)
+def test_every_request_is_decided_as_intended(plans, stack):
+    decided = {row.request.id: row.allowed for row in plans[stack].access.rows}
+    assert decided == expected(stack)
+
+
+@pytest.mark.parametrize("stack", ALL_STACKS)
+def test_every_rendered_policy_document_is_exercised_both_ways(plans, stack):
+    matrix = plans[stack].access
+    assert len(matrix.documents) == DOCUMENTS[stack]
+    for document in matrix.documents:
+        outcomes = {row.allowed for row in matrix.rows if document in row.documents}
+        assert outcomes == {True, False}, f"{document}: decisions {outcomes}"
+
+
+# -- controls: the policies shipped before this matrix existed must fail it --------------------------------
+
+
+def _old_bucket_policy(bucket: str, key: str) -> dict:
+    """The bucket policy as rendered before: Deny on StringNotEqualsIfExists (true when the header is absent)."""
+    arn = f"arn:aws:s3:::{bucket}"
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [arn, f"{arn}/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Sid": "DenyNonKmsUploads", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"{arn}/*",
+         "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}},
+        {"Sid": "DenyOtherKmsKeys", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"{arn}/*",
+         "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key}}},
+    ]}
+
+
+def test_the_old_ifexists_bucket_policy_fails_the_matrix(plans, stack_files):
+    plan = plans["prod"]
+    index = policy_index(plan.resources, str(stack_files["prod"]["langfuse-rosa:aws"]["accountId"]))
+    data_key = next(arn for arn, (name, _) in index.keys.items() if name == "data-key")
+    for bucket, policy in list(index.buckets.items()):
+        old = _old_bucket_policy(bucket, data_key)
+        old["Statement"] += [s for s in policy["Statement"] if s["Effect"] == "Allow"]  # log delivery stays
+        index.buckets[bucket] = old
+    decided = {row.request.id: row.allowed for row in _matrix(plan, stack_files, "prod", index=index).rows}
+    broken = {request for request, allowed in expected("prod").items() if allowed and not decided[request]}
+    assert broken == {
+        # Multipart parts and completions carry no encryption header: every multipart upload fails.
+        "barman: barman-cloud-wal-archive UploadPart", "barman: barman-cloud-wal-archive CompleteMultipartUpload",
+        "barman: barman-cloud-backup UploadPart", "barman: barman-cloud-backup CompleteMultipartUpload",
+        "clickhouse: BACKUP TO S3 UploadPart", "clickhouse: BACKUP TO S3 CompleteMultipartUpload",
+        "worker: batch export UploadPart", "worker: batch export CompleteMultipartUpload",
+        # Writers that leave encryption to the bucket default.
+        "worker: blob-storage integration export PutObject (no SSE header)",
+        "log delivery: events logs into access-logs", "log delivery: media logs into access-logs",
+        "log delivery: exports logs into access-logs", "log delivery: backups logs into access-logs",
+        "log delivery: backups-replica (DR) logs into access-logs (DR)",
+    }
+
+
+def test_the_old_object_arn_replication_policy_fails_the_matrix(plans, stack_files):
+    plan = plans["prod"]
+    index = policy_index(plan.resources, str(stack_files["prod"]["langfuse-rosa:aws"]["accountId"]))
+    (role,) = [arn for arn in index.role_policies if arn.endswith("-backup-replication")]
+    (name, policy), = index.role_policies[role]
+    old = copy.deepcopy(policy)
+    for statement in old["Statement"]:
+        condition = statement.get("Condition", {}).get("StringEquals", {})
+        if "kms:EncryptionContext:aws:s3:arn" in condition:
+            # As rendered before: the object ARN, which S3 no longer sends once bucket keys are on.
+            statement["Condition"] = {"StringLike": {**condition, "kms:EncryptionContext:aws:s3:arn": condition["kms:EncryptionContext:aws:s3:arn"] + "/*"}}
+        if statement["Sid"] == "ReadSourceVersions":
+            statement["Action"] = [a for a in statement["Action"] if a not in ("s3:GetObjectRetention", "s3:GetObjectLegalHold")]
+    index.role_policies[role] = [(name, old)]
+    decided = {row.request.id: row.allowed for row in _matrix(plan, stack_files, "prod", index=index).rows}
+    broken = {request for request, allowed in expected("prod").items() if allowed and not decided[request]}
+    assert broken == {
+        "replication: Decrypt the source object", "replication: kms:GenerateDataKey under the replica key",
+        "replication: kms:Encrypt under the replica key", "replication: kms:Decrypt under the replica key",
+        "replication: s3:GetObjectRetention on a source object", "replication: s3:GetObjectLegalHold on a source object",
+    }
+
+
+# -- the requests follow what the plan renders, and the evaluator follows AWS ------------------------------
+
+
+def test_requests_carry_the_headers_the_rendered_configuration_makes_writers_send(plans, stack_files):
+    """Drop the key id from Barman's flags or from Langfuse's event-upload settings: those rows are refused."""
+    plan = plans["prod"]
+    objects = copy.deepcopy(plan.objects)
+    for obj in objects:
+        if obj.kind == "Cluster":
+            obj.manifest["spec"]["backup"]["barmanObjectStore"]["wal"].pop("archiveAdditionalCommandArgs")
+        if obj.kind == "Deployment" and obj.name == "langfuse-web":
+            env = obj.manifest["spec"]["template"]["spec"]["containers"][0]["env"]
+            env[:] = [e for e in env if e["name"] != "LANGFUSE_S3_EVENT_UPLOAD_SSE_KMS_KEY_ID"]
+    decided = {row.request.id: row.allowed for row in _matrix(plan, stack_files, "prod", objects=objects).rows}
+    changed = {request for request, allowed in expected("prod").items() if decided[request] != allowed}
+    assert changed == {
+        "barman: barman-cloud-wal-archive PutObject", "barman: barman-cloud-wal-archive CreateMultipartUpload",
+        "web: ingestion event upload PutObject",
+    }
+
+
+def test_the_evaluator_applies_ifexists_and_null_as_aws_documents():
+    """IAM User Guide, condition operators: ...IfExists is true when the key is absent; Null false means present."""
+    role = Principal("role", "arn:aws:iam::111122223333:role/writer", "writer")
+    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"}]}
+
+    def deny(condition):
+        return {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*", "Condition": condition}]}
+
+    if_exists = deny({"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}})
+    guarded = deny({"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}, "Null": {"s3:x-amz-server-side-encryption": "false"}})
+    for policy, absent, right, wrong in ((if_exists, DENY, ALLOW, DENY), (guarded, ALLOW, ALLOW, DENY)):
+        for context, outcome in (({}, absent), ({"s3:x-amz-server-side-encryption": "aws:kms"}, right),
+                                 ({"s3:x-amz-server-side-encryption": "AES256"}, wrong)):
+            assert is_allowed(role, "s3:PutObject", "arn:aws:s3:::b/k", context, [allow], policy, "111122223333") is outcome, (policy, context)
+
+
+def test_the_plan_writes_the_matrix(plans, tmp_path):
+    plan = plans["prod"]
+    plan.write(tmp_path)
+    text = (tmp_path / ACCESS_FILE).read_text()
+    assert text.count("\n| ") - 1 == len(plan.access.rows)  # one line per request, less the header
+    assert "| barman: barman-cloud-wal-archive UploadPart | barman-cloud (langfuse-postgres) (role acme-langfuse-prod-postgres-backup) | `s3:PutObject` |" in text
+    summary = plan.summary()["awsAccessMatrix"]
+    assert summary == {"file": ACCESS_FILE, "requests": len(plan.access.rows), "allowed": plan.access.allowed,
+                       "policyDocuments": DOCUMENTS["prod"], "documentsNotExercised": []}
+    assert json.dumps(summary)
