@@ -66,11 +66,13 @@ def known_from(body: dict, namespace: str, deleting: bool, now: datetime) -> Kno
     )
 
 
-def reconcile_object(body: dict, namespace: str, patch, deleting: bool, runtime: Runtime, now: datetime | None = None) -> None:
+def reconcile_object(
+    body: dict, namespace: str, patch, deleting: bool, runtime: Runtime, now: datetime | None = None, post_event=kopf.event, after_step=None
+) -> None:
     known = known_from(body, namespace, deleting, now or datetime.now(UTC))
     known.secret = runtime.secrets.read(namespace)
     try:
-        result = run_pass(known, runtime.settings, runtime.langfuse, runtime.secrets)
+        result = run_pass(known, runtime.settings, runtime.langfuse, runtime.secrets, after_step=after_step)
     except LangfuseError as error:  # transient: 429, 5xx, no answer
         runtime.metrics.errors.labels(namespace).inc()
         raise kopf.TemporaryError(str(error), delay=error.retry_after or 30) from error
@@ -78,7 +80,7 @@ def reconcile_object(body: dict, namespace: str, patch, deleting: bool, runtime:
     if new_status != ((body.get("status") or {}).get("langfuse") or {}):
         patch.setdefault("status", {})["langfuse"] = new_status
     for event in result.events:
-        kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+        post_event(body, type=event.type, reason=event.reason, message=event.message)
     if deleting:
         runtime.metrics.forget(namespace)
     else:

@@ -23,13 +23,17 @@ from __future__ import annotations
 
 import secrets as random_secrets
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
 from langfuse_incluster.controller.models import Condition, KeyStatus, LangfuseSpec, LangfuseStatus
 
 NAME_MIN, NAME_MAX = 3, 60
+
+
+def replace(model, **changes):
+    return model.model_copy(update=changes)
 METADATA_MANAGED_BY = "langfuse-rosa-tenant-controller"
 
 
