@@ -15,6 +15,7 @@ from langfuse_incluster import contract
 
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from components.common.scheduling import ZONE_KEY, disruption_budget, spread
 from components.langfuse.web.component import NAME as WEB_SERVICE
 from components.langfuse.web.component import PORT as WEB_PORT
 from components.secrets import SecretValue, external_secret
@@ -132,11 +133,15 @@ class TenantController(pulumi.ComponentResource):
                 strategy=k8s.apps.v1.DeploymentStrategyArgs(type="Recreate"),
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(contract.POD_LABELS)),
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        labels=labels, annotations={"langfuse-rosa/needs-api-token": "watches ProjectSettings and writes langfuse-keys"}
+                    ),
                     spec=k8s.core.v1.PodSpecArgs(
                         service_account_name=NAME,
-                        automount_service_account_token=True,  # it talks to the API server
+                        automount_service_account_token=True,
                         security_context=restricted_pod_security_context(),
+                        # One replica: the constraint always holds; it is here for the policy that every workload has one.
+                        topology_spread_constraints=[spread(ZONE_KEY, "DoNotSchedule", dict(contract.POD_LABELS), per_revision=True)],
                         containers=[container],
                         volumes=[k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="64Mi"))],
                     ),
@@ -144,6 +149,8 @@ class TenantController(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[account, binding, key_secret]),
         )
+        # maxUnavailable 1 over one replica: a node drain evicts it (Recreate brings it back), nothing blocks.
+        disruption_budget(NAME, metadata, dict(contract.POD_LABELS), child)
         k8s.apiextensions.CustomResource(
             f"{NAME}-metrics",
             api_version="monitoring.coreos.com/v1",

@@ -13,14 +13,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from standin_langfuse import StandInLangfuse  # noqa: E402
-
 from langfuse_incluster import contract  # noqa: E402
 from langfuse_incluster.controller.handlers import Runtime, reconcile_object  # noqa: E402
 from langfuse_incluster.controller.kubernetes_api import secret_manifest, secret_view  # noqa: E402
 from langfuse_incluster.controller.langfuse_api import LangfuseClient  # noqa: E402
 from langfuse_incluster.controller.metrics import TenantMetrics  # noqa: E402
 from langfuse_incluster.controller.reconcile import Settings, WriteSecret  # noqa: E402
+from standin_langfuse import StandInLangfuse  # noqa: E402
 
 PUBLIC_HOST = "https://langfuse.apps.example.com"
 START = datetime(2026, 9, 1, tzinfo=UTC)

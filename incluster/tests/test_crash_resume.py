@@ -11,10 +11,9 @@ from datetime import timedelta
 from conftest import Clock, MemorySecrets, Tenant, make_runtime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from standin_langfuse import StandInLangfuse
-
 from langfuse_incluster import contract
 from langfuse_incluster.controller.reconcile import METADATA_MANAGED_BY, key_note
+from standin_langfuse import StandInLangfuse
 
 
 class Crash(Exception):

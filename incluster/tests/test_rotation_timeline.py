@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from prometheus_client import generate_latest
-
 from langfuse_incluster import contract
 from langfuse_incluster.controller.reconcile import key_note
+from prometheus_client import generate_latest
 
 
 def _secret_key_is_valid(standin, secrets, namespace) -> bool:

@@ -8,7 +8,6 @@ from datetime import timedelta
 import kopf
 import pytest
 from conftest import PUBLIC_HOST, Tenant, make_runtime
-
 from langfuse_incluster import contract
 from langfuse_incluster.controller.reconcile import METADATA_MANAGED_BY, key_note
 

@@ -16,8 +16,8 @@ from infra.stack_config.aws import AwsConfig
 from infra.stack_config.base import ClusterConfig, ConfigMapKeyRef, Cpu, Credentials, Model, SecretsManagerRef
 from infra.stack_config.data_tier import DataTierConfig
 from infra.stack_config.monitoring import MonitoringConfig
-from infra.stack_config.tenancy import TenancyConfig
 from infra.stack_config.network import NetworkConfig
+from infra.stack_config.tenancy import TenancyConfig
 from infra.stack_config.types import (
     AwsRegion,
     DataKey,
