@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-
 from langfuse_incluster import contract as tenancy
 
 from components.common.labels import recommended_labels

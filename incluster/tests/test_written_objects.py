@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from conftest import Tenant, make_runtime
+from langfuse_incluster import contract
 
 from infra.offline_plan.validation import SchemaCatalog
-from langfuse_incluster import contract
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import celpy
 import pytest
+from langfuse_incluster import contract
 
 from components.tenancy import admission
-from langfuse_incluster import contract
 
 CONTROLLER = admission.service_account_username("langfuse", contract.CONTROLLER_NAME)
 OURS = {contract.MANAGED_BY_LABEL: contract.CONTROLLER_NAME}

@@ -9,10 +9,10 @@ import subprocess
 
 import pytest
 import yaml
+from langfuse_incluster import contract
 
 from components.tenancy.crd import EXTENDED_CRD, SCHEMA_FILE, UPSTREAM_CRD, render_extended_crd, render_schema
 from infra.offline_plan.plan import Plan, build_plan
-from langfuse_incluster import contract
 from tests.conftest import container, env_of, find, objects_of, project_path
 
 NS = "langfuse-dev"
