@@ -32,6 +32,7 @@ from infra.secret_references import grafana_client_secret, license_key, referenc
 from infra.stack_config import StackConfig
 from infra.stack_config.models import WorkloadConfig
 from infra.stack_config.types import cpu_millicores, memory_mib
+from infra.tenancy import deploy_tenancy
 
 
 def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
@@ -115,6 +116,7 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
                 # One missed run is tolerated; two are not.
                 clickhouse_backup_max_age_hours=2 * config.data_tier.clickhouse.backup.interval_hours + 1 if config.data_tier else None,
                 restore_drill_max_age_days=RESTORE_DRILL_MAX_AGE_DAYS if config.data_tier else None,
+                tenant_keys=config.tenancy.enabled,
             ),
         ),
         opts=in_namespace,
@@ -146,6 +148,10 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
             ),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, *referenced])),
         )
+    deploy_tenancy(
+        config, config.langfuse.namespace, store.name, f"https://{hostname(config)}",
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, isolation, store, app])),
+    )
     pulumi.export("langfuseUrl", app.url)
 
 

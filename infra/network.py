@@ -18,6 +18,7 @@ def langfuse_network(config: StackConfig) -> LangfuseNetwork:
         api_server_port=net.api_server.port,
         https_egress=Addresses("https-egress", tuple(net.https_egress_cidrs), excluded),
         grafana=config.monitoring.grafana is not None,
+        tenant_controller=config.tenancy.enabled,
     )
 
 

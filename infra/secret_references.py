@@ -6,6 +6,7 @@ from components.langfuse.backend import SecretKeyRef
 from components.secrets import ReferencedSecret, SecretValue
 from infra.stack_config.base import Credentials, SecretsManagerRef
 from infra.stack_config.models import RedisCredentials, StackConfig
+from infra.stack_config.tenancy import KeyPairRef
 
 SSO_SECRET = "langfuse-sso"
 LICENSE_SECRET = "langfuse-license"
@@ -38,7 +39,17 @@ def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
 
 def existing_secret_names(config: StackConfig) -> list[str]:
     """Secrets Manager names the External Secrets role may read besides the stack's own."""
-    return sorted({value.secrets_manager_name for secret in referenced_secrets(config) for value in secret.values})
+    names = {value.secrets_manager_name for secret in referenced_secrets(config) for value in secret.values}
+    key = tenancy_key(config)
+    return sorted(names | ({key.secrets_manager_name} if key is not None else set()))
+
+
+def tenancy_key(config: StackConfig) -> KeyPairRef | None:
+    """The key the tenant controller acts with: the organisation key with a licence, else the shared project's."""
+    tenancy = config.tenancy
+    if not tenancy.enabled:
+        return None
+    return tenancy.organization_key if config.langfuse.license_key is not None else tenancy.shared_project_key
 
 
 def sso_client_secret() -> SecretKeyRef:

@@ -119,7 +119,7 @@ INVALID = [
     pytest.param(
         _set("langfse", value={}),
         "langfuse-rosa:langfse is not a known key; allowed here: aws, backend, cluster, dataTier, disasterRecovery, environment, "
-        "langfuse, layer, monitoring, network, sso",
+        "langfuse, layer, monitoring, network, sso, tenancy",
         id="unknown-top-level-key",
     ),
     pytest.param(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
+from langfuse_incluster import contract as tenancy
 
 from components.common.labels import recommended_labels
 
@@ -41,6 +42,7 @@ class AlertThresholds:
     # In-cluster stores only: the backup and restore-drill CronJobs whose last success must be recent.
     clickhouse_backup_max_age_hours: int | None = None
     restore_drill_max_age_days: int | None = None  # where docs/runbooks is browsable, e.g. https://github.com/<org>/<repo>/blob/main/docs/runbooks
+    tenant_keys: bool = False  # the tenant controller runs: alert when a key outlives its rotation
 
 
 def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
@@ -130,6 +132,7 @@ def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
         ),
         # -- Backups and restore drills (kube-state-metrics: a CronJob's last successful run) -------------------
         *_backup_freshness(ns, t),
+        *_tenant_keys(ns, t),
         # -- ClickHouse and Keeper -------------------------------------------------------------------------------
         Alert(
             "ClickHouseReplicaLag", "warning", f"max by (pod) (ClickHouseAsyncMetrics_ReplicasMaxAbsoluteDelay{{{ns}}}) > 300", "10m",
@@ -240,6 +243,22 @@ def _backup_freshness(ns: str, t: AlertThresholds) -> list[Alert]:
             )
         )
     return found
+
+
+def _tenant_keys(ns: str, t: AlertThresholds) -> list[Alert]:
+    if not t.tenant_keys:
+        return []
+    age, period = f"{tenancy.KEY_AGE_METRIC}{{{ns}}}", f"{tenancy.KEY_ROTATION_PERIOD_METRIC}{{{ns}}}"
+    return [
+        Alert(
+            # The controller rotates within its 10-minute timer of the due time; a day's grace covers retries.
+            "LangfuseTenantKeyNotRotated", "warning", f"{age} > {period} + 86400", "30m",
+            "The Langfuse key of {{ $labels.project_namespace }} has outlived its rotation period",
+            "The key in langfuse-keys of {{ $labels.project_namespace }} is {{ $value | humanizeDuration }} old, over a day past "
+            "its rotation: the tenant controller is failing to rotate it (status.langfuse.conditions of its ProjectSettings says why).",
+            "tenancy", "tenancy",
+        ),
+    ]
 
 
 def rule_groups(namespace: str, thresholds: AlertThresholds) -> list[dict]:

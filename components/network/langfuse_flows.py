@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from langfuse_incluster import contract as tenancy
+
 from components.clickhouse import backup as clickhouse_backup
 from components.clickhouse import installation as clickhouse
 from components.common.labels import selector_labels
@@ -40,6 +42,7 @@ class LangfuseNetwork:
     api_server_port: int
     https_egress: Addresses  # S3, STS, Secrets Manager, the SSO issuer, the public route
     grafana: bool
+    tenant_controller: bool = False
 
 
 WEB = Pods("langfuse-web", selector_labels("langfuse", "web"))
@@ -50,6 +53,7 @@ BLACKBOX = Pods("blackbox-exporter", selector_labels("blackbox-exporter", "probe
 GRAFANA = Pods("grafana", grafana.POD_LABELS)
 REDIS = Pods("redis", selector_labels("valkey", "redis"))
 SENTINEL = Pods("sentinel", selector_labels("valkey", "sentinel"))
+TENANT_CONTROLLER = Pods(tenancy.CONTROLLER_NAME, tenancy.POD_LABELS)
 
 
 def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
@@ -71,6 +75,12 @@ def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
             Flow(operator(GRAFANA_OPERATOR.namespace), GRAFANA, tcp(grafana.PORT), "the operator provisions dashboards and datasources"),
             Flow(GRAFANA, THANOS_QUERIER, (THANOS_QUERIER_PORT,), "the datasource"),
             Flow(GRAFANA, network.https_egress, HTTPS, "OAuth token exchange with the SSO issuer"),
+        ]
+    if network.tenant_controller:
+        flows += [
+            Flow(TENANT_CONTROLLER, WEB, tcp(WEB_PORT), "projects and API keys (Langfuse's public API)"),
+            Flow(TENANT_CONTROLLER, network.api_server, tcp(network.api_server_port), "watches ProjectSettings, writes langfuse-keys"),
+            Flow(MONITORING, TENANT_CONTROLLER, tcp(tenancy.METRICS_PORT), "scrape (key ages)"),
         ]
     sources = {f.source.name: f.source for f in flows if isinstance(f.source, Pods)} | {WEB.name: WEB, MIGRATION.name: MIGRATION}
     flows += [Flow(pods, DNS, DNS_PORTS, "name resolution") for pods in sources.values()]

@@ -62,7 +62,7 @@ class SchemaCatalog:
             where = str(path.relative_to(self.schemas_dir.parent))
             return SchemaResult(api_version, kind, name, errors, where)
         try:
-            errors = _core_errors(manifest)
+            errors, versions = _core_errors(manifest)
         except kubernetes_validate.SchemaNotFoundError:
             reason = self.allowlist.get((api_version, kind))
             if reason is not None:
@@ -70,7 +70,7 @@ class SchemaCatalog:
             return SchemaResult(
                 api_version, kind, name, (f"no schema for {api_version} {kind}; add one to schemas/ or allow-list it with a reason",), "none"
             )
-        return SchemaResult(api_version, kind, name, errors, "kubernetes " + ", ".join(KUBERNETES_VERSIONS))
+        return SchemaResult(api_version, kind, name, errors, "kubernetes " + ", ".join(versions))
 
 
 def load_allowlist(path: Path = _ALLOWLIST_FILE) -> dict[tuple[str, str], str]:
@@ -78,14 +78,22 @@ def load_allowlist(path: Path = _ALLOWLIST_FILE) -> dict[tuple[str, str], str]:
     return {(e["apiVersion"], e["kind"]): e["reason"] for e in entries}
 
 
-def _core_errors(manifest: dict[str, Any]) -> tuple[str, ...]:
-    errors = []
+def _core_errors(manifest: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Errors against every supported version that serves the kind (a kind GA only in newer releases, such as
+    admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy in 1.30, is checked against those), and those
+    versions; SchemaNotFoundError when none does."""
+    errors, versions = [], []
     for version in KUBERNETES_VERSIONS:
         try:
             kubernetes_validate.validate(manifest, version, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            continue
         except kubernetes_validate.ValidationError as error:
             errors.append(f"Kubernetes {version}: {_describe(error)}")
-    return tuple(errors)
+        versions.append(version)
+    if not versions:
+        raise kubernetes_validate.SchemaNotFoundError(manifest.get("kind", ""), ", ".join(KUBERNETES_VERSIONS), manifest.get("apiVersion", ""))
+    return tuple(errors), tuple(versions)
 
 
 def _crd_errors(path: Path, manifest: dict[str, Any]) -> tuple[str, ...]:
@@ -93,7 +101,7 @@ def _crd_errors(path: Path, manifest: dict[str, Any]) -> tuple[str, ...]:
     errors = [_describe(e) for e in sorted(validator.iter_errors(manifest), key=lambda e: list(e.absolute_path))]
     # The catalog types metadata as a bare object: check it as the ObjectMeta the API server will.
     meta_probe = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": manifest.get("metadata", {})}
-    errors += [e.replace("ConfigMap", "metadata") for e in _core_errors(meta_probe)]
+    errors += [e.replace("ConfigMap", "metadata") for e in _core_errors(meta_probe)[0]]
     return tuple(errors)
 
 

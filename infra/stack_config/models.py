@@ -17,6 +17,7 @@ from infra.stack_config.base import ClusterConfig, ConfigMapKeyRef, Cpu, Credent
 from infra.stack_config.data_tier import DataTierConfig
 from infra.stack_config.monitoring import MonitoringConfig
 from infra.stack_config.network import NetworkConfig
+from infra.stack_config.tenancy import TenancyConfig
 from infra.stack_config.types import (
     AwsRegion,
     DataKey,
@@ -253,6 +254,7 @@ class StackConfig(Model):
         default=None, validate_default=True, description="in-cluster mode: PostgreSQL, ClickHouse and Redis Sentinel run by this stack"
     )
     network: NetworkConfig = Field(description="egress of the namespace: {apiServer, httpsEgressCidrs, ...}; in-cluster flows are derived")
+    tenancy: TenancyConfig = Field(default=TenancyConfig(), description="the tenant controller: a Langfuse project and keys per platform project")
 
     @field_validator("data_tier")
     @classmethod
@@ -279,6 +281,19 @@ class StackConfig(Model):
         if backend is not None and backend.mode == "external" and not network.external_backend_cidrs:
             raise ValueError("externalBackendCidrs is required when backend.mode is external: the stores' addresses for egress")
         return network
+
+    @field_validator("tenancy")
+    @classmethod
+    def _tenancy_key_matches_licence(cls, tenancy: TenancyConfig, info: ValidationInfo) -> TenancyConfig:
+        langfuse = info.data.get("langfuse")
+        if not tenancy.enabled or langfuse is None:
+            return tenancy
+        # Projects and keys by API need the admin-api entitlement (Enterprise licence); without it, one shared project.
+        if langfuse.license_key is not None and tenancy.organization_key is None:
+            raise ValueError("organizationKey is required with langfuse.licenseKey: the controller creates a project per namespace")
+        if langfuse.license_key is None and tenancy.shared_project_key is None:
+            raise ValueError("sharedProjectKey is required without langfuse.licenseKey: every namespace gets the shared project's key")
+        return tenancy
 
     @field_validator("disaster_recovery")
     @classmethod

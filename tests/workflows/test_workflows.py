@@ -43,7 +43,7 @@ def _actionlint(paths: list[Path]) -> list[dict]:
 
 
 def test_every_workflow_validates_against_github_s_workflow_schema():
-    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "drift.yml", "pull-request.yml", "pulumi-stack.yml"]
+    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "drift.yml", "pull-request.yml", "pulumi-stack.yml", "tenant-controller-image.yml"]
     check = Path(sys.executable).parent / "check-jsonschema"
     result = subprocess.run([str(check), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

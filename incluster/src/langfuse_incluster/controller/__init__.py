@@ -1,0 +1,1 @@
+"""The tenant controller: one Langfuse project and API key pair per platform project namespace."""

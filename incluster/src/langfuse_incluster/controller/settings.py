@@ -1,0 +1,48 @@
+"""The controller's settings, read once from its environment (the Deployment in components/tenancy sets it)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+from langfuse_incluster import contract
+from langfuse_incluster.controller.reconcile import Settings
+
+
+@dataclass(frozen=True)
+class ControllerSettings:
+    reconcile: Settings
+    api_url: str
+    public_key: str  # the organisation key (per-project) or the shared project's key (shared)
+    secret_key: str
+
+
+def from_environment(env: dict[str, str] | None = None) -> ControllerSettings:
+    env = dict(os.environ if env is None else env)
+
+    def need(name: str) -> str:
+        value = env.get(name, "")
+        if not value:
+            raise SystemExit(f"langfuse-tenant-controller: environment variable {name} is required")
+        return value
+
+    mode = need(contract.ENV_MODE)
+    if mode not in contract.MODES:
+        raise SystemExit(f"langfuse-tenant-controller: {contract.ENV_MODE}={mode!r}; allowed: {', '.join(contract.MODES)}")
+    policy = env.get(contract.ENV_DELETION_POLICY, "Retain")
+    if policy not in contract.DELETION_POLICIES:
+        raise SystemExit(f"langfuse-tenant-controller: {contract.ENV_DELETION_POLICY}={policy!r}; allowed: {', '.join(contract.DELETION_POLICIES)}")
+    key_names = (contract.ENV_ORG_PUBLIC_KEY, contract.ENV_ORG_SECRET_KEY) if mode == "per-project" else (contract.ENV_SHARED_PUBLIC_KEY, contract.ENV_SHARED_SECRET_KEY)
+    return ControllerSettings(
+        reconcile=Settings(
+            mode=mode,  # type: ignore[arg-type]
+            public_host=need(contract.ENV_PUBLIC_HOST),
+            rotation=timedelta(days=int(env.get(contract.ENV_ROTATION_DAYS, "30"))),
+            overlap=timedelta(hours=int(env.get(contract.ENV_ROTATION_OVERLAP_HOURS, "48"))),
+            deletion_policy=policy,  # type: ignore[arg-type]
+        ),
+        api_url=need(contract.ENV_LANGFUSE_API_URL),
+        public_key=need(key_names[0]),
+        secret_key=need(key_names[1]),
+    )
