@@ -158,6 +158,16 @@ def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
             "redis", "redis",
         ),
         Alert(
+            # min-replicas-to-write 1: a master with no replica in sync refuses writes (NOREPLICAS) after 10 s. Its
+            # readiness does not say so (the probes leave that to this alert; README, "Redis probes").
+            "RedisMasterWithoutReplica", "critical",
+            f'max by (pod) (redis_connected_slaves{{{ns}}} and on (pod) redis_instance_info{{{ns},role="master"}}) < 1', "2m",
+            "Redis master {{ $labels.pod }} has no replica",
+            "No replica is connected to the master: it refuses writes (min-replicas-to-write), so Langfuse cannot "
+            "enqueue, and a failover now would have nothing to promote.",
+            "redis", "redis",
+        ),
+        Alert(
             "RedisSplitBrain", "critical", f'count(redis_instance_info{{{ns},role="master"}}) > 1', "2m",
             "More than one Redis master",
             "{{ $value }} data nodes report the master role; writes to the wrong one will be lost when Sentinel converges.",
