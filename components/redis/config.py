@@ -217,8 +217,8 @@ echo "sentinel-init: $self monitors $MASTER_NAME at $master"
 
 def probe_grace_seconds(s: SentinelSettings) -> int:
     """How long a replica may be cut off from its master and still count as in sync: Sentinel takes
-    down-after-milliseconds to see the master down, and failover-timeout is the longest it waits for the replicas
-    to follow the new master (Redis documentation, "Sentinel": failover-timeout)."""
+    down-after-milliseconds to see the master down, and failover-timeout is "the maximum time a failover in progress
+    waits for all the replicas to be reconfigured as replicas of the new master" (valkey sentinel.conf, 8.0)."""
     return (s.down_after_ms + s.failover_timeout_ms) // 1000
 
 
