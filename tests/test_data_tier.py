@@ -42,6 +42,30 @@ def test_prod_postgres_survives_a_zone(plans, stack_files):
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_every_langfuse_pod_has_an_explicit_pool_and_the_server_holds_them_all(plans, stack):
+    """Prisma's pool is capped per pod (connection_limit, 2 × CPU limit + 1 unless set), and max_connections holds a
+    rollout at the ceiling of both workloads plus the migration and what CloudNativePG keeps for itself."""
+    from infra.offline_plan.stack_file import read_stack_file
+    from infra.stack_config.connections import connection_budget
+    from infra.stack_config.loader import parse_engine_config
+    from tests.conftest import project_path
+
+    plan = plans[stack]
+    config = parse_engine_config(stack, read_stack_file(project_path("stacks"), stack).config)
+    budget = connection_budget(config)
+    for pool in budget.pools:
+        args = dict(part.split("=", 1) for part in env_value(container(find(plan, "Deployment", f"langfuse-{pool.workload}")), "DATABASE_ARGS").split("&"))
+        assert int(args["connection_limit"]) == pool.pool_size
+    migration = next(o for o in objects_of(plan, "Job") if o["metadata"]["name"].startswith("langfuse-migrate-"))
+    assert env_value(migration["spec"]["template"]["spec"]["containers"][0], "DATABASE_ARGS").endswith("&connection_limit=1")
+    parameters = find(plan, "Cluster", "langfuse-postgres")["spec"]["postgresql"]["parameters"]
+    assert int(parameters["max_connections"]) == budget.limit >= budget.demand
+    assert parameters["superuser_reserved_connections"] == "9"
+    if stack == "prod":
+        assert (budget.demand, budget.limit) == (331, 400)
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_postgres_rejects_connections_without_tls(plans, stack):
     postgresql = find(plans[stack], "Cluster", "langfuse-postgres")["spec"]["postgresql"]
     assert postgresql["pg_hba"] == ["hostnossl all all 0.0.0.0/0 reject", "hostnossl all all ::/0 reject"]

@@ -33,6 +33,16 @@ PORT = 5432
 # 9187 (CloudNativePG docs, "Instance manager" and "Monitoring").
 STATUS_PORT = 8000
 METRICS_PORT = 9187
+# Connections CloudNativePG's instance manager opens on every instance: at most 3 per database in each of its
+# pools (pkg/management/postgres/pool/pool.go, 1.30). As the postgres superuser (probes, role and replication-slot
+# reconciliation) in postgres, template1 and the application database: superuser_reserved_connections keeps
+# those slots from ordinary roles (PostgreSQL docs, "Connections and Authentication"); PostgreSQL's default of 3
+# would let a full application pool starve the operator's probes.
+SUPERUSER_RESERVED_CONNECTIONS = 9
+# As cnpg_metrics_exporter, an ordinary role with pg_monitor (pkg/management/postgres/metrics_exporter_role.go):
+# the default queries read postgres and, for one query, every database (target_databases '*'): postgres and
+# langfuse. Replication connections are not counted: WAL senders have their own slots since PostgreSQL 12.
+METRICS_EXPORTER_CONNECTIONS = 6
 
 
 # Labels the operator puts on every instance pod (CloudNativePG docs, "Labels and annotations").
@@ -78,6 +88,7 @@ class PostgresClusterArgs:
     cpu_limit: str
     memory: str
     zone_anti_affinity: str  # required | preferred
+    max_connections: int
     backup: PostgresBackup
     recovery: PostgresRecovery | None = None
     database: str = "langfuse"
@@ -210,6 +221,8 @@ def _cluster_spec(args: PostgresClusterArgs, owner_secret: str) -> dict:
                 "log_checkpoints": "on",
                 "log_lock_waits": "on",
                 "timezone": "UTC",
+                "max_connections": str(args.max_connections),
+                "superuser_reserved_connections": str(SUPERUSER_RESERVED_CONNECTIONS),
                 "archive_timeout": f"{args.backup.archive_timeout_minutes}min",
             },
             # Evaluated before CloudNativePG's catch-all `host all all all scram-sha-256`: no plain-TCP client
