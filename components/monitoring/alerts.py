@@ -120,8 +120,10 @@ def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
             "postgresql", "postgresql",
         ),
         Alert(
+            # The Barman Cloud Plugin's metric, served by each instance's exporter; it supersedes the in-tree
+            # cnpg_collector_last_available_backup_timestamp (plugin-barman-cloud docs v0.14.0, "Observability").
             "PostgresBackupTooOld", "critical",
-            f"time() - max(cnpg_collector_last_available_backup_timestamp{{{ns}}}) > {t.postgres_backup_max_age_hours * 3600}",
+            f"time() - max(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{{{ns}}}) > {t.postgres_backup_max_age_hours * 3600}",
             "10m",
             f"The newest PostgreSQL base backup is older than {t.postgres_backup_max_age_hours} h",
             "No base backup completed within the window; restores replay ever more WAL and the retention policy "

@@ -114,13 +114,18 @@ def volumes_on_encrypted_class(subjects: Sequence[Subject], config: Config) -> l
 
 
 def database_backups_encrypted(resource_type: str, props: Mapping[str, Any], config: Config) -> list[str]:
-    if not resource_type.startswith("kubernetes:postgresql.cnpg.io/") or not resource_type.endswith(":Cluster"):
+    # The Barman Cloud Plugin's ObjectStore, and (deprecated) CloudNativePG's in-tree barmanObjectStore: the same
+    # barman-cloud configuration schema.
+    if is_kubernetes(resource_type, "ObjectStore") and resource_type.startswith("kubernetes:barmancloud.cnpg.io/"):
+        store, where = dig(props, "spec", "configuration"), "ObjectStore spec.configuration"
+    elif is_kubernetes(resource_type, "Cluster") and resource_type.startswith("kubernetes:postgresql.cnpg.io/"):
+        store, where = dig(props, "spec", "backup", "barmanObjectStore"), "barmanObjectStore"
+    else:
         return []
-    store = dig(props, "spec", "backup", "barmanObjectStore")
     if store is None:
         return []  # whether there is a backup at all is the backups theme's rule
     return [
-        f"PostgreSQL {part} backups are not encrypted with SSE-KMS (barmanObjectStore.{part}.encryption)."
+        f"PostgreSQL {part} backups are not encrypted with SSE-KMS ({where}.{part}.encryption)."
         for part in ("wal", "data")
         if dig(store, part, "encryption") != "aws:kms"
     ]
@@ -181,7 +186,7 @@ RULES: tuple[Rule, ...] = (
         description="PostgreSQL WAL archives and base backups are encrypted with SSE-KMS.",
         severity="high",
         enforcement="mandatory",
-        remediation="Set barmanObjectStore.wal.encryption and .data.encryption to aws:kms.",
+        remediation="Set the ObjectStore's spec.configuration.wal.encryption and .data.encryption to aws:kms.",
         check=database_backups_encrypted,
     ),
 )

@@ -186,7 +186,7 @@ UNIT_TESTS = [
         "interval": "1m",
         "input_series": [
             # Seconds since the epoch of the last backup: stuck at 0 here ...
-            {"series": f'cnpg_collector_last_available_backup_timestamp{{namespace="{NS}",pod="langfuse-postgres-1"}}', "values": "0x1800"},
+            {"series": f'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{{namespace="{NS}",pod="langfuse-postgres-1"}}', "values": "0x1800"},
         ],
         "alert_rule_test": [
             {"eval_time": "20h", "alertname": "PostgresBackupTooOld", "exp_alerts": []},
