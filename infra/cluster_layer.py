@@ -10,8 +10,8 @@ import pulumi
 from components.aws.kms import CustomerManagedKey, CustomerManagedKeyArgs
 from components.aws.policy_documents import ebs_csi_key_usage
 from components.network import Addresses
-from components.network.operator_flows import operator_flows
 from components.network.isolation import NamespaceIsolation, NamespaceIsolationArgs
+from components.network.operator_flows import operator_flows
 from components.platform.barman_cloud_plugin import BarmanCloudPlugin, BarmanCloudPluginArgs
 from components.platform.catalog import CERT_MANAGER, CERT_MANAGER_OPERAND_NAMESPACE, CLOUDNATIVE_PG, CLUSTER_OPERATORS
 from components.platform.external_secrets import ExternalSecretsOperand, ExternalSecretsOperandArgs

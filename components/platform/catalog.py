@@ -20,8 +20,12 @@
 - Red Hat's cert-manager Operator for OpenShift, for the Barman Cloud Plugin's certificates: `redhat-operators`,
   package `openshift-cert-manager-operator`, channel `stable-v1`, CSV cert-manager-operator.v1.19.1 into
   `cert-manager-operator` (its suggested namespace), AllNamespaces; minKubeVersion 1.31.0; it runs cert-manager
-  v1.19 in the namespace `cert-manager`, which it creates (openshift/cert-manager-operator branch cert-manager-1.19,
-  dc5057ca: bundle/manifests/cert-manager-operator.clusterserviceversion.yaml, bindata/cert-manager-deployment).
+  v1.19 in the namespace `cert-manager`, which it creates, from the `cluster` CertManager it also creates itself
+  (openshift/cert-manager-operator branch cert-manager-1.19, dc5057ca: bundle/manifests/
+  cert-manager-operator.clusterserviceversion.yaml, bindata/cert-manager-deployment,
+  pkg/controller/certmanager/default_cert_manager_controller.go). The channel head of `stable-v1` is v1.19.1
+  (public cluster records of `oc get subscription`; verify with `oc describe packagemanifest
+  openshift-cert-manager-operator -n openshift-marketplace` before the first install).
 """
 
 from __future__ import annotations
