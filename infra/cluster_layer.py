@@ -1,5 +1,7 @@
 """The cluster layer stack (`layer: cluster`): the EBS key and encrypted StorageClass, the operators, and —
-once OLM has installed them — their operands."""
+once OLM has installed them — their operands: External Secrets' ExternalSecretsConfig, the isolation of the
+namespace cert-manager runs in, and the Barman Cloud Plugin beside CloudNativePG (its certificates need
+cert-manager's CRDs)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,10 @@ import pulumi
 from components.aws.kms import CustomerManagedKey, CustomerManagedKeyArgs
 from components.aws.policy_documents import ebs_csi_key_usage
 from components.network import Addresses
+from components.network.isolation import NamespaceIsolation, NamespaceIsolationArgs
 from components.network.operator_flows import operator_flows
-from components.platform.catalog import CLUSTER_OPERATORS
+from components.platform.barman_cloud_plugin import BarmanCloudPlugin, BarmanCloudPluginArgs
+from components.platform.catalog import CERT_MANAGER, CERT_MANAGER_OPERAND_NAMESPACE, CLOUDNATIVE_PG, CLUSTER_OPERATORS
 from components.platform.external_secrets import ExternalSecretsOperand, ExternalSecretsOperandArgs
 from components.platform.operators import OperatorSubscription, OperatorSubscriptionArgs
 from components.platform.storage_class import EncryptedStorageClass, EncryptedStorageClassArgs
@@ -47,10 +51,23 @@ def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOption
         for package in CLUSTER_OPERATORS
     ]
     if config.operators.operands_enabled:
+        after_operators = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=subscriptions))
         ExternalSecretsOperand(
             "external-secrets",
             ExternalSecretsOperandArgs(aws_egress_cidrs=config.operators.external_secrets_egress_cidrs),
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=subscriptions)),
+            opts=after_operators,
+        )
+        # cert-manager's controller, webhook and cainjector: isolated like an operator's namespace (the API server
+        # calls the webhook; they reach only the API server and DNS).
+        cert_manager = NamespaceIsolation(
+            "cert-manager-network",
+            NamespaceIsolationArgs(namespace=CERT_MANAGER_OPERAND_NAMESPACE, flows=operator_flows(CERT_MANAGER, api_server, net.api_server.port)),
+            opts=after_operators,
+        )
+        BarmanCloudPlugin(
+            "barman-cloud-plugin",
+            BarmanCloudPluginArgs(namespace=CLOUDNATIVE_PG.namespace),
+            opts=pulumi.ResourceOptions.merge(after_operators, pulumi.ResourceOptions(depends_on=[cert_manager])),
         )
     pulumi.export("storageClass", storage.name)
     pulumi.export("ebsKeyArn", ebs_key.arn)

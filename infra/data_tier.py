@@ -49,6 +49,7 @@ def data_tier_args(
             cpu_limit=pg.resources.cpu.limit,
             memory=pg.resources.memory,
             zone_anti_affinity=pg.zone_anti_affinity,
+            max_connections=pg.max_connections,
             backup=PostgresBackup(
                 destination=f"s3://{aws_tier.buckets.backups}/{aws_tier.prefixes.postgres_backups.rstrip('/')}",
                 role_arn=aws_tier.role_arns["postgres-backup"],

@@ -229,6 +229,7 @@ def _sizing(workload: WorkloadConfig) -> Sizing:
             target_cpu_utilization=workload.target_cpu_utilization,
             target_memory_utilization=workload.target_memory_utilization,
         ),
+        postgres_pool_size=workload.effective_postgres_pool_size,
     )
 
 

@@ -17,6 +17,7 @@ import yaml
 
 from components.clickhouse.installation import CLUSTER_NAME, DATABASE
 from components.clickhouse.restore import RESTORE_KEY, restore_script
+from components.postgres.object_store import PLUGIN_NAME
 from infra.offline_plan.plan import Plan, build_plan
 from infra.offline_plan.render import dump_yaml
 from infra.offline_plan.stack_file import read_stack_file
@@ -82,13 +83,15 @@ def postgres_restore(stack: str, target_time: datetime | None, stacks_dir: Path,
         f"cluster archives under a new serverName, so the backups being restored ({source}) are never written to.",
         f"Stop Langfuse writing: oc -n {ns} annotate scaledobject langfuse-worker autoscaling.keda.sh/paused-replicas=0 --overwrite; "
         f"oc -n {ns} delete hpa langfuse-web; oc -n {ns} scale deployment langfuse-web --replicas=0",
-        f"Delete the damaged cluster (its backups in S3 stay, under object lock): oc -n {ns} delete cluster {POSTGRES_CLUSTER}",
+        f"Delete the damaged cluster (its backups in S3 stay, under object lock, and so does its ObjectStore): "
+        f"oc -n {ns} delete cluster {POSTGRES_CLUSTER}",
         f"Create the recovery cluster, restoring {source} to {target}: pulumi up (or oc apply -f cluster-{POSTGRES_CLUSTER}.yaml)",
         f"Wait for it: oc -n {ns} wait cluster/{POSTGRES_CLUSTER} --for=condition=Ready --timeout=6h",
         f"Check it: oc -n {ns} cnpg psql {POSTGRES_CLUSTER} -- -d langfuse -c 'select count(*) from projects'",
         f"Start Langfuse: oc -n {ns} annotate scaledobject langfuse-worker autoscaling.keda.sh/paused-replicas-; pulumi up "
         "(recreates the web HPA)",
-        f"Take a base backup of the new timeline now: oc -n {ns} cnpg backup {POSTGRES_CLUSTER}",
+        f"Take a base backup of the new timeline now: oc -n {ns} cnpg backup {POSTGRES_CLUSTER} --method plugin "
+        f"--plugin-name {PLUGIN_NAME}",
     ]
     return RestorePlan(manifests, {"langfuse-rosa:dataTier": {"postgres": postgres}}, steps)
 

@@ -276,8 +276,8 @@ def test_requests_carry_the_headers_the_rendered_configuration_makes_writers_sen
     plan = plans["prod"]
     objects = copy.deepcopy(plan.objects)
     for obj in objects:
-        if obj.kind == "Cluster":
-            obj.manifest["spec"]["backup"]["barmanObjectStore"]["wal"].pop("archiveAdditionalCommandArgs")
+        if obj.kind == "ObjectStore":
+            obj.manifest["spec"]["configuration"]["wal"].pop("archiveAdditionalCommandArgs")
         if obj.kind == "Deployment" and obj.name == "langfuse-web":
             env = obj.manifest["spec"]["template"]["spec"]["containers"][0]["env"]
             env[:] = [e for e in env if e["name"] != "LANGFUSE_S3_EVENT_UPLOAD_SSE_KMS_KEY_ID"]

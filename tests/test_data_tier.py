@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 
@@ -42,6 +43,48 @@ def test_prod_postgres_survives_a_zone(plans, stack_files):
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_every_langfuse_pod_has_an_explicit_pool_and_the_server_holds_them_all(plans, stack):
+    """Prisma's pool is capped per pod (connection_limit, 2 × CPU limit + 1 unless set), and max_connections holds a
+    rollout at the ceiling of both workloads plus the migration and what CloudNativePG keeps for itself."""
+    from infra.offline_plan.stack_file import read_stack_file
+    from infra.stack_config.connections import connection_budget
+    from infra.stack_config.loader import parse_engine_config
+    from tests.conftest import project_path
+
+    plan = plans[stack]
+    config = parse_engine_config(stack, read_stack_file(project_path("stacks"), stack).config)
+    budget = connection_budget(config)
+    for pool in budget.pools:
+        args = dict(part.split("=", 1) for part in env_value(container(find(plan, "Deployment", f"langfuse-{pool.workload}")), "DATABASE_ARGS").split("&"))
+        assert int(args["connection_limit"]) == pool.pool_size
+    migration = next(o for o in objects_of(plan, "Job") if o["metadata"]["name"].startswith("langfuse-migrate-"))
+    assert env_value(migration["spec"]["template"]["spec"]["containers"][0], "DATABASE_ARGS").endswith("&connection_limit=1")
+    parameters = find(plan, "Cluster", "langfuse-postgres")["spec"]["postgresql"]["parameters"]
+    assert int(parameters["max_connections"]) == budget.limit >= budget.demand
+    assert parameters["superuser_reserved_connections"] == "9"
+    if stack == "prod":
+        assert (budget.demand, budget.limit) == (331, 400)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_postgres_and_its_drill_run_pinned_images_of_the_current_flavours(plans, stack):
+    """The standard flavour at the current 17 minor, by digest (the system flavour is deprecated), and the restore
+    drill's two images (PostgreSQL, the Barman Cloud Plugin's sidecar), by digest."""
+    digest = re.compile(r"^ghcr\.io/cloudnative-pg/[a-z-]+:[\w.-]+@sha256:[0-9a-f]{64}$")
+    image = find(plans[stack], "Cluster", "langfuse-postgres")["spec"]["imageName"]
+    assert digest.match(image) and image.startswith("ghcr.io/cloudnative-pg/postgresql:17.11-") and "-standard-trixie@" in image
+    drill = find(plans[stack], "CronJob", "langfuse-postgres-restore-drill")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    images = {c["name"]: c["image"] for c in drill["initContainers"] + drill["containers"]}
+    assert images == {
+        "restore-base-backup": images["wal-server"],
+        "wal-server": images["wal-server"],
+        "restore-drill": image,
+    }
+    assert images["wal-server"].startswith("ghcr.io/cloudnative-pg/plugin-barman-cloud-sidecar:v0.14.0@sha256:")
+    assert all(digest.match(i) for i in images.values())
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_postgres_rejects_connections_without_tls(plans, stack):
     postgresql = find(plans[stack], "Cluster", "langfuse-postgres")["spec"]["postgresql"]
     assert postgresql["pg_hba"] == ["hostnossl all all 0.0.0.0/0 reject", "hostnossl all all ::/0 reject"]
@@ -56,15 +99,26 @@ def test_postgres_database_wal_and_backup(plans, stack_files, stack):
     assert spec["bootstrap"]["initdb"]["database"] == spec["bootstrap"]["initdb"]["owner"] == "langfuse"
     assert spec["walStorage"]["storageClass"] == spec["storage"]["storageClass"] == "langfuse-gp3-encrypted"
     aws = stack_setting(stack_files, stack, "aws")
-    store = spec["backup"]["barmanObjectStore"]
-    assert store["destinationPath"] == f"s3://{aws['resourcePrefix']}-backups/postgres"
-    assert store["s3Credentials"] == {"inheritFromIAMRole": True}
-    assert store["wal"]["encryption"] == store["data"]["encryption"] == "aws:kms"
-    assert spec["backup"]["retentionPolicy"] == f"{backup['retentionDays']}d"
+    # The Barman Cloud Plugin archives (CloudNativePG's in-tree barmanObjectStore is gone in 1.31).
+    assert "backup" not in spec
+    assert spec["plugins"] == [
+        {
+            "name": "barman-cloud.cloudnative-pg.io",
+            "isWALArchiver": True,
+            "parameters": {"barmanObjectName": "langfuse-postgres-backups", "serverName": backup.get("serverName", "langfuse-postgres")},
+        }
+    ]
+    store = find(plan, "ObjectStore", "langfuse-postgres-backups")["spec"]
+    configuration = store["configuration"]
+    assert configuration["destinationPath"] == f"s3://{aws['resourcePrefix']}-backups/postgres"
+    assert configuration["s3Credentials"] == {"inheritFromIAMRole": True} and "serverName" not in configuration
+    assert configuration["wal"]["encryption"] == configuration["data"]["encryption"] == "aws:kms"
+    assert store["retentionPolicy"] == f"{backup['retentionDays']}d"
     role = f"arn:aws:iam::{aws['accountId']}:role/{aws['resourcePrefix']}-postgres-backup"
     assert spec["serviceAccountTemplate"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
     scheduled = find(plan, "ScheduledBackup", "langfuse-postgres-daily")["spec"]
-    assert scheduled["cluster"] == {"name": "langfuse-postgres"} and scheduled["method"] == "barmanObjectStore"
+    assert scheduled["cluster"] == {"name": "langfuse-postgres"} and scheduled["method"] == "plugin"
+    assert scheduled["pluginConfiguration"] == {"name": "barman-cloud.cloudnative-pg.io"}
     monitor = find(plan, "PodMonitor", "langfuse-postgres")["spec"]
     assert monitor["selector"]["matchLabels"]["cnpg.io/cluster"] == "langfuse-postgres"
 
@@ -218,6 +272,55 @@ def test_cluster_layer_pins_operators_and_approval(plans, stack, approval):
             assert "targetNamespaces" not in group["spec"]  # AllNamespaces: serves every environment namespace
     assert subscriptions["openshift-custom-metrics-autoscaler-operator"]["channel"] == "stable"
     assert subscriptions["openshift-custom-metrics-autoscaler-operator"]["installPlanApproval"] == approval
+    assert subscriptions["openshift-cert-manager-operator"] == {
+        "name": "openshift-cert-manager-operator", "channel": "stable-v1", "startingCSV": "cert-manager-operator.v1.19.1",
+        "source": "redhat-operators", "sourceNamespace": "openshift-marketplace", "installPlanApproval": approval,
+    }  # fmt: skip
+    assert find(plan, "Namespace", "cert-manager-operator")
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_cluster_layer_deploys_the_barman_cloud_plugin_from_its_release_manifest(plans, stack):
+    """Every object of the plugin's v0.14.0 manifest, beside CloudNativePG, as the manifest has it, except what
+    components/platform/barman_cloud_plugin.py says it changes: images by digest, SIDECAR_IMAGE inline instead of
+    a Secret, no fixed UID, resources, log level, and our managed-by label."""
+    from components.platform.barman_cloud_plugin import manifest_objects
+
+    plan = plans[f"cluster-{stack}"]
+    rendered = {(o.kind, o.name): o.manifest for o in plan.objects if o.component == "barman-cloud-plugin"}
+    upstream = {(o["kind"], o["metadata"]["name"]): o for o in manifest_objects()}
+    secrets = [key for key in upstream if key[0] == "Secret"]
+    assert len(secrets) == 1 and secrets[0] not in rendered
+    assert set(rendered) == (set(upstream) - set(secrets)) | {("PodDisruptionBudget", "barman-cloud")}
+
+    def without_managed_by(manifest: dict) -> dict:  # kustomize's upstream, ours here
+        manifest = copy.deepcopy(manifest)
+        labels = manifest["metadata"].get("labels", {})
+        labels.pop("app.kubernetes.io/managed-by", None)
+        if not labels:
+            manifest["metadata"].pop("labels", None)
+        return manifest
+
+    for key, manifest in rendered.items():
+        assert manifest["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "langfuse-rosa"
+        if key[0] not in ("Deployment", "PodDisruptionBudget"):
+            assert without_managed_by(manifest) == without_managed_by(upstream[key]), key
+    deployment = rendered[("Deployment", "barman-cloud")]
+    assert deployment["metadata"]["namespace"] == "cnpg-system"  # CloudNativePG's: it finds plugins there
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "ghcr.io/cloudnative-pg/plugin-barman-cloud:v0.14.0@sha256:823a8893690980ba5830bbbb11196a35f695b0488db7d846abc33baebf32417c"
+    assert container["env"] == [
+        {"name": "SIDECAR_IMAGE", "value": "ghcr.io/cloudnative-pg/plugin-barman-cloud-sidecar:v0.14.0@sha256:9880817c285c7afa4d195da2145064d21907405489ed6ec39abe59b1feb558a4"}
+    ]
+    assert "runAsUser" not in container["securityContext"] and "--log-level=info" in container["args"]
+    (upstream_container,) = upstream[("Deployment", "barman-cloud")]["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == [a.replace("debug", "info") for a in upstream_container["args"]]
+    assert container["volumeMounts"] == upstream_container["volumeMounts"] and container["ports"] == upstream_container["ports"]
+    service = rendered[("Service", "barman-cloud")]
+    assert service["metadata"]["labels"]["cnpg.io/pluginName"] == "barman-cloud.cloudnative-pg.io"
+    # Its certificates are cert-manager's; the ObjectStore CRD is the one the environment stacks' ObjectStore uses.
+    assert rendered[("Certificate", "barman-cloud-server")]["spec"]["issuerRef"]["name"] == "selfsigned-issuer"
+    assert rendered[("CustomResourceDefinition", "objectstores.barmancloud.cnpg.io")]["spec"]["versions"][0]["name"] == "v1"
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])

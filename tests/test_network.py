@@ -64,7 +64,13 @@ ClickHouse                    | ip:203.0.113.0/24            | 443/TCP
 langfuse-postgres-restore-drill | ip:10.0.0.0/16             | 443/TCP
 langfuse-postgres-restore-drill | ip:203.0.113.0/24          | 443/TCP
 """
-OPERATORS = ("cnpg-system", "clickhouse-operator", "external-secrets-operator", "openshift-keda", "grafana-operator")
+OPERATORS = (
+    "cnpg-system", "clickhouse-operator", "external-secrets-operator", "openshift-keda", "grafana-operator", "cert-manager-operator",
+)  # fmt: skip
+# Namespaces with an operator's flows (operator_flows): the operators', cert-manager's operand namespace, and the
+# Barman Cloud Plugin's Deployment, which runs in CloudNativePG's namespace and shares its policies.
+OPERATOR_LIKE = (*(f"operator:{ns}" for ns in OPERATORS), "cert-manager", "barman-cloud")
+SAME_NAMESPACE = {"barman-cloud": "operator:cnpg-system"}
 # Both monitoring namespaces (policy group "monitoring") scrape the metrics ports, and any port of an
 # operator's namespace (the vendor's metrics ports).
 SCRAPED = {
@@ -74,14 +80,14 @@ SCRAPED = {
     "Postgres": "9187/TCP",
     "ClickHouse": "9363/TCP",
     "Keeper": "9363/TCP",
-    **{f"operator:{ns}": "any" for ns in OPERATORS},
+    **{pods: "any" for pods in OPERATOR_LIKE},
 }
 # Every pod that sends anything resolves names; the statsd exporter only receives.
 RESOLVERS = (
     "langfuse-web", "langfuse-worker", "langfuse-migration", "langfuse-blackbox-exporter",
     "langfuse-redis", "langfuse-sentinel", "Postgres", "ClickHouse", "Keeper", "Grafana",
     "langfuse-clickhouse-backup", "langfuse-clickhouse-restore-drill", "langfuse-postgres-restore-drill",
-    *(f"operator:{ns}" for ns in OPERATORS),
+    *OPERATOR_LIKE,
 )  # fmt: skip
 ALIASES = {"Postgres": PG, "ClickHouse": CH, "Keeper": KEEPER, "Grafana": GRAFANA}
 
@@ -90,9 +96,12 @@ def _intended() -> set[tuple[str, str, str]]:
     rows = [tuple(cell.strip() for cell in line.split("|")) for line in INTENDED_PROD.strip().splitlines()]
     rows += [(monitor, target, port) for target, port in SCRAPED.items() for monitor in ("user-workload-prometheus", "thanos-querier")]
     rows += [(pods, "openshift-dns", DNS) for pods in RESOLVERS]
-    for ns in OPERATORS:
-        operator = f"operator:{ns}"
+    for operator in OPERATOR_LIKE:
         rows += [("host-network", operator, "any"), (operator, operator, "any"), (operator, "ip:10.0.0.0/16", "6443/TCP")]
+    for pods, neighbour in SAME_NAMESPACE.items():
+        rows += [(pods, neighbour, "any"), (neighbour, pods, "any")]
+    # CloudNativePG's namespace reaches the instances' status port, the plugin's pods included.
+    rows += [("barman-cloud", "Postgres", "8000/TCP")]
     return {(ALIASES.get(src, src), ALIASES.get(dst, dst), ports) for src, dst, ports in rows}
 
 
@@ -145,7 +154,9 @@ def test_every_namespace_a_stack_creates_denies_by_default_both_ways(plans):
             for o in plans[stack].objects
             if o.kind == "NetworkPolicy" and o.manifest["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
         }
-        assert namespaces and denying == namespaces, stack
+        # The cluster layer also isolates cert-manager's namespace, which Red Hat's operator creates.
+        assert namespaces and denying - {"cert-manager"} == namespaces, stack
+        assert ("cert-manager" in denying) == stack.startswith("cluster-"), stack
 
 
 def test_the_https_egress_never_reaches_the_cluster_s_own_networks(plans):

@@ -20,8 +20,10 @@ def test_staging_against_prod_lists_added_objects_and_changed_fields(plans, tmp_
     assert diff.removed == []
     cron = diff.changed["kubernetes/data/clickhouse/backup/cronjob-langfuse-langfuse-clickhouse-backup.yaml"]
     assert any(c.path == "spec.schedule" and (c.before, c.after) == ("17 3 * * *", "17 */6 * * *") for c in cron)
+    store = diff.changed["kubernetes/data/postgres/objectstore-langfuse-langfuse-postgres-backups.yaml"]
+    assert any(c.path == "spec.retentionPolicy" and (c.before, c.after) == ("14d", "35d") for c in store)
     cluster = diff.changed["kubernetes/data/postgres/cluster-langfuse-langfuse-postgres.yaml"]
-    assert any(c.path == "spec.backup.retentionPolicy" and (c.before, c.after) == ("14d", "35d") for c in cluster)
+    assert any(c.path == "spec.postgresql.parameters.max_connections" and (c.before, c.after) == ("200", "400") for c in cluster)
     assert "summary.yaml" not in diff.changed
 
 

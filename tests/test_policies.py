@@ -158,19 +158,26 @@ def test_volumes_rule(prod):
 
 
 def test_database_backups_encrypted_rule(plans):
-    cluster = copy.deepcopy(find(plans["prod"], "Cluster", "langfuse-postgres"))
-    cnpg = "kubernetes:postgresql.cnpg.io/v1:Cluster"
-    assert check("database-backups-encrypted", cnpg, cluster) == []
-    del cluster["spec"]["backup"]["barmanObjectStore"]["wal"]["encryption"]
-    assert check("database-backups-encrypted", cnpg, cluster) == [
-        "PostgreSQL wal backups are not encrypted with SSE-KMS (barmanObjectStore.wal.encryption)."
+    store = copy.deepcopy(find(plans["prod"], "ObjectStore", "langfuse-postgres-backups"))
+    object_store = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"
+    assert check("database-backups-encrypted", object_store, store) == []
+    del store["spec"]["configuration"]["wal"]["encryption"]
+    assert check("database-backups-encrypted", object_store, store) == [
+        "PostgreSQL wal backups are not encrypted with SSE-KMS (ObjectStore spec.configuration.wal.encryption)."
+    ]
+    # A cluster still on the in-tree store is checked the same way.
+    key = ["--sse-kms-key-id=arn:aws:kms:eu-west-1:111122223333:key/1"]
+    in_tree = {"spec": {"backup": {"barmanObjectStore": {"wal": {"encryption": "aws:kms", "archiveAdditionalCommandArgs": key}, "data": {"encryption": "AES256"}}}}}
+    assert check("database-backups-encrypted", "kubernetes:postgresql.cnpg.io/v1:Cluster", in_tree) == [
+        "PostgreSQL data backups are not encrypted with SSE-KMS (barmanObjectStore.data.encryption)."
     ]
     # aws:kms without --sse-kms-key-id: S3 uses the AWS managed key aws/s3, not ours.
-    del cluster["spec"]["backup"]["barmanObjectStore"]["data"]["additionalCommandArgs"]
-    assert check("database-backups-encrypted", cnpg, cluster)[1] == (
-        "PostgreSQL data backups name no KMS key (barmanObjectStore.data.additionalCommandArgs --sse-kms-key-id): "
+    store = copy.deepcopy(find(plans["prod"], "ObjectStore", "langfuse-postgres-backups"))
+    del store["spec"]["configuration"]["data"]["additionalCommandArgs"]
+    assert check("database-backups-encrypted", object_store, store) == [
+        "PostgreSQL data backups name no KMS key (ObjectStore spec.configuration.data.additionalCommandArgs --sse-kms-key-id): "
         "S3 would use the AWS managed key aws/s3."
-    )
+    ]
 
 
 # -- encryption in transit --------------------------------------------------------------------------------------
@@ -349,6 +356,17 @@ def test_replicas_rule(prod, plans):
     assert stack_check("workload-replicas", subjects_of(plans["dev"]), minReplicas=1) == []
 
 
+def test_replicas_rule_lets_the_named_singleton_run_one_replica_and_no_other(plans):
+    cluster = subjects_of(plans["cluster-prod"])
+    assert stack_check("workload-replicas", cluster) == []  # the Barman Cloud Plugin, one leader-elected replica
+    plugin = first(cluster, "kubernetes:apps/v1:Deployment")
+    assert stack_check("workload-replicas", cluster, singleReplicaWorkloads=[]) == [
+        ("Deployment/barman-cloud", "barman-cloud runs 1 replica(s); this environment requires at least 2.")
+    ]
+    plugin.props["spec"]["replicas"] = 0
+    assert len(stack_check("workload-replicas", cluster)) == 1  # exactly one, not fewer
+
+
 def test_pdb_rule(prod):
     assert stack_check("workload-pdb", prod) == []
     prod.remove(next(s for s in prod if s.type.endswith(":PodDisruptionBudget") and s.name == "langfuse-worker"))
@@ -402,11 +420,33 @@ def test_sentinel_rule(prod):
 def test_postgres_backup_rule(prod):
     assert stack_check("postgres-backup-scheduled", prod) == []
     prod.remove(next(s for s in prod if s.type.endswith(":ScheduledBackup")))
-    first(prod, "kubernetes:postgresql.cnpg.io/v1:Cluster").props["spec"]["backup"]["retentionPolicy"] = "7d"
+    first(prod, "kubernetes:barmancloud.cnpg.io/v1:ObjectStore").props["spec"]["retentionPolicy"] = "7d"
     assert stack_check("postgres-backup-scheduled", prod) == [
         ("Cluster/langfuse-postgres", "PostgreSQL cluster langfuse-postgres has no ScheduledBackup."),
         ("Cluster/langfuse-postgres", "PostgreSQL backups are kept 7 days; this environment requires at least 30."),
     ]
+
+
+def test_postgres_backup_rule_refuses_the_in_tree_barman_object_store(prod):
+    """What the plan rendered before the plugin: in-tree barmanObjectStore with its retention on the Cluster, and a
+    barmanObjectStore ScheduledBackup; CloudNativePG 1.31 drops all of it."""
+    cluster = first(prod, "kubernetes:postgresql.cnpg.io/v1:Cluster")
+    del cluster.props["spec"]["plugins"]
+    cluster.props["spec"]["backup"] = {"retentionPolicy": "35d", "barmanObjectStore": {"destinationPath": "s3://b/postgres"}}
+    scheduled = first(prod, "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup")
+    scheduled.props["spec"]["method"] = "barmanObjectStore"
+    del scheduled.props["spec"]["pluginConfiguration"]
+    assert stack_check("postgres-backup-scheduled", prod) == [
+        ("Cluster/langfuse-postgres", "PostgreSQL cluster langfuse-postgres archives with the in-tree barmanObjectStore, which CloudNativePG 1.31 removes; use the Barman Cloud Plugin."),
+        ("Cluster/langfuse-postgres", "PostgreSQL cluster langfuse-postgres archives no WAL through the Barman Cloud Plugin (spec.plugins: barman-cloud.cloudnative-pg.io with isWALArchiver)."),
+        ("ScheduledBackup/langfuse-postgres-daily", "ScheduledBackup of langfuse-postgres uses method 'barmanObjectStore', not the Barman Cloud Plugin (method: plugin, pluginConfiguration.name: barman-cloud.cloudnative-pg.io)."),
+        ("Cluster/langfuse-postgres", "PostgreSQL backups are kept 0 days; this environment requires at least 30."),
+    ]
+
+
+def test_postgres_backup_rule_needs_the_object_store_the_cluster_names(prod):
+    prod.remove(first(prod, "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"))
+    assert ("Cluster/langfuse-postgres", "PostgreSQL cluster langfuse-postgres archives into ObjectStore langfuse-postgres-backups, which this stack does not declare.") in stack_check("postgres-backup-scheduled", prod)
 
 
 def test_clickhouse_backup_rule(prod):

@@ -161,8 +161,8 @@ INVALID = [
     ),
     pytest.param(
         _external(_set("backend", "postgres", "password", value="hunter2")),
-        "langfuse-rosa:backend.postgres.password is not a known key; allowed here: credentials, database, host, port, "
-        "serverCa; secret values never go in stack config: put them in AWS Secrets Manager and reference the secret by name",
+        "langfuse-rosa:backend.postgres.password is not a known key; allowed here: connectionBudget, credentials, database, "
+        "host, port, serverCa; secret values never go in stack config: put them in AWS Secrets Manager and reference the secret by name",
         id="plaintext-secret",
     ),
     pytest.param(
@@ -262,6 +262,38 @@ INVALID = [
         "langfuse-rosa:backend.redis.sentinel.nodes[0] = 'redis-0.example.com:99999' is invalid: must be host:port, "
         "like redis-sentinel-0.example.internal:26379",
         id="bad-sentinel-address",
+    ),
+    pytest.param(
+        _set("langfuse", "web", "replicas", value={"min": 1, "max": 40}),
+        "langfuse-rosa:dataTier.postgres.maxConnections = 200 is invalid: must be at least 301: web 90 pods (40 max + 10 surge "
+        "+ 40 draining) × 3 + worker 5 pods (2 max + 1 surge + 2 draining) × 3 + 1 migration + 6 metrics exporter + 9 reserved "
+        "for the operator (superuser_reserved_connections) = 301; or lower langfuse.web/worker replicas.max or postgresPoolSize",
+        id="postgres-connections-exceed-max-connections",
+    ),
+    pytest.param(
+        _set("langfuse", "worker", "postgresPoolSize", value=40),
+        "langfuse-rosa:dataTier.postgres.maxConnections = 200 is invalid: must be at least 231: web 5 pods (2 max + 1 surge "
+        "+ 2 draining) × 3 + worker 5 pods (2 max + 1 surge + 2 draining) × 40 + 1 migration + 6 metrics exporter + 9 "
+        "reserved for the operator (superuser_reserved_connections) = 231; or lower langfuse.web/worker replicas.max or postgresPoolSize",
+        id="postgres-pool-size-exceeds-max-connections",
+    ),
+    pytest.param(
+        _external(_set("backend", "postgres", "connectionBudget", value=30)),
+        "langfuse-rosa:backend.postgres.connectionBudget = 30 is invalid: must be at least 31: web 5 pods (2 max + 1 surge "
+        "+ 2 draining) × 3 + worker 5 pods (2 max + 1 surge + 2 draining) × 3 + 1 migration = 31; or lower "
+        "langfuse.web/worker replicas.max or postgresPoolSize",
+        id="external-postgres-connection-budget-too-small",
+    ),
+    pytest.param(
+        _external(_drop("backend", "postgres", "connectionBudget")),
+        "langfuse-rosa:backend.postgres.connectionBudget is required but not set (connections Langfuse may hold at once: "
+        "the server's max_connections less its reserved slots and other clients' share)",
+        id="external-postgres-without-connection-budget",
+    ),
+    pytest.param(
+        _set("langfuse", "web", "postgresPoolSize", value=0),
+        "langfuse-rosa:langfuse.web.postgresPoolSize = 0 is invalid: input should be greater than or equal to 1",
+        id="postgres-pool-size-zero",
     ),
     pytest.param(
         _external(_set("backend", "postgres", "port", value=70000)),
@@ -379,3 +411,20 @@ def test_cli_refuses_a_two_shard_clickhouse_with_the_reason(tmp_path):
         "error: stack 'sharded': langfuse-rosa:dataTier.clickhouse.shards = 2 is invalid: must be 1: Langfuse supports "
         "only single-shard ClickHouse (its deletes and updates fail on Distributed tables); scale with replicas instead"
     ]
+
+
+def test_prod_at_postgresql_s_default_max_connections_is_refused_with_its_arithmetic():
+    """CloudNativePG leaves max_connections at PostgreSQL's 100 unless told otherwise; prod's ceiling (12 web and
+    16 worker pods, plus a rollout's surge and drain) needs 331."""
+    values = _namespace_values(read_stack_file(project_path("stacks"), "prod").config)
+    values["dataTier"]["postgres"]["maxConnections"] = 100
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config("prod", values)
+    assert caught.value.lines == [
+        "stack 'prod': langfuse-rosa:dataTier.postgres.maxConnections = 100 is invalid: must be at least 331: web 27 pods "
+        "(12 max + 3 surge + 12 draining) × 5 + worker 36 pods (16 max + 4 surge + 16 draining) × 5 + 1 migration + 6 metrics "
+        "exporter + 9 reserved for the operator (superuser_reserved_connections) = 331; or lower langfuse.web/worker "
+        "replicas.max or postgresPoolSize"
+    ]
+    values["dataTier"]["postgres"]["maxConnections"] = 331
+    assert parse_stack_config("prod", values).data_tier.postgres.max_connections == 331

@@ -15,6 +15,10 @@ Why restricted-v2 is enough for Langfuse, although its images declare USER 1001 
 
 from __future__ import annotations
 
+# A pod that needs its service-account token (a controller) says so here; the token-not-mounted policy rule
+# (policies/rules/kubernetes_hardening.py) reads it.
+NEEDS_API_TOKEN_ANNOTATION = "langfuse-rosa/needs-api-token"
+
 
 def restricted_pod_security_context() -> dict:
     """Pod-level securityContext (camelCase; typed resources and custom-resource specs both take it)."""

@@ -68,17 +68,20 @@ def node_options(memory_limit_mib: int) -> EnvVar:
     return value("NODE_OPTIONS", f"--max-old-space-size={int(memory_limit_mib * HEAP_SHARE_OF_MEMORY_LIMIT)}")
 
 
-def postgres_env(pg: PostgresBackend) -> list[EnvVar]:
-    # The images' entrypoints build DATABASE_URL from these parts (web/entrypoint.sh, v4.16.0), so
-    # the password never has to be spliced into a URL held in a Secret. Prisma's Postgres driver
-    # verifies the server only with sslaccept=strict and the CA given in sslcert; its default
-    # (accept_invalid_certs) would accept any certificate.
+def postgres_env(pg: PostgresBackend, pool_size: int) -> list[EnvVar]:
+    # The images' entrypoints build DATABASE_URL from these parts, appending DATABASE_ARGS as its query
+    # (web/entrypoint.sh, worker/entrypoint.sh, v4.16.0), so the password never has to be spliced into a URL
+    # held in a Secret; the web entrypoint sets DIRECT_URL (the schema's directUrl, for migrations) to the same.
+    # Prisma's Postgres driver verifies the server only with sslaccept=strict and the CA given in sslcert; its
+    # default (accept_invalid_certs) would accept any certificate. connection_limit caps Prisma's pool: its
+    # default, num_physical_cpus * 2 + 1, counts the node's CPUs, not the container's (Prisma ORM v6 docs,
+    # "Connection pool"; Langfuse 4.16 uses Prisma 6.19 with one client per process, packages/shared/src/db.ts).
     return [
         value("DATABASE_HOST", pulumi.Output.concat(pg.host, ":", str(pg.port))),
         value("DATABASE_NAME", pg.database),
         secret("DATABASE_USERNAME", pg.username),
         secret("DATABASE_PASSWORD", pg.password),
-        value("DATABASE_ARGS", f"sslmode=require&sslaccept=strict&sslcert={POSTGRES_CA_FILE}"),
+        value("DATABASE_ARGS", f"sslmode=require&sslaccept=strict&sslcert={POSTGRES_CA_FILE}&connection_limit={pool_size}"),
     ]
 
 
@@ -158,8 +161,8 @@ def metrics_env(statsd: StatsdTarget, service: str, version: str) -> list[EnvVar
     ]
 
 
-def backend_env(backend: LangfuseBackend) -> list[EnvVar]:
-    return postgres_env(backend.postgres) + clickhouse_env(backend.clickhouse) + redis_env(backend.redis) + s3_env(backend.s3)
+def backend_env(backend: LangfuseBackend, postgres_pool_size: int) -> list[EnvVar]:
+    return postgres_env(backend.postgres, postgres_pool_size) + clickhouse_env(backend.clickhouse) + redis_env(backend.redis) + s3_env(backend.s3)
 
 
 def sign_in_env(sso: SsoSettings | None, password_sign_up: bool) -> list[EnvVar]:

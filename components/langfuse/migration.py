@@ -21,6 +21,10 @@ from components.langfuse import volumes
 from components.langfuse.backend import LangfuseBackend
 from components.langfuse.environment import clickhouse_env, postgres_env
 
+# Prisma's Schema Engine (migrate deploy, db execute) uses a single connection (Prisma docs, "Configure Prisma
+# Client with PgBouncer": "the Schema Engine is designed to use a single connection to the database").
+MIGRATION_CONNECTIONS = 1
+
 
 @dataclass(frozen=True)
 class LangfuseMigrationArgs:
@@ -66,7 +70,7 @@ class LangfuseMigration(pulumi.ComponentResource):
                                 # The image's ENTRYPOINT (dumb-init -- ./web/entrypoint.sh) migrates, then
                                 # execs these args instead of starting the server.
                                 args=["sh", "-c", "echo 'Langfuse migrations applied.'"],
-                                env=postgres_env(args.backend.postgres) + clickhouse_env(args.backend.clickhouse),
+                                env=postgres_env(args.backend.postgres, MIGRATION_CONNECTIONS) + clickhouse_env(args.backend.clickhouse),
                                 resources=k8s.core.v1.ResourceRequirementsArgs(
                                     requests={"cpu": "500m", "memory": "1Gi"}, limits={"cpu": "1000m", "memory": "1Gi"}
                                 ),

@@ -17,6 +17,7 @@ from components.monitoring.statsd_exporter import StatsdTarget
 class Sizing:
     resources: Resources
     autoscaling: Autoscaling
+    postgres_pool_size: int  # Prisma's connection_limit in each pod
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def _shared_env(args: LangfuseProcessArgs, port: int) -> list[EnvVar]:
         salt=args.salt,
         encryption_key=args.encryption_key,
         license_key=args.license_key,
-    ) + backend_env(args.backend)
+    ) + backend_env(args.backend, args.sizing.postgres_pool_size)
 
 
 def _metrics_env(args: LangfuseProcessArgs, service: str) -> list[EnvVar]:

@@ -122,8 +122,10 @@ def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
             "postgresql", "postgresql",
         ),
         Alert(
+            # The Barman Cloud Plugin's metric, served by each instance's exporter; it supersedes the in-tree
+            # cnpg_collector_last_available_backup_timestamp (plugin-barman-cloud docs v0.14.0, "Observability").
             "PostgresBackupTooOld", "critical",
-            f"time() - max(cnpg_collector_last_available_backup_timestamp{{{ns}}}) > {t.postgres_backup_max_age_hours * 3600}",
+            f"time() - max(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{{{ns}}}) > {t.postgres_backup_max_age_hours * 3600}",
             "10m",
             f"The newest PostgreSQL base backup is older than {t.postgres_backup_max_age_hours} h",
             "No base backup completed within the window; restores replay ever more WAL and the retention policy "
@@ -158,6 +160,16 @@ def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
             "RedisNoMaster", "critical", f'absent(redis_instance_info{{{ns},role="master"}})', "1m",
             "No Redis master",
             "No data node reports the master role: Langfuse cannot enqueue or process jobs.",
+            "redis", "redis",
+        ),
+        Alert(
+            # min-replicas-to-write 1: a master with no replica in sync refuses writes (NOREPLICAS) after 10 s. Its
+            # readiness does not say so (the probes leave that to this alert; README, "Redis probes").
+            "RedisMasterWithoutReplica", "critical",
+            f'max by (pod) (redis_connected_slaves{{{ns}}} and on (pod) redis_instance_info{{{ns},role="master"}}) < 1', "2m",
+            "Redis master {{ $labels.pod }} has no replica",
+            "No replica is connected to the master: it refuses writes (min-replicas-to-write), so Langfuse cannot "
+            "enqueue, and a failover now would have nothing to promote.",
             "redis", "redis",
         ),
         Alert(

@@ -90,7 +90,7 @@ def langfuse_overview(ns: str) -> Dashboard:
 def postgres(ns: str) -> Dashboard:
     return (
         _dashboard("langfuse-postgresql", "Langfuse: PostgreSQL")
-        .with_panel(_stat("Newest base backup age", "s", _query(f'time() - max(cnpg_collector_last_available_backup_timestamp{{namespace="{ns}"}})')))
+        .with_panel(_stat("Newest base backup age", "s", _query(f'time() - max(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{{namespace="{ns}"}})')))
         .with_panel(_stat("Streaming replicas", "short", _query(f'max(cnpg_pg_replication_streaming_replicas{{namespace="{ns}"}})')))
         .with_panel(_series("Replication lag", "s", _query(f'cnpg_pg_replication_lag{{namespace="{ns}"}}', "{{pod}}")))
         .with_panel(_series("Backends", "short", _query(f'sum by (pod) (cnpg_backends_total{{namespace="{ns}"}})', "{{pod}}")))
@@ -131,8 +131,8 @@ def redis(ns: str) -> Dashboard:
 def backups(ns: str) -> Dashboard:
     return (
         _dashboard("langfuse-backups", "Langfuse: backups")
-        .with_panel(_stat("PostgreSQL: newest base backup", "s", _query(f'time() - max(cnpg_collector_last_available_backup_timestamp{{namespace="{ns}"}})'), width=8))
-        .with_panel(_stat("PostgreSQL: oldest recovery point", "dateTimeAsIso", _query(f'min(cnpg_collector_first_recoverability_point{{namespace="{ns}"}}) * 1000'), width=8))
+        .with_panel(_stat("PostgreSQL: newest base backup", "s", _query(f'time() - max(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{{namespace="{ns}"}})'), width=8))
+        .with_panel(_stat("PostgreSQL: oldest recovery point", "dateTimeAsIso", _query(f'min(barman_cloud_cloudnative_pg_io_first_recoverability_point{{namespace="{ns}"}}) * 1000'), width=8))
         .with_panel(_series("PostgreSQL: seconds since last WAL archived", "s", _query(f'cnpg_pg_stat_archiver_seconds_since_last_archival{{namespace="{ns}"}}', "{{pod}}")))
     )
 

@@ -17,6 +17,15 @@
 - Grafana Operator v5: `community-operators`, package `grafana-operator`, channel `v5`, AllNamespaces.
 - Altinity's ClickHouse operator is in Red Hat's `community-operators` catalog as package `clickhouse`,
   channel `latest` (operators/clickhouse in redhat-openshift-ecosystem/community-operators-prod).
+- Red Hat's cert-manager Operator for OpenShift, for the Barman Cloud Plugin's certificates: `redhat-operators`,
+  package `openshift-cert-manager-operator`, channel `stable-v1`, CSV cert-manager-operator.v1.19.1 into
+  `cert-manager-operator` (its suggested namespace), AllNamespaces; minKubeVersion 1.31.0; it runs cert-manager
+  v1.19 in the namespace `cert-manager`, which it creates, from the `cluster` CertManager it also creates itself
+  (openshift/cert-manager-operator branch cert-manager-1.19, dc5057ca: bundle/manifests/
+  cert-manager-operator.clusterserviceversion.yaml, bindata/cert-manager-deployment,
+  pkg/controller/certmanager/default_cert_manager_controller.go). The channel head of `stable-v1` is v1.19.1
+  (public cluster records of `oc get subscription`; verify with `oc describe packagemanifest
+  openshift-cert-manager-operator -n openshift-marketplace` before the first install).
 """
 
 from __future__ import annotations
@@ -75,6 +84,15 @@ CUSTOM_METRICS_AUTOSCALER = OperatorPackage(
     reaches=(Reach(THANOS_QUERIER, (THANOS_QUERIER_TENANCY_PORT,), "Prometheus triggers (the worker's backlog)"),),
 )
 
+CERT_MANAGER = OperatorPackage(
+    package="openshift-cert-manager-operator",
+    channel="stable-v1",
+    starting_csv="cert-manager-operator.v1.19.1",
+    source="redhat-operators",
+    namespace="cert-manager-operator",
+)
+CERT_MANAGER_OPERAND_NAMESPACE = "cert-manager"
+
 GRAFANA_OPERATOR = OperatorPackage(
     package="grafana-operator",
     channel="v5",
@@ -90,4 +108,5 @@ CLUSTER_OPERATORS: tuple[OperatorPackage, ...] = (
     EXTERNAL_SECRETS,
     CUSTOM_METRICS_AUTOSCALER,
     GRAFANA_OPERATOR,
+    CERT_MANAGER,
 )

@@ -10,6 +10,8 @@
   certificate is signed with; `<name>-rw` is the primary's Service.
 - PostgreSQL pods run under restricted-v2: CloudNativePG sets no fixed UID on OpenShift and its images
   run as any UID (CloudNativePG docs, "Security Context Constraints").
+- Backups: the Barman Cloud Plugin (object_store.py) archives WAL and takes the base backups into the
+  ObjectStore `<name>-backups`; the cluster layer deploys the plugin.
 """
 
 from __future__ import annotations
@@ -23,16 +25,32 @@ import pulumi_random as random
 from components.aws.secrets_manager import GeneratedSecret, GeneratedSecretArgs, SecretsManagerSettings
 from components.common.labels import recommended_labels
 from components.common.scheduling import ZONE_KEY
+from components.postgres.images import POSTGRES_IMAGE
+from components.postgres.object_store import (
+    PLUGIN_NAME,
+    ObjectStoreSettings,
+    object_store_spec,
+    recovery_source,
+    wal_archiver,
+)
 from components.postgres.restore_drill import PostgresRestoreDrill, PostgresRestoreDrillArgs
 from components.secrets import SecretValue, external_secret
 
-# CloudNativePG "system" image: PostgreSQL plus Barman Cloud, which the in-tree object-store backup needs.
-POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql:17.6-system-trixie"
 PORT = 5432
 # CloudNativePG's instance manager: the operator polls each instance's status on 8000, Prometheus scrapes
 # 9187 (CloudNativePG docs, "Instance manager" and "Monitoring").
 STATUS_PORT = 8000
 METRICS_PORT = 9187
+# Connections CloudNativePG's instance manager opens on every instance: at most 3 per database in each of its
+# pools (pkg/management/postgres/pool/pool.go, 1.30). As the postgres superuser (probes, role and replication-slot
+# reconciliation) in postgres, template1 and the application database: superuser_reserved_connections keeps
+# those slots from ordinary roles (PostgreSQL docs, "Connections and Authentication"); PostgreSQL's default of 3
+# would let a full application pool starve the operator's probes.
+SUPERUSER_RESERVED_CONNECTIONS = 9
+# As cnpg_metrics_exporter, an ordinary role with pg_monitor (pkg/management/postgres/metrics_exporter_role.go):
+# the default queries read postgres and, for one query, every database (target_databases '*'): postgres and
+# langfuse. Replication connections are not counted: WAL senders have their own slots since PostgreSQL 12.
+METRICS_EXPORTER_CONNECTIONS = 6
 
 
 # Labels the operator puts on every instance pod (CloudNativePG docs, "Labels and annotations").
@@ -54,7 +72,7 @@ class PostgresBackup:
     drill_schedule: str  # when the restore drill restores the newest backup into a scratch volume
     drill_storage: str  # that volume's size: the data and the WAL replayed
     server_name: str  # folder of this cluster's backups under destination
-    kms_key_arn: pulumi.Input[str]  # the bucket's key: Barman names it on every upload
+    kms_key_arn: pulumi.Input[str]  # the backups bucket's key, named on every upload
 
 
 @dataclass(frozen=True)
@@ -79,6 +97,7 @@ class PostgresClusterArgs:
     cpu_limit: str
     memory: str
     zone_anti_affinity: str  # required | preferred
+    max_connections: int
     backup: PostgresBackup
     recovery: PostgresRecovery | None = None
     database: str = "langfuse"
@@ -89,6 +108,7 @@ class PostgresCluster(pulumi.ComponentResource):
     rw_service: str
     app_secret: str
     ca_secret: str
+    object_store: str  # the Barman Cloud Plugin's ObjectStore the cluster archives into
 
     def __init__(self, name: str, args: PostgresClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("langfuse-rosa:postgres:PostgresCluster", name, None, opts)
@@ -115,13 +135,25 @@ class PostgresCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[stored]),
             secret_type="kubernetes.io/basic-auth",
         )
+        self.object_store = f"{args.name}-backups"
+        store_settings = ObjectStoreSettings(
+            destination=args.backup.destination, retention_days=args.backup.retention_days, kms_key_arn=args.backup.kms_key_arn
+        )
+        store = k8s.apiextensions.CustomResource(
+            self.object_store,
+            api_version="barmancloud.cnpg.io/v1",
+            kind="ObjectStore",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=self.object_store, namespace=args.namespace, labels=labels),
+            spec=object_store_spec(store_settings),
+            opts=child,
+        )
         cluster = k8s.apiextensions.CustomResource(
             args.name,
             api_version="postgresql.cnpg.io/v1",
             kind="Cluster",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace, labels=labels),
-            spec=_cluster_spec(args, self.app_secret),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[owner]),
+            spec=_cluster_spec(args, self.app_secret, self.object_store),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[owner, store]),
         )
         in_cluster = pulumi.ResourceOptions(parent=self, depends_on=[cluster])
         k8s.apiextensions.CustomResource(
@@ -132,7 +164,8 @@ class PostgresCluster(pulumi.ComponentResource):
             spec={
                 "schedule": args.backup.schedule,
                 "cluster": {"name": args.name},
-                "method": "barmanObjectStore",
+                "method": "plugin",
+                "pluginConfiguration": {"name": PLUGIN_NAME},
                 "backupOwnerReference": "self",
                 "immediate": True,
             },
@@ -155,9 +188,8 @@ class PostgresCluster(pulumi.ComponentResource):
                 namespace=args.namespace,
                 cluster=args.name,
                 server_name=args.backup.server_name,
-                destination=args.backup.destination,
+                store=store_settings,
                 region=args.backup.region,
-                image=POSTGRES_IMAGE,
                 schedule=args.backup.drill_schedule,
                 storage_class=args.storage_class,
                 storage_size=args.backup.drill_storage,
@@ -172,24 +204,6 @@ class PostgresCluster(pulumi.ComponentResource):
 RECOVERY_SOURCE = "backups"
 
 
-def sse_kms_args(backup: PostgresBackup) -> list:
-    """Barman Cloud's uploads name the bucket's key: with `-e aws:kms` alone boto3 sends no key id and S3 uses
-    the AWS managed key aws/s3, which the bucket policy refuses. barman-cloud-wal-archive and barman-cloud-backup
-    take --sse-kms-key-id (barman/clients/cloud_walarchive.py, cloud_backup.py) and pass it as SSEKMSKeyId on
-    PutObject and CreateMultipartUpload (barman/cloud_providers/aws_s3.py, _extra_upload_args); CloudNativePG
-    appends these arguments to the commands (barman-cloud pkg/api/config.go, *AdditionalCommandArgs)."""
-    return [pulumi.Output.from_input(backup.kms_key_arn).apply(lambda arn: f"--sse-kms-key-id={arn}")]
-
-
-def _object_store(backup: PostgresBackup, server_name: str) -> dict:
-    return {
-        "destinationPath": backup.destination,
-        "serverName": server_name,
-        "s3Credentials": {"inheritFromIAMRole": True},
-        "wal": {"compression": "gzip", "encryption": "aws:kms", "maxParallel": 4, "archiveAdditionalCommandArgs": sse_kms_args(backup)},
-    }
-
-
 def _bootstrap(args: PostgresClusterArgs, owner_secret: str) -> dict:
     owner = {"database": args.database, "owner": args.owner, "secret": {"name": owner_secret}}
     if args.recovery is None:
@@ -202,7 +216,7 @@ def _bootstrap(args: PostgresClusterArgs, owner_secret: str) -> dict:
     return {"recovery": recovery}
 
 
-def _cluster_spec(args: PostgresClusterArgs, owner_secret: str) -> dict:
+def _cluster_spec(args: PostgresClusterArgs, owner_secret: str, store: str) -> dict:
     resources = {
         "requests": {"cpu": args.cpu_request, "memory": args.memory},
         "limits": {"cpu": args.cpu_limit, "memory": args.memory},
@@ -220,6 +234,8 @@ def _cluster_spec(args: PostgresClusterArgs, owner_secret: str) -> dict:
                 "log_checkpoints": "on",
                 "log_lock_waits": "on",
                 "timezone": "UTC",
+                "max_connections": str(args.max_connections),
+                "superuser_reserved_connections": str(SUPERUSER_RESERVED_CONNECTIONS),
                 "archive_timeout": f"{args.backup.archive_timeout_minutes}min",
             },
             # Evaluated before CloudNativePG's catch-all `host all all all scram-sha-256`: no plain-TCP client
@@ -237,18 +253,11 @@ def _cluster_spec(args: PostgresClusterArgs, owner_secret: str) -> dict:
         },
         # The pod identity webhook gives the instances the backup role (ROSA STS).
         "serviceAccountTemplate": {"metadata": {"annotations": {"eks.amazonaws.com/role-arn": args.backup.role_arn}}},
-        "backup": {
-            "retentionPolicy": f"{args.backup.retention_days}d",
-            # In-tree Barman Cloud: deprecated since 1.26 in favour of the Barman Cloud plugin, still present
-            # in the versions pinned here (removed in 1.31).
-            "barmanObjectStore": {
-                **_object_store(args.backup, args.backup.server_name),
-                "data": {"compression": "gzip", "encryption": "aws:kms", "jobs": 2, "additionalCommandArgs": sse_kms_args(args.backup)},
-            },
-        },
+        "plugins": [wal_archiver(store, args.backup.server_name)],
     }
     if args.recovery is not None:
-        spec["externalClusters"] = [{"name": RECOVERY_SOURCE, "barmanObjectStore": _object_store(args.backup, args.recovery.source_server_name)}]
+        # The same store, read from the folder being restored (the plugin docs' "Restoring a Cluster").
+        spec["externalClusters"] = [{"name": RECOVERY_SOURCE, "plugin": recovery_source(store, args.recovery.source_server_name)}]
     if args.instances >= 3:
         spec["postgresql"]["synchronous"] = {
             "method": "any",

@@ -215,18 +215,51 @@ echo "sentinel-init: $self monitors $MASTER_NAME at $master"
 """
 
 
-def probe_sh() -> str:
+def probe_grace_seconds(s: SentinelSettings) -> int:
+    """How long a replica may be cut off from its master and still count as in sync: Sentinel takes
+    down-after-milliseconds to see the master down, and failover-timeout is "the maximum time a failover in progress
+    waits for all the replicas to be reconfigured as replicas of the new master" (valkey sentinel.conf, 8.0)."""
+    return (s.down_after_ms + s.failover_timeout_ms) // 1000
+
+
+def probe_sh(s: SentinelSettings) -> str:
     return f"""#!/bin/sh
-# Rendered by langfuse-rosa. Liveness/readiness: the local server answers PING over TLS.
+# Rendered by langfuse-rosa. Probes of the local server over TLS.
+#   probe.sh alive     a data node answers PING, also while it loads its dataset (LOADING) or has lost its master
+#                      (MASTERDOWN): restarting it then would only make recovery slower
+#   probe.sh ready     a data node answers PONG and, as a replica, is in sync with its master, or has been cut off from
+#                      it for less than a Sentinel failover takes ({probe_grace_seconds(s)} s), so a failover never flips it
+#   probe.sh sentinel  Sentinel answers PING
+# Data nodes are asked as the monitoring ACL user, which may PING and read INFO and nothing else.
 set -eu
-port=${{1:-$REDIS_PORT}}
-if [ "$port" = "$SENTINEL_PORT" ]; then
-  reply=$(REDISCLI_AUTH="$SENTINEL_PASSWORD" "$REDIS_CLI" --tls --cacert "$TLS_CA" --no-auth-warning -h 127.0.0.1 -p "$port" PING)
-else
-  reply=$(REDISCLI_AUTH="$REPLICATION_PASSWORD" "$REDIS_CLI" --tls --cacert "$TLS_CA" --no-auth-warning \\
-    --user {REPLICATION_USER} -h 127.0.0.1 -p "$port" PING)
+mode=${{1:-ready}}
+if [ "$mode" = sentinel ]; then
+  reply=$(REDISCLI_AUTH="$SENTINEL_PASSWORD" "$REDIS_CLI" --tls --cacert "$TLS_CA" --no-auth-warning \
+    -h "$LOCAL_ADDRESS" -p "$SENTINEL_PORT" PING)
+  [ "$reply" = PONG ]
+  exit
 fi
-[ "$reply" = "PONG" ]
+node() {{
+  REDISCLI_AUTH="$MONITORING_PASSWORD" "$REDIS_CLI" --tls --cacert "$TLS_CA" --no-auth-warning \
+    --user {MONITORING_USER} -h "$LOCAL_ADDRESS" -p "$REDIS_PORT" "$@"
+}}
+reply=$(node PING)
+if [ "$mode" = alive ]; then
+  case "$reply" in
+    PONG | LOADING* | MASTERDOWN*) exit 0 ;;
+    *) echo "no answer: $reply"; exit 1 ;;
+  esac
+fi
+[ "$reply" = PONG ] || {{ echo "not serving: $reply"; exit 1; }}
+info=$(node INFO replication | tr -d '\r')
+field() {{ printf '%s\n' "$info" | sed -n "s/^$1://p"; }}
+[ "$(field role)" = slave ] || exit 0
+[ "$(field master_link_status)" = up ] && [ "$(field master_sync_in_progress)" = 0 ] && exit 0
+# -1: not synced once since it became a replica (a new pod, or one pointed at a master that is gone).
+down=$(field master_link_down_since_seconds)
+[ "${{down:--1}}" -ge 0 ] && [ "$down" -lt {probe_grace_seconds(s)} ] && exit 0
+echo "replica of $(field master_host) out of sync: link $(field master_link_status), down ${{down:--1}} s"
+exit 1
 """
 
 
@@ -238,5 +271,5 @@ def rendered_files(s: SentinelSettings) -> dict[str, str]:
         "sentinel.conf": sentinel_conf(s),
         "redis-init.sh": redis_init_sh(s),
         "sentinel-init.sh": sentinel_init_sh(s),
-        "probe.sh": probe_sh(),
+        "probe.sh": probe_sh(s),
     }

@@ -167,6 +167,9 @@ def _script_env(args: SentinelRedisArgs, redis_hosts: pulumi.Output[str], sentin
         k8s.core.v1.EnvVarArgs(name="REDIS_PORT", value=str(REDIS_PORT)),
         k8s.core.v1.EnvVarArgs(name="SENTINEL_PORT", value=str(SENTINEL_PORT)),
         k8s.core.v1.EnvVarArgs(name="BIND_ADDRESS", value="* -::*"),
+        # Where the probes reach the pod's own server. valkey-cli verifies the chain, never the host name
+        # (valkey src/cli_common.c: SSL_VERIFY_PEER, no host check), so 127.0.0.1 works with the service CA's certificate.
+        k8s.core.v1.EnvVarArgs(name="LOCAL_ADDRESS", value="127.0.0.1"),
         k8s.core.v1.EnvVarArgs(name="TEMPLATE_DIR", value=TEMPLATE_DIR),
         k8s.core.v1.EnvVarArgs(name="CONF_DIR", value=CONF_DIR),
         k8s.core.v1.EnvVarArgs(name="DATA_DIR", value=DATA_DIR),
@@ -190,8 +193,13 @@ def _stateful_set_spec(
 ) -> k8s.apps.v1.StatefulSetSpecArgs:
     conf_file = f"{CONF_DIR}/{role}.conf" if role == "sentinel" else f"{CONF_DIR}/redis.conf"
     command = ["valkey-server", conf_file] + (["--sentinel"] if role == "sentinel" else [])
-    ping = k8s.core.v1.ExecActionArgs(command=["sh", f"{TEMPLATE_DIR}/probe.sh", str(port)])
-    probe = k8s.core.v1.ProbeArgs(exec_=ping, period_seconds=5, timeout_seconds=3, failure_threshold=3)
+
+    def probe(mode: str, failures: int) -> k8s.core.v1.ProbeArgs:
+        action = k8s.core.v1.ExecActionArgs(command=["sh", f"{TEMPLATE_DIR}/probe.sh", mode])
+        return k8s.core.v1.ProbeArgs(exec_=action, period_seconds=5, timeout_seconds=3, failure_threshold=failures)
+
+    # Data nodes: alive while they answer at all, ready while replication is healthy (config.probe_sh).
+    alive, ready = ("alive", "ready") if role == "redis" else ("sentinel", "sentinel")
     mounts = [
         k8s.core.v1.VolumeMountArgs(name="templates", mount_path=TEMPLATE_DIR, read_only=True),
         k8s.core.v1.VolumeMountArgs(name="conf", mount_path=CONF_DIR),
@@ -251,10 +259,10 @@ def _stateful_set_spec(
                         env=env,
                         resources=resources,
                         security_context=restricted_container_security_context(),
-                        # Loading a large AOF can take minutes; liveness waits for it.
-                        startup_probe=k8s.core.v1.ProbeArgs(exec_=ping, period_seconds=5, timeout_seconds=3, failure_threshold=60),
-                        liveness_probe=probe,
-                        readiness_probe=probe,
+                        # Until the server first answers (5 min): a large AOF loads before the port even opens.
+                        startup_probe=probe(alive, 60),
+                        liveness_probe=probe(alive, 3),
+                        readiness_probe=probe(ready, 3),
                         volume_mounts=mounts,
                     )
                 ]

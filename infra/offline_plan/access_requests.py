@@ -190,21 +190,29 @@ class Catalogue:
                         self._add(f"worker: write into the {store} backups", w, me, "s3:PutObject", f"arn:aws:s3:::{backups}/{prefix}x",
                                   {**TLS, **_langfuse_headers(env, "BATCH_EXPORT")}, "must fail: another workload's bucket")
 
+    def _barman_store(self, cluster: RenderedObject) -> tuple[Mapping[str, Any], str]:
+        """The barman-cloud configuration a Cluster archives with (the Barman Cloud Plugin's ObjectStore named by
+        its WAL-archiver plugin entry) and the folder (serverName) it archives under."""
+        (archiver,) = [p for p in cluster.manifest["spec"].get("plugins", []) if p.get("isWALArchiver")]
+        parameters = archiver["parameters"]
+        (store,) = [o for o in self._find("ObjectStore") if o.name == parameters["barmanObjectName"]]
+        return store.manifest["spec"]["configuration"], parameters.get("serverName") or cluster.name
+
     def _backups_bucket(self) -> str | None:
         for cluster in self._find("Cluster"):
-            return urlparse(cluster.manifest["spec"]["backup"]["barmanObjectStore"]["destinationPath"]).netloc
+            return urlparse(self._barman_store(cluster)[0]["destinationPath"]).netloc
         return None
 
     def barman(self) -> None:
         for cluster in self._find("Cluster"):
             spec = cluster.manifest["spec"]
-            store = spec["backup"]["barmanObjectStore"]
+            store, server_name = self._barman_store(cluster)
             role_arn = spec.get("serviceAccountTemplate", {}).get("metadata", {}).get("annotations", {}).get(ROLE_ANNOTATION)
             if role_arn is None:
                 continue
             me = self._role(role_arn, f"barman-cloud ({cluster.name})")
             url = urlparse(store["destinationPath"])
-            bucket, prefix = url.netloc, f"{url.path.strip('/')}/{store.get('serverName') or cluster.name}"
+            bucket, prefix = url.netloc, f"{url.path.strip('/')}/{server_name}"
 
             wal = _barman_headers(store["wal"], "archiveAdditionalCommandArgs")
             data = _barman_headers(store["data"], "additionalCommandArgs")

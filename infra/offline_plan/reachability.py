@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.clickhouse.installation import CHOP_POD_LABELS, keeper_labels, server_labels
-from components.platform.catalog import CLUSTER_OPERATORS
+from components.platform.catalog import CERT_MANAGER_OPERAND_NAMESPACE, CLUSTER_OPERATORS
 from components.postgres.cluster import instance_labels
 from infra.offline_plan.render import RenderedObject
 
@@ -79,6 +79,14 @@ PLATFORM_ENDPOINTS = (
     Endpoint("host-network", "default", _platform_namespace("default", **{"policy-group.network.openshift.io/host-network": ""}), {}),
     *(Endpoint(f"operator:{p.namespace}", p.namespace, _platform_namespace(p.namespace), {"app": "operator"}) for p in CLUSTER_OPERATORS),
     Endpoint("external-secrets", "external-secrets", _platform_namespace("external-secrets"), {"app.kubernetes.io/name": "external-secrets"}),
+    # cert-manager's controller, webhook and cainjector, which Red Hat's operator deploys (its bindata labels them
+    # app.kubernetes.io/instance: cert-manager).
+    Endpoint(
+        "cert-manager",
+        CERT_MANAGER_OPERAND_NAMESPACE,
+        _platform_namespace(CERT_MANAGER_OPERAND_NAMESPACE),
+        {"app.kubernetes.io/instance": "cert-manager", "app": "webhook"},
+    ),
     Endpoint("another-namespace", "another-team", _platform_namespace("another-team"), {"app": "anything"}),
 )
 

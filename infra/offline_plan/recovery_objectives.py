@@ -49,9 +49,11 @@ def recovery_objectives(objects: list[RenderedObject], resources: list[RenderedR
         spec = pg["spec"]
         sync = spec["postgresql"].get("synchronous", {})
         durable = sync.get("dataDurability") == "required"
-        base = spec["backup"]["barmanObjectStore"]
+        # The Barman Cloud Plugin archives into the ObjectStore its parameters name, under their serverName.
+        archiver = next(p["parameters"] for p in spec["plugins"] if p.get("isWALArchiver"))
+        store = _find(objects, "ObjectStore", archiver["barmanObjectName"])
         schedule = _find(objects, "ScheduledBackup")["spec"]["schedule"]
-        retention = spec["backup"]["retentionPolicy"].replace("d", " days")
+        retention = store["spec"]["retentionPolicy"].replace("d", " days")
         rows.append(
             Objective(
                 "PostgreSQL",
@@ -66,7 +68,7 @@ def recovery_objectives(objects: list[RenderedObject], resources: list[RenderedR
             Objective(
                 "PostgreSQL",
                 "the cluster, or bad data (point-in-time restore)",
-                f"{spec['postgresql']['parameters']['archive_timeout']} (archive_timeout; WAL to S3 {base['serverName']})",
+                f"{spec['postgresql']['parameters']['archive_timeout']} (archive_timeout; WAL to S3 {archiver['serverName']})",
                 f"~{_restore_minutes(size)} min to restore {spec['storage']['size']} + WAL replay since the last base backup (`{schedule}`)",
                 retention,
             )

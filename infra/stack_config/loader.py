@@ -15,6 +15,7 @@ from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
 from infra.stack_config.cluster_layer import ClusterStackConfig
+from infra.stack_config.connections import budget_errors
 from infra.stack_config.errors import NAMESPACE, ConfigError, config_key, describe_errors
 from infra.stack_config.models import StackConfig
 
@@ -41,9 +42,12 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig | C
         allowed = " or ".join(repr(name) for name in LAYERS)
         raise ConfigError(stack, [f"stack '{stack}': {config_key(('layer',))} = {layer!r} is invalid: input should be {allowed}"])
     try:
-        return model.model_validate(dict(values))
+        config = model.model_validate(dict(values))
     except ValidationError as error:
         raise ConfigError(stack, describe_errors(stack, error, model)) from None
+    if isinstance(config, StackConfig) and (problems := budget_errors(stack, config)):
+        raise ConfigError(stack, problems)
+    return config
 
 
 def _all_config() -> dict[str, Any]:

@@ -28,6 +28,7 @@ from infra.stack_config.types import (
     HttpsUrl,
     MemoryQuantity,
     SecretsManagerName,
+    cpu_millicores,
     memory_mib,
 )
 
@@ -87,6 +88,17 @@ class WorkloadConfig(Model):
     # Langfuse recommends adding instances above 50 % CPU.
     target_cpu_utilization: int = Field(default=50, ge=10, le=95, description="HPA CPU target, % of request")
     target_memory_utilization: int = Field(default=80, ge=10, le=95, description="HPA memory target, % of request")
+    postgres_pool_size: int | None = Field(
+        default=None, ge=1, le=100, description="PostgreSQL connections per pod (Prisma's connection_limit); default 2 × CPU limit + 1"
+    )
+
+    @property
+    def effective_postgres_pool_size(self) -> int:
+        # Prisma's own default, num_physical_cpus * 2 + 1, applied to the container's CPU limit instead of the
+        # node's cores (Prisma ORM v6 docs, "Connection pool").
+        if self.postgres_pool_size is not None:
+            return self.postgres_pool_size
+        return 2 * -(-cpu_millicores(self.cpu.limit) // 1000) + 1
 
     @field_validator("memory")
     @classmethod
@@ -179,6 +191,11 @@ class PostgresConfig(Model):
     database: str = Field(default="langfuse", min_length=1, max_length=63, description="database Langfuse owns")
     credentials: Credentials = Field(description="Secrets Manager secret {secretsManagerName, usernameProperty, passwordProperty}")
     server_ca: ConfigMapKeyRef = Field(description="ConfigMap key holding the PEM CA of the server certificate")
+    connection_budget: int = Field(
+        ge=1,
+        le=100_000,
+        description="connections Langfuse may hold at once: the server's max_connections less its reserved slots and other clients' share",
+    )
 
 
 class ClickHouseConfig(Model):

@@ -44,6 +44,8 @@ def workload_replicas(subjects: Sequence[Subject], config: Config) -> list[tuple
             if s.type == "kubernetes:keda.sh/v1alpha1:ScaledObject"
         }
     )
+    # Leader-elected workloads that cannot run a second replica run exactly one.
+    singletons = set(config["singleReplicaWorkloads"])
     problems = []
     for w in subjects:
         if w.type not in WORKLOADS:
@@ -51,6 +53,8 @@ def workload_replicas(subjects: Sequence[Subject], config: Config) -> list[tuple
         name = dig(w.props, "metadata", "name")
         replicas = autoscaled.get((_namespace(w), name), dig(w.props, "spec", "replicas"))
         replicas = 1 if replicas is None else replicas
+        if f"{_namespace(w)}/{name}" in singletons and replicas == 1:
+            continue
         if replicas < floor:
             problems.append((w.label, f"{name} runs {replicas} replica(s); this environment requires at least {floor}."))
     return problems
@@ -155,12 +159,20 @@ RULES: tuple[Rule, ...] = (
     Rule(
         name="workload-replicas",
         theme="high-availability",
-        description="Every Deployment and StatefulSet runs at least the environment's replica floor (the HPA's minReplicas, or a KEDA ScaledObject's minReplicaCount, when autoscaled).",
+        description="Every Deployment and StatefulSet runs at least the environment's replica floor (the HPA's minReplicas, or a KEDA ScaledObject's minReplicaCount, when autoscaled), except the named single-replica workloads, which run exactly one.",
         severity="high",
         enforcement="mandatory",
         remediation="Raise replicas (or the HPA's minReplicas) to the floor in policies/config/<environment>.json.",
         stack_check=workload_replicas,
-        settings=(Setting("minReplicas", "integer", 2, "fewest replicas of any workload"),),
+        settings=(
+            Setting("minReplicas", "integer", 2, "fewest replicas of any workload"),
+            Setting(
+                "singleReplicaWorkloads",
+                "array",
+                ["cnpg-system/barman-cloud"],
+                "namespace/name of workloads that serve only from an elected leader and cannot run a second replica (the Barman Cloud Plugin)",
+            ),
+        ),
     ),
     Rule(
         name="workload-pdb",

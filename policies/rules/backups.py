@@ -1,14 +1,22 @@
-"""Backups: every stateful store has a scheduled backup, kept at least the environment's floor."""
+"""Backups: every stateful store has a scheduled backup, kept at least the environment's floor.
+
+PostgreSQL archives through the Barman Cloud Plugin: the Cluster names the plugin with isWALArchiver and an
+ObjectStore (barmanObjectName), which holds the retention policy; its ScheduledBackups use method `plugin`.
+CloudNativePG's in-tree barmanObjectStore is deprecated since 1.26 and gone in 1.31, so a Cluster that still
+uses it would stop archiving at that upgrade (plugin-barman-cloud docs, "Migrating from Built-in CloudNativePG
+Backup")."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .base import Config, Rule, Setting, Subject, dig
 
 CNPG_CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"
 SCHEDULED_BACKUP = "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup"
+OBJECT_STORE = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"
+BARMAN_CLOUD_PLUGIN = "barman-cloud.cloudnative-pg.io"
 CLICKHOUSE = "kubernetes:clickhouse.altinity.com/v1:ClickHouseInstallation"
 CRON_JOB = "kubernetes:batch/v1:CronJob"
 # A CronJob that backs up a store names it in this label (value: the ClickHouseInstallation's name).
@@ -17,16 +25,48 @@ _RETENTION = re.compile(r"^(\d+)([dwm])$")
 _DAYS = {"d": 1, "w": 7, "m": 30}
 
 
+def _namespace(subject: Subject) -> object:
+    return dig(subject.props, "metadata", "namespace")
+
+
+def _archiver(cluster: Subject) -> Mapping[str, object] | None:
+    """The Barman Cloud Plugin entry that archives the cluster's WAL, if any."""
+    for plugin in dig(cluster.props, "spec", "plugins") or []:
+        if plugin.get("name") == BARMAN_CLOUD_PLUGIN and plugin.get("isWALArchiver") and plugin.get("enabled") is not False:
+            return plugin
+    return None
+
+
 def postgres_backed_up(subjects: Sequence[Subject], config: Config) -> list[tuple[str, str]]:
-    scheduled = {(dig(s.props, "metadata", "namespace"), dig(s.props, "spec", "cluster", "name")) for s in subjects if s.type == SCHEDULED_BACKUP}
+    scheduled: dict[tuple[object, object], list[Subject]] = {}
+    for s in subjects:
+        if s.type == SCHEDULED_BACKUP:
+            scheduled.setdefault((_namespace(s), dig(s.props, "spec", "cluster", "name")), []).append(s)
+    stores = {(_namespace(s), dig(s.props, "metadata", "name")): s for s in subjects if s.type == OBJECT_STORE}
     problems = []
     for cluster in (s for s in subjects if s.type == CNPG_CLUSTER):
-        name = dig(cluster.props, "metadata", "name")
-        if dig(cluster.props, "spec", "backup", "barmanObjectStore") is None and not dig(cluster.props, "spec", "plugins"):
-            problems.append((cluster.label, f"PostgreSQL cluster {name} has no backup destination (WAL archiving)."))
-        if (dig(cluster.props, "metadata", "namespace"), name) not in scheduled:
+        name, namespace = dig(cluster.props, "metadata", "name"), _namespace(cluster)
+        archiver = _archiver(cluster)
+        retention = None
+        if dig(cluster.props, "spec", "backup", "barmanObjectStore") is not None:
+            problems.append((cluster.label, f"PostgreSQL cluster {name} archives with the in-tree barmanObjectStore, which CloudNativePG 1.31 removes; use the Barman Cloud Plugin."))
+        if archiver is None:
+            problems.append((cluster.label, f"PostgreSQL cluster {name} archives no WAL through the Barman Cloud Plugin (spec.plugins: {BARMAN_CLOUD_PLUGIN} with isWALArchiver)."))
+        else:
+            store_name = dig(archiver, "parameters", "barmanObjectName")
+            store = stores.get((namespace, store_name))
+            if store is None:
+                problems.append((cluster.label, f"PostgreSQL cluster {name} archives into ObjectStore {store_name}, which this stack does not declare."))
+            else:
+                retention = dig(store.props, "spec", "retentionPolicy")
+        backups = scheduled.get((namespace, name), [])
+        if not backups:
             problems.append((cluster.label, f"PostgreSQL cluster {name} has no ScheduledBackup."))
-        match = _RETENTION.match(str(dig(cluster.props, "spec", "backup", "retentionPolicy") or ""))
+        for backup in backups:
+            method, plugin = dig(backup.props, "spec", "method"), dig(backup.props, "spec", "pluginConfiguration", "name")
+            if method != "plugin" or plugin != BARMAN_CLOUD_PLUGIN:
+                problems.append((backup.label, f"ScheduledBackup of {name} uses method {method!r}, not the Barman Cloud Plugin (method: plugin, pluginConfiguration.name: {BARMAN_CLOUD_PLUGIN})."))
+        match = _RETENTION.match(str(retention or ""))
         days = int(match.group(1)) * _DAYS[match.group(2)] if match else 0
         if days < config["minRetentionDays"]:
             problems.append((cluster.label, f"PostgreSQL backups are kept {days} days; this environment requires at least {config['minRetentionDays']}."))
@@ -49,10 +89,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         name="postgres-backup-scheduled",
         theme="backups",
-        description="Every PostgreSQL cluster archives WAL, has a ScheduledBackup, and keeps backups at least the environment's floor.",
+        description="Every PostgreSQL cluster archives WAL through the Barman Cloud Plugin into a declared ObjectStore, has a plugin ScheduledBackup, and keeps backups at least the environment's floor.",
         severity="high",
         enforcement="mandatory",
-        remediation="Configure spec.backup (barmanObjectStore) with retentionPolicy ≥ the floor, and a ScheduledBackup for the cluster.",
+        remediation="Add the plugin (isWALArchiver, barmanObjectName) to spec.plugins, an ObjectStore with retentionPolicy ≥ the floor, and a ScheduledBackup with method plugin.",
         stack_check=postgres_backed_up,
         settings=(Setting("minRetentionDays", "integer", 30, "shortest acceptable PostgreSQL backup retention"),),
     ),

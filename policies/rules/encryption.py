@@ -128,9 +128,14 @@ def volumes_on_encrypted_class(subjects: Sequence[Subject], config: Config) -> l
 
 
 def database_backups_encrypted(resource_type: str, props: Mapping[str, Any], config: Config) -> list[str]:
-    if not resource_type.startswith("kubernetes:postgresql.cnpg.io/") or not resource_type.endswith(":Cluster"):
+    # The Barman Cloud Plugin's ObjectStore, and (deprecated) CloudNativePG's in-tree barmanObjectStore: the same
+    # barman-cloud configuration schema.
+    if is_kubernetes(resource_type, "ObjectStore") and resource_type.startswith("kubernetes:barmancloud.cnpg.io/"):
+        store, where = dig(props, "spec", "configuration"), "ObjectStore spec.configuration"
+    elif is_kubernetes(resource_type, "Cluster") and resource_type.startswith("kubernetes:postgresql.cnpg.io/"):
+        store, where = dig(props, "spec", "backup", "barmanObjectStore"), "barmanObjectStore"
+    else:
         return []
-    store = dig(props, "spec", "backup", "barmanObjectStore")
     if store is None:
         return []  # whether there is a backup at all is the backups theme's rule
     problems = []
@@ -138,10 +143,10 @@ def database_backups_encrypted(resource_type: str, props: Mapping[str, Any], con
     # PutObject), not a key of ours: the rule wants both.
     for part, args_key in (("wal", "archiveAdditionalCommandArgs"), ("data", "additionalCommandArgs")):
         if dig(store, part, "encryption") != "aws:kms":
-            problems.append(f"PostgreSQL {part} backups are not encrypted with SSE-KMS (barmanObjectStore.{part}.encryption).")
+            problems.append(f"PostgreSQL {part} backups are not encrypted with SSE-KMS ({where}.{part}.encryption).")
         elif not any(str(arg).startswith("--sse-kms-key-id=") for arg in dig(store, part, args_key) or []):
             problems.append(
-                f"PostgreSQL {part} backups name no KMS key (barmanObjectStore.{part}.{args_key} --sse-kms-key-id): "
+                f"PostgreSQL {part} backups name no KMS key ({where}.{part}.{args_key} --sse-kms-key-id): "
                 "S3 would use the AWS managed key aws/s3."
             )
     return problems
@@ -203,8 +208,8 @@ RULES: tuple[Rule, ...] = (
         description="PostgreSQL WAL archives and base backups are encrypted with SSE-KMS under a named key (not aws/s3).",
         severity="high",
         enforcement="mandatory",
-        remediation="Set barmanObjectStore.wal.encryption and .data.encryption to aws:kms, and pass --sse-kms-key-id=<key ARN> "
-        "in wal.archiveAdditionalCommandArgs and data.additionalCommandArgs.",
+        remediation="Set the ObjectStore's spec.configuration.wal.encryption and .data.encryption to aws:kms, and pass "
+        "--sse-kms-key-id=<key ARN> in wal.archiveAdditionalCommandArgs and data.additionalCommandArgs.",
         check=database_backups_encrypted,
     ),
 )

@@ -1,8 +1,9 @@
-"""PostgreSQL point-in-time recovery, for real: a local PostgreSQL (Debian) archives its WAL and takes a base
-backup with Barman Cloud's own commands (PyPI barman[cloud] at the pin in tests/backups/barman/, what CloudNativePG's instance manager runs)
-into moto's S3 server, with the compression and encryption prod's rendered Cluster declares; the backup is
-then restored into a new data directory to a time between two writes, and the data must be exactly what
-it was at that time."""
+"""PostgreSQL point-in-time recovery, for real, on the Barman Cloud Plugin's configuration: a local PostgreSQL
+(Debian) archives its WAL and takes a base backup with Barman Cloud's own commands (PyPI barman[cloud] at the pin
+in tests/backups/barman/, the Barman the plugin's v0.14.0 sidecar ships) into moto's S3 server, with the flags
+the plugin derives from prod's rendered ObjectStore; the backup is then restored by prod's restore-drill scripts
+(the Barman side and the PostgreSQL side as two processes, as the drill pod's two images run them) into a new
+data directory, to a time between two writes, and the data must be exactly what it was at that time."""
 
 from __future__ import annotations
 
@@ -39,24 +40,34 @@ def _as_postgres(command: list[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class BarmanSettings:
-    """What CloudNativePG passes to Barman Cloud for a Cluster's barmanObjectStore (its instance manager maps
-    compression to --gzip/--bzip2/--snappy, encryption to -e, data.jobs to --jobs, and appends
-    wal.archiveAdditionalCommandArgs / data.additionalCommandArgs; serverName defaults to the Cluster's name)."""
+    """The barman-cloud flags the plugin's sidecar uses for a Cluster that archives into an ObjectStore, derived as
+    cloudnative-pg/barman-cloud does at the commit plugin v0.14.0 pins (950b0f57): barman-cloud-wal-archive gets
+    `--<wal.compression> -e <wal.encryption>` (pkg/archiver/command.go), barman-cloud-backup `--user postgres
+    --<data.compression> --encryption <data.encryption> --jobs <data.jobs>` (pkg/backup/backup.go), both
+    `--cloud-provider aws-s3` for S3 credentials (pkg/command/commandbuilder.go), then the destination and the
+    serverName, which is the Cluster's plugin parameter (the plugin's internal/cnpgi/operator/config)."""
 
     destination_prefix: str
     server_name: str
     wal_flags: tuple[str, ...]
     data_flags: tuple[str, ...]
+    cloud_flags: tuple[str, ...]
 
     @classmethod
-    def from_cluster(cls, cluster: dict) -> BarmanSettings:
-        store = cluster["spec"]["backup"]["barmanObjectStore"]
-        wal, data = store["wal"], store["data"]
+    def from_plan(cls, cluster: dict, stores: dict[str, dict]) -> BarmanSettings:
+        (archiver,) = [p for p in cluster["spec"]["plugins"] if p["name"] == "barman-cloud.cloudnative-pg.io" and p["isWALArchiver"]]
+        configuration = stores[archiver["parameters"]["barmanObjectName"]]["spec"]["configuration"]
+        wal, data = configuration["wal"], configuration["data"]
+        assert "s3Credentials" in configuration
         return cls(
-            destination_prefix=store["destinationPath"].split("/", 3)[3],
-            server_name=cluster["metadata"]["name"],
+            destination_prefix=configuration["destinationPath"].split("/", 3)[3],
+            server_name=archiver["parameters"]["serverName"],
             wal_flags=(f"--{wal['compression']}", "-e", wal["encryption"], *wal.get("archiveAdditionalCommandArgs", [])),
-            data_flags=(f"--{data['compression']}", "-e", data["encryption"], "--jobs", str(data["jobs"]), *data.get("additionalCommandArgs", [])),
+            data_flags=(
+                "--user", "postgres", f"--{data['compression']}", "--encryption", data["encryption"], "--jobs", str(data["jobs"]),
+                *data.get("additionalCommandArgs", []),
+            ),
+            cloud_flags=("--cloud-provider", "aws-s3"),
         )
 
 
@@ -120,16 +131,20 @@ def test_point_in_time_restore_from_barman_cloud_returns_exactly_the_data_of_tha
     if not PG_BIN.exists():
         pytest.fail("PostgreSQL is missing: scripts/bootstrap installs Debian's postgresql package")
     endpoint, client = s3
-    cluster = find(plans["prod"], "Cluster", "langfuse-postgres")
-    barman = BarmanSettings.from_cluster(cluster)
+    plan = plans["prod"]
+    cluster = find(plan, "Cluster", "langfuse-postgres")
+    stores = {o.name: o.manifest for o in plan.objects if o.kind == "ObjectStore"}
+    barman = BarmanSettings.from_plan(cluster, stores)
     # The backups bucket's key, named on every upload (aws:kms alone would mean the AWS managed key aws/s3).
-    (sse,) = [r for r in plans["prod"].resources if r.type.endswith(":BucketServerSideEncryptionConfiguration") and r.inputs["bucket"].endswith("-backups")]
+    (sse,) = [r for r in plan.resources if r.type.endswith(":BucketServerSideEncryptionConfiguration") and r.inputs["bucket"].endswith("-backups")]
     kms_key = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
     key = f"--sse-kms-key-id={kms_key}"
-    assert barman.wal_flags == ("--gzip", "-e", "aws:kms", key) and barman.data_flags == ("--gzip", "-e", "aws:kms", "--jobs", "2", key)
+    assert barman.wal_flags == ("--gzip", "-e", "aws:kms", key)
+    assert barman.data_flags == ("--user", "postgres", "--gzip", "--encryption", "aws:kms", "--jobs", "2", key)
     destination = f"s3://{BUCKET}/{barman.destination_prefix}"
-    cloud = ("--cloud-provider", "aws-s3", "--endpoint-url", endpoint)
+    cloud = (*barman.cloud_flags, "--endpoint-url", endpoint)
     env = {**os.environ, **CREDENTIALS, "PGUSER": "postgres"}
+    parameters = cluster["spec"]["postgresql"]["parameters"]
 
     primary = Postgres(workdir / "primary", _free_port(), env)
     primary.run("mkdir", str(primary.data.parent))
@@ -142,9 +157,13 @@ def test_point_in_time_restore_from_barman_cloud_returns_exactly_the_data_of_tha
         "wal_level": "replica",
         "archive_mode": "on",
         "archive_command": f"'{archive}'",
-        # The stack's RPO setting, as rendered.
-        "archive_timeout": f"'{cluster['spec']['postgresql']['parameters']['archive_timeout']}'",
+        # The stack's RPO and connection settings, as rendered. A recovering server must allow at least the
+        # primary's max_connections (pg_control records it): the drill reads it back from the restored copy.
+        "archive_timeout": f"'{parameters['archive_timeout']}'",
+        "max_connections": parameters["max_connections"],
+        "superuser_reserved_connections": parameters["superuser_reserved_connections"],
     }
+    assert int(parameters["max_connections"]) > 100  # above PostgreSQL's default, which a clean config would use
     _append(primary, settings)
     primary.start()
     try:
@@ -179,20 +198,27 @@ def test_point_in_time_restore_from_barman_cloud_returns_exactly_the_data_of_tha
     heads = [client.head_object(Bucket=BUCKET, Key=k) for k in keys]
     assert {(h.get("ServerSideEncryption"), h.get("SSEKMSKeyId")) for h in heads} == {("aws:kms", kms_key)}
 
-    # Restore with the restore-drill script prod ships, once to the target time, once to the end of the WAL.
-    script = find(plans["prod"], "ConfigMap", "langfuse-postgres-restore-drill")["data"]["restore-drill.sh"]
+    # Restore with the restore-drill prod ships, once to the target time, once to the end of the WAL.
+    drill = find(plan, "CronJob", "langfuse-postgres-restore-drill")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    rendered_env = {e["name"]: e["value"] for e in drill["containers"][0]["env"]}
+    assert rendered_env["WAL_RESTORE_PARALLEL"] == str(stores["langfuse-postgres-backups"]["spec"]["configuration"]["wal"]["maxParallel"])
+    scripts = workdir / "scripts"
+    scripts.mkdir()
+    for name, text in find(plan, "ConfigMap", "langfuse-postgres-restore-drill")["data"].items():
+        (scripts / name).write_text(text)
     drill_env = {
         **env,
+        **rendered_env,
         "PATH": f"{project_path('.tools', 'barman', 'bin')}:{env['PATH']}",
         "DESTINATION": destination,
         "SERVER_NAME": barman.server_name,
         "BARMAN_CLOUD_ARGS": " ".join(cloud),
         "PG_BIN": str(PG_BIN),
     }
-    point_in_time = _drill(script, workdir / "pitr", {**drill_env, "TARGET_TIME": target})
+    point_in_time = _drill(drill, scripts, workdir / "pitr", {**drill_env, "TARGET_TIME": target})
     # Everything committed before the target time, nothing after: the late inserts and the delete are gone.
     assert "postgres public.traces 150" in point_in_time.stdout, point_in_time.stdout
-    latest = _drill(script, workdir / "latest", drill_env)
+    latest = _drill(drill, scripts, workdir / "latest", drill_env)
     assert "postgres public.traces 190" in latest.stdout and "restore drill passed: 1 tables read" in latest.stdout
     print(f"\n[postgres drill] {_recovered(point_in_time)} to {target}; {_recovered(latest)} to the end of the WAL")
 
@@ -201,11 +227,33 @@ def _recovered(result: subprocess.CompletedProcess[str]) -> str:
     return next(line for line in result.stdout.splitlines() if line.startswith("recovered in"))
 
 
-def _drill(script: str, workdir: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _drill(pod: dict, scripts: Path, workdir: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The drill pod's containers as local processes, in the pod's order: the init container restores the base
+    backup, the wal-server sidecar runs while the main container recovers and reads. The images' interpreters are
+    replaced by the local ones (Barman's Python from .tools/barman, bash); commands and arguments are the rendered
+    ones."""
     subprocess.run(_as_postgres(["mkdir", str(workdir)]), check=True)
-    result = subprocess.run(
-        _as_postgres(["bash", "-c", script]), env={**env, "WORKDIR": str(workdir), "PORT": str(_free_port())},
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
+    env = {**env, "WORKDIR": str(workdir), "PORT": str(_free_port())}
+    python = str(project_path(".tools", "barman", "bin", "python3"))
+
+    def local(container: dict) -> list[str]:
+        command = [python if part == "/venv/bin/python3" else part for part in container["command"]]
+        return [str(scripts / Path(part).name) if part.startswith("/scripts/") else part for part in command]
+
+    (base, server), (main,) = drill_containers(pod)
+    restored = subprocess.run(_as_postgres(local(base)), env=env, capture_output=True, text=True, timeout=300)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    sidecar = subprocess.Popen(_as_postgres(local(server)), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        result = subprocess.run(_as_postgres(local(main)), env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert sidecar.wait(timeout=30) == 0  # it stops once the drill is finished
+    finally:
+        sidecar.kill()
+    return subprocess.CompletedProcess(result.args, 0, restored.stdout + result.stdout, result.stderr)
+
+
+def drill_containers(pod: dict) -> tuple[tuple[dict, dict], tuple[dict]]:
+    init = {c["name"]: c for c in pod["initContainers"]}
+    assert init["wal-server"]["restartPolicy"] == "Always" and "restartPolicy" not in init["restore-base-backup"]
+    return (init["restore-base-backup"], init["wal-server"]), tuple(pod["containers"])

@@ -39,14 +39,18 @@ def test_the_postgres_recovery_cluster_replaces_the_cluster_from_its_own_backups
     recovery = spec["bootstrap"]["recovery"]
     assert recovery["recoveryTarget"] == {"targetTime": "2026-11-26 03:45:00+00:00"}
     assert recovery["secret"] == live["spec"]["bootstrap"]["initdb"]["secret"] and recovery["database"] == "langfuse"
+    # The Barman Cloud Plugin reads the backups from the live cluster's ObjectStore, under its folder...
     (source,) = [c for c in spec["externalClusters"] if c["name"] == recovery["source"]]
-    live_store = live["spec"]["backup"]["barmanObjectStore"]
-    assert source["barmanObjectStore"]["destinationPath"] == live_store["destinationPath"]
-    assert source["barmanObjectStore"]["serverName"] == live_store["serverName"] == "langfuse-postgres"
-    # The restored cluster archives elsewhere: CloudNativePG refuses to write into the archive it restores from.
-    assert spec["backup"]["barmanObjectStore"]["serverName"] == "langfuse-postgres-r202611260345"
-    assert {k: v for k, v in spec.items() if k not in ("bootstrap", "externalClusters", "backup")} == {
-        k: v for k, v in live["spec"].items() if k not in ("bootstrap", "backup")
+    (live_archiver,) = live["spec"]["plugins"]
+    store = live_archiver["parameters"]["barmanObjectName"]
+    assert find(plans["prod"], "ObjectStore", store)["spec"]["configuration"]["destinationPath"] == "s3://acme-langfuse-prod-backups/postgres"
+    assert source["plugin"] == {"name": "barman-cloud.cloudnative-pg.io", "parameters": {"barmanObjectName": store, "serverName": "langfuse-postgres"}}
+    assert live_archiver["parameters"]["serverName"] == "langfuse-postgres"
+    # ...and the restored cluster archives elsewhere: CloudNativePG refuses to write into the archive it restores from.
+    (archiver,) = spec["plugins"]
+    assert archiver == {**live_archiver, "parameters": {"barmanObjectName": store, "serverName": "langfuse-postgres-r202611260345"}}
+    assert {k: v for k, v in spec.items() if k not in ("bootstrap", "externalClusters", "plugins")} == {
+        k: v for k, v in live["spec"].items() if k not in ("bootstrap", "plugins")
     }
     assert SchemaCatalog(PROJECT_ROOT / "schemas").validate(manifest).errors == ()
     assert postgres_plan.stack_change == {

@@ -129,6 +129,34 @@ UNIT_TESTS = [
         ],
     },
     {
+        "name": "a master that loses its replicas fires; replicas of a replica do not count",
+        "interval": "1m",
+        "input_series": [
+            {"series": f'redis_instance_info{{namespace="{NS}",pod="langfuse-redis-0",role="master"}}', "values": "1x10"},
+            {"series": f'redis_connected_slaves{{namespace="{NS}",pod="langfuse-redis-0"}}', "values": "2 2 0x8"},
+            {"series": f'redis_instance_info{{namespace="{NS}",pod="langfuse-redis-1",role="slave"}}', "values": "1x10"},
+            {"series": f'redis_connected_slaves{{namespace="{NS}",pod="langfuse-redis-1"}}', "values": "0x10"},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "2m", "alertname": "RedisMasterWithoutReplica", "exp_alerts": []},
+            {
+                "eval_time": "6m",
+                "alertname": "RedisMasterWithoutReplica",
+                "exp_alerts": [
+                    {
+                        "exp_labels": {"severity": "critical", "pod": "langfuse-redis-0"},
+                        "exp_annotations": {
+                            "summary": "Redis master langfuse-redis-0 has no replica",
+                            "description": "No replica is connected to the master: it refuses writes (min-replicas-to-write), so "
+                            "Langfuse cannot enqueue, and a failover now would have nothing to promote.",
+                            "runbook_url": "https://github.com/acme/langfuse-rosa/blob/main/docs/runbooks/redis.md#redismasterwithoutreplica",
+                        },
+                    }
+                ],
+            },
+        ],
+    },
+    {
         "name": "Keeper without a leader fires",
         "interval": "1m",
         "input_series": [
@@ -158,7 +186,7 @@ UNIT_TESTS = [
         "interval": "1m",
         "input_series": [
             # Seconds since the epoch of the last backup: stuck at 0 here ...
-            {"series": f'cnpg_collector_last_available_backup_timestamp{{namespace="{NS}",pod="langfuse-postgres-1"}}', "values": "0x1800"},
+            {"series": f'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{{namespace="{NS}",pod="langfuse-postgres-1"}}', "values": "0x1800"},
         ],
         "alert_rule_test": [
             {"eval_time": "20h", "alertname": "PostgresBackupTooOld", "exp_alerts": []},

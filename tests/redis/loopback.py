@@ -15,6 +15,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ SENTINEL_PORT = 36379
 # Environment the drill supplies itself: addresses, ports, paths, the CLI binary. Everything else the
 # StatefulSets set must come from the rendered manifests.
 REWRITTEN = {
-    "REDIS_NODES", "SENTINEL_NODES", "BIND_ADDRESS", "REDIS_PORT", "SENTINEL_PORT",
+    "REDIS_NODES", "SENTINEL_NODES", "BIND_ADDRESS", "LOCAL_ADDRESS", "REDIS_PORT", "SENTINEL_PORT",
     "TEMPLATE_DIR", "CONF_DIR", "DATA_DIR", "TLS_CERT", "TLS_KEY", "TLS_CA", "REDIS_CLI",
 }  # fmt: skip
 BINARIES = {"valkey-server": "redis-server", "valkey-cli": "redis-cli"}
@@ -82,7 +83,7 @@ class LoopbackSentinel:
     # -- one pod ------------------------------------------------------------------------------------------
 
     def boot(self, node: Node) -> None:
-        templates, conf, data = node.root / "templates", node.root / "conf", node.root / "data"
+        templates, conf, data = _dirs(node)
         for directory in (templates, conf, data):
             directory.mkdir(parents=True, exist_ok=True)
         for name, text in self.config_files.items():
@@ -94,6 +95,18 @@ class LoopbackSentinel:
         log = open(node.root / "server.log", "wb")  # noqa: SIM115 - closed with the process
         node.process = subprocess.Popen(self._command(main["command"], templates, conf), env=env, stdout=log, stderr=log)
         self._wait_ping(node)
+
+    def probe(self, node: Node, kind: str) -> subprocess.CompletedProcess[str]:
+        """Run the container's rendered `kind` probe (startup | liveness | readiness) in the node's environment, as
+        the kubelet would (exit 0: success)."""
+        container = self.stateful_sets[node.role]["spec"]["template"]["spec"]["containers"][0]
+        templates, conf, data = _dirs(node)
+        command = self._command(container[f"{kind}Probe"]["exec"]["command"], templates, conf)
+        timeout = container[f"{kind}Probe"]["timeoutSeconds"]
+        try:
+            return subprocess.run(command, env=self._env(node, templates, conf, data), capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return subprocess.CompletedProcess(command, 124, "", f"timed out after {timeout} s")
 
     def kill(self, node: Node) -> None:
         assert node.process is not None
@@ -107,6 +120,7 @@ class LoopbackSentinel:
             "REDIS_NODES": " ".join(REDIS_HOSTS),
             "SENTINEL_NODES": " ".join(SENTINEL_HOSTS),
             "BIND_ADDRESS": node.host,
+            "LOCAL_ADDRESS": node.host,
             "REDIS_PORT": str(REDIS_PORT),
             "SENTINEL_PORT": str(SENTINEL_PORT),
             "TEMPLATE_DIR": str(templates),
@@ -237,6 +251,11 @@ class LoopbackSentinel:
         )
 
 
+def _dirs(node: Node) -> tuple[Path, Path, Path]:
+    """A pod's mounts: the ConfigMap's templates, the rendered configuration, the data volume."""
+    return node.root / "templates", node.root / "conf", node.root / "data"
+
+
 def _field(entry: Any, name: str) -> str | None:
     """A field of a SENTINEL replicas entry, whether redis-py parsed it into a dict or left it flat."""
     if isinstance(entry, dict):
@@ -247,12 +266,53 @@ def _field(entry: Any, name: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class ProbeSample:
+    started: float  # time.monotonic() when the probe began
+    pod: str
+    kind: str  # liveness | readiness
+    ok: bool
+    output: str
+
+
+class ProbeWatch:
+    """Runs every data node's rendered liveness and readiness probes over and over, in a thread, as the kubelet
+    would (every period, but here back to back), and records each result."""
+
+    def __init__(self, cluster: LoopbackSentinel) -> None:
+        self.cluster = cluster
+        self.samples: list[ProbeSample] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ProbeWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for node in [n for n in self.cluster.nodes if n.role == "redis"]:
+                for kind in ("liveness", "readiness"):
+                    started = time.monotonic()
+                    result = self.cluster.probe(node, kind)
+                    self.samples.append(ProbeSample(started, node.pod_name, kind, result.returncode == 0, result.stdout + result.stderr))
+
+    def of(self, pod: str, kind: str, after: float = float("-inf"), before: float = float("inf")) -> list[ProbeSample]:
+        return [s for s in self.samples if s.pod == pod and s.kind == kind and after <= s.started < before]
+
+
+@dataclass(frozen=True)
 class DrillResult:
     old_master: tuple[str, int]
     new_master: tuple[str, int]
     failover_seconds: float
     acknowledged: int
     lost: list[str]
+    killed_at: float  # time.monotonic() of the kill
+    recovered_at: float  # ... of the first write through Sentinel to the new master
 
 
 def failover_drill(cluster: LoopbackSentinel, writes: int = 200) -> DrillResult:
@@ -283,6 +343,6 @@ def failover_drill(cluster: LoopbackSentinel, writes: int = 200) -> DrillResult:
             except redis.RedisError:
                 pass
         time.sleep(0.05)
-    failover_seconds = time.monotonic() - killed_at
+    recovered_at = time.monotonic()
     lost = [key for key, value in acknowledged.items() if (fresh.get(key) or b"").decode() != value]
-    return DrillResult(old, address, failover_seconds, len(acknowledged), lost)
+    return DrillResult(old, address, recovered_at - killed_at, len(acknowledged), lost, killed_at, recovered_at)

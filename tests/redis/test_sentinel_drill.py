@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 
 import pytest
+import redis
 
 from tests.conftest import find
-from tests.redis.loopback import REWRITTEN, LoopbackSentinel, failover_drill
+from tests.redis.loopback import REWRITTEN, LoopbackSentinel, ProbeWatch, failover_drill
 
 FAILOVER_BUDGET_SECONDS = 10
 
@@ -39,13 +41,62 @@ def loopback_sentinel(plans, tmp_path):
 
 
 def test_failover_elects_a_new_master_and_keeps_every_acknowledged_write(loopback_sentinel, capsys):
-    result = failover_drill(loopback_sentinel)
+    """The data nodes' rendered liveness and readiness probes run back to back all through the drill: the two
+    survivors never fail either (no flapping while Sentinel fails over), the killed master fails liveness, and
+    once it is booted again it rejoins as a replica and turns ready when it has synced."""
+    loopback_sentinel.wait_settled()  # both replicas in sync
+    with ProbeWatch(loopback_sentinel) as watch:
+        result = failover_drill(loopback_sentinel)
+        old = loopback_sentinel.node_at(result.old_master)
+        rebooted = time.monotonic()
+        loopback_sentinel.boot(old)
+        loopback_sentinel.wait_settled()
+        deadline = time.monotonic() + 30
+        while not any(s.ok for s in watch.of(old.pod_name, "readiness", after=rebooted)) and time.monotonic() < deadline:
+            time.sleep(0.2)
     with capsys.disabled():
-        print(f"\n[sentinel drill] failover in {result.failover_seconds:.2f} s; {result.acknowledged} acknowledged writes")
+        during = len(watch.of(old.pod_name, "liveness", result.killed_at, result.recovered_at))
+        print(f"\n[sentinel drill] failover in {result.failover_seconds:.2f} s; {result.acknowledged} acknowledged writes; "
+              f"{len(watch.samples)} probe runs, {during} per probe and pod during the failover")  # fmt: skip
     assert result.new_master != result.old_master
     assert result.acknowledged == 200  # min-replicas-to-write and WAIT: every write reached a replica
     assert result.lost == []
     assert result.failover_seconds <= FAILOVER_BUDGET_SECONDS
+
+    survivors = [n.pod_name for n in loopback_sentinel.nodes if n.role == "redis" and n is not old]
+    for pod in survivors:
+        for kind in ("liveness", "readiness"):
+            samples = watch.of(pod, kind)
+            assert len(watch.of(pod, kind, result.killed_at, result.recovered_at)) >= 3, "too few probe runs during the failover"
+            assert all(s.ok for s in samples), (pod, kind, [s.output for s in samples if not s.ok])
+    assert all(s.ok for s in watch.of(old.pod_name, "readiness", before=result.killed_at))
+    assert not any(s.ok for s in watch.of(old.pod_name, "liveness", after=result.killed_at + 0.1, before=rebooted))
+    rejoined = [s for s in watch.of(old.pod_name, "readiness", after=rebooted) if s.ok]
+    assert rejoined, "the old master did not turn ready again after rejoining"
+    password = loopback_sentinel.passwords["MONITORING_PASSWORD"]
+    replication = redis.Redis(host=old.host, port=old.port, username="monitoring", password=password, **loopback_sentinel._tls()).info("replication")
+    assert replication["role"] == "slave" and (replication["master_host"], replication["master_port"]) == result.new_master
+
+
+def test_a_replica_that_cannot_sync_turns_unready_but_stays_alive(loopback_sentinel):
+    """Readiness reflects replication, liveness only that the server answers. With every sentinel gone and the
+    master killed, the replicas stay ready for the failover window (they were in sync moments ago); a replica
+    that restarts now finds no sentinel, follows the first node, which is the dead master, and never syncs:
+    it answers (alive) but is not ready."""
+    loopback_sentinel.wait_settled()
+    master = loopback_sentinel.node_at(loopback_sentinel.master_address())
+    redis_nodes = [n for n in loopback_sentinel.nodes if n.role == "redis"]
+    assert master is redis_nodes[0]  # first boot: the first node is the master
+    for node in loopback_sentinel.nodes:
+        if node.role == "sentinel" or node is master:
+            loopback_sentinel.kill(node)
+    cut_off, restarted = redis_nodes[1], redis_nodes[2]
+    assert loopback_sentinel.probe(cut_off, "readiness").returncode == 0
+    loopback_sentinel.kill(restarted)
+    loopback_sentinel.boot(restarted)
+    assert loopback_sentinel.probe(restarted, "liveness").returncode == 0
+    ready = loopback_sentinel.probe(restarted, "readiness")
+    assert ready.returncode == 1 and f"replica of {master.host} out of sync: link down, down -1 s" in ready.stdout, ready
 
 
 def test_the_drill_rewrites_only_addresses_ports_paths_and_the_cli(plans):

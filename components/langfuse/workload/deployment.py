@@ -9,6 +9,14 @@ from components.common.pod_security import restricted_container_security_context
 from components.common.scheduling import HOST_KEY, ZONE_KEY, spread
 from components.langfuse.workload.spec import WorkloadSpec
 
+# A rollout adds up to this share of the replicas (rounded up, Kubernetes docs "Deployments": maxSurge) before
+# it removes old pods; the PostgreSQL connection budget counts them (infra/stack_config/connections.py).
+MAX_SURGE_PERCENT = 25
+
+
+def surge_pods(replicas: int) -> int:
+    return -(-replicas * MAX_SURGE_PERCENT // 100)
+
 
 def deployment(spec: WorkloadSpec, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions) -> k8s.apps.v1.Deployment:
     selector = spec.selector
@@ -24,7 +32,7 @@ def deployment(spec: WorkloadSpec, namespace: pulumi.Input[str], opts: pulumi.Re
             # ones are ready.
             strategy=k8s.apps.v1.DeploymentStrategyArgs(
                 type="RollingUpdate",
-                rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge="25%"),
+                rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=f"{MAX_SURGE_PERCENT}%"),
             ),
             template=k8s.core.v1.PodTemplateSpecArgs(
                 metadata=k8s.meta.v1.ObjectMetaArgs(labels=spec.labels, annotations=spec.pod_annotations or None),
