@@ -20,8 +20,8 @@ from infra.stack_config.network import NetworkConfig
 from infra.stack_config.types import (
     AwsRegion,
     DataKey,
-    DnsLabel,
     DnsName,
+    EnvironmentNamespace,
     HostPort,
     HttpsUrl,
     MemoryQuantity,
@@ -103,7 +103,7 @@ class RouteConfig(Model):
 
 
 class LangfuseConfig(Model):
-    namespace: DnsLabel = Field(default="langfuse", description="namespace of the app tier (created by the stack)")
+    namespace: EnvironmentNamespace = Field(default="langfuse", description="namespace of the app tier (created by the stack); not default, openshift-* or kube-*")
     version: LangfuseVersion = Field(default="4.16.0", description="Langfuse release; images are pinned by digest per release")
     image_registry: DnsName = Field(default=DEFAULT_REGISTRY, description="registry or mirror serving langfuse/* images")
     hostname: DnsName | None = Field(
