@@ -179,8 +179,11 @@ def write_files(out_dir: Path, files: dict[str, str], marker: str = SUMMARY_FILE
     previous one. An existing non-empty folder without `marker` (one of `files`) is not ours: refused, not wiped.
     """
     out_dir = Path(os.path.abspath(out_dir))
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"{out_dir} is a file, not a folder: choose another --out")
+    for folder in (out_dir, *out_dir.parents):
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"{out_dir}: {folder} is a file, not a folder: choose another --out")
+        if folder.exists():
+            break
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / marker).is_file():
         raise OutputError(f"{out_dir} exists and holds something other than an earlier output (no {marker}): choose another --out")
     staging = old = None
@@ -204,7 +207,8 @@ def write_files(out_dir: Path, files: dict[str, str], marker: str = SUMMARY_FILE
         staging = None
     except OSError as error:
         reason = error.strerror or str(error)
-        raise OutputError(f"cannot write {out_dir}: {reason}" + (f" ({error.filename})" if error.filename else "") + "; nothing was changed") from None
+        where = f" ({error.filename})" if error.filename and f"/.{out_dir.name}." not in str(error.filename) else ""
+        raise OutputError(f"cannot write {out_dir}: {reason}{where}; nothing was changed") from None
     finally:
         for leftover in (staging, old):
             if leftover is not None:

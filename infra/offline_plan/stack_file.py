@@ -93,8 +93,11 @@ def engine_config(stack: str, file_name: str, document: Any) -> tuple[dict[str, 
         plain, is_secret = _reveal(value)
         try:
             config[full_key] = engine_text(plain)
-        except ValueError as error:
-            raise StackFileError(f"stack '{stack}': {full_key} {error}") from None
+        except _Unrepresentable as error:
+            raise StackFileError(
+                f"stack '{stack}': {full_key}{error.path} = {error.value} is invalid: .nan and .inf cannot be passed to a Pulumi program "
+                "(Pulumi's JSON encoding refuses them)"
+            ) from None
         if is_secret:
             secret_keys.append(full_key)
     return config, secret_keys
@@ -124,17 +127,23 @@ def engine_text(value: Any) -> str:
     return json.dumps(_go_json(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _go_json(value: Any) -> Any:
+class _Unrepresentable(ValueError):
+    def __init__(self, path: str, value: float) -> None:
+        self.path, self.value = path, (".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf"))
+        super().__init__(path)
+
+
+def _go_json(value: Any, path: str = "") -> Any:
     """What json.loads gives back from Go's encoding/json output for this value."""
     if isinstance(value, dict):
-        return {k: _go_json(v) for k, v in value.items()}
+        return {k: _go_json(v, f"{path}.{k}") for k, v in value.items()}
     if isinstance(value, list):
-        return [_go_json(v) for v in value]
+        return [_go_json(v, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, GoTime):
         return value.go_string
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
-            raise ValueError(f"= {value} is invalid: .nan and .inf cannot be passed to a Pulumi program (its JSON has no such numbers)")
+            raise _Unrepresentable(path, value)
         # Go writes floats in [1e-6, 1e21) without an exponent, and integral ones without a point: 2.0 -> 2.
         if value == 0 or (1e-6 <= abs(value) < 1e21 and value.is_integer()):
             return int(value)

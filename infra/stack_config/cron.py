@@ -23,7 +23,7 @@ _MONTHS = {name: number for number, name in enumerate(("jan", "feb", "mar", "apr
 _DAYS = {name: number for number, name in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Bounds:
     name: str
     low: int
