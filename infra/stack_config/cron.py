@@ -54,7 +54,7 @@ def cnpg_schedule(spec: str) -> str:
         raise CronError(
             f"must be six cron fields, seconds first (CloudNativePG's format), like '0 0 3 * * *' for 03:00 daily; found {len(fields)}"
         )
-    _fires(dict(zip((SECOND, MINUTE, HOUR, DAY_OF_MONTH, MONTH, DAY_OF_WEEK), (_field(f, b) for f, b in zip(fields, _SIX)), strict=True)))
+    _fires(_fields(fields, _SIX, v3=False))
     return spec
 
 
@@ -70,11 +70,15 @@ def cronjob_schedule(spec: str) -> str:
     fields = spec.split()
     if len(fields) != 5:
         raise CronError(f"must be five cron fields (minute hour day-of-month month day-of-week), like '0 5 * * 6' for 05:00 on Saturdays; found {len(fields)}")
-    _fires(dict(zip(_SIX[1:], (_field(f, b) for f, b in zip(fields, _SIX[1:])), strict=True)))
+    _fires(_fields(fields, _SIX[1:], v3=True))
     return spec
 
 
 _SIX = (SECOND, MINUTE, HOUR, DAY_OF_MONTH, MONTH, DAY_OF_WEEK)
+
+
+def _fields(texts: list[str], bounds: tuple[_Bounds, ...], v3: bool) -> dict[_Bounds, _Field]:
+    return {b: _field(text, b, v3) for text, b in zip(texts, bounds, strict=True)}
 
 
 @dataclass(frozen=True)
@@ -83,17 +87,17 @@ class _Field:
     star: bool  # robfig's starBit: the field was * or ?, which changes how day of month and day of week combine
 
 
-def _field(text: str, bounds: _Bounds) -> _Field:
+def _field(text: str, bounds: _Bounds, v3: bool) -> _Field:
     values: set[int] = set()
     star = False
     for expr in (part for part in text.split(",") if part):
-        part, is_star = _range(expr, bounds)
+        part, is_star = _range(expr, bounds, v3)
         values |= part
         star = star or is_star
     return _Field(frozenset(values), star)
 
 
-def _range(expr: str, bounds: _Bounds) -> tuple[set[int], bool]:
+def _range(expr: str, bounds: _Bounds, v3: bool) -> tuple[set[int], bool]:
     range_and_step = expr.split("/")
     low_and_high = range_and_step[0].split("-")
     star = low_and_high[0] in ("*", "?")
@@ -111,6 +115,7 @@ def _range(expr: str, bounds: _Bounds) -> tuple[set[int], bool]:
         step = _number(range_and_step[1], None, expr)
         if len(low_and_high) == 1:
             end = bounds.high  # "n/step" means "n-max/step"
+        star = star and not (v3 and step > 1)  # v3 (not v1.2.0): "*/2" is no longer a star
     if start < bounds.low or end > bounds.high:
         raise CronError(f"{bounds.name} field {expr!r} is out of range {bounds.low}-{bounds.high}")
     if start > end:
