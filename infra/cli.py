@@ -23,7 +23,7 @@ from rich.text import Text
 
 from infra.offline_plan.diff import DIFF_FILE, PlanReadError, diff_plans
 from infra.offline_plan.plan import OBJECTIVES_FILE, PROJECT_ROOT, REACHABILITY_FILE, Plan, build_plan
-from infra.offline_plan.render import SUMMARY_FILE, OutputError
+from infra.offline_plan.render import SUMMARY_FILE, OutputError, write_files
 from infra.offline_plan.stack_file import StackFileError, check_stack_name
 from infra.restore import STEPS_FILE, clickhouse_restore, environment_config, postgres_restore
 from infra.stack_config import ConfigError
@@ -116,8 +116,6 @@ def _check_diff_base(base: Path, out_dir: Path) -> None:
 
 
 def _write(out_dir: Path, files: dict[str, str], marker: str) -> None:
-    from infra.offline_plan.render import write_files
-
     try:
         write_files(out_dir, files, marker)
     except OutputError as error:
