@@ -1,4 +1,8 @@
-"""The `langfuse-rosa` command line."""
+"""The `langfuse-rosa` command line.
+
+Bad input ends in exit 2 with one line on stderr (what, and what is allowed) and nothing written; a plan that
+breaks a mandatory policy rule or a schema ends in exit 1; otherwise exit 0. Outputs are swapped in whole.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,22 @@ import re
 import sys
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from infra.offline_plan.diff import DIFF_FILE, diff_plans
+from infra.offline_plan.diff import DIFF_FILE, PlanReadError, diff_plans
 from infra.offline_plan.plan import ACCESS_FILE, OBJECTIVES_FILE, PROJECT_ROOT, REACHABILITY_FILE, Plan, build_plan
-from infra.offline_plan.render import SUMMARY_FILE
-from infra.offline_plan.stack_file import StackFileError
-from infra.restore import clickhouse_restore, postgres_restore
+from infra.offline_plan.render import SUMMARY_FILE, OutputError, write_files
+from infra.offline_plan.stack_file import StackFileError, check_stack_name
+from infra.restore import STEPS_FILE, clickhouse_restore, environment_config, postgres_restore
 from infra.stack_config import ConfigError
 from infra.stack_config.reference import reference_markdown
 from policies.rules import ALL_RULES
@@ -29,14 +34,41 @@ EXIT_INVALID_PLAN = 1
 EXIT_BAD_INPUT = 2
 
 
-@click.group()
+def _console(stderr: bool = False) -> Console:
+    # emoji=False: rich's `escape` stops [markup] but not :emoji: codes, and echoed values (rosa:fire:dev) must
+    # print as written.
+    return Console(stderr=stderr, highlight=False, emoji=False)
+
+
+class _OneLineErrors(click.Group):
+    """Usage errors (a missing or unknown option, a bad value) as one line too, not click's usage block."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as error:
+            command = error.ctx.command_path if error.ctx else "langfuse-rosa"
+            _fail(f"{error.format_message()} (see {command} --help)")
+        except click.exceptions.Abort:
+            _fail("aborted")
+
+
+def _stack_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        check_stack_name(value)
+    except StackFileError as error:
+        _fail(str(error))
+    return value
+
+
+@click.group(cls=_OneLineErrors)
 def main() -> None:
     """Langfuse on ROSA: offline plans of the Pulumi stacks."""
 
 
 @main.command()
-@click.option("--stack", required=True, help="Stack name: stacks/Pulumi.<stack>.yaml.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Output directory [default: plan/<stack>].")
+@click.option("--stack", required=True, callback=_stack_name, help="Stack name: stacks/Pulumi.<stack>.yaml.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Output directory [default: plan/<stack>].")
 @click.option(
     "--stacks-dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -51,26 +83,47 @@ def main() -> None:
 )
 def plan(stack: str, out: Path | None, stacks_dir: Path | None, diff_against: Path | None) -> None:
     """Render the stack's full desired state offline (Pulumi mocks), validate it, and summarise it."""
-    console = Console(stderr=False, highlight=False)
+    console = _console()
     started = time.monotonic()
-    if diff_against is not None and not (diff_against / SUMMARY_FILE).is_file():
-        _fail(f"--diff-against {diff_against} is not a plan output (no {SUMMARY_FILE})")
+    out_dir = (out or PROJECT_ROOT / "plan" / stack).absolute()
+    if diff_against is not None:
+        _check_diff_base(diff_against.absolute(), out_dir)
     try:
         result = build_plan(stack, stacks_dir)
     except (StackFileError, ConfigError) as error:
         _fail(*_error_lines(error))
-    out_dir = out or PROJECT_ROOT / "plan" / stack
-    result.write(out_dir)
-    _report(console, result, out_dir, time.monotonic() - started)
+    files = result.files()
+    text = None
     if diff_against is not None:
-        changes = diff_plans(diff_against, out_dir)
-        text = changes.markdown(f"{stack}: changes against {diff_against}")
-        (out_dir / DIFF_FILE).write_text(text)
-        console.print(escape(text), soft_wrap=True)
+        try:
+            text = diff_plans(diff_against, files).markdown(f"{stack}: changes against {diff_against}")
+        except PlanReadError as error:
+            _fail(f"--diff-against {error}")
+        files[DIFF_FILE] = text
+    _write(out_dir, files, SUMMARY_FILE)
+    _report(console, result, out_dir, time.monotonic() - started)
+    if text is not None:
+        console.print(Text(text), soft_wrap=True)
     sys.exit(0 if result.ok else EXIT_INVALID_PLAN)
 
 
-BACKUP_NAME = re.compile(r"^(full-\d{8}|incr-\d{8}T\d{6}Z)$")
+def _check_diff_base(base: Path, out_dir: Path) -> None:
+    if not (base / SUMMARY_FILE).is_file():
+        _fail(f"--diff-against {base} is not a plan output (no {SUMMARY_FILE})")
+    real_base, real_out = base.resolve(), out_dir.resolve()
+    if real_base == real_out or real_out.is_relative_to(real_base) or real_base.is_relative_to(real_out):
+        _fail(f"--diff-against {base} and --out {out_dir} overlap: writing the plan would replace the plan it is compared with; choose another --out")
+
+
+def _write(out_dir: Path, files: dict[str, str], marker: str) -> None:
+    try:
+        write_files(out_dir, files, marker)
+    except OutputError as error:
+        _fail(f"--out {error}")
+
+
+# clickhouse-backup's names (components/clickhouse/backup.py): full-<date> and incr-<date>T<time>Z, UTC.
+BACKUP_NAME = re.compile(r"^(full-(\d{8})|incr-(\d{8}T\d{6})Z)$")
 
 
 @main.group()
@@ -80,8 +133,8 @@ def restore() -> None:
 
 def _stack_options(command):
     command = click.option("--stacks-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, help="[default: stacks/]")(command)
-    command = click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="[default: restore/<stack>/<store>]")(command)
-    return click.option("--stack", required=True, help="Stack name: stacks/Pulumi.<stack>.yaml.")(command)
+    command = click.option("--out", type=click.Path(path_type=Path), default=None, help="[default: restore/<stack>/<store>]")(command)
+    return click.option("--stack", required=True, callback=_stack_name, help="Stack name: stacks/Pulumi.<stack>.yaml.")(command)
 
 
 @restore.command("postgres")
@@ -89,15 +142,35 @@ def _stack_options(command):
 @click.option("--target-time", default=None, help="Restore to this time, ISO 8601 with offset (e.g. 2026-11-26T03:45:00+00:00); default: the end of the WAL.")
 def restore_postgres(stack: str, out: Path | None, stacks_dir: Path | None, target_time: str | None) -> None:
     """A recovery Cluster from the stack's Barman Cloud backups, to a point in time."""
+    stacks_dir = stacks_dir or PROJECT_ROOT / "stacks"
+    config = _environment(stack, stacks_dir)
     when = None
     if target_time is not None:
-        try:
-            when = datetime.fromisoformat(target_time)
-        except ValueError:
-            when = None
-        if when is None or when.tzinfo is None:
-            _fail(f"stack '{stack}': --target-time = {target_time!r} is invalid: an ISO 8601 time with an offset, like 2026-11-26T03:45:00+00:00")
-    _restore(stack, out, "postgres", lambda d: postgres_restore(stack, when, d, PROJECT_ROOT), stacks_dir)
+        when = _target_time(stack, target_time, config.data_tier.postgres.backup.retention_days)
+    _restore(stack, out, "postgres", lambda: postgres_restore(stack, when, stacks_dir, PROJECT_ROOT))
+
+
+def _target_time(stack: str, text: str, retention_days: int) -> datetime:
+    prefix = f"stack '{stack}': --target-time = {text!r} is invalid"
+    try:
+        when = datetime.fromisoformat(text)
+        if when.tzinfo is None:
+            raise ValueError
+        when = when.astimezone(UTC)
+    except ValueError:
+        _fail(f"{prefix}: an ISO 8601 time with an offset, like 2026-11-26T03:45:00+00:00")
+    except OverflowError:
+        _fail(f"{prefix}: out of range, not a time the backups can hold")
+    now = datetime.now(UTC)
+    oldest = now - timedelta(days=retention_days)
+    if when > now:
+        _fail(f"{prefix}: it is in the future (now is {now:%Y-%m-%dT%H:%M}Z): no WAL exists to replay up to it")
+    if when < oldest:
+        _fail(
+            f"{prefix}: older than the recovery window of {retention_days} days (dataTier.postgres.backup.retentionDays): "
+            f"the earliest time that can be restored is about {oldest:%Y-%m-%dT%H:%M}Z"
+        )
+    return when
 
 
 @restore.command("clickhouse")
@@ -105,9 +178,30 @@ def restore_postgres(stack: str, out: Path | None, stacks_dir: Path | None, targ
 @click.option("--backup", required=True, help="Backup name under the stack's clickhouse/ prefix: full-YYYYMMDD or incr-YYYYMMDDTHHMMSSZ.")
 def restore_clickhouse(stack: str, out: Path | None, stacks_dir: Path | None, backup: str) -> None:
     """A Job restoring one ClickHouse backup into a side database, and how to swap it in."""
-    if not BACKUP_NAME.match(backup):
-        _fail(f"stack '{stack}': --backup = {backup!r} is invalid: a backup name, full-YYYYMMDD or incr-YYYYMMDDTHHMMSSZ")
-    _restore(stack, out, "clickhouse", lambda d: clickhouse_restore(stack, backup, d, PROJECT_ROOT), stacks_dir)
+    stacks_dir = stacks_dir or PROJECT_ROOT / "stacks"
+    _check_backup_name(stack, backup)
+    _environment(stack, stacks_dir)
+    _restore(stack, out, "clickhouse", lambda: clickhouse_restore(stack, backup, stacks_dir, PROJECT_ROOT))
+
+
+def _check_backup_name(stack: str, backup: str) -> None:
+    prefix = f"stack '{stack}': --backup = {backup!r} is invalid"
+    match = BACKUP_NAME.match(backup)
+    if not match:
+        _fail(f"{prefix}: a backup name, full-YYYYMMDD or incr-YYYYMMDDTHHMMSSZ")
+    try:
+        when = datetime.strptime(match.group(2), "%Y%m%d") if match.group(2) else datetime.strptime(match.group(3), "%Y%m%dT%H%M%S")
+    except ValueError:
+        _fail(f"{prefix}: its date is not a real date and time (YYYYMMDD, HHMMSS in UTC)")
+    if when.replace(tzinfo=UTC) > datetime.now(UTC):
+        _fail(f"{prefix}: its date is in the future, so no such backup exists yet")
+
+
+def _environment(stack: str, stacks_dir: Path):
+    try:
+        return environment_config(stack, stacks_dir)
+    except (StackFileError, ConfigError) as error:
+        _fail(*_error_lines(error))
 
 
 def _error_lines(error: StackFileError | ConfigError) -> list[str]:
@@ -116,29 +210,29 @@ def _error_lines(error: StackFileError | ConfigError) -> list[str]:
 
 def _fail(*lines: str) -> NoReturn:
     """Bad input: one line per problem on stderr, exit 2, nothing written."""
-    errors = Console(stderr=True, highlight=False)
+    errors = _console(stderr=True)
     for line in lines:
-        errors.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
+        errors.print(Text("error:", style="bold red") + Text(" " + " ".join(line.split("\n"))), soft_wrap=True)
     sys.exit(EXIT_BAD_INPUT)
 
 
-def _restore(stack: str, out: Path | None, store: str, render, stacks_dir: Path | None) -> None:
-    console = Console(highlight=False)
+def _restore(stack: str, out: Path | None, store: str, render) -> None:
+    console = _console()
     try:
-        result = render(stacks_dir or PROJECT_ROOT / "stacks")
+        result = render()
     except (StackFileError, ConfigError) as error:
         _fail(*_error_lines(error))
-    out_dir = out or PROJECT_ROOT / "restore" / stack / store
-    result.write(out_dir)
-    console.print(f"Restore {store} of stack {stack}: {len(result.manifests)} manifests (schema-valid) in {out_dir}:")
+    out_dir = (out or PROJECT_ROOT / "restore" / stack / store).absolute()
+    _write(out_dir, result.files(), STEPS_FILE)
+    console.print(Text(f"Restore {store} of stack {stack}: {len(result.manifests)} manifests (schema-valid) in {out_dir}:"), soft_wrap=True)
     for name in result.manifests:
-        console.print(f"  {name}")
+        console.print(Text(f"  {name}"))
     if result.stack_change:
         console.print(f"Stack file change (stacks/Pulumi.{stack}.yaml, config):")
-        console.print(escape(yaml.safe_dump(result.stack_change, sort_keys=False)).rstrip())
-    console.print("Steps, in order:")
+        console.print(Text(yaml.safe_dump(result.stack_change, sort_keys=False).rstrip()))
+    console.print(f"Steps, in order (also in {STEPS_FILE}):")
     for number, step in enumerate(result.steps, 1):
-        console.print(escape(f"{number}. {step}"), soft_wrap=True)
+        console.print(Text(f"{number}. {step}"), soft_wrap=True)
 
 
 @main.command("config-reference")
@@ -168,11 +262,11 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
         console.print(f"[bold red]Schema validation failed[/] for {len(failures)} of {len(result.schema_results)} objects:")
         for failure in failures:
             for message in failure.errors:
-                console.print(f"  {failure.kind}/{failure.name}: {message}", soft_wrap=True)
+                console.print(Text(f"  {failure.kind}/{failure.name}: {message}"), soft_wrap=True)
     else:
         unvalidated = [r for r in result.schema_results if r.validated_with.startswith("allow-listed")]
         note = f"; {len(unvalidated)} allow-listed without a schema: " + ", ".join(f"{r.kind}/{r.name}" for r in unvalidated) if unvalidated else ""
-        console.print(f"[green]Schema validation passed[/] for all {len(result.schema_results)} objects (strict){note}.")
+        console.print(f"[green]Schema validation passed[/] for all {len(result.schema_results)} objects (strict){escape(note)}.")
     violations = result.policy_violations
     mandatory = sum(v.mandatory for v in violations)
     if violations:
@@ -187,7 +281,7 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
     else:
         console.print(f"[green]Policy pack passed[/]: {len(ALL_RULES)} rules, as `pulumi preview --policy-pack policies` enforces them.")
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+        console.print(Text("warning:", style="yellow") + Text(f" {warning}"), soft_wrap=True)
     if result.objectives:
         console.print(f"[bold]Recovery objectives[/] (table in {OBJECTIVES_FILE}):")
         for row in result.objectives:
@@ -196,16 +290,16 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
     if result.reachability is not None:
         console.print(
             f"Network reachability: {len(result.reachability.allowed)} allowed (source, destination, port) "
-            f"over {len(result.reachability.rows())} pairs, in {out_dir / REACHABILITY_FILE}."
+            f"over {len(result.reachability.rows())} pairs, in {escape(str(out_dir / REACHABILITY_FILE))}."
         )
     if result.access is not None:
         access = result.access
         console.print(
             f"AWS access matrix: {len(access.rows)} requests ({access.allowed} allowed, {len(access.rows) - access.allowed} denied) "
-            f"against {len(access.documents)} policy documents, in {out_dir / ACCESS_FILE}.",
+            f"against {len(access.documents)} policy documents, in {escape(str(out_dir / ACCESS_FILE))}.",
             soft_wrap=True,
         )
-    console.print(f"Written to {out_dir} in {seconds:.1f} s.")
+    console.print(Text(f"Written to {out_dir} in {seconds:.1f} s."))
 
 
 if __name__ == "__main__":

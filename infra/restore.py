@@ -7,6 +7,7 @@ ClickHouse's restore Job reuses the backup CronJob's pod (image, credentials, TL
 from __future__ import annotations
 
 import copy
+import json
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +20,8 @@ from components.clickhouse.installation import CLUSTER_NAME, DATABASE
 from components.clickhouse.restore import RESTORE_KEY, restore_script
 from components.postgres.object_store import PLUGIN_NAME
 from infra.offline_plan.plan import Plan, build_plan
-from infra.offline_plan.render import dump_yaml
+from infra.offline_plan.pulumi_yaml import decode_text, load
+from infra.offline_plan.render import dump_yaml, write_files
 from infra.offline_plan.stack_file import read_stack_file
 from infra.offline_plan.validation import SchemaCatalog
 from infra.stack_config import ConfigError, StackConfig
@@ -27,6 +29,7 @@ from infra.stack_config.data_tier import POSTGRES_CLUSTER
 from infra.stack_config.loader import parse_engine_config
 
 CLICKHOUSE_BACKUP_JOB = "langfuse-clickhouse-backup"
+STEPS_FILE = "steps.md"  # also what marks a folder as a restore output (write_files refuses to replace others)
 
 
 @dataclass(frozen=True)
@@ -35,10 +38,13 @@ class RestorePlan:
     stack_change: dict[str, Any] | None  # keys to set in the stack file, if any
     steps: list[str]
 
+    def files(self) -> dict[str, str]:
+        steps = "".join(f"{number}. {step}\n" for number, step in enumerate(self.steps, 1))
+        change = f"\nStack file change (config):\n\n```yaml\n{yaml.safe_dump(self.stack_change, sort_keys=False)}```\n" if self.stack_change else ""
+        return {**{name: dump_yaml(manifest) for name, manifest in self.manifests.items()}, STEPS_FILE: f"# Steps, in order\n\n{steps}{change}"}
+
     def write(self, out_dir: Path) -> None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for name, manifest in self.manifests.items():
-            (out_dir / name).write_text(dump_yaml(manifest))
+        write_files(out_dir, self.files(), STEPS_FILE)
 
 
 def _validate(stack: str, manifests: dict[str, dict[str, Any]], project_root: Path) -> None:
@@ -56,23 +62,41 @@ def _in_cluster(stack: str, plan: Plan, kind: str, name: str) -> dict[str, Any]:
     return found[0]
 
 
-def postgres_restore(stack: str, target_time: datetime | None, stacks_dir: Path, project_root: Path) -> RestorePlan:
+def environment_config(stack: str, stacks_dir: Path) -> StackConfig:
+    """The stack's config, if it is an environment stack whose stores run in the cluster (what can be restored)."""
     config = parse_engine_config(stack, read_stack_file(stacks_dir, stack).config)
-    if not isinstance(config, StackConfig) or config.data_tier is None:
-        raise ConfigError(stack, [f"stack '{stack}': langfuse-rosa:backend.mode is not in-cluster: there is no Cluster {POSTGRES_CLUSTER} to restore"])
+    if not isinstance(config, StackConfig):
+        raise ConfigError(stack, [
+            f"stack '{stack}' is a cluster-layer stack (langfuse-rosa:layer = cluster): it runs operators, not stores; "
+            "restore an environment stack (langfuse-rosa:layer = environment)"
+        ])  # fmt: skip
+    if config.data_tier is None:
+        raise ConfigError(stack, [
+            f"stack '{stack}': langfuse-rosa:backend.mode is {config.backend.mode}: its stores are managed outside the cluster, "
+            "so restore them with their provider's tools"
+        ])  # fmt: skip
+    return config
+
+
+def postgres_restore(stack: str, target_time: datetime | None, stacks_dir: Path, project_root: Path) -> RestorePlan:
+    config = environment_config(stack, stacks_dir)
+    assert config.data_tier is not None
     source = config.data_tier.postgres.backup.server_name or POSTGRES_CLUSTER
     ns = config.langfuse.namespace
     stamp = (target_time or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%d%H%M")
     postgres: dict[str, Any] = {"backup": {"serverName": f"{POSTGRES_CLUSTER}-r{stamp}"}, "recovery": {"sourceServerName": source}}
     if target_time is not None:
         postgres["recovery"]["targetTime"] = target_time.isoformat()
-    document = yaml.safe_load((stacks_dir / f"Pulumi.{stack}.yaml").read_text())
-    data_tier = document["config"].setdefault("langfuse-rosa:dataTier", {})
-    merged = data_tier.setdefault("postgres", {})
+    # The stack file as Pulumi reads it, changed, and written as JSON (which is YAML, and leaves no scalar to
+    # resolve differently: a YAML dump could leave `1e3` or `0o17` plain, which Pulumi reads as numbers).
+    document = load(decode_text((stacks_dir / f"Pulumi.{stack}.yaml").read_bytes()))
+    config_section = document["config"]
+    key = next((k for k in config_section if k in ("dataTier", "langfuse-rosa:dataTier", "langfuse-rosa:config:dataTier")), "langfuse-rosa:dataTier")
+    merged = config_section.setdefault(key, {}).setdefault("postgres", {})
     merged.setdefault("backup", {}).update(postgres["backup"])
     merged["recovery"] = postgres["recovery"]
     with tempfile.TemporaryDirectory() as scratch:
-        (Path(scratch) / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+        (Path(scratch) / f"Pulumi.{stack}.yaml").write_text(json.dumps(document))
         restored = build_plan(stack, Path(scratch), project_root)
     recovery_cluster = _in_cluster(stack, restored, "Cluster", POSTGRES_CLUSTER)
     manifests = {f"cluster-{POSTGRES_CLUSTER}.yaml": recovery_cluster}
@@ -97,6 +121,7 @@ def postgres_restore(stack: str, target_time: datetime | None, stacks_dir: Path,
 
 
 def clickhouse_restore(stack: str, backup: str, stacks_dir: Path, project_root: Path) -> RestorePlan:
+    environment_config(stack, stacks_dir)
     plan = build_plan(stack, stacks_dir, project_root)
     cron = _in_cluster(stack, plan, "CronJob", CLICKHOUSE_BACKUP_JOB)
     scripts = _in_cluster(stack, plan, "ConfigMap", CLICKHOUSE_BACKUP_JOB)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.offline_plan.render import write_files
+from infra.offline_plan.render import OutputError, write_files
 from tests.conftest import CLUSTER_STACKS, STACKS, project_path
 
 
@@ -125,7 +125,7 @@ def test_no_generated_secret_value_reaches_any_file(dev_plan_dirs):
 def test_plan_refuses_to_overwrite_a_directory_that_is_not_a_plan(tmp_path):
     precious = tmp_path / "notes.txt"
     precious.write_text("mine")
-    with pytest.raises(FileExistsError):
+    with pytest.raises(OutputError):
         write_files(tmp_path, {"summary.yaml": "stack: dev\n"})
     assert precious.read_text() == "mine"
 

@@ -102,23 +102,23 @@ INVALID = [
     ),
     pytest.param(
         _set("langfuse", "web", "replicas", "min", value="two"),
-        "langfuse-rosa:langfuse.web.replicas.min = 'two' is invalid: input should be a valid integer",
+        "langfuse-rosa:langfuse.web.replicas.min = 'two' is invalid: must be a whole number, like 3",
         id="wrong-type",
     ),
     pytest.param(
         _set("langfuse", "web", "replicas", "min", value=True),
-        "langfuse-rosa:langfuse.web.replicas.min = True is invalid: input should be a valid integer",
+        "langfuse-rosa:langfuse.web.replicas.min = true is invalid: must be a whole number, like 3",
         id="bool-is-not-a-count",
     ),
     pytest.param(
         _set("langfuse", "webb", value={}),
-        "langfuse-rosa:langfuse.webb is not a known key; allowed here: hostname, imageRegistry, licenseKey, logLevel, namespace, "
+        "langfuse-rosa:langfuse.webb is not a known key (did you mean web?); allowed here: hostname, imageRegistry, licenseKey, logLevel, namespace, "
         "passwordSignUp, protectSecrets, route, telemetry, version, web, worker",
         id="unknown-key",
     ),
     pytest.param(
         _set("langfse", value={}),
-        "langfuse-rosa:langfse is not a known key; allowed here: aws, backend, cluster, dataTier, disasterRecovery, environment, "
+        "langfuse-rosa:langfse is not a known key (did you mean langfuse?); allowed here: aws, backend, cluster, dataTier, disasterRecovery, environment, "
         "langfuse, layer, monitoring, network, sso, tenancy",
         id="unknown-top-level-key",
     ),
@@ -231,7 +231,7 @@ INVALID = [
     ),
     pytest.param(
         _set("aws", "accountId", value=111122223333),
-        "langfuse-rosa:aws.accountId = 111122223333 is invalid: input should be a valid string",
+        "langfuse-rosa:aws.accountId = 111122223333 is invalid: must be text (quote it in YAML)",
         id="unquoted-account-id",
     ),
     pytest.param(

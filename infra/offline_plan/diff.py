@@ -4,6 +4,7 @@ directories (every file is YAML or Markdown), so any two plans compare, whatever
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,22 +70,44 @@ def _fields(before: Any, after: Any, path: str = "") -> list[FieldChange]:
     return [] if before == after else [FieldChange(path, before, after)]
 
 
-def _files(directory: Path) -> dict[str, Path]:
+class PlanReadError(ValueError):
+    """A folder given as a plan is not one a plan run wrote. One line."""
+
+
+def _plan_texts(directory: Path) -> dict[str, str]:
     # The summary restates counts and the matrices; the objects themselves carry the change.
-    return {str(p.relative_to(directory)): p for p in sorted(directory.rglob("*")) if p.is_file() and p.name not in (SUMMARY_FILE, DIFF_FILE)}
+    if not (directory / SUMMARY_FILE).is_file():
+        raise PlanReadError(f"{directory} is not a plan output (no {SUMMARY_FILE})")
+    texts = {}
+    for path in sorted(directory.rglob("*")):
+        if not path.is_file() or path.name in (SUMMARY_FILE, DIFF_FILE):
+            continue
+        name = str(path.relative_to(directory))
+        try:
+            texts[name] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise PlanReadError(f"{directory} is not a readable plan: {name}: {getattr(error, 'strerror', None) or 'not UTF-8 text'}") from None
+    return texts
 
 
-def diff_plans(base: Path, head: Path) -> PlanDiff:
-    if not (base / SUMMARY_FILE).is_file():
-        raise FileNotFoundError(f"{base} is not a plan output (no {SUMMARY_FILE})")
-    old, new = _files(base), _files(head)
+def _parse(directory: Path, name: str, text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise PlanReadError(f"{directory} is not a readable plan: {name} is not valid YAML") from None
+
+
+def diff_plans(base: Path, head: Path | Mapping[str, str]) -> PlanDiff:
+    """`head` is another plan folder, or the files of a plan about to be written (Plan.files())."""
+    old = _plan_texts(base)
+    new = _plan_texts(head) if isinstance(head, Path) else {k: v for k, v in head.items() if k not in (SUMMARY_FILE, DIFF_FILE)}
     result = PlanDiff(added=sorted(set(new) - set(old)), removed=sorted(set(old) - set(new)))
     for name in sorted(set(old) & set(new)):
-        before, after = old[name].read_text(), new[name].read_text()
+        before, after = old[name], new[name]
         if before == after:
             continue
         if name.endswith(".yaml"):
-            changes = _fields(yaml.safe_load(before), yaml.safe_load(after))
+            changes = _fields(_parse(base, name, before), yaml.safe_load(after))
         else:
             changes = [FieldChange("(text)", f"{len(before.splitlines())} lines", f"{len(after.splitlines())} lines")]
         result.changed[name] = changes

@@ -5,7 +5,9 @@ program and config give byte-identical files. Secret values never reach a file.
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,13 +168,49 @@ def dump_yaml(data: Any) -> str:
     return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, width=120, allow_unicode=True)
 
 
-def write_files(out_dir: Path, files: dict[str, str]) -> None:
-    """Replace `out_dir` with exactly `files`. Refuses to clear a directory that is not a previous plan."""
-    if out_dir.exists():
-        if any(out_dir.iterdir()) and not (out_dir / SUMMARY_FILE).is_file():
-            raise FileExistsError(f"{out_dir} exists and is not a plan output; choose another --out")
-        shutil.rmtree(out_dir)
-    for relative, text in sorted(files.items()):
-        path = out_dir / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+class OutputError(Exception):
+    """The output folder cannot be (re)written. One line; the previous output, if any, is left as it was."""
+
+
+def write_files(out_dir: Path, files: dict[str, str], marker: str = SUMMARY_FILE) -> None:
+    """Replace `out_dir` with exactly `files`, or leave it untouched.
+
+    The files are written into a temporary folder beside `out_dir` (same file system) and swapped in by rename
+    once all are written, so a failure (disk full, read-only, ...) never leaves a partial output or loses the
+    previous one. An existing non-empty folder without `marker` (one of `files`) is not ours: refused, not wiped.
+    """
+    out_dir = Path(os.path.abspath(out_dir))
+    for folder in (out_dir, *out_dir.parents):
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"{out_dir}: {folder} is a file, not a folder: choose another --out")
+        if folder.exists():
+            break
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / marker).is_file():
+        raise OutputError(f"{out_dir} exists and holds something other than an earlier output (no {marker}): choose another --out")
+    staging = old = None
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+        for relative, text in sorted(files.items()):
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        if out_dir.exists():
+            old = out_dir.parent / f".{out_dir.name}.old-{staging.name.rsplit('-', 1)[1]}"
+            out_dir.rename(old)
+        try:
+            staging.rename(out_dir)
+        except OSError:
+            if old is not None:
+                old.rename(out_dir)
+                old = None
+            raise
+        staging = None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        where = f" ({error.filename})" if error.filename and f"/.{out_dir.name}." not in str(error.filename) else ""
+        raise OutputError(f"cannot write {out_dir}: {reason}{where}; nothing was changed") from None
+    finally:
+        for leftover in (staging, old):
+            if leftover is not None:
+                shutil.rmtree(leftover, ignore_errors=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from infra.stack_config.base import ClusterConfig, Model
 from infra.stack_config.data_tier import DEFAULT_STORAGE_CLASS
 from infra.stack_config.network import ApiServerConfig
-from infra.stack_config.types import AwsAccountId, IamRoleArn, Ipv4Cidr, ObjectName, ResourcePrefix
+from infra.stack_config.types import AwsAccountId, IamRoleArn, Ipv4Cidr, ObjectName, ResourcePrefix, arn_account
 
 
 class OperatorsConfig(Model):
@@ -69,3 +69,14 @@ class ClusterStackConfig(Model):
     operators: OperatorsConfig = Field(default=OperatorsConfig(), description="OLM install-plan approval")
     storage: StorageConfig = Field(description="the encrypted StorageClass")
     network: ClusterNetworkConfig = Field(description="what the operators' namespaces may reach: {apiServer}")
+
+    @field_validator("storage")
+    @classmethod
+    def _role_in_the_account(cls, storage: StorageConfig, info: ValidationInfo) -> StorageConfig:
+        aws = info.data.get("aws")
+        account = arn_account(storage.csi_driver_role_arn)
+        if aws is not None and account != aws.account_id:
+            raise ValueError(
+                f"csiDriverRoleArn is in account {account}, not {aws.account_id} (aws.accountId): the key policy would trust another account's role"
+            )
+        return storage

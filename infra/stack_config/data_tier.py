@@ -6,12 +6,13 @@ is created, with the reason.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 
 from infra.stack_config.base import Cpu, Model
-from infra.stack_config.types import MemoryQuantity, ObjectName, memory_mib
+from infra.stack_config.types import CnpgSchedule, CronJobSchedule, MemoryQuantity, ObjectName, StorageQuantity, memory_mib
 
 DEFAULT_STORAGE_CLASS = "langfuse-gp3-encrypted"
 
@@ -28,7 +29,7 @@ class PostgresBackupConfig(Model):
     """Continuous WAL archiving and base backups to the environment's backups bucket (Barman Cloud)."""
 
     retention_days: int = Field(default=30, ge=1, le=3650, description="recovery window kept in S3")
-    schedule: str = Field(default="0 0 3 * * *", description="base backup schedule (CloudNativePG cron, with seconds)")
+    schedule: CnpgSchedule = Field(default="0 0 3 * * *", description="base backup schedule (CloudNativePG cron: six fields, seconds first)")
     rpo_minutes: int = Field(
         default=5, ge=1, le=60, description="recovery-point target of a restore from S3: a WAL segment is archived at least this often (archive_timeout)"
     )
@@ -46,13 +47,20 @@ class PostgresRecoveryConfig(Model):
         default=None, strict=False, description="replay WAL up to this time, ISO 8601 with offset; unset: to the end of the archive"
     )
 
+    @field_validator("target_time")
+    @classmethod
+    def _in_the_past(cls, when: datetime | None) -> datetime | None:
+        if when is not None and when > datetime.now(UTC):
+            raise ValueError("must be in the past: WAL is replayed up to it, and no WAL exists after now")
+        return when
+
 
 class InClusterPostgresConfig(Model):
     """HA PostgreSQL with CloudNativePG."""
 
     instances: int = Field(default=3, ge=1, le=9, description="PostgreSQL instances (1 primary + standbys)")
-    storage: MemoryQuantity = Field(default="50Gi", description="data volume per instance")
-    wal_storage: MemoryQuantity = Field(default="10Gi", description="separate WAL volume per instance")
+    storage: StorageQuantity = Field(default="50Gi", description="data volume per instance")
+    wal_storage: StorageQuantity = Field(default="10Gi", description="separate WAL volume per instance")
     resources: Resources = Field(
         default=Resources(cpu=Cpu(request="2", limit="2"), memory="4Gi"),
         description="per instance; Langfuse's minimum is 2 CPU / 4 GiB",
@@ -91,8 +99,8 @@ class InClusterClickHouseConfig(Model):
     shards: int = Field(default=1, ge=1, description="must be 1: Langfuse supports only single-shard ClickHouse")
     replicas: int = Field(default=3, ge=1, le=9, description="replicas of the single shard")
     keeper_replicas: int = Field(default=3, ge=1, le=7, description="ClickHouse Keeper members: 1 (no HA), 3 or 5")
-    storage: MemoryQuantity = Field(default="100Gi", description="data volume per replica")
-    keeper_storage: MemoryQuantity = Field(default="10Gi", description="data volume per Keeper member")
+    storage: StorageQuantity = Field(default="100Gi", description="data volume per replica")
+    keeper_storage: StorageQuantity = Field(default="10Gi", description="data volume per Keeper member")
     resources: Resources = Field(
         default=Resources(cpu=Cpu(request="2", limit="2"), memory="8Gi"),
         description="per replica; Langfuse's minimum is 2 CPU / 8 GiB",
@@ -134,7 +142,7 @@ class InClusterRedisConfig(Model):
         default=None, validate_default=True, description="sentinels that must agree the master is down; default: a majority"
     )
     memory: MemoryQuantity = Field(default="2Gi", description="memory limit per data node; maxmemory is 80 % of it")
-    storage: MemoryQuantity = Field(default="8Gi", description="AOF/RDB volume per data node")
+    storage: StorageQuantity = Field(default="8Gi", description="AOF/RDB volume per data node")
     zone_anti_affinity: Literal["required", "preferred"] = Field(default="required", description="spread nodes over zones")
 
     @field_validator("sentinels")
@@ -181,8 +189,7 @@ class DataTierConfig(Model):
     postgres: InClusterPostgresConfig = Field(description="CloudNativePG cluster")
     clickhouse: InClusterClickHouseConfig = Field(default=InClusterClickHouseConfig(), description="ClickHouse and Keeper")
     redis: InClusterRedisConfig = Field(default=InClusterRedisConfig(), description="Valkey with Sentinel")
-    restore_drill_schedule: str = Field(
+    restore_drill_schedule: CronJobSchedule = Field(
         default="0 5 * * 6",
-        pattern=r"^\S+ \S+ \S+ \S+ \S+$",
-        description="cron (UTC) of the restore drills of PostgreSQL and ClickHouse",
+        description="cron (UTC, Kubernetes CronJob: five fields or @daily etc.) of the restore drills of PostgreSQL and ClickHouse",
     )

@@ -6,7 +6,9 @@ from the stack file, set by the runner): one code path.
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +34,7 @@ def load_stack_config() -> StackConfig | ClusterStackConfig:
 def parse_engine_config(stack: str, config: Mapping[str, Any]) -> StackConfig | ClusterStackConfig:
     """A stack's config from the engine's key/value form ("langfuse-rosa:key" -> value, objects JSON-encoded),
     e.g. a stack file read outside a Pulumi run."""
+    _refuse_other_namespaces(stack, config)
     return parse_stack_config(stack, _namespace_values(config))
 
 
@@ -41,6 +44,9 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig | C
     if model is None:
         allowed = " or ".join(repr(name) for name in LAYERS)
         raise ConfigError(stack, [f"stack '{stack}': {config_key(('layer',))} = {layer!r} is invalid: input should be {allowed}"])
+    go_times = [f"stack '{stack}': {config_key(path)} = {text!r} is invalid: {GO_TIME_HINT}" for path, text in _go_times(values)]
+    if go_times:
+        raise ConfigError(stack, go_times)
     try:
         config = model.model_validate(dict(values))
     except ValidationError as error:
@@ -48,6 +54,42 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig | C
     if isinstance(config, StackConfig) and (problems := budget_errors(stack, config)):
         raise ConfigError(stack, problems)
     return config
+
+
+# Pulumi turns an unquoted YAML timestamp into Go's time.String() text (sdk/go/common/resource/config/object.go,
+# unmarshalObject: `case time.Time: newObject(v.String())`), whose zone name depends on the deploying machine.
+# No key of this project takes that form, so wherever it appears it was meant as something else.
+_GO_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? [+-]\d{4} \S+$")
+GO_TIME_HINT = "an unquoted YAML timestamp, which Pulumi hands the program as Go time text: quote the value in the stack file"
+
+
+def _go_times(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], str]]:
+    if isinstance(value, str):
+        return [(path, value)] if _GO_TIME.match(value) else []
+    if isinstance(value, Mapping):
+        return [found for key, item in value.items() for found in _go_times(item, (*path, key))]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _go_times(item, (*path, index))]
+    return []
+
+
+# The program's AWS and Kubernetes providers are explicit (infra/program.py), and Pulumi configures only default
+# providers from `<package>:` keys (docs/architecture/providers/default.md in pulumi/pulumi); the random
+# provider, the only default one, has no settings. So any namespace but the project's is read by nothing.
+def _refuse_other_namespaces(stack: str, config: Mapping[str, Any]) -> None:
+    lines = []
+    for key in sorted(config):
+        namespace = key.split(":", 1)[0] if ":" in key else ""
+        if namespace == NAMESPACE:
+            continue
+        close = difflib.get_close_matches(namespace, [NAMESPACE], n=1, cutoff=0.6)
+        hint = f"did you mean {NAMESPACE}:?" if close else f"keys of this project go under {NAMESPACE}:"
+        lines.append(
+            f"stack '{stack}': {key} is not read by anything: {hint} (the AWS and Kubernetes providers are explicit, "
+            f"configured from {NAMESPACE}:cluster and {NAMESPACE}:aws, so aws: and kubernetes: keys would be ignored)"
+        )
+    if lines:
+        raise ConfigError(stack, lines)
 
 
 def _all_config() -> dict[str, Any]:

@@ -21,9 +21,9 @@ from infra.stack_config.tenancy import TenancyConfig
 from infra.stack_config.types import (
     AwsRegion,
     DataKey,
-    DnsLabel,
     DnsName,
     EmailAddress,
+    EnvironmentNamespace,
     HostPort,
     HttpsUrl,
     MemoryQuantity,
@@ -129,7 +129,7 @@ class RouteConfig(Model):
 
 
 class LangfuseConfig(Model):
-    namespace: DnsLabel = Field(default="langfuse", description="namespace of the app tier (created by the stack)")
+    namespace: EnvironmentNamespace = Field(default="langfuse", description="namespace of the app tier (created by the stack); not default, openshift-* or kube-*")
     version: LangfuseVersion = Field(default="4.16.0", description="Langfuse release; images are pinned by digest per release")
     image_registry: DnsName = Field(default=DEFAULT_REGISTRY, description="registry or mirror serving langfuse/* images")
     hostname: DnsName | None = Field(

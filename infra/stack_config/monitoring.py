@@ -5,15 +5,15 @@ from __future__ import annotations
 from pydantic import Field
 
 from infra.stack_config.base import Model, SecretsManagerRef
-from infra.stack_config.types import DnsName, HttpsUrl
+from infra.stack_config.types import DnsName, HttpsUrl, SlackChannel
 
 
 class SlackConfig(Model):
     """Where alerts go. The incoming-webhook URL stays in Secrets Manager."""
 
     webhook: SecretsManagerRef = Field(description="Secrets Manager reference {secretsManagerName, property} to the Slack incoming-webhook URL")
-    critical_channel: str = Field(min_length=2, pattern=r"^#[a-z0-9_-]+$", description="channel for critical alerts, e.g. #langfuse-pager")
-    warning_channel: str = Field(min_length=2, pattern=r"^#[a-z0-9_-]+$", description="channel for warnings")
+    critical_channel: SlackChannel = Field(description="channel for critical alerts, e.g. #langfuse-pager")
+    warning_channel: SlackChannel = Field(description="channel for warnings, e.g. #langfuse-alerts")
 
 
 class GrafanaConfig(Model):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator
 
+from infra.stack_config.aws_regions import AWS_REGIONS
+from infra.stack_config.cron import cnpg_schedule, cronjob_schedule
+
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IAM_ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws(-[a-z]+)?:kms:[a-z0-9-]+:\d{12}:(key/[0-9a-f-]{36}|alias/[\w/-]+)$")
@@ -51,8 +54,18 @@ def _email_address(v: str) -> str:
 
 
 def _aws_region(v: str) -> str:
-    if not _AWS_REGION.match(v):
-        raise ValueError("must be an AWS region code, like eu-west-1")
+    if v not in AWS_REGIONS:
+        close = difflib.get_close_matches(v, AWS_REGIONS, n=1, cutoff=0.8)
+        raise ValueError("must be an AWS region, like eu-west-1" + (f" (did you mean {close[0]}?)" if close else " (infra/stack_config/aws_regions.py lists them)"))
+    return v
+
+
+# OpenShift reserves these for the platform: `oc new-project` refuses openshift-* and kube-*, and `default`,
+# `openshift` and `kube-*` hold cluster components (OpenShift docs, "Working with projects").
+def _environment_namespace(v: str) -> str:
+    _dns_label(v)
+    if v in ("default", "openshift") or v.startswith(("openshift-", "kube-")):
+        raise ValueError("must not be default, openshift, openshift-* or kube-*: those namespaces belong to the cluster")
     return v
 
 
@@ -117,6 +130,11 @@ def _resource_prefix(v: str) -> str:
     return v
 
 
+def arn_account(arn: str) -> str:
+    """The account field of an ARN (arn:partition:service:region:account:resource)."""
+    return arn.split(":")[4]
+
+
 def oidc_account(provider_arn: str) -> str:
     match = _OIDC_PROVIDER_ARN.match(provider_arn)
     assert match is not None
@@ -144,12 +162,35 @@ def _ipv4_cidr(v: str) -> str:
 
 
 def _cpu_quantity(v: str) -> str:
-    cpu_millicores(v)
+    if cpu_millicores(v) == 0:
+        raise ValueError("must be more than zero, like '500m' or '2'")
     return v
 
 
 def _memory_quantity(v: str) -> str:
-    memory_mib(v)
+    if memory_mib(v) == 0:
+        raise ValueError("must be more than zero, like '4Gi' or '1536Mi'")
+    return v
+
+
+def _storage_quantity(v: str) -> str:
+    match = _QUANTITY_MEMORY.match(v)
+    if not match or int(match.group(1)) == 0:
+        raise ValueError("must be a size in Mi or Gi, more than zero, like '20Gi'")
+    return v
+
+
+def _cnpg_schedule(v: str) -> str:
+    return cnpg_schedule(v)
+
+
+def _cronjob_schedule(v: str) -> str:
+    return cronjob_schedule(v)
+
+
+def _slack_channel(v: str) -> str:
+    if not re.match(r"^#[a-z0-9_-]{1,80}$", v):
+        raise ValueError("must be a Slack channel name with its '#', lower-case letters, digits, '-' and '_', like #langfuse-pager")
     return v
 
 
@@ -172,6 +213,11 @@ SecretsManagerName = Annotated[str, AfterValidator(_secrets_manager_name)]
 ResourcePrefix = Annotated[str, AfterValidator(_resource_prefix)]
 CpuQuantity = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v), AfterValidator(_cpu_quantity)]
 MemoryQuantity = Annotated[str, AfterValidator(_memory_quantity)]
+StorageQuantity = Annotated[str, AfterValidator(_storage_quantity)]
+EnvironmentNamespace = Annotated[str, AfterValidator(_environment_namespace)]
+CnpgSchedule = Annotated[str, AfterValidator(_cnpg_schedule)]
+CronJobSchedule = Annotated[str, AfterValidator(_cronjob_schedule)]
+SlackChannel = Annotated[str, AfterValidator(_slack_channel)]
 
 
 def cpu_millicores(v: str) -> int:

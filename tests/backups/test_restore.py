@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
@@ -116,9 +116,12 @@ def test_the_clickhouse_restore_job_restores_into_a_side_database_with_the_backu
 
 
 def test_the_cli_writes_the_manifests_and_prints_the_steps_in_order(tmp_path):
-    result = _cli("restore", "postgres", "--stack", "prod", "--target-time", "2026-11-26T03:45:00+00:00", "--out", str(tmp_path))
+    # A time inside the recovery window (retentionDays) and in the past: what the CLI accepts.
+    target = (datetime.now(UTC) - timedelta(days=2)).replace(microsecond=0).isoformat()
+    result = _cli("restore", "postgres", "--stack", "prod", "--target-time", target, "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "cluster-langfuse-postgres.yaml").is_file()
+    assert (tmp_path / "steps.md").read_text().startswith("# Steps, in order\n\n1. Set in stacks/Pulumi.prod.yaml")
     steps = [line for line in result.stdout.splitlines() if line[:2] in {f"{n}." for n in range(1, 10)}]
     assert [s.split(" ", 2)[1] for s in steps] == ["Set", "Stop", "Delete", "Create", "Wait", "Check", "Start", "Take"]
     assert "sourceServerName: langfuse-postgres" in result.stdout
@@ -137,7 +140,7 @@ def test_the_cli_writes_the_manifests_and_prints_the_steps_in_order(tmp_path):
         ),
         (
             ["clickhouse", "--stack", "external", "--stacks-dir", "examples/stacks", "--backup", "full-20261122"],
-            "error: stack 'external': langfuse-rosa:backend.mode is not in-cluster: there is no CronJob langfuse-clickhouse-backup to restore",
+            "error: stack 'external': langfuse-rosa:backend.mode is external: its stores are managed outside the cluster, so restore them with their provider's tools",
         ),
     ],
 )
