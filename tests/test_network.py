@@ -52,7 +52,7 @@ langfuse-blackbox-exporter    | langfuse-redis               | 6379/TCP
 langfuse-blackbox-exporter    | langfuse-sentinel            | 26379/TCP
 langfuse-blackbox-exporter    | ip:10.0.0.0/16               | 443/TCP
 langfuse-blackbox-exporter    | ip:203.0.113.0/24            | 443/TCP
-Grafana                       | thanos-querier               | 9091/TCP
+Grafana                       | thanos-querier               | 9092/TCP
 Grafana                       | ip:10.0.0.0/16               | 443/TCP
 Grafana                       | ip:203.0.113.0/24            | 443/TCP
 operator:grafana-operator     | Grafana                      | 3000/TCP

@@ -12,7 +12,7 @@ from components.common.labels import selector_labels
 from components.langfuse.web.component import PORT as WEB_PORT
 from components.monitoring import grafana, probes, statsd_exporter
 from components.network.model import Addresses, Flow, Pods, Port, tcp
-from components.network.openshift import DNS, DNS_PORTS, MONITORING, ROUTERS, THANOS_QUERIER, THANOS_QUERIER_PORT, operator
+from components.network.openshift import DNS, DNS_PORTS, MONITORING, ROUTERS, THANOS_QUERIER, THANOS_QUERIER_TENANCY_PORT, operator
 from components.platform.catalog import ALTINITY_CLICKHOUSE, CLOUDNATIVE_PG, GRAFANA_OPERATOR
 from components.postgres import cluster as postgres
 from components.postgres import restore_drill
@@ -69,7 +69,7 @@ def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
         flows += [
             Flow(ROUTERS, GRAFANA, tcp(grafana.PORT), "Grafana's Route"),
             Flow(operator(GRAFANA_OPERATOR.namespace), GRAFANA, tcp(grafana.PORT), "the operator provisions dashboards and datasources"),
-            Flow(GRAFANA, THANOS_QUERIER, (THANOS_QUERIER_PORT,), "the datasource"),
+            Flow(GRAFANA, THANOS_QUERIER, (THANOS_QUERIER_TENANCY_PORT,), "the datasource (this namespace's series only)"),
             Flow(GRAFANA, network.https_egress, HTTPS, "OAuth token exchange with the SSO issuer"),
         ]
     sources = {f.source.name: f.source for f in flows if isinstance(f.source, Pods)} | {WEB.name: WEB, MIGRATION.name: MIGRATION}
