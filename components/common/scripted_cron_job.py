@@ -21,7 +21,7 @@ class ScriptedCronJobArgs:
     namespace: pulumi.Input[str]
     labels: dict[str, str]
     schedule: str
-    scripts: dict[str, str]  # ConfigMap data, mounted at SCRIPTS_DIR
+    scripts: dict[str, pulumi.Input[str]]  # ConfigMap data, mounted at SCRIPTS_DIR
     pod_template: k8s.core.v1.PodTemplateSpecArgs  # mounts the ConfigMap `name` at SCRIPTS_DIR
     deadline_seconds: int
     backoff_limit: int
