@@ -112,7 +112,7 @@ def drill_server_config(backup_url: str) -> str:
   <user_files_path>{DRILL_DATA}/user_files/</user_files_path>
   <listen_host>127.0.0.1</listen_host>
   <tcp_port>9000</tcp_port>
-  <users_config>{DRILL_USERS_CONFIG}</users_config>
+  <users_config>{SCRIPTS_DIR}/{DRILL_USERS_CONFIG}</users_config>
   <keeper_server>
     <tcp_port>9181</tcp_port>
     <server_id>1</server_id>
