@@ -13,7 +13,15 @@ from components.common.labels import selector_labels
 from components.langfuse.web.component import PORT as WEB_PORT
 from components.monitoring import grafana, probes, statsd_exporter
 from components.network.model import Addresses, Flow, Pods, Port, tcp
-from components.network.openshift import DNS, DNS_PORTS, MONITORING, ROUTERS, THANOS_QUERIER, THANOS_QUERIER_TENANCY_PORT, operator
+from components.network.openshift import (
+    DNS,
+    DNS_PORTS,
+    MONITORING,
+    ROUTERS,
+    THANOS_QUERIER,
+    THANOS_QUERIER_TENANCY_PORT,
+    operator,
+)
 from components.platform.catalog import ALTINITY_CLICKHOUSE, CLOUDNATIVE_PG, GRAFANA_OPERATOR
 from components.postgres import cluster as postgres
 from components.postgres import restore_drill

@@ -82,7 +82,7 @@ def chdb_engine(workdir: Path, config: str) -> Iterator[Engine]:
             except OSError:
                 return
             with conn:
-                sql = b"".join(iter(lambda: conn.recv(65536), b"")).decode()
+                sql = b"".join(iter(lambda c=conn: c.recv(65536), b"")).decode()
                 with lock:
                     engine.sent.append(sql)
                     try:

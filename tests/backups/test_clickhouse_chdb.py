@@ -10,7 +10,6 @@ import re
 import socket
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
