@@ -27,7 +27,7 @@ from components.clickhouse.backup import CHAIN_FUNCTIONS, SCRIPT_PRELUDE
 from components.clickhouse.images import CLICKHOUSE_SERVER
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
-from components.common.scripted_cron_job import SCRIPTS_DIR, ScriptedCronJobArgs, scripted_cron_job, scripts_volume
+from components.common.scripted_cron_job import SCRIPTS_DIR, ScriptedCronJobArgs, run_volume, scripted_cron_job, scripts_volume
 
 DRILL_DATABASE = "restore_drill"
 DRILL_KEY = "restore-drill.sh"
@@ -185,19 +185,7 @@ class ClickHouseRestoreDrill(pulumi.ComponentResource):
                 volumes=[
                     scripts,
                     k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="1Gi")),
-                    # A volume for this run only, on the encrypted class, deleted with the pod.
-                    k8s.core.v1.VolumeArgs(
-                        name="data",
-                        ephemeral=k8s.core.v1.EphemeralVolumeSourceArgs(
-                            volume_claim_template=k8s.core.v1.PersistentVolumeClaimTemplateArgs(
-                                spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
-                                    access_modes=["ReadWriteOnce"],
-                                    storage_class_name=args.storage_class,
-                                    resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": args.storage_size}),
-                                )
-                            )
-                        ),
-                    ),
+                    run_volume("data", args.storage_class, args.storage_size),  # on the encrypted class
                 ],
             ),
         )

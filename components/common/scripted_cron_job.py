@@ -57,3 +57,19 @@ def scripts_volume(config_map: str) -> tuple[k8s.core.v1.VolumeArgs, k8s.core.v1
         k8s.core.v1.VolumeArgs(name="scripts", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map)),
         k8s.core.v1.VolumeMountArgs(name="scripts", mount_path=SCRIPTS_DIR, read_only=True),
     )
+
+
+def run_volume(name: str, storage_class: str, size: str) -> k8s.core.v1.VolumeArgs:
+    """A volume for one run of a Job only (a generic ephemeral volume on `storage_class`), deleted with the pod."""
+    return k8s.core.v1.VolumeArgs(
+        name=name,
+        ephemeral=k8s.core.v1.EphemeralVolumeSourceArgs(
+            volume_claim_template=k8s.core.v1.PersistentVolumeClaimTemplateArgs(
+                spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+                    access_modes=["ReadWriteOnce"],
+                    storage_class_name=storage_class,
+                    resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": size}),
+                )
+            )
+        ),
+    )
