@@ -291,6 +291,8 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
                 "timezone": "UTC",
                 "https_port": HTTPS_PORT,
                 "tcp_port_secure": NATIVE_SECURE_PORT,
+                # A replica registers its host as `interserver_https_host`, unset here, so its FQDN (Server.cpp:
+                # getFQDNOrHostName), the pod's name under its headless host Service.
                 "interserver_https_port": INTERSERVER_HTTPS_PORT,
                 # The image's config.xml opens these; `_removed_` becomes remove="1" (operator pkg/xml/xml.go).
                 "tcp_port": "_removed_",
