@@ -6,7 +6,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.tier import LangfuseAwsTier, LangfuseAwsTierArgs, ServiceAccounts
-from components.clickhouse import backup_service_account
+from components.clickhouse import backup_service_account, restore_drill_service_account
 from components.clickhouse.backup import ClickHouseBackupPolicy, backup_expiry_days
 from components.langfuse.app import WEB_SERVICE_ACCOUNT, WORKER_SERVICE_ACCOUNT
 from components.langfuse.backend import S3Backend, S3Bucket
@@ -58,6 +58,7 @@ def deploy_aws_tier(config: StackConfig, opts: pulumi.ResourceOptions) -> Langfu
                 worker=WORKER_SERVICE_ACCOUNT,
                 postgres_backup=POSTGRES_CLUSTER,
                 clickhouse_backup=backup_service_account(CLICKHOUSE_INSTALLATION),
+                clickhouse_restore_drill=restore_drill_service_account(CLICKHOUSE_INSTALLATION),
                 external_secrets=EXTERNAL_SECRETS_SERVICE_ACCOUNT,
             ),
             existing_secrets=existing_secret_names(config),

@@ -82,6 +82,7 @@ def data_tier_args(
             backup_policy=clickhouse_backup_policy(ch.backup),
             service_ca_config_map=service_ca_bundle.name,
             drill_schedule=tier.restore_drill_schedule,
+            drill_role_arn=aws_tier.role_arns["clickhouse-restore-drill"],
             replicas=ch.replicas,
             keeper_replicas=ch.keeper_replicas,
             storage_class=tier.storage_class,

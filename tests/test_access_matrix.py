@@ -94,6 +94,16 @@ IN_CLUSTER_STORES = {
     'clickhouse: kms:Decrypt (SSE-KMS, via S3)': ALLOW,
     'clickhouse: kms:GenerateDataKey (SSE-KMS, via S3)': ALLOW,
     'clickhouse: write into the postgres backups': DENY,
+    'clickhouse drill: DeleteObject a backup': DENY,
+    'clickhouse drill: ListBucket (its prefix)': ALLOW,
+    'clickhouse drill: PutObject into its prefix': DENY,
+    'clickhouse drill: RESTORE GetObject': ALLOW,
+    'clickhouse drill: kms:Decrypt (SSE-KMS, via S3)': ALLOW,
+    'clickhouse drill: kms:GenerateDataKey': DENY,
+    'clickhouse drill: read the postgres backups': DENY,
+    "sts: another service account assumes langfuse-clickhouse-restore-drill's role": DENY,
+    'sts: langfuse-clickhouse-restore-drill assumes its role': ALLOW,
+    "sts: langfuse-clickhouse-restore-drill's token for another audience": DENY,
     'external-secrets: GetSecretValue for ExternalSecret langfuse-clickhouse': ALLOW,
     'external-secrets: GetSecretValue for ExternalSecret langfuse-postgres-owner': ALLOW,
     'external-secrets: GetSecretValue for ExternalSecret langfuse-redis-auth': ALLOW,
@@ -174,10 +184,10 @@ def expected(stack: str) -> dict[str, bool]:
 
 
 ALL_STACKS = STACKS + CLUSTER_STACKS + ("external",)
-# Bucket, key, trust, role and topic policies: dev/staging 5 buckets + 2 keys + 5 roles x 2; prod adds the DR
+# Bucket, key, trust, role and topic policies: dev/staging 5 buckets + 2 keys + 6 roles x 2; prod adds the DR
 # buckets and key, the replication role and the alert topic; external mode has no backup roles and no backups bucket; a cluster layer
 # renders the EBS key only.
-DOCUMENTS = {"dev": 17, "staging": 17, "prod": 23, "external": 12, "cluster-dev": 1, "cluster-staging": 1, "cluster-prod": 1}
+DOCUMENTS = {"dev": 19, "staging": 19, "prod": 25, "external": 12, "cluster-dev": 1, "cluster-staging": 1, "cluster-prod": 1}
 
 
 def _config(stack_files, stack: str) -> dict:

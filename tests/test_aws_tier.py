@@ -12,7 +12,7 @@ from infra.offline_plan.plan import Plan
 from tests.conftest import STACKS, container, env_of, find, objects_of, rendered_secrets_hold_no_data, stack_setting
 
 BUCKETS = ("events", "media", "exports", "backups", "access-logs")
-IRSA_ROLES = ("web", "worker", "postgres-backup", "clickhouse-backup", "external-secrets")
+IRSA_ROLES = ("web", "worker", "postgres-backup", "clickhouse-backup", "clickhouse-restore-drill", "external-secrets")
 
 
 def resources(plan: Plan, type_suffix: str) -> list[Any]:
@@ -242,6 +242,8 @@ def test_each_role_is_allowed_exactly_what_its_workload_does(plans, stack_files,
         # Barman Cloud checks the bucket with HeadBucket (s3:ListBucket without a prefix) before it writes.
         "postgres-backup": objects("backups", "postgres/", get, put, delete, *multipart) | listing("backups", None) | sse_kms,
         "clickhouse-backup": objects("backups", "clickhouse/", get, put, delete, *multipart) | listing("backups", "clickhouse/") | sse_kms,
+        # The drill's own server reads backups; it can neither write nor delete one, nor make a data key.
+        "clickhouse-restore-drill": objects("backups", "clickhouse/", get) | listing("backups", "clickhouse/") | {("kms:Decrypt", key, "")},
     }
     for role, allowed in expected.items():
         assert grants(role_policy(plan, f"{prefix}-{role}")) == allowed, role
@@ -375,7 +377,7 @@ def test_prod_plan_lists_the_whole_aws_side(plans):
     # Replication failures and lag: S3 events and two CloudWatch alarms into one topic that mails a person.
     assert counts["aws.s3.BucketNotification"] == counts["aws.sns.Topic"] == counts["aws.sns.TopicPolicy"] == 1
     assert counts["aws.cloudwatch.MetricAlarm"] == 2 and counts["aws.sns.TopicSubscription"] == 1
-    assert counts["aws.iam.Role"] == counts["aws.iam.RolePolicy"] == 6  # five workloads and replication
+    assert counts["aws.iam.Role"] == counts["aws.iam.RolePolicy"] == 7  # six workloads and replication
     assert counts["aws.secretsmanager.Secret"] == counts["aws.secretsmanager.SecretVersion"] == 4
     assert counts["SecretStore"] == 1 and counts["ExternalSecret"] == 8  # 4 generated, Langfuse SSO, Grafana SSO, licence, Slack
     cluster = {kind for component_counts in plans["cluster-prod"].counts().values() for kind in component_counts}

@@ -134,7 +134,8 @@ def test_clickhouse_one_shard_named_default_replicated_with_keeper(plans, stack_
     assert cluster["name"] == "default"  # Langfuse migrates ON CLUSTER default
     assert cluster["layout"] == {"shardsCount": 1, "replicasCount": _tier(stack_files, stack, "clickhouse", "replicas")}
     assert cluster["secret"] == {"auto": "true"}
-    assert spec["configuration"]["zookeeper"]["nodes"] == [{"host": "keeper-langfuse", "port": 2181}]
+    namespace = stack_setting(stack_files, stack, "langfuse", "namespace")
+    assert spec["configuration"]["zookeeper"]["nodes"] == [{"host": f"keeper-langfuse.{namespace}.svc", "port": 2281, "secure": "1"}]
     keeper = find(plan, "ClickHouseKeeperInstallation", "langfuse")["spec"]
     (keeper_cluster,) = keeper["configuration"]["clusters"]
     assert keeper_cluster["layout"]["replicasCount"] == _tier(stack_files, stack, "clickhouse", "keeperReplicas")

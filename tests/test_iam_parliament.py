@@ -101,8 +101,8 @@ def findings(plans) -> list[Finding]:
 def test_every_rendered_policy_document_is_analysed(plans):
     documents = [d for stack in STACKS + CLUSTER_STACKS for d in _documents(plans[stack])]
     kinds = [kind for _, kind, _ in documents]
-    # dev + staging: 5 roles, 5 buckets, 2 keys each; prod adds replication, the DR buckets and their key; 3 EBS keys.
-    assert kinds.count("trust") == kinds.count("role") == 5 + 5 + 6
+    # dev + staging: 6 roles, 5 buckets, 2 keys each; prod adds replication, the DR buckets and their key; 3 EBS keys.
+    assert kinds.count("trust") == kinds.count("role") == 6 + 6 + 7
     assert kinds.count("bucket") == 5 + 5 + 7
     assert kinds.count("key") == 2 + 2 + 3 + 3
     assert kinds.count("topic") == 1  # prod's replication alerts

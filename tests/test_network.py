@@ -39,10 +39,10 @@ Postgres                      | Postgres                     | 5432/TCP
 Postgres                      | ip:10.0.0.0/16               | 443/TCP 6443/TCP
 Postgres                      | ip:203.0.113.0/24            | 443/TCP
 operator:cnpg-system          | Postgres                     | 8000/TCP
-ClickHouse                    | ClickHouse                   | 9009/TCP
-ClickHouse                    | Keeper                       | 2181/TCP
+ClickHouse                    | ClickHouse                   | 9010/TCP
+ClickHouse                    | Keeper                       | 2281/TCP
 Keeper                        | Keeper                       | 9444/TCP
-operator:clickhouse-operator  | ClickHouse                   | 8123/TCP
+operator:clickhouse-operator  | ClickHouse                   | 8443/TCP
 langfuse-redis                | langfuse-redis               | 6379/TCP
 langfuse-sentinel             | langfuse-redis               | 6379/TCP
 langfuse-redis                | langfuse-sentinel            | 26379/TCP
@@ -52,13 +52,14 @@ langfuse-blackbox-exporter    | langfuse-redis               | 6379/TCP
 langfuse-blackbox-exporter    | langfuse-sentinel            | 26379/TCP
 langfuse-blackbox-exporter    | ip:10.0.0.0/16               | 443/TCP
 langfuse-blackbox-exporter    | ip:203.0.113.0/24            | 443/TCP
-Grafana                       | thanos-querier               | 9091/TCP
+Grafana                       | thanos-querier               | 9092/TCP
 Grafana                       | ip:10.0.0.0/16               | 443/TCP
 Grafana                       | ip:203.0.113.0/24            | 443/TCP
 operator:grafana-operator     | Grafana                      | 3000/TCP
 operator:openshift-keda       | thanos-querier               | 9092/TCP
 langfuse-clickhouse-backup    | ClickHouse                   | 9440/TCP
-langfuse-clickhouse-restore-drill | ClickHouse               | 9440/TCP
+langfuse-clickhouse-restore-drill | ip:10.0.0.0/16           | 443/TCP
+langfuse-clickhouse-restore-drill | ip:203.0.113.0/24        | 443/TCP
 ClickHouse                    | ip:10.0.0.0/16               | 443/TCP
 ClickHouse                    | ip:203.0.113.0/24            | 443/TCP
 langfuse-postgres-restore-drill | ip:10.0.0.0/16             | 443/TCP

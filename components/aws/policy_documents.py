@@ -49,12 +49,13 @@ def s3_access(sid: str, grants: Sequence[S3Grant], kms_key_arn: str) -> Document
                     "Condition": {"StringLike": {"s3:prefix": [f"{grant.prefix}*"]}},
                 }
             )
+    writes = any("s3:PutObject" in grant.actions for grant in grants)
     statements.append(
         {
             "Sid": f"{sid}Key",
             "Effect": "Allow",
             # SSE-KMS: writing needs a data key, reading needs to decrypt it.
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"] if writes else ["kms:Decrypt"],
             "Resource": kms_key_arn,
         }
     )

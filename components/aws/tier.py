@@ -39,6 +39,7 @@ class ServiceAccounts:
     worker: str
     postgres_backup: str
     clickhouse_backup: str
+    clickhouse_restore_drill: str
     external_secrets: str
 
 
@@ -172,6 +173,8 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             roles |= {
                 "postgres-backup": (sa.postgres_backup, [S3Grant(b.backups, p.postgres_backups, READ + WRITE + DELETE + MULTIPART, list_whole_bucket=True)]),
                 "clickhouse-backup": (sa.clickhouse_backup, [S3Grant(b.backups, p.clickhouse_backups, READ + WRITE + DELETE + MULTIPART, list=True)]),
+                # The drill's own server reads the newest backup; it can neither write nor delete one.
+                "clickhouse-restore-drill": (sa.clickhouse_restore_drill, [S3Grant(b.backups, p.clickhouse_backups, READ, list=True)]),
             }
         self.role_arns = {}
         for role, (service_account, grants) in roles.items():

@@ -12,6 +12,11 @@
   they were written: a full outlives every incremental based on it by construction (backup_expiry_days).
 - clickhouse-client reads CLICKHOUSE_USER / CLICKHOUSE_PASSWORD from the environment (ClickHouse PR
   #48440), so the password is never on a command line.
+- The jobs connect to the client Service by its FQDN (`clickhouse-<installation>.<namespace>.svc`, a name the
+  service CA's certificate carries) and verify the certificate's chain and name: `verificationMode strict`
+  checks the chain against the service CA, and `extendedVerification` checks the name, which Poco's
+  SSLManager leaves off unless configured (base/poco/NetSSL_OpenSSL/src/SSLManager.cpp reads it with a
+  `false` default; ClickHouse issue #35504; PR #116724 turns it on by default only from 26.3.33.122).
 - The CronJob's last success is kube-state-metrics' `kube_cronjob_status_last_successful_time`, which the
   freshness alert watches.
 """
@@ -35,7 +40,10 @@ CLIENT_CONFIG = """<config>
   <secure>true</secure>
   <openSSL><client>
     <caConfig>/etc/clickhouse-client/ca/service-ca.crt</caConfig>
+    <loadDefaultCAFile>false</loadDefaultCAFile>
     <verificationMode>strict</verificationMode>
+    <extendedVerification>true</extendedVerification>
+    <invalidCertificateHandler><name>RejectCertificateHandler</name></invalidCertificateHandler>
   </client></openSSL>
 </config>
 """
@@ -72,13 +80,16 @@ def s3_endpoint_config(url: pulumi.Input[str], kms_key_arn: pulumi.Input[str]) -
     )
 
 
-# Shared by the backup and drill scripts: $now, $full (this cycle's full backup) and sql().
-SCRIPT_PRELUDE = """set -euo pipefail
+# Shared by the backup, restore and drill scripts: cycle_full and base_of (the chain's names), $now, $full
+# (this cycle's full backup).
+CHAIN_FUNCTIONS = """set -euo pipefail
+cycle_full() { local day=$(( $1 / 86400 )); echo "full-$(date -u -d "@$(( (day - day % FULL_EVERY_DAYS) * 86400 ))" +%Y%m%d)"; }
+base_of() { local t=${1#incr-}; cycle_full "$(date -u -d "${t:0:8} ${t:9:2}:${t:11:2}:${t:13:2}" +%s)"; }
 now=${BACKUP_NOW:-$(date -u +%s)}
-day=$(( now / 86400 ))
-cycle_start=$(( day - day % FULL_EVERY_DAYS ))
-full="full-$(date -u -d "@$(( cycle_start * 86400 ))" +%Y%m%d)"
-sql() { clickhouse-client --config-file "$CLIENT_CONFIG" --host "$CLICKHOUSE_HOST" --port "$CLICKHOUSE_PORT" --query "$1"; }
+full=$(cycle_full "$now")
+"""
+# ... and sql(), through the client Service.
+SCRIPT_PRELUDE = CHAIN_FUNCTIONS + """sql() { clickhouse-client --config-file "$CLIENT_CONFIG" --host "$CLICKHOUSE_HOST" --port "$CLICKHOUSE_PORT" --query "$1"; }
 """
 
 
@@ -107,7 +118,7 @@ class ClickHouseBackupArgs:
     policy: ClickHouseBackupPolicy
     credentials_secret: str  # username/password of the user that runs BACKUP
     service_ca_config_map: str
-    host: str
+    host: pulumi.Input[str]  # the client Service's FQDN, as its certificate names it
     port: int
 
 

@@ -2,9 +2,19 @@
 
 - Cluster name `default`: Langfuse's clustered migrations run `ON CLUSTER default` (CLICKHOUSE_CLUSTER_NAME).
 - One shard: refused otherwise at config time (infra/stack_config/data_tier.py).
-- TLS for clients: https 8443 and native 9440 with a certificate OpenShift's service CA issues for the
-  client Service; Langfuse trusts the service CA. Replication between replicas and Keeper traffic stay on
-  the pod network without TLS (the service CA cannot issue per-pod names); NetworkPolicies confine them.
+- TLS everywhere, with certificates OpenShift's service CA issues (README, "TLS inside ClickHouse"):
+  - clients: https 8443 and native 9440, with the client Service's certificate; the plaintext 8123 and 9000
+    are closed (cluster `secure: yes`, `insecure: no`, Altinity docs/security_hardening.md "Disabling
+    insecure connections", and `_removed_` settings, which the operator writes as `remove="1"`, pkg/xml).
+  - replicas fetch parts over interserver HTTPS (9010; `interserver_http_port` removed, as the same page's
+    "Forcing HTTPS for replication" shows; ClickHouse refuses both at once, programs/server/Server.cpp).
+  - the servers reach Keeper on its secure client port 2281; Keepers replicate over Raft with TLS
+    (`raft_configuration.secure`, src/Coordination/KeeperStateManager.cpp); Keeper's plaintext 2181 is closed.
+  - the servers verify Keeper's and each other's certificates against the service CA; the names are not
+    checked on 26.3.33.24 (see SERVER_CLIENT_OPENSSL). Raft peers do not verify each other (see KEEPER_OPENSSL).
+  - the operator reaches the servers over HTTPS 8443: with no http port, its `scheme: auto` picks https
+    (pkg/controller/chi/worker-migrator.go, pkg/metrics/clickhouse/exporter.go; e2e test_010034), and it does
+    not verify the certificate (pkg/model/clickhouse/connection.go hard-codes InsecureSkipVerify).
 - Users from a Secret, stored hashed: the operator reads password_sha256_hex from the Secret.
 - restricted-v2: the clickhouse-server entrypoint supports an arbitrary non-root UID (it skips chown and
   runs as the current user, docker/server/entrypoint.sh); data lives on the PVC (fsGroup-writable), logs go
@@ -22,7 +32,8 @@ from components.aws.secrets_manager import SecretsManagerSettings
 from components.clickhouse.backup import ClickHouseBackup, ClickHouseBackupArgs, ClickHouseBackupPolicy, s3_endpoint_config
 from components.clickhouse.credentials import USERNAME, clickhouse_credentials
 from components.clickhouse.images import CLICKHOUSE_KEEPER, CLICKHOUSE_SERVER
-from components.clickhouse.restore import ClickHouseRestoreDrill
+from components.clickhouse.restore import ClickHouseRestoreDrill, ClickHouseRestoreDrillArgs
+from components.common.dns import service_fqdn
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.common.scheduling import ZONE_KEY
@@ -32,7 +43,7 @@ CLUSTER_NAME = "default"  # Langfuse runs its migrations ON CLUSTER default
 DATABASE = "default"  # Langfuse's tables live in the default database
 HTTPS_PORT = 8443
 NATIVE_SECURE_PORT = 9440
-KEEPER_PORT = 2181
+KEEPER_SECURE_PORT = 2281
 # Labels Altinity's operator puts on the pods it creates (seen on its pods, e.g. clickhouse-backup issue #1025).
 CHOP_POD_LABELS = {"clickhouse.altinity.com/app": "chop"}  # every ClickHouse server pod of any installation
 
@@ -45,13 +56,32 @@ def keeper_labels(installation: str) -> dict[str, str]:
     return {"clickhouse-keeper.altinity.com/chk": installation}
 
 
-# Replicas fetch parts from each other over the interserver port; Keepers replicate over Raft (the port
-# Altinity's ClickHouseKeeperInstallation examples set). Both are set explicitly so NetworkPolicies match.
-INTERSERVER_HTTP_PORT = 9009
+# Replicas fetch parts from each other over the interserver port (ClickHouse's default https one); Keepers
+# replicate over Raft (the port Altinity's ClickHouseKeeperInstallation examples set). Both are set
+# explicitly so NetworkPolicies match.
+INTERSERVER_HTTPS_PORT = 9010
 KEEPER_RAFT_PORT = 9444
-# The operator queries each server over HTTP on ClickHouse's default port (its config/config.yaml:
-# clickhouse.access.port 8123, scheme http).
-OPERATOR_ACCESS_PORT = 8123
+# The operator's `clickhouse.access.scheme: auto` (its config/config.yaml) picks https on the host's https port
+# when the host has no http port, which `insecure: no` leaves unassigned.
+OPERATOR_ACCESS_PORT = HTTPS_PORT
+SERVICE_CA_DIR = "/etc/clickhouse-server/service-ca"
+KEEPER_TLS_DIR = "/etc/clickhouse-keeper/tls"
+# The servers' outbound TLS (interserver fetches, Keeper, S3): the service CA and the system CAs (S3),
+# strict chain verification, and no name check. Poco leaves `extendedVerification` off unless set
+# (SSLManager.cpp); turning it on breaks Keeper on 26.3.33.24: its client connects by resolved address and
+# gives Poco no host name, so the certificate is checked against the pod IP, which the service CA's
+# certificates do not carry (src/Common/ZooKeeper/ZooKeeperImpl.cpp, ZooKeeper::connect; fixed by ClickHouse
+# PR #116724, backported to 26.3.33.122). Turn it on with an image that has that fix.
+SERVER_CLIENT_OPENSSL = (
+    "<client>"
+    f"<caConfig>{SERVICE_CA_DIR}/service-ca.crt</caConfig>"
+    "<loadDefaultCAFile>true</loadDefaultCAFile>"
+    "<verificationMode>strict</verificationMode>"
+    "<extendedVerification>false</extendedVerification>"
+    "<invalidCertificateHandler><name>RejectCertificateHandler</name></invalidCertificateHandler>"
+    "<disableProtocols>sslv2,sslv3,tlsv1,tlsv1_1</disableProtocols>"
+    "</client>"
+)
 # ClickHouse's and Keeper's built-in Prometheus endpoint (the <prometheus> server setting).
 METRICS_PORT = 9363
 PROMETHEUS_SETTINGS = {
@@ -87,6 +117,7 @@ class ClickHouseClusterArgs:
     backup_policy: ClickHouseBackupPolicy
     service_ca_config_map: str
     drill_schedule: str
+    drill_role_arn: pulumi.Input[str]  # the restore drill's own role: reads the backup prefix, nothing else
 
 
 class ClickHouseCluster(pulumi.ComponentResource):
@@ -103,6 +134,7 @@ class ClickHouseCluster(pulumi.ComponentResource):
         # The servers run BACKUP/RESTORE ... S3 themselves, under this account; the pod identity webhook gives
         # them the backup role.
         service_account(backup_service_account(args.name), args.namespace, args.backup_role_arn, child)
+        service_account(restore_drill_service_account(args.name), args.namespace, args.drill_role_arn, child)
         keeper = k8s.apiextensions.CustomResource(
             f"{args.name}-keeper",
             api_version="clickhouse-keeper.altinity.com/v1",
@@ -135,7 +167,7 @@ class ClickHouseCluster(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[installation]),
             )
         # The operator's client Service for a ClickHouseInstallation is `clickhouse-<name>`.
-        self.service_host = f"clickhouse-{args.name}"
+        self.service_host = client_service(args.name)
         self.backup_args = ClickHouseBackupArgs(
             namespace=args.namespace,
             installation=args.name,
@@ -145,16 +177,42 @@ class ClickHouseCluster(pulumi.ComponentResource):
             policy=args.backup_policy,
             credentials_secret=self.credentials_secret,
             service_ca_config_map=args.service_ca_config_map,
-            host=self.service_host,
+            host=service_fqdn(self.service_host, args.namespace),
             port=NATIVE_SECURE_PORT,
         )
         ClickHouseBackup("backup", self.backup_args, opts=pulumi.ResourceOptions(parent=self, depends_on=[installation]))
-        ClickHouseRestoreDrill("restore-drill", self.backup_args, args.drill_schedule, opts=pulumi.ResourceOptions(parent=self, depends_on=[installation]))
+        ClickHouseRestoreDrill(
+            "restore-drill",
+            ClickHouseRestoreDrillArgs(
+                namespace=args.namespace,
+                installation=args.name,
+                database=DATABASE,
+                backup_url=args.backup_url,
+                full_every_days=args.backup_policy.full_every_days,
+                service_account=restore_drill_service_account(args.name),
+                storage_class=args.storage_class,
+                storage_size=args.storage_size,
+                schedule=args.drill_schedule,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.register_outputs({"installation": installation.metadata})
 
 
 def backup_service_account(installation: str) -> str:
     return f"{installation}-clickhouse-backup"
+
+
+def restore_drill_service_account(installation: str) -> str:
+    return f"{installation}-clickhouse-restore-drill"
+
+
+def client_service(installation: str) -> str:
+    return f"clickhouse-{installation}"
+
+
+def keeper_client_service(installation: str) -> str:
+    return f"keeper-{installation}"  # the operator's Service for a ClickHouseKeeperInstallation
 
 
 def _spread(when_unsatisfiable: str, selector: dict[str, str]) -> dict:
@@ -166,7 +224,14 @@ def _spread(when_unsatisfiable: str, selector: dict[str, str]) -> dict:
     }
 
 
-def _pod_spec(container: dict, resources: dict, zone_anti_affinity: str, selector: dict[str, str], scratch: list[tuple[str, str]]) -> dict:
+def _pod_spec(
+    container: dict,
+    resources: dict,
+    zone_anti_affinity: str,
+    selector: dict[str, str],
+    scratch: list[tuple[str, str]],
+    mounted: list[tuple[dict, str]],  # (volume, mount path), read-only
+) -> dict:
     return {
         "securityContext": restricted_pod_security_context(),
         "automountServiceAccountToken": False,
@@ -180,10 +245,11 @@ def _pod_spec(container: dict, resources: dict, zone_anti_affinity: str, selecto
                 "env": [{"name": "TZ", "value": "UTC"}],
                 "resources": resources,
                 "securityContext": restricted_container_security_context(),
-                "volumeMounts": [{"name": volume, "mountPath": path} for volume, path in scratch],
+                "volumeMounts": [{"name": volume, "mountPath": path} for volume, path in scratch]
+                + [{"name": volume["name"], "mountPath": path, "readOnly": True} for volume, path in mounted],
             }
         ],
-        "volumes": [{"name": volume, "emptyDir": {"sizeLimit": "1Gi"}} for volume, _ in scratch],
+        "volumes": [{"name": volume, "emptyDir": {"sizeLimit": "1Gi"}} for volume, _ in scratch] + [volume for volume, _ in mounted],
     }
 
 
@@ -203,7 +269,9 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
             }
         },
         "configuration": {
-            "zookeeper": {"nodes": [{"host": f"keeper-{args.name}", "port": KEEPER_PORT}]},
+            "zookeeper": {
+                "nodes": [{"host": service_fqdn(keeper_client_service(args.name), args.namespace), "port": KEEPER_SECURE_PORT, "secure": "1"}]
+            },
             "users": {
                 f"{USERNAME}/password_sha256_hex": {"valueFrom": {"secretKeyRef": {"name": credentials, "key": "password_sha256_hex"}}},
                 f"{USERNAME}/networks/ip": ["::/0"],
@@ -223,7 +291,13 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
                 "timezone": "UTC",
                 "https_port": HTTPS_PORT,
                 "tcp_port_secure": NATIVE_SECURE_PORT,
-                "interserver_http_port": INTERSERVER_HTTP_PORT,
+                # A replica registers its host as `interserver_https_host`, unset here, so its FQDN (Server.cpp:
+                # getFQDNOrHostName), the pod's name under its headless host Service.
+                "interserver_https_port": INTERSERVER_HTTPS_PORT,
+                # The image's config.xml opens these; `_removed_` becomes remove="1" (operator pkg/xml/xml.go).
+                "tcp_port": "_removed_",
+                "http_port": "_removed_",
+                "interserver_http_port": "_removed_",
                 "logger/console": 1,
                 "logger/level": "information",
                 **PROMETHEUS_SETTINGS,
@@ -236,7 +310,7 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
                     "<verificationMode>none</verificationMode>"
                     "<disableProtocols>sslv2,sslv3,tlsv1,tlsv1_1</disableProtocols>"
                     "<preferServerCiphers>true</preferServerCiphers>"
-                    "</server></openSSL></clickhouse>"
+                    f"</server>{SERVER_CLIENT_OPENSSL}</openSSL></clickhouse>"
                 ),
                 "config.d/s3-backups.xml": s3_endpoint_config(args.backup_url, args.backup_kms_key_arn),
                 "tls.crt": secret_file("tls.crt"),
@@ -246,6 +320,9 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
                 {
                     "name": CLUSTER_NAME,
                     "layout": {"shardsCount": 1, "replicasCount": args.replicas},
+                    # Native and HTTP over TLS only: remote_servers use 9440 with secure=1, no plaintext listener.
+                    "secure": "yes",
+                    "insecure": "no",
                     # Distributed queries authenticate with a generated shared secret, not the default user.
                     "secret": {"auto": "true"},
                 }
@@ -263,6 +340,7 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
                             args.zone_anti_affinity,
                             selector,
                             [("logs", "/var/log/clickhouse-server"), ("tmp", "/tmp")],
+                            [({"name": "service-ca", "configMap": {"name": args.service_ca_config_map}}, SERVICE_CA_DIR)],
                         ),
                         # The webhook projects a web-identity token for this account's role (BACKUP/RESTORE to S3).
                         "serviceAccountName": backup_service_account(args.name),
@@ -290,30 +368,73 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
     }
 
 
+# Keeper's TLS: its secure client port and Raft both serve the Keeper client Service's certificate. Raft uses
+# one verification mode for its listener and its client (src/Coordination/KeeperServer.cpp, setSSLParams
+# gives both contexts openSSL.server's parameters); verifying there means demanding client certificates,
+# and the service CA's are serverAuth-only (openshift/library-go pkg/crypto, newServerCertificateTemplate),
+# which OpenSSL refuses as client certificates. So Keeper verifies no peer: Raft is encrypted, not
+# authenticated (NetworkPolicies admit only Keeper pods to it), and the servers verify Keeper on 2281.
+KEEPER_OPENSSL = {
+    "openSSL/server/certificateFile": f"{KEEPER_TLS_DIR}/tls.crt",
+    "openSSL/server/privateKeyFile": f"{KEEPER_TLS_DIR}/tls.key",
+    "openSSL/server/verificationMode": "none",
+    "openSSL/server/disableProtocols": "sslv2,sslv3,tlsv1,tlsv1_1",
+    "openSSL/server/preferServerCiphers": "true",
+}
+
+
+def keeper_tls_secret(installation: str) -> str:
+    return f"{installation}-keeper-tls"
+
+
 def _keeper_spec(args: ClickHouseClusterArgs) -> dict:
     selector = keeper_labels(args.name)
+    tls = keeper_tls_secret(args.name)
+    keeper = _pod_spec(
+        {"name": "clickhouse-keeper", "image": CLICKHOUSE_KEEPER, "ports": [METRICS_CONTAINER_PORT]},
+        _resources(*KEEPER_RESOURCES),
+        args.zone_anti_affinity,
+        selector,
+        [("logs", "/var/log/clickhouse-keeper"), ("tmp", "/tmp")],
+        [({"name": "tls", "secret": {"secretName": tls}}, KEEPER_TLS_DIR)],
+    )
+    # The operator's default liveness probe sends `ruok` to the plaintext client port (pkg/model/chk/creator/
+    # probe.go), which is closed; a container that sets its own keeps it (stsEnsureAppContainerProbesSpecified).
+    keeper["containers"][0]["livenessProbe"] = {
+        "tcpSocket": {"port": KEEPER_SECURE_PORT},
+        "initialDelaySeconds": 5,
+        "periodSeconds": 5,
+        "failureThreshold": 12,
+    }
     return {
-        "defaults": {"templates": {"podTemplate": "keeper", "dataVolumeClaimTemplate": "data"}},
+        "defaults": {"templates": {"podTemplate": "keeper", "dataVolumeClaimTemplate": "data", "serviceTemplate": "client"}},
         "configuration": {
             "clusters": [{"name": "keeper", "layout": {"replicasCount": args.keeper_replicas}}],
             "settings": {
-                "keeper_server/tcp_port": str(KEEPER_PORT),
+                # The operator's default keeper config opens 2181 (config/chk/keeper_config.d); closed here.
+                "keeper_server/tcp_port": "_removed_",
+                "keeper_server/tcp_port_secure": str(KEEPER_SECURE_PORT),
                 "keeper_server/raft_configuration/server/port": str(KEEPER_RAFT_PORT),
+                "keeper_server/raft_configuration/secure": "true",
                 "logger/console": "1",
+                **KEEPER_OPENSSL,
                 **PROMETHEUS_SETTINGS,
             },
         },
         "templates": {
-            "podTemplates": [
+            "podTemplates": [{"name": "keeper", "spec": keeper}],
+            "serviceTemplates": [
                 {
-                    "name": "keeper",
-                    "spec": _pod_spec(
-                        {"name": "clickhouse-keeper", "image": CLICKHOUSE_KEEPER, "ports": [METRICS_CONTAINER_PORT]},
-                        _resources(*KEEPER_RESOURCES),
-                        args.zone_anti_affinity,
-                        selector,
-                        [("logs", "/var/log/clickhouse-keeper"), ("tmp", "/tmp")],
-                    ),
+                    "name": "client",
+                    # The service CA issues keeper-<name>.<namespace>.svc (and, headless, *.keeper-<name>...).
+                    "metadata": {"annotations": {"service.beta.openshift.io/serving-cert-secret-name": tls}},
+                    "spec": {
+                        "clusterIP": "None",
+                        "ports": [
+                            {"name": "secure-client", "port": KEEPER_SECURE_PORT, "targetPort": KEEPER_SECURE_PORT},
+                            {"name": "raft", "port": KEEPER_RAFT_PORT, "targetPort": KEEPER_RAFT_PORT},
+                        ],
+                    },
                 }
             ],
             "volumeClaimTemplates": [_claim("data", args.storage_class, args.keeper_storage_size)],

@@ -21,7 +21,7 @@ class ScriptedCronJobArgs:
     namespace: pulumi.Input[str]
     labels: dict[str, str]
     schedule: str
-    scripts: dict[str, str]  # ConfigMap data, mounted at SCRIPTS_DIR
+    scripts: dict[str, pulumi.Input[str]]  # ConfigMap data, mounted at SCRIPTS_DIR
     pod_template: k8s.core.v1.PodTemplateSpecArgs  # mounts the ConfigMap `name` at SCRIPTS_DIR
     deadline_seconds: int
     backoff_limit: int
@@ -56,4 +56,20 @@ def scripts_volume(config_map: str) -> tuple[k8s.core.v1.VolumeArgs, k8s.core.v1
     return (
         k8s.core.v1.VolumeArgs(name="scripts", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map)),
         k8s.core.v1.VolumeMountArgs(name="scripts", mount_path=SCRIPTS_DIR, read_only=True),
+    )
+
+
+def run_volume(name: str, storage_class: str, size: str) -> k8s.core.v1.VolumeArgs:
+    """A volume for one run of a Job only (a generic ephemeral volume on `storage_class`), deleted with the pod."""
+    return k8s.core.v1.VolumeArgs(
+        name=name,
+        ephemeral=k8s.core.v1.EphemeralVolumeSourceArgs(
+            volume_claim_template=k8s.core.v1.PersistentVolumeClaimTemplateArgs(
+                spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+                    access_modes=["ReadWriteOnce"],
+                    storage_class_name=storage_class,
+                    resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": size}),
+                )
+            )
+        ),
     )

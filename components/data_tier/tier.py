@@ -9,6 +9,7 @@ import pulumi
 
 from components.clickhouse import ClickHouseCluster, ClickHouseClusterArgs
 from components.clickhouse.installation import HTTPS_PORT, NATIVE_SECURE_PORT
+from components.common.dns import service_fqdn
 from components.langfuse.backend import (
     CaCertificateRef,
     ClickHouseBackend,
@@ -48,7 +49,7 @@ class LangfuseDataTier(pulumi.ComponentResource):
         redis = SentinelRedis("redis", args.redis, opts=child)
 
         def in_namespace(host: str) -> pulumi.Output[str]:
-            return pulumi.Output.concat(host, ".", args.namespace, ".svc")
+            return service_fqdn(host, args.namespace)
 
         self.backend = LangfuseBackend(
             postgres=PostgresBackend(

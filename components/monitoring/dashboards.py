@@ -1,6 +1,6 @@
 """Grafana dashboards as code, built with Grafana's own Foundation SDK (grafana-foundation-sdk): Langfuse,
 PostgreSQL, ClickHouse, Redis and backups. Queries use only series this project exports or OpenShift's
-platform monitoring provides (kube-state-metrics, the router's HAProxy metrics)."""
+platform monitoring provides for this namespace's pods (kube-state-metrics, cAdvisor)."""
 
 from __future__ import annotations
 
@@ -51,21 +51,11 @@ def langfuse_overview(ns: str) -> Dashboard:
                 _query(f'sum by (queue, type) (rate(langfuse_queue_jobs_total{{namespace="{ns}",type!="request"}}[5m]))', "{{queue}} {{type}}"),
             )
         )
-        .with_row(Row("Web"))
-        .with_panel(
-            _series(
-                "Requests / s by status class (router)",
-                "reqps",
-                _query(f'sum by (code) (rate(haproxy_backend_http_responses_total{{exported_namespace="{ns}",route="langfuse-web"}}[5m]))', "{{code}}"),
-            )
-        )
-        .with_panel(
-            _series(
-                "Average response time (router)",
-                "ms",
-                _query(f'max(haproxy_backend_http_average_response_latency_milliseconds{{exported_namespace="{ns}",route="langfuse-web"}})', "latency"),
-            )
-        )
+        .with_row(Row("Public route"))
+        # Through the router, as users reach it (the blackbox probe, monitoring/probes.py). The router's own
+        # HAProxy series live in openshift-ingress and are outside this namespace's tenancy (grafana.py).
+        .with_panel(_series("Route probe success", "percentunit", _query(f'avg_over_time(probe_success{{namespace="{ns}",job="langfuse-https-public"}}[5m])', "success")))
+        .with_panel(_series("Route probe response time", "s", _query(f'max(probe_duration_seconds{{namespace="{ns}",job="langfuse-https-public"}})', "duration")))
         .with_row(Row("Capacity"))
         .with_panel(
             _series(

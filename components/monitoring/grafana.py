@@ -1,10 +1,15 @@
 """LangfuseGrafana: a Grafana (Grafana Operator v5) behind a TLS Route, signing in through Red Hat SSO, with
 a datasource on OpenShift's Thanos querier and the dashboards of dashboards.py.
 
-The datasource uses the querier's cluster-wide port (9091) with a service account bound to
-`cluster-monitoring-view`: the dashboards read the router's HAProxy metrics, which live in the
-openshift-ingress namespace, beside this namespace's own. Its token is a service-account token Secret that
-Kubernetes fills in; nothing secret is rendered.
+The datasource reads only this namespace's series: the querier's tenancy port (9092) with `namespace=<ns>`
+on every request, and a token of a service account whose only grant is a namespaced Role (the rules the
+tenancy port checks, monitoring/thanos.py), as the worker's KEDA trigger does. Every dashboard series
+carries this namespace's label (user-workload scrapes, and kube-state-metrics and cAdvisor series of its
+pods). The router's HAProxy series live in openshift-ingress and describe every tenant's routes, so reading
+them needs `cluster-monitoring-view` on port 9091, which is every namespace's metrics: the dashboards show
+the public route through the blackbox probe's series instead (README, Monitoring). Grafana Operator reads
+datasource credentials from a Secret, so the token is a service-account token Secret that Kubernetes fills
+in; nothing secret is rendered.
 """
 
 from __future__ import annotations
@@ -19,10 +24,10 @@ from components.common.labels import recommended_labels, selector_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.langfuse.backend import ConfigMapKeyRef, SecretKeyRef
 from components.monitoring.dashboards import DASHBOARDS, DATASOURCE_UID, dashboard_json
+from components.monitoring.thanos import THANOS_TENANCY_URL, namespace_metrics_reader_rules
 
 # Public pin (grafana/grafana 12.1.1); verify with `skopeo inspect` before the first deploy.
 GRAFANA_IMAGE = "docker.io/grafana/grafana:12.1.1@sha256:a1701c2180249361737a99a01bc770db39381640e4d631825d38ff4535efa47d"
-THANOS_QUERIER = "https://thanos-querier.openshift-monitoring.svc.cluster.local:9091"
 NAME = "langfuse-grafana"
 PORT = 3000
 # The Grafana pod's own labels (on top of the operator's), which NetworkPolicies select.
@@ -61,12 +66,18 @@ class LangfuseGrafana(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=child,
         )
-        k8s.rbac.v1.ClusterRoleBinding(
-            f"{ns}-{DATASOURCE_ACCOUNT}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{ns}-{DATASOURCE_ACCOUNT}", labels=labels),
-            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="cluster-monitoring-view"),
-            subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=DATASOURCE_ACCOUNT, namespace=ns)],
+        role = k8s.rbac.v1.Role(
+            DATASOURCE_ACCOUNT,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=DATASOURCE_ACCOUNT, namespace=ns, labels=labels),
+            rules=namespace_metrics_reader_rules(),
             opts=child,
+        )
+        k8s.rbac.v1.RoleBinding(
+            DATASOURCE_ACCOUNT,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=DATASOURCE_ACCOUNT, namespace=ns, labels=labels),
+            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=DATASOURCE_ACCOUNT),
+            subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=DATASOURCE_ACCOUNT, namespace=ns)],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role, account]),
         )
         token = k8s.core.v1.Secret(
             f"{DATASOURCE_ACCOUNT}-token",
@@ -164,10 +175,18 @@ class LangfuseGrafana(pulumi.ComponentResource):
                     "uid": DATASOURCE_UID,
                     "type": "prometheus",
                     "access": "proxy",
-                    "url": THANOS_QUERIER,
+                    "url": THANOS_TENANCY_URL,
                     "isDefault": True,
                     "editable": False,
-                    "jsonData": {"httpHeaderName1": "Authorization", "tlsAuthWithCACert": True, "timeInterval": "30s"},
+                    "jsonData": {
+                        "httpHeaderName1": "Authorization",
+                        "tlsAuthWithCACert": True,
+                        "timeInterval": "30s",
+                        # The tenancy port refuses a request without it; Grafana appends it to every query.
+                        "customQueryParameters": f"namespace={ns}",
+                        # GET keeps `namespace` in the URL, where the proxy authorises it (as KEDA's trigger sends it).
+                        "httpMethod": "GET",
+                    },
                     "secureJsonData": {"httpHeaderValue1": "Bearer ${token}", "tlsCACert": "${ca}"},
                 },
                 "valuesFrom": [

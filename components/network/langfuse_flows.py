@@ -10,11 +10,20 @@ from langfuse_incluster import contract as tenancy
 
 from components.clickhouse import backup as clickhouse_backup
 from components.clickhouse import installation as clickhouse
+from components.clickhouse import restore as clickhouse_restore
 from components.common.labels import selector_labels
 from components.langfuse.web.component import PORT as WEB_PORT
 from components.monitoring import grafana, probes, statsd_exporter
 from components.network.model import Addresses, Flow, Pods, Port, tcp
-from components.network.openshift import DNS, DNS_PORTS, MONITORING, ROUTERS, THANOS_QUERIER, THANOS_QUERIER_PORT, operator
+from components.network.openshift import (
+    DNS,
+    DNS_PORTS,
+    MONITORING,
+    ROUTERS,
+    THANOS_QUERIER,
+    THANOS_QUERIER_TENANCY_PORT,
+    operator,
+)
 from components.platform.catalog import ALTINITY_CLICKHOUSE, CLOUDNATIVE_PG, GRAFANA_OPERATOR
 from components.postgres import cluster as postgres
 from components.postgres import restore_drill
@@ -73,7 +82,7 @@ def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
         flows += [
             Flow(ROUTERS, GRAFANA, tcp(grafana.PORT), "Grafana's Route"),
             Flow(operator(GRAFANA_OPERATOR.namespace), GRAFANA, tcp(grafana.PORT), "the operator provisions dashboards and datasources"),
-            Flow(GRAFANA, THANOS_QUERIER, (THANOS_QUERIER_PORT,), "the datasource"),
+            Flow(GRAFANA, THANOS_QUERIER, (THANOS_QUERIER_TENANCY_PORT,), "the datasource (this namespace's series only)"),
             Flow(GRAFANA, network.https_egress, HTTPS, "OAuth token exchange with the SSO issuer"),
         ]
     if network.tenant_controller:
@@ -108,12 +117,14 @@ def _in_cluster_store_flows(network: LangfuseNetwork) -> list[Flow]:
         Flow(Pods("postgres-restore-drill", dict(restore_drill.DRILL_LABELS)), network.https_egress, HTTPS, "the drill reads backups from S3"),
         Flow(MONITORING, pg, tcp(postgres.METRICS_PORT), "scrape"),
         # ClickHouse and Keeper.
-        Flow(ch, ch, tcp(clickhouse.INTERSERVER_HTTP_PORT), "replicas fetch parts"),
-        Flow(ch, keeper, tcp(clickhouse.KEEPER_PORT), "replication metadata and ON CLUSTER DDL"),
-        Flow(jobs, ch, tcp(clickhouse.NATIVE_SECURE_PORT), "backup, restore and drill statements"),
+        Flow(ch, ch, tcp(clickhouse.INTERSERVER_HTTPS_PORT), "replicas fetch parts (interserver HTTPS)"),
+        Flow(ch, keeper, tcp(clickhouse.KEEPER_SECURE_PORT), "replication metadata and ON CLUSTER DDL (TLS)"),
+        Flow(jobs, ch, tcp(clickhouse.NATIVE_SECURE_PORT), "backup and restore statements"),
         Flow(ch, network.https_egress, HTTPS, "BACKUP / RESTORE to and from S3"),
-        Flow(keeper, keeper, tcp(clickhouse.KEEPER_RAFT_PORT), "Raft"),
-        Flow(operator(ALTINITY_CLICKHOUSE.namespace), ch, tcp(clickhouse.OPERATOR_ACCESS_PORT), "the operator's schema and metrics queries"),
+        # The drill restores into a server of its own pod: it reaches S3 and nothing of the serving cluster.
+        Flow(Pods("clickhouse-restore-drill", dict(clickhouse_restore.DRILL_LABELS)), network.https_egress, HTTPS, "the drill reads backups from S3"),
+        Flow(keeper, keeper, tcp(clickhouse.KEEPER_RAFT_PORT), "Raft (TLS)"),
+        Flow(operator(ALTINITY_CLICKHOUSE.namespace), ch, tcp(clickhouse.OPERATOR_ACCESS_PORT), "the operator's schema and metrics queries (HTTPS)"),
         Flow(BLACKBOX, ch, tcp(clickhouse.HTTPS_PORT), "certificate probe"),
         Flow(MONITORING, ch, tcp(clickhouse.METRICS_PORT), "scrape"),
         Flow(MONITORING, keeper, tcp(clickhouse.METRICS_PORT), "scrape"),

@@ -22,8 +22,7 @@ MONITORING = NamespacePods("openshift-monitoring", {"network.openshift.io/policy
 THANOS_QUERIER = NamespacePods(
     "thanos-querier", {"kubernetes.io/metadata.name": "openshift-monitoring"}, {"app.kubernetes.io/name": "thanos-query"}
 )
-THANOS_QUERIER_PORT = Port(9091)  # the querier's cluster-wide port, behind kube-rbac-proxy
-THANOS_QUERIER_TENANCY_PORT = Port(9092)  # namespace-scoped queries (KEDA's trigger)
+THANOS_QUERIER_TENANCY_PORT = Port(9092)  # namespace-scoped queries (KEDA's trigger, Grafana; monitoring/thanos.py)
 HOST_NETWORK = NamespacePods("host-network", {"policy-group.network.openshift.io/host-network": ""})
 DNS = NamespacePods("openshift-dns", {"kubernetes.io/metadata.name": "openshift-dns"}, {"dns.operator.openshift.io/daemonset-dns": "default"})
 DNS_PORTS = (Port(53, "UDP"), Port(53), Port(5353, "UDP"), Port(5353))

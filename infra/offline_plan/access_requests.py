@@ -268,6 +268,36 @@ class Catalogue:
                 self._add("clickhouse: write into the postgres backups", w, me, "s3:PutObject", f"arn:aws:s3:::{bucket}/postgres/x",
                           {**TLS, **headers}, "must fail: another workload's prefix")
 
+    def clickhouse_restore_drill(self) -> None:
+        """The drill's own ClickHouse server reads the newest backup (and its base) under the drill's role; it
+        writes, deletes and reads nothing else (components/clickhouse/restore.py)."""
+        for cron in self._find("CronJob"):
+            pod = cron.manifest["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+            env = {e["name"]: e.get("value") for c in pod["containers"] for e in c.get("env", [])}
+            if "BACKUP_URL" not in env or "DRILL_DATA" not in env:
+                continue
+            role_arn = self._service_account_role(pod.get("serviceAccountName", ""))
+            if role_arn is None:
+                continue
+            url = urlparse(env["BACKUP_URL"])
+            bucket, prefix = url.netloc.split(".s3.", 1)[0], url.path.strip("/")
+            me = self._role(role_arn, f"clickhouse restore drill ({cron.name})")
+            w = "clickhouse restore drill"
+            self._add("clickhouse drill: ListBucket (its prefix)", w, me, "s3:ListBucket", f"arn:aws:s3:::{bucket}",
+                      {**TLS, "s3:prefix": f"{prefix}/"}, "s3() table function over the .backup files (ListObjectsV2)")
+            self._add("clickhouse drill: RESTORE GetObject", w, me, "s3:GetObject", f"arn:aws:s3:::{bucket}/{prefix}/full-20260101/.backup", TLS,
+                      "ClickHouse BackupImpl reads .backup and the data files")
+            self._data_key_use("clickhouse drill:", w, me, bucket, ("kms:Decrypt",))
+            for key in filter(None, [self._bucket_key(bucket)]):
+                self._add("clickhouse drill: kms:GenerateDataKey", w, me, "kms:GenerateDataKey", key, {**TLS, **self._via_s3(bucket)},
+                          "must fail: the drill writes no backup")
+            self._add("clickhouse drill: PutObject into its prefix", w, me, "s3:PutObject", f"arn:aws:s3:::{bucket}/{prefix}/full-20260101/x",
+                      {**TLS, SSE: "aws:kms"}, "must fail: the drill writes no backup")
+            self._add("clickhouse drill: DeleteObject a backup", w, me, "s3:DeleteObject", f"arn:aws:s3:::{bucket}/{prefix}/full-20260101/.backup",
+                      TLS, "must fail: the drill deletes no backup")
+            self._add("clickhouse drill: read the postgres backups", w, me, "s3:GetObject", f"arn:aws:s3:::{bucket}/postgres/x", TLS,
+                      "must fail: another workload's prefix")
+
     def external_secrets(self) -> None:
         for store in self._find("SecretStore"):
             auth = store.manifest["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]["name"]
@@ -427,7 +457,7 @@ class Catalogue:
         return bucket
 
     def all(self) -> list[Request]:
-        for writer in (self.langfuse, self.barman, self.clickhouse, self.external_secrets, self.web_identity, self.server_access_logs,
+        for writer in (self.langfuse, self.barman, self.clickhouse, self.clickhouse_restore_drill, self.external_secrets, self.web_identity, self.server_access_logs,
                        self.replication, self.replication_alerts, self.ebs, self.other_account):
             writer()
         ids = [r.id for r in self.requests]

@@ -1,7 +1,8 @@
-"""ClickHouse backups as units (no ClickHouse >= 25.12 server can be installed here): the rendered backup
-script is run by bash with a stand-in for clickhouse-client that keeps a backup store the way the server
-does (a backup needs its base; a name is written once), over two months of schedule; the SQL, the chaining,
-the S3 settings of the servers and the retention rule are checked against each other."""
+"""ClickHouse backups over two months of schedule: the rendered backup script is run by bash with a stand-in
+for clickhouse-client that keeps a backup store the way the server does (a backup needs its base; a name is
+written once), which proves the naming and chaining over 240 runs in seconds. The statements themselves,
+a lost full, the S3 endpoint config and every restore run in a real ClickHouse in test_clickhouse_chdb.py;
+the retention rule is checked against the cycle here."""
 
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ base=$(sed -nE "s|.*base_backup = S3\('[^']*/([^/']+)'\).*|\1|p" <<<"$query")
 [ -n "$name" ] || { echo "unexpected query: $query" >&2; exit 2; }
 [ -z "$base" ] || [ -e "$STORE/$base" ] || { echo "Backup $base not found" >&2; exit 1; }
 [ ! -e "$STORE/$name" ] || { echo "Backup $name already exists" >&2; exit 1; }
-[ ! -e "$STORE/.unwritable" ] || { echo "Access Denied" >&2; exit 1; }
 echo "$base" > "$STORE/$name"
 """
 
@@ -112,23 +112,6 @@ def test_two_months_of_runs_chain_every_incremental_on_its_cycle_s_full(rendered
     url, first = env["BACKUP_URL"], sorted(incrementals)[0]
     assert f"BACKUP DATABASE default ON CLUSTER 'default' TO S3('{url}/{first}') SETTINGS base_backup = S3('{url}/{incrementals[first][1]}')" in queries
     assert f"BACKUP DATABASE default ON CLUSTER 'default' TO S3('{url}/{incrementals[first][1]}')" in queries
-
-
-def test_a_lost_full_backup_is_taken_again_by_the_next_run(rendered, client):
-    _, cron, script = rendered
-    env = {**client, "BACKUP_URL": "https://b.s3.eu-west-1.amazonaws.com/clickhouse", "FULL_EVERY_DAYS": "7"}
-    store = Path(client["STORE"])
-    now = 1_785_000_000
-    assert _run(script, store, now, env).returncode == 0
-    (full,) = [n for n in os.listdir(store) if n.startswith("full-")]
-    (store / full).unlink()  # deleted, or never completed
-    result = _run(script, store, now + 6 * 3600, env)
-    assert result.returncode == 0 and (store / full).exists()
-    assert f"no usable full backup {full}" in result.stderr
-    # A run that can neither chain nor write the full fails, so the CronJob's success time stops advancing.
-    (store / full).unlink()
-    (store / ".unwritable").touch()
-    assert _run(script, store, now + 12 * 3600, env).returncode != 0
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])

@@ -50,10 +50,12 @@ def test_dev_has_no_grafana(plans):
     assert objects_of(plans["dev"], "GrafanaDashboard") == []
 
 
-def test_the_datasource_reads_thanos_with_a_token_of_an_account_that_may_only_view_metrics(plans):
+def test_the_datasource_reads_only_this_namespace_s_metrics_through_the_tenancy_port(plans):
     plan = plans["prod"]
     datasource = find(plan, "GrafanaDatasource", "langfuse-grafana-thanos")["spec"]
-    assert datasource["datasource"]["url"] == "https://thanos-querier.openshift-monitoring.svc.cluster.local:9091"
+    # Port 9092 enforces the namespace label and authorises per namespace; 9091 would return every namespace.
+    assert datasource["datasource"]["url"] == "https://thanos-querier.openshift-monitoring.svc.cluster.local:9092"
+    assert datasource["datasource"]["jsonData"]["customQueryParameters"] == "namespace=langfuse"
     assert datasource["datasource"]["jsonData"]["tlsAuthWithCACert"] is True
     sources = {v["targetPath"]: v["valueFrom"] for v in datasource["valuesFrom"]}
     token_secret = sources["secureJsonData.httpHeaderValue1"]["secretKeyRef"]["name"]
@@ -61,8 +63,13 @@ def test_the_datasource_reads_thanos_with_a_token_of_an_account_that_may_only_vi
     token = find(plan, "Secret", token_secret)
     assert token["type"] == "kubernetes.io/service-account-token" and "data" not in token
     account = token["metadata"]["annotations"]["kubernetes.io/service-account.name"]
-    bindings = [b for b in objects_of(plan, "ClusterRoleBinding") if any(s["name"] == account for s in b["subjects"])]
-    assert [b["roleRef"]["name"] for b in bindings] == ["cluster-monitoring-view"]
+    # The account's only grant: a Role in this namespace with what the tenancy port checks (the KEDA reader's).
+    assert not [b for b in objects_of(plan, "ClusterRoleBinding") if any(s["name"] == account for s in b["subjects"])]
+    (binding,) = [b for b in objects_of(plan, "RoleBinding") if any(s["name"] == account for s in b["subjects"])]
+    assert binding["metadata"]["namespace"] == "langfuse" and binding["roleRef"]["kind"] == "Role"
+    rules = find(plan, "Role", binding["roleRef"]["name"])["rules"]
+    assert rules == find(plan, "Role", "langfuse-metrics-reader")["rules"]
+    assert {(tuple(r["apiGroups"]), tuple(r["resources"])) for r in rules} == {(("",), ("pods",)), (("metrics.k8s.io",), ("pods",))}
     assert sources["secureJsonData.tlsCACert"]["configMapKeyRef"]["name"] == "langfuse-service-ca"
 
 
@@ -85,6 +92,8 @@ def test_every_dashboard_panel_queries_the_thanos_datasource_in_its_own_namespac
             assert panel["datasource"] == {"type": "prometheus", "uid": datasource_uid}, (uid, panel["title"])
             for target in panel["targets"]:
                 assert 'namespace="langfuse"' in target["expr"], (uid, panel["title"])
+                # The tenancy port enforces the namespace label: a series of another namespace reads empty.
+                assert "exported_namespace" not in target["expr"] and "haproxy_" not in target["expr"], (uid, panel["title"])
 
 
 def _producible(name_template: str) -> re.Pattern[str]:

@@ -22,9 +22,8 @@ import pulumi_kubernetes as k8s
 from components.langfuse.backend import ConfigMapKeyRef
 from components.langfuse.workload.hpa import SCALING_BEHAVIOR
 from components.langfuse.workload.spec import WorkloadSpec
+from components.monitoring.thanos import THANOS_TENANCY_URL, namespace_metrics_reader_rules
 
-# Tenancy port: queries are confined to one namespace (the `namespace` parameter) and authorised per namespace.
-THANOS_QUERIER = "https://thanos-querier.openshift-monitoring.svc.cluster.local:9092"
 KEDA_NAMESPACE = "openshift-keda"
 KEDA_OPERATOR_SERVICE_ACCOUNT = "keda-operator"
 METRICS_READER = "langfuse-metrics-reader"
@@ -55,10 +54,7 @@ def queue_scaled_object(spec: WorkloadSpec, scaling: QueueScaling, opts: pulumi.
     role = k8s.rbac.v1.Role(
         METRICS_READER,
         metadata=k8s.meta.v1.ObjectMetaArgs(name=METRICS_READER, namespace=ns, labels=labels),
-        rules=[
-            k8s.rbac.v1.PolicyRuleArgs(api_groups=[""], resources=["pods"], verbs=["get"]),
-            k8s.rbac.v1.PolicyRuleArgs(api_groups=["metrics.k8s.io"], resources=["pods"], verbs=["get", "list", "watch"]),
-        ],
+        rules=namespace_metrics_reader_rules(),
         opts=opts,
     )
     k8s.rbac.v1.RoleBinding(
@@ -119,7 +115,7 @@ def queue_scaled_object(spec: WorkloadSpec, scaling: QueueScaling, opts: pulumi.
                     "name": "ingestion-backlog",
                     "metricType": "AverageValue",
                     "metadata": {
-                        "serverAddress": THANOS_QUERIER,
+                        "serverAddress": THANOS_TENANCY_URL,
                         "namespace": ns,
                         "query": scaling.query,
                         "threshold": str(scaling.waiting_jobs_per_replica),

@@ -1,0 +1,111 @@
+"""A real ClickHouse engine for the rendered scripts: chdb (ClickHouse 26.x in-process, the clickhouse-local
+engine) behind a `clickhouse-client` on PATH, against moto's S3.
+
+The scripts run unchanged under bash; their `clickhouse-client --query ...` reaches the engine in the test
+process through a Unix socket, and what the engine answers is what the script reads. Differences from the
+servers, each deliberate and said where it applies:
+- chdb has no cluster and no Keeper, so `ON CLUSTER '<name>'` is stripped before a statement runs (the
+  engine records every statement as the script sent it, and as it ran);
+- for the same reason Replicated*MergeTree tables stay read-only in it (measured: TABLE_IS_READ_ONLY), so
+  the Langfuse table under test is taken from its clustered migration with the Replicated engine replaced
+  by the local one (tests/data/langfuse/clickhouse);
+- chdb's `default` database has no stored engine (SHOW CREATE DATABASE prints none), which RESTORE ... AS
+  rejects as a different definition; a server's is Atomic, so the test recreates it Atomic first;
+- one chdb engine lives in a process at a time: the serving side and the drill's own server are opened one
+  after the other, each with its own data directory and configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import stat
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import chdb
+
+ON_CLUSTER = re.compile(r"\s+ON CLUSTER '[^']*'")
+CLIENT = """#!{python} -S
+# clickhouse-client for the tests: sends --query to the chdb engine of the test process.
+import os, socket, sys
+query = sys.argv[sys.argv.index("--query") + 1]
+s = socket.socket(socket.AF_UNIX)
+s.connect(os.environ["CHDB_SOCKET"])
+s.sendall(query.encode())
+s.shutdown(socket.SHUT_WR)
+answer = b"".join(iter(lambda: s.recv(65536), b""))
+code, _, out = answer.partition(b"\\n")
+(sys.stdout if code == b"0" else sys.stderr).buffer.write(out)
+sys.exit(int(code))
+"""
+
+
+@dataclass
+class Engine:
+    connection: Any  # chdb.connect(...)
+    sent: list[str] = field(default_factory=list)  # as the scripts sent them
+    ran: list[str] = field(default_factory=list)  # as the engine ran them
+
+    def query(self, sql: str, fmt: str = "TSV") -> str:
+        self.ran.append(sql)
+        return self.connection.query(sql, fmt).bytes().decode()
+
+    def rows(self, sql: str) -> list[list[str]]:
+        return [line.split("\t") for line in self.query(sql).splitlines()]
+
+
+@contextmanager
+def chdb_engine(workdir: Path, config: str) -> Iterator[Engine]:
+    """An engine on `workdir/data` with `config` (a ClickHouse config file's text) loaded, serving the
+    client at `workdir/engine.sock`."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_file = workdir / "config.xml"
+    config_file.write_text(config)
+    engine = Engine(chdb.connect(f"{workdir / 'data'}?config-file={config_file}"))
+    sock_path = workdir / "engine.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(sock_path))
+    server.listen()
+    lock = threading.Lock()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                sql = b"".join(iter(lambda c=conn: c.recv(65536), b"")).decode()
+                with lock:
+                    engine.sent.append(sql)
+                    try:
+                        answer = b"0\n" + engine.query(ON_CLUSTER.sub("", sql)).encode()
+                    except Exception as error:  # the engine's own message, as clickhouse-client prints it
+                        answer = b"1\n" + str(error).encode() + b"\n"
+                conn.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield engine
+    finally:
+        server.close()
+        thread.join(timeout=5)
+        sock_path.unlink(missing_ok=True)
+        engine.connection.close()
+
+
+def client_env(bin_dir: Path, workdir: Path) -> dict[str, str]:
+    """The environment that puts the chdb-backed clickhouse-client first on PATH."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    client = bin_dir / "clickhouse-client"
+    client.write_text(CLIENT.format(python=sys.executable))
+    client.chmod(client.stat().st_mode | stat.S_IXUSR)
+    return {"PATH": f"{bin_dir}:{os.environ['PATH']}", "CHDB_SOCKET": str(workdir / "engine.sock")}
