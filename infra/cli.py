@@ -229,10 +229,10 @@ def _print_profile(console: Console, profile: PlanProfile, total: float) -> None
 
 def run() -> None:
     """The `langfuse-rosa` process. Nearly all it allocates lives until it exits, and its memory goes back to
-    the operating system then: the cyclic garbage collector would only rescan it, several times while the
-    plan runs and once more, object by object, on the way out (together a third of a plan's wall time). So
-    no collection in this process, and at exit everything is frozen out of the interpreter's final one.
-    In-process callers (tests through click's runner) call `main` and keep their collector."""
+    the operating system then: the cyclic garbage collector would only rescan it, while the plan runs and
+    once more, object by object, on the way out (measured on prod: 1.2 s of a 3.0 s plan). So no collection
+    in this process, and at exit everything is frozen out of the interpreter's final one. In-process
+    callers (tests through click's runner) call `main` and keep their collector."""
     gc.disable()
     atexit.register(gc.freeze)
     main()

@@ -151,10 +151,11 @@ def plan_of_run(run: ProgramRun, environment: str | None, project_root: Path, pr
 def _cycle_collection_paused() -> Iterator[None]:
     """No cyclic garbage collection while a plan is built.
 
-    A plan allocates some 100,000 objects that all live until it is done (registrations, manifests, schema
-    validators) and little cyclic garbage. Each full pass of the collector rescans every object the process
-    holds (in a test session: every plan built so far) and finds next to nothing: it cost a third of
-    registration in a fresh process and more in a long-lived one. Collection resumes afterwards.
+    Most of what a plan allocates lives until it is done (registrations, manifests, schema validators); its
+    cyclic garbage (Pulumi's resources and outputs, ~65,000 objects for prod) is better collected in one
+    pass afterwards than looked for while it grows: every pass rescans all the process holds (in a test
+    session, every plan built so far). Measured on prod: registration 0.93 s -> 0.59 s. Collection resumes
+    afterwards.
     """
     enabled = gc.isenabled()
     gc.disable()

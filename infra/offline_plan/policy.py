@@ -42,8 +42,9 @@ def evaluate(
     policy_config: Mapping[str, Mapping[str, Any]] | None = None,
     rules: tuple[Rule, ...] = ALL_RULES,
 ) -> list[PolicyViolation]:
-    # Each resource wrapped once, as CrossGuard hands every policy the same unknown-checking view of it (rules
-    # only read it; wrapping per rule was 28 x the work).
+    # Each resource wrapped once and shared by every rule. CrossGuard wraps it afresh for each policy
+    # (pulumi_policy/policy.py, validate_resource/validate_stack); rules only read it, so they see the same,
+    # and wrapping per rule was 28 times the work.
     subjects = [Subject(o.type, o.name, unknown_checking_proxy(dict(o.manifest))) for o in objects] + [
         Subject(r.type, r.name, unknown_checking_proxy(dict(r.inputs))) for r in resources
     ]
