@@ -6,9 +6,15 @@ breaks a mandatory policy rule or a schema ends in exit 1; otherwise exit 0. Out
 
 from __future__ import annotations
 
+import time
+
+_STARTED = time.perf_counter()  # before the imports below, which `plan --profile` counts
+
+import atexit
+import contextlib
+import gc
 import re
 import sys
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +29,7 @@ from rich.text import Text
 
 from infra.offline_plan.diff import DIFF_FILE, PlanReadError, diff_plans
 from infra.offline_plan.plan import ACCESS_FILE, OBJECTIVES_FILE, PROJECT_ROOT, REACHABILITY_FILE, Plan, build_plan
+from infra.offline_plan.profile import PlanProfile
 from infra.offline_plan.render import SUMMARY_FILE, OutputError, write_files
 from infra.offline_plan.stack_file import StackFileError, check_stack_name
 from infra.restore import STEPS_FILE, clickhouse_restore, environment_config, postgres_restore
@@ -81,15 +88,18 @@ def main() -> None:
     default=None,
     help="Another plan's output directory (e.g. main's): print what this plan adds, removes and changes, and write diff.md.",
 )
-def plan(stack: str, out: Path | None, stacks_dir: Path | None, diff_against: Path | None) -> None:
+@click.option("--profile", is_flag=True, help="Also print the time of each phase (imports, program, validation, ...).")
+def plan(stack: str, out: Path | None, stacks_dir: Path | None, diff_against: Path | None, profile: bool) -> None:
     """Render the stack's full desired state offline (Pulumi mocks), validate it, and summarise it."""
     console = _console()
     started = time.monotonic()
     out_dir = (out or PROJECT_ROOT / "plan" / stack).absolute()
     if diff_against is not None:
         _check_diff_base(diff_against.absolute(), out_dir)
+    phases = PlanProfile(startup_imports=time.perf_counter() - _STARTED)
     try:
-        result = build_plan(stack, stacks_dir)
+        with phases.counting_imports() if profile else contextlib.nullcontext():
+            result = build_plan(stack, stacks_dir, profile=phases)
     except (StackFileError, ConfigError) as error:
         _fail(*_error_lines(error))
     files = result.files()
@@ -100,8 +110,11 @@ def plan(stack: str, out: Path | None, stacks_dir: Path | None, diff_against: Pa
         except PlanReadError as error:
             _fail(f"--diff-against {error}")
         files[DIFF_FILE] = text
-    _write(out_dir, files, SUMMARY_FILE)
+    with phases.phase("write"):
+        _write(out_dir, files, SUMMARY_FILE)
     _report(console, result, out_dir, time.monotonic() - started)
+    if profile:
+        _print_profile(console, phases, time.perf_counter() - _STARTED)
     if text is not None:
         console.print(Text(text), soft_wrap=True)
     sys.exit(0 if result.ok else EXIT_INVALID_PLAN)
@@ -302,5 +315,30 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
     console.print(Text(f"Written to {out_dir} in {seconds:.1f} s."))
 
 
-if __name__ == "__main__":
+def _print_profile(console: Console, profile: PlanProfile, total: float) -> None:
+    table = Table(title="Where the time went (wall clock, this process)", title_justify="left")
+    table.add_column("Phase", no_wrap=True)
+    table.add_column("Seconds", justify="right")
+    table.add_column("Share", justify="right")
+    rows = profile.rows()
+    rows.append(("other (stack file, terminal output)", total - sum(seconds for _, seconds in rows)))
+    for phase, seconds in rows:
+        label = f"{phase} ({profile.modules_imported} modules during the plan)" if phase == "imports" else phase
+        table.add_row(label, f"{seconds:.2f}", f"{seconds / total:.0%}")
+    table.add_row("total (exit not included)", f"{total:.2f}", "100%")
+    console.print(table)
+
+
+def run() -> None:
+    """The `langfuse-rosa` process. Nearly all it allocates lives until it exits, and its memory goes back to
+    the operating system then: the cyclic garbage collector would only rescan it, while the plan runs and
+    once more, object by object, on the way out (measured on prod: 1.2 s of a 3.0 s plan). So no collection
+    in this process, and at exit everything is frozen out of the interpreter's final one. In-process
+    callers (tests through click's runner) call `main` and keep their collector."""
+    gc.disable()
+    atexit.register(gc.freeze)
     main()
+
+
+if __name__ == "__main__":
+    run()

@@ -4,10 +4,11 @@ both ways, and every single allow rule is needed for it."""
 from __future__ import annotations
 
 import copy
+from ipaddress import IPv4Address
 
 import pytest
 
-from infra.offline_plan.reachability import reachability
+from infra.offline_plan.reachability import Policy, _peer_matches, _port_matches, reachability
 from tests.conftest import CLUSTER_STACKS, STACKS, find, objects_of
 
 PG, CH, KEEPER, GRAFANA = "Cluster/langfuse-postgres", "ClickHouseInstallation/langfuse", "ClickHouseKeeperInstallation/langfuse", "Grafana/langfuse-grafana"
@@ -145,6 +146,41 @@ def test_removing_any_one_allow_rule_breaks_the_matrix(prod_cluster):
         mutated[i] = copy.deepcopy(prod_cluster[i])
         del mutated[i].manifest["spec"][direction][n]
         assert _rows(mutated) != baseline, f"{prod_cluster[i].path}: {direction}[{n}] allows nothing the other rules do not"
+
+
+def _by_definition(objects) -> set[tuple[str, str, str]]:
+    """The matrix straight from its definition, every (source, destination, port) in turn: what the indexed
+    computation in reachability.py must equal."""
+    result = reachability(objects)
+    assert result is not None
+    policies = [Policy(o.manifest["metadata"]["namespace"], o.manifest["spec"]) for o in objects if o.kind == "NetworkPolicy"]
+    ports = [(int(n), proto) for n, proto in (p.split("/") for p in result.ports)]
+
+    def side(endpoint, direction, peer, port) -> tuple[bool, bool]:
+        key, to = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
+        selecting = [p for p in policies if p.isolates(endpoint, direction)]
+        allowed = any(
+            (not rule.get(to) or any(_peer_matches(q, p.namespace, peer, IPv4Address(peer.address) if peer.address else None) for q in rule[to]))
+            and _port_matches(rule.get("ports"), port)
+            for p in selecting
+            for rule in p.spec.get(key) or []
+        )
+        return bool(selecting), allowed or not selecting
+
+    matrix = set()
+    for src in result.endpoints:
+        for dst in result.endpoints:
+            for port in ports:
+                (egress_governed, egress_ok), (ingress_governed, ingress_ok) = side(src, "Egress", dst, port), side(dst, "Ingress", src, port)
+                if (egress_governed or ingress_governed) and egress_ok and ingress_ok:
+                    matrix.add((src.name, dst.name, f"{port[0]}/{port[1]}"))
+    return matrix
+
+
+@pytest.mark.parametrize("stack", ["dev", "external", "cluster-dev", "prod-cluster"])
+def test_the_indexed_matrix_equals_the_definition(plans, prod_cluster, stack):
+    objects = prod_cluster if stack == "prod-cluster" else plans[stack].objects
+    assert _matrix(objects) == _by_definition(objects)
 
 
 def test_every_namespace_a_stack_creates_denies_by_default_both_ways(plans):

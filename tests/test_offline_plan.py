@@ -27,14 +27,14 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def dev_plan_dirs(tmp_path_factory) -> tuple[Path, Path]:
-    dirs = []
-    for attempt in ("first", "second"):
-        out = tmp_path_factory.mktemp(attempt) / "dev"
-        result = _cli("plan", "--stack", "dev", "--out", str(out))
-        assert result.returncode == 0, result.stderr
-        dirs.append(out)
-    return dirs[0], dirs[1]
+def dev_plan_dirs(tmp_path_factory, plans) -> tuple[Path, Path]:
+    """dev planned twice: by the CLI in a process of its own, and the session's plan written by this one."""
+    first = tmp_path_factory.mktemp("first") / "dev"
+    result = _cli("plan", "--stack", "dev", "--out", str(first))
+    assert result.returncode == 0, result.stderr
+    second = tmp_path_factory.mktemp("second") / "dev"
+    plans["dev"].write(second)
+    return first, second
 
 
 def test_plan_twice_gives_byte_identical_output(dev_plan_dirs):

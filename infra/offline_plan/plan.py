@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from infra.offline_plan.access_matrix import AccessMatrix, access_matrix, policy_index
 from infra.offline_plan.access_requests import requests_of
 from infra.offline_plan.policy import PolicyViolation, evaluate, load_policy_config
+from infra.offline_plan.profile import PlanProfile
 from infra.offline_plan.reachability import Reachability, reachability
 from infra.offline_plan.recovery_objectives import Objective, objectives_markdown, recovery_objectives
 from infra.offline_plan.render import (
@@ -21,7 +25,7 @@ from infra.offline_plan.render import (
     render,
     write_files,
 )
-from infra.offline_plan.runner import run_program
+from infra.offline_plan.runner import ProgramRun, run_program
 from infra.offline_plan.stack_file import read_stack_file
 from infra.offline_plan.validation import KUBERNETES_VERSIONS, SchemaCatalog, SchemaResult
 from policies.rules import ALL_RULES
@@ -43,6 +47,7 @@ class Plan:
     reachability: Reachability | None = None
     objectives: tuple[Objective, ...] = ()
     access: AccessMatrix | None = None
+    profile: PlanProfile = field(default_factory=PlanProfile, compare=False, repr=False)
 
     @property
     def schema_failures(self) -> list[SchemaResult]:
@@ -102,6 +107,10 @@ class Plan:
         }
 
     def files(self) -> dict[str, str]:
+        with self.profile.phase("YAML"):
+            return self._files()
+
+    def _files(self) -> dict[str, str]:
         files = {obj.path: dump_yaml(obj.manifest) for obj in self.objects}
         by_package: dict[str, list[dict[str, Any]]] = {}
         for res in self.resources:
@@ -120,29 +129,60 @@ class Plan:
         return files
 
     def write(self, out_dir: Path) -> None:
-        write_files(out_dir, self.files())
+        files = self.files()
+        with self.profile.phase("write"):
+            write_files(out_dir, files)
 
 
-def build_plan(stack: str, stacks_dir: Path | None = None, project_root: Path = PROJECT_ROOT) -> Plan:
+def build_plan(
+    stack: str, stacks_dir: Path | None = None, project_root: Path = PROJECT_ROOT, profile: PlanProfile | None = None
+) -> Plan:
     """Raises StackFileError / ConfigError for bad input (nothing is registered then)."""
     stacks_dir = stacks_dir or project_root / "stacks"
-    run = run_program(project_root, stack, stacks_dir)
-    objects, resources = render(run.registrations)
-    # The thresholds `pulumi preview --policy-pack-config policies/config/<environment>.json` applies.
-    config = read_stack_file(stacks_dir, stack).config
-    environment = config.get("langfuse-rosa:environment")
-    catalog = SchemaCatalog(project_root / "schemas")
-    return Plan(
-        stack=stack,
-        objects=objects,
-        resources=resources,
-        schema_results=[catalog.validate(obj.manifest) for obj in objects],
-        policy_violations=evaluate(objects, resources, load_policy_config(environment)),
-        warnings=run.warnings,
-        reachability=reachability(objects),
-        objectives=tuple(recovery_objectives(objects, resources)),
-        access=aws_access(objects, resources, config),
-    )
+    profile = profile or PlanProfile()
+    with _cycle_collection_paused():
+        with profile.phase("program under mocks"):
+            run = run_program(project_root, stack, stacks_dir)
+        return plan_of_run(run, read_stack_file(stacks_dir, stack).config, project_root, profile)
+
+
+def plan_of_run(run: ProgramRun, config: dict[str, str], project_root: Path, profile: PlanProfile) -> Plan:
+    """The phases after the program: render, validate, evaluate the policies, compute reachability, the
+    recovery objectives and the AWS access matrix. `config` is the stack's, as the engine passes it."""
+    with profile.phase("render"):
+        objects, resources = render(run.registrations)
+    with profile.phase("schema validation"):
+        catalog = SchemaCatalog(project_root / "schemas")
+        schema_results = [catalog.validate(obj.manifest) for obj in objects]
+    with profile.phase("policy"):
+        # The thresholds `pulumi preview --policy-pack-config policies/config/<environment>.json` applies.
+        violations = evaluate(objects, resources, load_policy_config(config.get("langfuse-rosa:environment")))
+    with profile.phase("reachability"):
+        matrix = reachability(objects)
+    with profile.phase("recovery objectives"):
+        objectives = tuple(recovery_objectives(objects, resources))
+    with profile.phase("aws access matrix"):
+        access = aws_access(objects, resources, config)
+    return Plan(run.stack, objects, resources, schema_results, violations, run.warnings, matrix, objectives, access, profile)
+
+
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a plan is built.
+
+    Most of what a plan allocates lives until it is done (registrations, manifests, schema validators); its
+    cyclic garbage (Pulumi's resources and outputs, ~65,000 objects for prod) is better collected in one
+    pass afterwards than looked for while it grows: every pass rescans all the process holds (in a test
+    session, every plan built so far). Measured on prod: registration 0.93 s -> 0.59 s. Collection resumes
+    afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def aws_access(objects: list[RenderedObject], resources: list[RenderedResource], config: dict[str, str]) -> AccessMatrix | None:

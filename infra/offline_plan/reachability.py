@@ -13,7 +13,9 @@ isolated) belong to other stacks and are left out.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,14 +131,9 @@ def _selects(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> b
     return True
 
 
-def _in_block(address: str, block: Mapping[str, Any]) -> bool:
-    ip = ipaddress.IPv4Address(address)
-    return ip in ipaddress.IPv4Network(block["cidr"]) and not any(ip in ipaddress.IPv4Network(e) for e in block.get("except", []))
-
-
-def _peer_matches(peer: Mapping[str, Any], policy_ns: str, endpoint: Endpoint) -> bool:
+def _peer_matches(peer: Mapping[str, Any], policy_ns: str, endpoint: Endpoint, address: ipaddress.IPv4Address | None) -> bool:
     if "ipBlock" in peer:
-        return bool(endpoint.address) and _in_block(endpoint.address, peer["ipBlock"])
+        return address is not None and _in_block(address, _network(peer["ipBlock"]["cidr"]), _exceptions(peer["ipBlock"]))
     if endpoint.namespace is None:
         return False
     if "namespaceSelector" in peer:
@@ -145,6 +142,21 @@ def _peer_matches(peer: Mapping[str, Any], policy_ns: str, endpoint: Endpoint) -
     elif endpoint.namespace != policy_ns:
         return False
     return _selects(peer.get("podSelector", {}), endpoint.pod_labels)
+
+
+def _in_block(
+    address: ipaddress.IPv4Address, network: ipaddress.IPv4Network, exceptions: tuple[ipaddress.IPv4Network, ...]
+) -> bool:
+    return address in network and not any(address in e for e in exceptions)
+
+
+@functools.cache
+def _network(cidr: str) -> ipaddress.IPv4Network:
+    return ipaddress.IPv4Network(cidr)
+
+
+def _exceptions(block: Mapping[str, Any]) -> tuple[ipaddress.IPv4Network, ...]:
+    return tuple(_network(e) for e in block.get("except", []))
 
 
 def _port_matches(rule_ports: list[Mapping[str, Any]] | None, port: tuple[int, str]) -> bool:
@@ -170,20 +182,109 @@ class Policy:
         types = self.spec.get("policyTypes") or (["Ingress", "Egress"] if "egress" in self.spec else ["Ingress"])
         return endpoint.namespace == self.namespace and direction in types and _selects(self.spec.get("podSelector", {}), endpoint.pod_labels)
 
-    def allows(self, direction: str, peer_endpoint: Endpoint, port: tuple[int, str]) -> bool:
-        key, side = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
-        for rule in self.spec.get(key) or []:
-            peers = rule.get(side)
-            if (not peers or any(_peer_matches(p, self.namespace, peer_endpoint) for p in peers)) and _port_matches(rule.get("ports"), port):
-                return True
-        return False
+
+_SIDES = {"Ingress": ("ingress", "from"), "Egress": ("egress", "to")}
 
 
-def _side(selecting: list[Policy], direction: str, peer: Endpoint, port: tuple[int, str]) -> tuple[bool, bool]:
-    """(governed, allowed) for one direction of one endpoint, given the policies that select it."""
-    if not selecting:
-        return False, True
-    return True, any(p.allows(direction, peer, port) for p in selecting)
+class _Network:
+    """The endpoints, indexed so that each rule is matched against the few endpoints it can select (the pods
+    of its own namespace, of the namespaces its selector can pick, or every address for an ipBlock) rather
+    than against every endpoint: the work grows with what the policies allow, not with endpoints squared."""
+
+    def __init__(self, endpoints: tuple[Endpoint, ...], ports: list[tuple[int, str]]) -> None:
+        self.endpoints = endpoints
+        self.ports = ports
+        self.addresses = [ipaddress.IPv4Address(e.address) if e.address else None for e in endpoints]
+        self.everyone = frozenset(range(len(endpoints)))
+        self.by_namespace: dict[str, list[int]] = {}
+        # Namespaces as the endpoints label them (two endpoints of one namespace may carry different labels).
+        self.namespace_groups: dict[tuple[str, frozenset[tuple[str, str]]], list[int]] = {}
+        for i, e in enumerate(endpoints):
+            if e.namespace is not None:
+                self.by_namespace.setdefault(e.namespace, []).append(i)
+                self.namespace_groups.setdefault((e.namespace, frozenset(e.namespace_labels.items())), []).append(i)
+        self.groups_by_label: dict[tuple[str, str], list[tuple[str, frozenset[tuple[str, str]]]]] = {}
+        for group in self.namespace_groups:
+            for label in group[1]:
+                self.groups_by_label.setdefault(label, []).append(group)
+        self._matched: dict[tuple[str, str], frozenset[int]] = {}
+
+    def port_mask(self, rule_ports: list[Mapping[str, Any]] | None) -> int:
+        """The rule's ports as a bit set over self.ports."""
+        return sum(1 << bit for bit, port in enumerate(self.ports) if _port_matches(rule_ports, port))
+
+    def rule_peers(self, peers: list[Mapping[str, Any]] | None, policy_ns: str) -> frozenset[int]:
+        if not peers:
+            return self.everyone
+        return frozenset().union(*(self._peer(peer, policy_ns) for peer in peers))
+
+    def _peer(self, peer: Mapping[str, Any], policy_ns: str) -> frozenset[int]:
+        # The same peer recurs across policies (DNS, monitoring, ...): match each once. Pod-selecting peers
+        # without a namespace selector depend on the policy's namespace.
+        key = (json.dumps(peer, sort_keys=True), policy_ns if "ipBlock" not in peer and "namespaceSelector" not in peer else "")
+        if key not in self._matched:
+            candidates = self._superset(peer, policy_ns)
+            endpoints, addresses = self.endpoints, self.addresses
+            self._matched[key] = frozenset(i for i in candidates if _peer_matches(peer, policy_ns, endpoints[i], addresses[i]))
+        return self._matched[key]
+
+    def _superset(self, peer: Mapping[str, Any], policy_ns: str) -> Iterable[int]:
+        """A superset of the endpoints the peer matches."""
+        if "ipBlock" in peer:
+            return self.everyone
+        if "namespaceSelector" not in peer:
+            return self.by_namespace.get(policy_ns, [])
+        required = (peer["namespaceSelector"] or {}).get("matchLabels") or {}
+        groups: Iterable[tuple[str, frozenset[tuple[str, str]]]] = self.namespace_groups
+        if required:
+            groups = min((self.groups_by_label.get(label, []) for label in required.items()), key=len)
+        return [i for group in groups for i in self.namespace_groups[group]]
+
+
+def _allowed(policies: list[Policy], network: _Network) -> set[tuple[str, str, str]]:
+    """Every (source, destination, port) both sides let through, at least one side governing it."""
+    endpoints, ports = network.endpoints, network.ports
+    by_namespace: dict[str, list[Policy]] = {}
+    for p in policies:
+        by_namespace.setdefault(p.namespace, []).append(p)
+    # masks[direction][i]: {peer endpoint: allowed ports} for endpoint i, from the policies that select it;
+    # absent when no policy of that direction selects it (open that way).
+    masks: dict[str, dict[int, dict[int, int]]] = {"Ingress": {}, "Egress": {}}
+    rules: dict[tuple[int, str], list[tuple[frozenset[int], int]]] = {}
+    for i, e in enumerate(endpoints):
+        for direction, (key, side) in _SIDES.items():
+            candidates = by_namespace.get(e.namespace, []) if e.namespace is not None else []
+            selecting = [p for p in candidates if p.isolates(e, direction)]
+            if not selecting:
+                continue
+            allowed = masks[direction].setdefault(i, {})
+            for p in selecting:
+                if (id(p), direction) not in rules:
+                    rules[id(p), direction] = [
+                        (network.rule_peers(rule.get(side), p.namespace), network.port_mask(rule.get("ports")))
+                        for rule in p.spec.get(key) or []
+                    ]
+                for peers, mask in rules[id(p), direction]:
+                    if mask:
+                        for j in peers:
+                            allowed[j] = allowed.get(j, 0) | mask
+    everything = (1 << len(ports)) - 1
+    egress, ingress = masks["Egress"], masks["Ingress"]
+    pairs: dict[tuple[int, int], int] = {}
+    for src, reachable in egress.items():
+        for dst, mask in reachable.items():
+            pairs[src, dst] = mask & (ingress[dst].get(src, 0) if dst in ingress else everything)
+    for dst, admitted in ingress.items():
+        for src, mask in admitted.items():
+            if src not in egress:
+                pairs[src, dst] = mask
+    labels = [f"{n}/{p}" for n, p in ports]
+    return {
+        (endpoints[src].name, endpoints[dst].name, labels[bit])
+        for (src, dst), mask in pairs.items()
+        for bit in range(len(ports))
+        if mask >> bit & 1
+    }
 
 
 @dataclass(frozen=True)
@@ -231,17 +332,7 @@ def reachability(objects: list[RenderedObject]) -> Reachability | None:
     pods = [Endpoint(e.name, e.namespace, e.namespace_labels, e.pod_labels, str(next(pod_ips))) for e in pods]
     endpoints = (*pods, *(Endpoint(name, None, address=address) for name, address in addresses.items()))
     ports = sorted(set(_policy_ports(policies)) | {CANARY_PORT})
-    selecting = {
-        (e.name, direction): [p for p in policies if p.isolates(e, direction)] for e in endpoints for direction in ("Ingress", "Egress")
-    }
-    allowed = set()
-    for src in endpoints:
-        for dst in endpoints:
-            for port in ports:
-                egress_governed, egress_ok = _side(selecting[src.name, "Egress"], "Egress", dst, port)
-                ingress_governed, ingress_ok = _side(selecting[dst.name, "Ingress"], "Ingress", src, port)
-                if (egress_governed or ingress_governed) and egress_ok and ingress_ok:
-                    allowed.add((src.name, dst.name, f"{port[0]}/{port[1]}"))
+    allowed = _allowed(policies, _Network(endpoints, ports))
     return Reachability(tuple(endpoints), tuple(f"{n}/{p}" for n, p in ports), frozenset(allowed))
 
 
@@ -252,8 +343,7 @@ def _port_order(port: str) -> tuple[str, int]:
 
 def _representative(block: Mapping[str, Any]) -> str:
     """An address of the block outside its exceptions."""
-    network = ipaddress.IPv4Network(block["cidr"])
-    excluded = [ipaddress.IPv4Network(e) for e in block.get("except", [])]
+    network, excluded = _network(block["cidr"]), _exceptions(block)
     for candidate in _candidates(network):
         if not any(candidate in e for e in excluded):
             return str(candidate)

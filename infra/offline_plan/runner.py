@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import logging
 import runpy
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,11 +33,12 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def run_program(project_root: Path, stack: str, stacks_dir: Path) -> ProgramRun:
+def run_program(project_root: Path, stack: str, stacks_dir: Path, program: Callable[[], object] | None = None) -> ProgramRun:
     """Execute the program for `stack` and return every resource it registered.
 
     Raises StackFileError or ConfigError (both one-line messages) without registering anything.
-    Each run gets a fresh context, so several stacks can be planned in one process.
+    Each run gets a fresh context, so several stacks can be planned in one process. `program`: another
+    program to run under the stack's config instead of infra/ (the size benchmark's copies of it).
     """
     stack_file = read_stack_file(stacks_dir, stack)
     plan_mocks = PlanMocks()
@@ -58,8 +60,8 @@ def run_program(project_root: Path, stack: str, stacks_dir: Path) -> ProgramRun:
             pulumi.runtime.set_all_config(stack_file.config, stack_file.secret_keys)
             # What the Python language host does with `main: infra/` (set_mocks already made the root Stack
             # that the host's run_in_stack would make).
-            program = str(project_root / "infra")
-            loop.run_until_complete(run_pulumi_func(lambda: runpy.run_path(program, run_name="__main__")))
+            main = str(project_root / "infra")
+            loop.run_until_complete(run_pulumi_func(program or (lambda: runpy.run_path(main, run_name="__main__"))))
         finally:
             asyncio.set_event_loop(None)
             loop.close()

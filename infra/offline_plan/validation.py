@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,16 +18,13 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import yaml
+from referencing import Registry, Resource
 
 # ROSA 4.16 -> Kubernetes 1.29, 4.17 -> 1.30, 4.18 -> 1.31.
 KUBERNETES_VERSIONS = ("1.29.0", "1.30.0", "1.31.0")
 
 _ALLOWLIST_FILE = Path(__file__).with_name("schema_allowlist.yaml")
 
-
-# kubernetes-validate re-reads and re-parses its schema files (the definitions file is megabytes) on every
-# call; they never change, so parse each once. Saves most of a plan's run time.
-kubernetes_validate.utils.schema_contents = functools.cache(kubernetes_validate.utils.schema_contents)
 
 @dataclass(frozen=True)
 class SchemaResult:
@@ -85,15 +83,46 @@ def _core_errors(manifest: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, 
     errors, versions = [], []
     for version in KUBERNETES_VERSIONS:
         try:
-            kubernetes_validate.validate(manifest, version, strict=True)
+            validator = _core_validator(version, manifest["apiVersion"], manifest["kind"])
         except kubernetes_validate.SchemaNotFoundError:
             continue
-        except kubernetes_validate.ValidationError as error:
+        # What kubernetes_validate.validate raises: the first error (jsonschema's Validator.validate).
+        error = next(validator.iter_errors(manifest), None)
+        if error is not None:
             errors.append(f"Kubernetes {version}: {_describe(error)}")
         versions.append(version)
     if not versions:
         raise kubernetes_validate.SchemaNotFoundError(manifest.get("kind", ""), ", ".join(KUBERNETES_VERSIONS), manifest.get("apiVersion", ""))
     return tuple(errors), tuple(versions)
+
+
+@functools.cache
+def _core_validator(kubernetes_version: str, api_version: str, kind: str) -> jsonschema.protocols.Validator:
+    """The strict validator kubernetes_validate.validate(manifest, kubernetes_version, strict=True) builds, built once.
+
+    That function rescans its version folders, re-reads the megabyte definitions file and builds a fresh
+    validator (with an empty $ref cache) on every call; this is its lookup (kubernetes_validate/utils.py,
+    1.37.0), done once per (version, apiVersion, kind). Raises SchemaNotFoundError as it does.
+    """
+    utils = kubernetes_validate.utils
+    wanted = utils.major_minor(kubernetes_version)
+    # The newest schema folder that is not newer than the wanted version.
+    version = [v for v in utils.all_versions() if utils.major_minor(v) <= wanted][-1]
+    # rbac.authorization.k8s.io/v1 -> rbac-v1
+    api_file = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    folder = f"kubernetes-json-schema/v{version}-local-strict"
+    try:
+        schema = _schema_file(f"{folder}/{kind.lower()}-{api_file}.json", kubernetes_version)
+    except FileNotFoundError:
+        raise kubernetes_validate.SchemaNotFoundError(version=wanted, kind=kind, api_version=api_version) from None
+    registry = Resource.from_contents(_schema_file(f"{folder}/_definitions.json", kubernetes_version)) @ (
+        Resource.from_contents(schema) @ Registry()
+    )
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+# Parsed once per process: the definitions file is shared by every kind of a version.
+_schema_file = functools.cache(kubernetes_validate.utils.schema_contents)
 
 
 def _crd_errors(path: Path, manifest: dict[str, Any]) -> tuple[str, ...]:

@@ -61,13 +61,14 @@ def workload_replicas(subjects: Sequence[Subject], config: Config) -> list[tuple
 
 
 def workload_pdb(subjects: Sequence[Subject], config: Config) -> list[tuple[str, str]]:
-    budgets = [s for s in subjects if is_kubernetes(s.type, "PodDisruptionBudget")]
+    budgets: dict[Any, list[Subject]] = {}  # by namespace: a budget only covers pods of its own
+    for s in subjects:
+        if is_kubernetes(s.type, "PodDisruptionBudget"):
+            budgets.setdefault(_namespace(s), []).append(s)
     problems = []
     for w in subjects:
         if w.type in WORKLOADS:
-            covered = any(
-                _namespace(b) == _namespace(w) and _selects(dig(b.props, "spec", "selector") or {}, _pod_labels(w)) for b in budgets
-            )
+            covered = any(_selects(dig(b.props, "spec", "selector") or {}, _pod_labels(w)) for b in budgets.get(_namespace(w), []))
             if not covered:
                 problems.append((w.label, f"{dig(w.props, 'metadata', 'name')} has no PodDisruptionBudget selecting its pods."))
         elif w.type == CNPG_CLUSTER and dig(w.props, "spec", "enablePDB") is False:
