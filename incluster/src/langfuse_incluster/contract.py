@@ -79,7 +79,6 @@ ENV_POLL_INTERVAL_SECONDS = "USAGE_POLL_INTERVAL_SECONDS"
 ENV_POLL_CONCURRENCY = "USAGE_POLL_CONCURRENCY"
 ENV_TOP_N = "USAGE_TOP_N"
 ENV_SLACK_WEBHOOK_URL = "SLACK_WEBHOOK_URL"  # the summary's incoming webhook (unset: Markdown only)
-ENV_SLACK_CHANNEL = "SLACK_CHANNEL"
 
 # The exporter's metrics. Label `project_namespace` as above; `model` is Langfuse's providedModelName.
 USAGE_COST_METRIC = "langfuse_usage_cost_usd"  # {project_namespace, model, period=month|today}
