@@ -69,10 +69,14 @@ def cheaper_model(
     if provider is None or actual_usd <= 0:
         return None
     own = definition.name if definition else used
+    own_prices = _token_prices(definition) if definition else None
     priced = []
     for model in models:
         prices = _token_prices(model)
         if prices is None or model.name == own or provider_of(model.name) != provider:
+            continue
+        # Cheaper per token for both input and output than the model used (when its prices are known).
+        if own_prices is not None and (prices[0] > own_prices[0] or prices[1] > own_prices[1] or prices == own_prices):
             continue
         priced.append((input_tokens * prices[0] + output_tokens * prices[1], model.name))
     if not priced:
