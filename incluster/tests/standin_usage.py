@@ -257,8 +257,8 @@ class UsageEndpoints:
         if granularity not in (None, "day", "hour"):
             raise AssertionError(f"the stand-in buckets by day or hour only, not {granularity}")
         groups: dict[tuple, list[Observation]] = defaultdict(list)
-        for o in self.observations:
-            if o.project_id != project_id or not start <= o.start_time <= end or not all(_passes(o, f) for f in query.get("filters") or []):
+        for o in self._of_project(project_id):
+            if not start <= o.start_time <= end or not all(_passes(o, f) for f in query.get("filters") or []):
                 continue
             key = tuple(json.dumps(o.dimension(d)) for d in dimensions)
             if granularity is not None:
@@ -278,6 +278,15 @@ class UsageEndpoints:
         for name, direction in reversed(self._order_by(query, dimensions)):
             rows.sort(key=lambda r: (r.get(name) is None, r.get(name) if r.get(name) is not None else 0), reverse=direction == "desc")
         return rows[: (query.get("config") or {}).get("row_limit") or DEFAULT_ROW_LIMIT]
+
+    def _of_project(self, project_id: str) -> list[Observation]:
+        """The project's observations (an index rebuilt when observations were added: ClickHouse reads by project too)."""
+        if getattr(self, "_indexed", -1) != len(self.observations):
+            index: dict[str, list[Observation]] = defaultdict(list)
+            for o in self.observations:
+                index[o.project_id].append(o)
+            self._index, self._indexed = index, len(self.observations)
+        return self._index.get(project_id, [])
 
     def _list_models(self, project_id: str, args):
         try:

@@ -54,9 +54,9 @@ def usage_window_start(now: datetime) -> datetime:
     return min(month_start(now), today - timedelta(days=HISTORY_DAYS))
 
 
-def usage_query(now: datetime, tag: str | None = None) -> dict:
+def usage_query(now: datetime, tag: str | None = None, since: datetime | None = None) -> dict:
     """Daily cost, tokens, traces and observations by model and level, from the start of the month (or two
-    weeks back, whichever is earlier) to now. Newest days first, so a truncated answer loses the oldest."""
+    weeks back, or `since`, whichever is earliest) to now. Newest days first, so a truncated answer loses the oldest."""
     return {
         "view": "observations",
         "dimensions": [{"field": "providedModelName"}, {"field": "level"}],
@@ -70,7 +70,7 @@ def usage_query(now: datetime, tag: str | None = None) -> dict:
         ],
         "filters": _scope_filters(tag),
         "timeDimension": {"granularity": "day"},
-        "fromTimestamp": _iso(usage_window_start(now)),
+        "fromTimestamp": _iso(min(usage_window_start(now), since) if since else usage_window_start(now)),
         "toTimestamp": _iso(now),
         "orderBy": [{"field": "time_dimension", "direction": "desc"}],
         "config": {"row_limit": ROW_LIMIT},
