@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from kubernetes import client, config
-from langfuse_incluster import contract
 from langfuse_incluster.budget import Budget, BudgetDefaults
 from langfuse_incluster.usage import figures
 from langfuse_incluster.usage.langfuse_usage import LangfuseError, UsageApi, new_http_client

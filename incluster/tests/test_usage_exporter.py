@@ -16,8 +16,8 @@ from langfuse_incluster.exporter.collector import UsageCollector
 from langfuse_incluster.exporter.poller import ROTATION, PollSettings, UsagePoller
 from langfuse_incluster.usage.langfuse_usage import UsageApi, new_http_client
 from langfuse_incluster.usage.tenants import KubernetesTenants
-from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.exposition import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 from usage_world import UsageWorld
 
 from infra.offline_plan.validation import SchemaCatalog
@@ -124,7 +124,7 @@ def test_polling_is_bounded_one_query_per_project_and_interval_kinds_taking_turn
         w.spend(f"project-{n}", hours_ago=1, cost=1.0)
     clock = Clock()
     poller, collector = _exporter(w, tmp_path, clock)
-    for cycle in range(8):
+    for _ in range(8):
         before = _metrics_calls(w)
         assert poller.cycle() == 5
         assert _metrics_calls(w) - before == 5

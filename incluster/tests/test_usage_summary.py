@@ -42,9 +42,9 @@ def _month(w: UsageWorld) -> None:
         hours_ago = (NOW - datetime(2026, 9, day, 12, tzinfo=UTC)).total_seconds() / 3600
         growing = 20.0 if day >= 14 else 10.0
         tokens = 4000 if day >= 14 else 2000
-        for n in range(3):
+        for _ in range(3):
             w.spend("project-growing", hours_ago, growing / 3, model="claude-sonnet-4", input_tokens=tokens, output_tokens=tokens // 4)
-        for n in range(2):
+        for _ in range(2):
             w.spend("project-steady", hours_ago, 15.0, model="gpt-4o", input_tokens=1_000_000, output_tokens=1_250_000)
         w.spend("project-small", hours_ago, 0.25, model="gpt-4o-mini")
 

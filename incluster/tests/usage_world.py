@@ -11,7 +11,7 @@ import base64
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from langfuse_incluster import contract

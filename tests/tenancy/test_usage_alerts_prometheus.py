@@ -16,9 +16,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import UTC, datetime, time as clock_time
+from datetime import UTC, datetime
+from datetime import time as clock_time
 
-import pytest
 import yaml
 
 from components.monitoring.alerts import AlertThresholds, UsageAlertSettings, rule_groups

@@ -17,7 +17,7 @@ import yaml
 from langfuse_incluster import contract
 
 from infra.offline_plan.plan import Plan, build_plan
-from tests.conftest import container, env_of, find, objects_of, project_path
+from tests.conftest import container, env_of, find, project_path
 
 sys.path.insert(0, str(project_path("incluster", "tests")))
 

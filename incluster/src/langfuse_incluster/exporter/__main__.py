@@ -13,7 +13,7 @@ from prometheus_client import start_http_server
 
 from langfuse_incluster import contract
 from langfuse_incluster.exporter.collector import UsageCollector
-from langfuse_incluster.exporter.poller import PollSettings, UsagePoller
+from langfuse_incluster.exporter.poller import UsagePoller
 from langfuse_incluster.exporter.settings import UsageSettings, usage_settings
 from langfuse_incluster.usage.langfuse_usage import UsageApi, new_http_client
 from langfuse_incluster.usage.tenants import KubernetesTenants, Tenant
