@@ -127,7 +127,7 @@ class UsageReporting(pulumi.ComponentResource):
             "exporter", [],
             ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=contract.EXPORTER_METRICS_PORT)],
             probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port="metrics"), period_seconds=20, failure_threshold=3),
-            memory="512Mi",  # 1,000 projects: ~60 MiB measured (incluster/benchmark_usage.py)
+            memory="512Mi",  # headroom for 1,000 projects; see incluster/benchmark_usage.py for the heap it measures
         )
         k8s.apps.v1.Deployment(
             contract.EXPORTER_NAME,
