@@ -248,6 +248,52 @@ def _restore(stack: str, out: Path | None, store: str, render) -> None:
         console.print(Text(f"{number}. {step}"), soft_wrap=True)
 
 
+@main.command()
+@click.option("--stack", required=True, help="Stack name: stacks/Pulumi.<stack>.yaml.")
+@click.option("--project", default=None, help="One platform project namespace [default: every enabled project].")
+@click.option("--since", default=None, help="Start of the window: Nd (e.g. 7d) or YYYY-MM-DD [default: the first of the month, UTC].")
+@click.option("--context", "kube_context", default=None, help="kubeconfig context [default: the stack's cluster.kubeContext].")
+@click.option("--kubeconfig", default=None, help="kubeconfig file [default: $KUBECONFIG or ~/.kube/config].")
+@click.option("--langfuse-url", default=None, help="Langfuse's URL [default: https://<the stack's Langfuse hostname>].")
+@click.option("--stacks-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, help="[default: stacks/]")
+def usage(stack: str, project: str | None, since: str | None, kube_context: str | None, kubeconfig: str | None,
+          langfuse_url: str | None, stacks_dir: Path | None) -> None:
+    """Cost and usage per platform project, from Langfuse (keys read from the cluster with your kubeconfig)."""
+    from infra.environment import hostname
+    from infra.offline_plan.stack_file import read_stack_file
+    from infra.stack_config import StackConfig
+    from infra.stack_config.loader import parse_engine_config
+    from infra.usage_report import UsageInputError, parse_since, tenants_from_cluster, usage_rows
+
+    now = datetime.now(UTC)
+    try:
+        config = parse_engine_config(stack, read_stack_file(stacks_dir or PROJECT_ROOT / "stacks", stack).config)
+        if not isinstance(config, StackConfig):
+            raise UsageInputError("is a cluster-layer stack: usage is reported for environment stacks")
+        start = parse_since(since, now)
+        tenants = tenants_from_cluster(config, kube_context, kubeconfig, project)
+    except (StackFileError, ConfigError) as error:
+        _fail(*_error_lines(error))
+    except UsageInputError as error:
+        _fail(f"stack '{stack}': {error}")
+    if project is not None and not tenants:
+        _fail(f"stack '{stack}': --project = {project!r} has no ProjectSettings with spec.langfuse.enabled and a Ready tenant")
+    rows = usage_rows(tenants, langfuse_url or f"https://{hostname(config)}", start, now)
+    table = Table(title=f"Stack {stack}: LLM cost per project since {start.isoformat()} (UTC)", title_justify="left")
+    for column in ("Project", "Since", "Today", "Month", "Budget", "Used", "Forecast", "Tokens", "Traces", "Errors today", "Top models"):
+        table.add_column(column, justify="left" if column in ("Project", "Top models") else "right")
+    for r in rows:
+        if r.error:
+            table.add_row(escape(r.namespace), *["-"] * 9, escape(r.error))
+            continue
+        table.add_row(
+            escape(r.namespace), f"${r.since_usd:,.2f}", f"${r.today_usd:,.2f}", f"${r.month_usd:,.2f}", f"${r.budget_usd:,.0f}",
+            f"{r.month_usd / r.budget_usd:.0%}", f"${r.forecast_usd:,.2f}", f"{r.tokens:,.0f}", f"{r.traces:,.0f}", f"{r.errors_today:,.0f}",
+            escape(", ".join(f"{m} ${c:,.2f}" for m, c in r.top_models)),
+        )
+    Console(highlight=False, width=200).print(table)
+
+
 @main.command("config-reference")
 def config_reference() -> None:
     """Print the stack config reference (the README's table) as Markdown."""

@@ -17,7 +17,7 @@ from components.langfuse.web import RouteSettings
 from components.langfuse.worker.queue_scaling import QueueScaling
 from components.langfuse.workload import Autoscaling, Resources
 from components.monitoring.alert_routing import AlertRouting, AlertRoutingArgs
-from components.monitoring.alerts import AlertThresholds, LangfuseAlerts, LangfuseAlertsArgs
+from components.monitoring.alerts import AlertThresholds, LangfuseAlerts, LangfuseAlertsArgs, UsageAlertSettings
 from components.monitoring.grafana import GrafanaSso, LangfuseGrafana, LangfuseGrafanaArgs
 from components.monitoring.probes import EndpointProbes, EndpointProbesArgs
 from components.monitoring.statsd_exporter import LangfuseMetricsExporter, LangfuseMetricsExporterArgs, StatsdTarget
@@ -117,6 +117,7 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
                 clickhouse_backup_max_age_hours=2 * config.data_tier.clickhouse.backup.interval_hours + 1 if config.data_tier else None,
                 restore_drill_max_age_days=RESTORE_DRILL_MAX_AGE_DAYS if config.data_tier else None,
                 tenant_keys=config.tenancy.enabled,
+                usage=_usage_alerts(config),
             ),
         ),
         opts=in_namespace,
@@ -136,6 +137,7 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
                 ),
                 service_ca_bundle=namespace.service_ca_bundle,
                 replicas=1,
+                usage_dashboard=_usage_alerts(config) is not None,
             ),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, *referenced])),
         )
@@ -153,6 +155,13 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, isolation, store, app])),
     )
     pulumi.export("langfuseUrl", app.url)
+
+
+def _usage_alerts(config: StackConfig) -> UsageAlertSettings | None:
+    usage = config.tenancy.usage
+    if not (config.tenancy.enabled and usage.enabled):
+        return None
+    return UsageAlertSettings(f"https://{hostname(config)}", usage.poll_interval_seconds, usage.error_rate_jump)
 
 
 # The drills run weekly (dataTier.restoreDrillSchedule): one missed run is tolerated.

@@ -52,6 +52,7 @@ class LangfuseNetwork:
     https_egress: Addresses  # S3, STS, Secrets Manager, the SSO issuer, the public route
     grafana: bool
     tenant_controller: bool = False
+    usage_reporting: bool = False  # the usage exporter and the weekly summary (with the tenant controller)
 
 
 WEB = Pods("langfuse-web", selector_labels("langfuse", "web"))
@@ -63,6 +64,8 @@ GRAFANA = Pods("grafana", grafana.POD_LABELS)
 REDIS = Pods("redis", selector_labels("valkey", "redis"))
 SENTINEL = Pods("sentinel", selector_labels("valkey", "sentinel"))
 TENANT_CONTROLLER = Pods(tenancy.CONTROLLER_NAME, tenancy.POD_LABELS)
+USAGE_EXPORTER = Pods(tenancy.EXPORTER_NAME, tenancy.EXPORTER_POD_LABELS)
+USAGE_SUMMARY = Pods(tenancy.SUMMARY_NAME, tenancy.SUMMARY_POD_LABELS)
 
 
 def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
@@ -90,6 +93,13 @@ def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
             Flow(TENANT_CONTROLLER, WEB, tcp(WEB_PORT), "projects and API keys (Langfuse's public API)"),
             Flow(TENANT_CONTROLLER, network.api_server, tcp(network.api_server_port), "watches ProjectSettings, writes langfuse-keys"),
             Flow(MONITORING, TENANT_CONTROLLER, tcp(tenancy.METRICS_PORT), "scrape (key ages)"),
+        ]
+    if network.usage_reporting:
+        flows += [
+            *(Flow(pods, WEB, tcp(WEB_PORT), "v2 metrics and model prices (Langfuse's public API)") for pods in (USAGE_EXPORTER, USAGE_SUMMARY)),
+            *(Flow(pods, network.api_server, tcp(network.api_server_port), "reads ProjectSettings and langfuse-keys") for pods in (USAGE_EXPORTER, USAGE_SUMMARY)),
+            Flow(MONITORING, USAGE_EXPORTER, tcp(tenancy.EXPORTER_METRICS_PORT), "scrape (cost and usage per project)"),
+            Flow(USAGE_SUMMARY, network.https_egress, HTTPS, "the weekly summary to Slack's incoming webhook"),
         ]
     sources = {f.source.name: f.source for f in flows if isinstance(f.source, Pods)} | {WEB.name: WEB, MIGRATION.name: MIGRATION}
     flows += [Flow(pods, DNS, DNS_PORTS, "name resolution") for pods in sources.values()]

@@ -110,6 +110,9 @@ class StandInLangfuse:
     rate_limit: tuple[int, float] | None = None  # (requests, seconds): beyond that, 429 with Retry-After
     org_id: str = "org-platform"
     org_key: tuple[str, str] = ("pk-lf-org", "sk-lf-org")
+    # More endpoints, each in a module of its own: objects with `handle(standin, request, scope, parts) -> Response | None`
+    # (standin_usage.UsageEndpoints: v2 metrics and models).
+    extensions: tuple = ()
 
     def __post_init__(self) -> None:
         self.openapi = langfuse_openapi()
@@ -210,6 +213,10 @@ class StandInLangfuse:
                 return self._org_only(scope) or self._exists(project_id) or self._create_key(project_id, body)
             case ("DELETE", ["projects", project_id, "apiKeys", key_id]):
                 return self._org_only(scope) or self._exists(project_id) or self._delete_key(project_id, key_id)
+        for extension in self.extensions:
+            response = extension.handle(self, request, scope, parts)
+            if response is not None:
+                return response
         return _json(405, {"message": "Method not allowed"})
 
     # --- the handlers ------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from langfuse_incluster.budget import BudgetDefaults, EffectiveBudget
 from langfuse_incluster.controller.models import Condition, KeyStatus, LangfuseSpec, LangfuseStatus
 
 NAME_MIN, NAME_MAX = 3, 60
@@ -56,6 +57,7 @@ class Settings:
     rotation: timedelta
     overlap: timedelta
     deletion_policy: Literal["Retain", "Delete"] = "Retain"
+    default_budget: BudgetDefaults | None = None  # the stack's; None: the usage exporter is not deployed
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class Known:
     rotate_token: str | None = None
     deleting: bool = False
     spec_error: str | None = None
+    budget: EffectiveBudget | None = None  # what spec.langfuse.budget (or the stack default) gives
     secret: SecretView | None = None
     projects: tuple[ProjectView, ...] | None = None
     keys: tuple[KeyView, ...] | None = None
@@ -393,7 +396,8 @@ def _offboard(k: Known, s: Settings) -> Action:
     if k.deleting:
         return Finish(status)
     kept = f"the Langfuse project {status.project_id} and its data are kept" if status.project_id and s.mode == "per-project" else "no Langfuse project is changed"
-    conditions = _set(k, status.conditions, "Ready", "False", "Disabled", f"spec.langfuse.enabled is false: keys and Secret removed; {kept}")
+    conditions = tuple(c for c in status.conditions if c.type != "Budget")
+    conditions = _set(k, conditions, "Ready", "False", "Disabled", f"spec.langfuse.enabled is false: keys and Secret removed; {kept}")
     return Finish(replace(status, conditions=conditions, observed_generation=k.generation))
 
 
@@ -452,8 +456,26 @@ def _ready(k: Known, status: LangfuseStatus, isolated: bool, shared: SharedProje
             k.events.append(Event("Warning", "RetentionNotEntitled", k.retention_refused))
     else:
         conditions = _set(k, conditions, "RetentionApplied", "True", "Applied", f"project retention is {k.spec.retention_days} days")
+    conditions = _budget_condition(k, conditions)
     conditions = _set(k, conditions, "Ready", "True", "KeysInSecret", message)
     return replace(status, isolated=isolated, conditions=conditions, observed_generation=k.generation)
+
+
+def _budget_condition(k: Known, conditions: tuple[Condition, ...]) -> tuple[Condition, ...]:
+    """`Budget`: which budget the usage alerts use. A malformed spec.langfuse.budget is refused (False, and a
+    Warning event when the refusal is new) and the stack default applies, which the message says."""
+    effective = k.budget
+    if effective is None:
+        return tuple(c for c in conditions if c.type != "Budget")
+    if effective.source == "invalid":
+        message = f"{effective.error}; the stack default ({effective.budget.describe()}) applies until it is fixed"
+        old = next((c for c in conditions if c.type == "Budget"), None)
+        if old is None or old.message != message:
+            k.events.append(Event("Warning", "InvalidBudget", message))
+        return _set(k, conditions, "Budget", "False", "InvalidBudget", message)
+    if effective.source == "default":
+        return _set(k, conditions, "Budget", "True", "StackDefault", f"no spec.langfuse.budget: the stack default applies ({effective.budget.describe()})")
+    return _set(k, conditions, "Budget", "True", "Accepted", effective.budget.describe())
 
 
 def _set(k: Known, conditions: tuple[Condition, ...], type_: str, status: str, reason: str, message: str) -> tuple[Condition, ...]:
