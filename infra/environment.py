@@ -32,7 +32,7 @@ from infra.secret_references import grafana_client_secret, license_key, referenc
 from infra.stack_config import StackConfig
 from infra.stack_config.models import WorkloadConfig
 from infra.stack_config.types import cpu_millicores, memory_mib
-from infra.tenancy import deploy_tenancy
+from infra.tenancy import deploy_tenancy, shared_project_init
 
 
 def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
@@ -222,6 +222,7 @@ def app_args(
             if lf.worker.queue_scaling.enabled
             else None
         ),
+        shared_project=shared_project_init(config),
     )
 
 

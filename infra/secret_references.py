@@ -12,6 +12,10 @@ SSO_SECRET = "langfuse-sso"
 LICENSE_SECRET = "langfuse-license"
 SLACK_SECRET = "langfuse-slack"
 GRAFANA_SSO_SECRET = "langfuse-grafana-sso"
+# Without a licence, Langfuse web creates the shared project and its key at start (LANGFUSE_INIT_*), from the same
+# Secrets Manager secret the tenant controller hands to every namespace.
+INIT_PROJECT_SECRET = "langfuse-init-project"
+INIT_USER_SECRET = "langfuse-init-user"
 
 
 def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
@@ -24,6 +28,20 @@ def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
         secrets.append(_single(GRAFANA_SSO_SECRET, "client-secret", config.monitoring.grafana.client_secret))
     if config.monitoring.slack is not None:
         secrets.append(_single(SLACK_SECRET, "webhook-url", config.monitoring.slack.webhook))
+    if shares_one_project(config):
+        key, owner = config.tenancy.shared_project_key, config.tenancy.shared_project.owner
+        assert key is not None  # StackConfig's validator
+        secrets.append(
+            ReferencedSecret(
+                INIT_PROJECT_SECRET,
+                (
+                    SecretValue("public-key", key.secrets_manager_name, key.public_key_property),
+                    SecretValue("secret-key", key.secrets_manager_name, key.secret_key_property),
+                ),
+            )
+        )
+        if owner is not None:
+            secrets.append(_single(INIT_USER_SECRET, "password", owner.password))
     backend = config.backend
     if backend.mode == "external":
         assert backend.postgres and backend.clickhouse and backend.redis
@@ -42,6 +60,19 @@ def existing_secret_names(config: StackConfig) -> list[str]:
     names = {value.secrets_manager_name for secret in referenced_secrets(config) for value in secret.values}
     key = tenancy_key(config)
     return sorted(names | ({key.secrets_manager_name} if key is not None else set()))
+
+
+def shares_one_project(config: StackConfig) -> bool:
+    """Tenancy without a licence: every namespace gets the key of the one project LANGFUSE_INIT_* creates."""
+    return config.tenancy.enabled and config.langfuse.license_key is None
+
+
+def init_project_keys() -> tuple[SecretKeyRef, SecretKeyRef]:
+    return SecretKeyRef(INIT_PROJECT_SECRET, "public-key"), SecretKeyRef(INIT_PROJECT_SECRET, "secret-key")
+
+
+def init_user_password() -> SecretKeyRef:
+    return SecretKeyRef(INIT_USER_SECRET, "password")
 
 
 def tenancy_key(config: StackConfig) -> KeyPairRef | None:

@@ -4,11 +4,29 @@ from __future__ import annotations
 
 import pulumi
 
+from components.langfuse.environment import InitUser, SharedProjectInit
 from components.tenancy import TenantController, TenantControllerArgs, UsageReporting, UsageReportingArgs
 from components.tenancy.controller import KEY_SECRET, ControllerKey
 from components.tenancy.usage import DefaultBudget
-from infra.secret_references import slack_webhook, tenancy_key
+from infra.secret_references import init_project_keys, init_user_password, shares_one_project, slack_webhook, tenancy_key
 from infra.stack_config import StackConfig
+
+
+def shared_project_init(config: StackConfig) -> SharedProjectInit | None:
+    """Without a licence, the project every namespace shares, created by Langfuse web at start."""
+    if not shares_one_project(config):
+        return None
+    shared, (public_key, secret_key) = config.tenancy.shared_project, init_project_keys()
+    owner = shared.owner
+    return SharedProjectInit(
+        organization_id=shared.organization_id,
+        organization_name=shared.organization_name,
+        project_id=shared.project_id,
+        project_name=shared.project_name,
+        public_key=public_key,
+        secret_key=secret_key,
+        owner=InitUser(owner.email, owner.name, init_user_password()) if owner is not None else None,
+    )
 
 
 def deploy_tenancy(config: StackConfig, namespace: str, store: str, public_host: str, opts: pulumi.ResourceOptions) -> TenantController | None:
@@ -18,7 +36,7 @@ def deploy_tenancy(config: StackConfig, namespace: str, store: str, public_host:
     assert tenancy.image is not None and key is not None  # TenancyConfig's and StackConfig's validators
     usage = tenancy.usage
     budget = DefaultBudget(usage.default_budget.monthly_usd, tuple(usage.default_budget.thresholds), usage.default_budget.high_cost_usd)
-    mode = "per-project" if config.langfuse.license_key is not None else "shared"
+    mode = "shared" if shares_one_project(config) else "per-project"
     controller = TenantController(
         "tenancy",
         TenantControllerArgs(

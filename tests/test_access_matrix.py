@@ -1,11 +1,14 @@
 """The AWS access matrix: every request that reaches the rendered buckets, keys, roles and topics, decided by
 Principal Mapper against the rendered policies, must come out as intended here, row by row, in every stack;
-every policy document the plan renders must be exercised both ways; and the policies this project shipped
-before (IfExists denies, object-ARN encryption context) must fail the matrix."""
+iam-simulate (tests/iam_simulate.py), a second, maintained evaluator that also validates each request against
+AWS's IAM data, must decide every row the same; every policy document the plan renders must be exercised both
+ways; and the policies this project shipped before (IfExists denies, object-ARN encryption context, a replication
+trust without a source) must fail the matrix under both evaluators."""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 
 import pytest
@@ -15,6 +18,7 @@ from infra.offline_plan.access_requests import Catalogue
 from infra.offline_plan.iam_evaluator import Principal, is_allowed
 from infra.offline_plan.plan import ACCESS_FILE
 from tests.conftest import CLUSTER_STACKS, STACKS
+from tests.iam_simulate import disagreements, keyed, second_opinions
 
 ALLOW, DENY = True, False
 
@@ -144,6 +148,8 @@ PROD = {
     'replication: ReplicateObject into another bucket': DENY,
     'replication: S3 assumes the replication role': ALLOW,
     'replication: another service assumes the replication role': DENY,
+    "replication: S3, for another account's bucket, assumes the replication role": DENY,
+    'replication: S3, for another bucket of the account, assumes the replication role': DENY,
     'replication: kms:Decrypt under the replica key': ALLOW,
     'replication: kms:Encrypt under the replica key': ALLOW,
     'replication: kms:GenerateDataKey under the replica key': ALLOW,
@@ -215,6 +221,47 @@ def test_every_rendered_policy_document_is_exercised_both_ways(plans, stack):
         assert outcomes == {True, False}, f"{document}: decisions {outcomes}"
 
 
+@pytest.fixture(scope="module")
+def iam_simulate_rows(plans):
+    """Every row of every stack, and iam-simulate's decision on each (one node process)."""
+    rows = {key: row for stack in ALL_STACKS for key, row in keyed(stack, plans[stack].access.rows).items()}
+    return rows, second_opinions(rows)
+
+
+@pytest.mark.parametrize("stack", ALL_STACKS)
+def test_iam_simulate_decides_every_row_as_principal_mapper_does(plans, iam_simulate_rows, stack):
+    rows, opinions = iam_simulate_rows
+    ours = {key: row for key, row in rows.items() if key.startswith(f"{stack} | ")}
+    assert len(ours) == len(plans[stack].access.rows) == len(expected(stack))
+    assert disagreements(ours, opinions) == []
+
+
+def test_iam_simulate_refuses_a_request_aws_would_not_see_and_catches_a_disagreement(plans):
+    """A misspelt action, an object ARN for a bucket action, a context key the action does not carry, a policy
+    with a broken element, and a row whose recorded decision is wrong: each is reported."""
+    rows = {row.request.id: row for row in plans["prod"].access.rows}
+    put = rows["web: ingestion event upload PutObject"]
+    listing = rows["worker: event list ListBucket (its prefix)"]
+
+    def request(row, **changes):
+        return dataclasses.replace(row, request=dataclasses.replace(row.request, **changes))
+
+    broken_policy = copy.deepcopy(put.resource_policy)
+    broken_policy["Statement"][0]["Effect"] = "Permit"
+    bad = {
+        "action": request(put, action="s3:PutObjects"),
+        "arn": request(listing, resource=listing.request.resource + "/events/"),
+        "key": request(put, context={**put.request.context, "s3:x-amz-server-side-encrpytion": "aws:kms"}),
+        "policy": dataclasses.replace(put, resource_policy=broken_policy),
+        "decision": dataclasses.replace(put, allowed=not put.allowed),
+    }
+    found = disagreements(bad, second_opinions(bad))
+    assert [line.split(":", 1)[0] for line in found] == list(bad)
+    assert "invalid.action" in found[0] and "no.resource.types" in found[1]
+    assert found[2].endswith("s3:x-amz-server-side-encrpytion") and "Statement[0].Effect" in found[3]
+    assert found[4] == "decision: Principal Mapper denies, iam-simulate allows"
+
+
 # -- controls: the policies shipped before this matrix existed must fail it --------------------------------
 
 
@@ -231,6 +278,13 @@ def _old_bucket_policy(bucket: str, key: str) -> dict:
     ]}
 
 
+def _broken(matrix) -> set[str]:
+    """The rows whose decision differs from the intended one, once iam-simulate has decided every row alike."""
+    rows = keyed("control", matrix.rows)
+    assert disagreements(rows, second_opinions(rows)) == []
+    return {row.request.id for row in matrix.rows if row.allowed != expected("prod")[row.request.id]}
+
+
 def test_the_old_ifexists_bucket_policy_fails_the_matrix(plans, stack_files):
     plan = plans["prod"]
     index = policy_index(plan.resources, str(stack_files["prod"]["langfuse-rosa:aws"]["accountId"]))
@@ -239,8 +293,7 @@ def test_the_old_ifexists_bucket_policy_fails_the_matrix(plans, stack_files):
         old = _old_bucket_policy(bucket, data_key)
         old["Statement"] += [s for s in policy["Statement"] if s["Effect"] == "Allow"]  # log delivery stays
         index.buckets[bucket] = old
-    decided = {row.request.id: row.allowed for row in _matrix(plan, stack_files, "prod", index=index).rows}
-    broken = {request for request, allowed in expected("prod").items() if allowed and not decided[request]}
+    broken = _broken(_matrix(plan, stack_files, "prod", index=index))
     assert broken == {
         # Multipart parts and completions carry no encryption header: every multipart upload fails.
         "barman: barman-cloud-wal-archive UploadPart", "barman: barman-cloud-wal-archive CompleteMultipartUpload",
@@ -269,12 +322,29 @@ def test_the_old_object_arn_replication_policy_fails_the_matrix(plans, stack_fil
         if statement["Sid"] == "ReadSourceVersions":
             statement["Action"] = [a for a in statement["Action"] if a not in ("s3:GetObjectRetention", "s3:GetObjectLegalHold")]
     index.role_policies[role] = [(name, old)]
-    decided = {row.request.id: row.allowed for row in _matrix(plan, stack_files, "prod", index=index).rows}
-    broken = {request for request, allowed in expected("prod").items() if allowed and not decided[request]}
+    broken = _broken(_matrix(plan, stack_files, "prod", index=index))
     assert broken == {
         "replication: Decrypt the source object", "replication: kms:GenerateDataKey under the replica key",
         "replication: kms:Encrypt under the replica key", "replication: kms:Decrypt under the replica key",
         "replication: s3:GetObjectRetention on a source object", "replication: s3:GetObjectLegalHold on a source object",
+    }
+
+
+def test_the_old_replication_trust_without_a_source_fails_the_matrix(plans, stack_files):
+    """The trust as rendered before: S3, with no aws:SourceAccount / aws:SourceArn, so S3 replicating any
+    account's bucket could be made to assume the role."""
+    plan = plans["prod"]
+    index = policy_index(plan.resources, str(stack_files["prod"]["langfuse-rosa:aws"]["accountId"]))
+    (role,) = [arn for arn in index.trust if arn.endswith("-backup-replication")]
+    (statement,) = index.trust[role]["Statement"]
+    (source,) = [r.inputs["bucket"] for r in plan.resources if r.type == "aws:s3/bucketReplicationConfig:BucketReplicationConfig"]
+    assert statement["Condition"] == {"StringEquals": {
+        "aws:SourceAccount": str(stack_files["prod"]["langfuse-rosa:aws"]["accountId"]), "aws:SourceArn": f"arn:aws:s3:::{source}",
+    }}
+    index.trust[role] = {**index.trust[role], "Statement": [{k: v for k, v in statement.items() if k != "Condition"}]}
+    assert _broken(_matrix(plan, stack_files, "prod", index=index)) == {
+        "replication: S3, for another account's bucket, assumes the replication role",
+        "replication: S3, for another bucket of the account, assumes the replication role",
     }
 
 

@@ -173,8 +173,19 @@ def bucket_policy(bucket: str, kms_key_arn: str | None, log_sources: Sequence[st
     return document(*statements)
 
 
-def s3_service_trust() -> Document:
-    return document({"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole"})
+def s3_replication_trust(account_id: str, source_bucket: str) -> Document:
+    """S3 may assume the replication role only to replicate our source bucket: the trust policy AWS gives for
+    replication names the account owning the source bucket and its ARN (S3 User Guide, "Setting up permissions
+    for live replication", Creating an IAM role). Without them S3 acting for anyone's replication configuration
+    that names this role could assume it: the confused deputy (IAM User Guide, "The confused deputy problem")."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id, "aws:SourceArn": f"arn:aws:s3:::{source_bucket}"}},
+        }
+    )
 
 
 def replication(

@@ -18,7 +18,7 @@ from components.aws.policy_documents import (
     replication,
     replication_alerts_topic_policy,
     s3_access,
-    s3_service_trust,
+    s3_replication_trust,
     secrets_reader,
 )
 from components.aws.secrets_manager import SecretsManagerSettings
@@ -253,7 +253,12 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             opts=in_dr,
         )
         role_name = f"{args.resource_prefix}-backup-replication"
-        role = aws.iam.Role("backup-replication", name=role_name, assume_role_policy=json.dumps(s3_service_trust()), opts=pulumi.ResourceOptions(parent=self))
+        role = aws.iam.Role(
+            "backup-replication",
+            name=role_name,
+            assume_role_policy=json.dumps(s3_replication_trust(args.account_id, source.name)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         aws.iam.RolePolicy(
             "backup-replication",
             role=role.id,

@@ -368,10 +368,19 @@ class Catalogue:
             role_arn, source = config.inputs["role"], config.inputs["bucket"]
             me = self._role(role_arn, "S3 replication")
             w = "S3 replication"
-            self._add("replication: S3 assumes the replication role", w, Principal("service", "s3.amazonaws.com", "S3"), "sts:AssumeRole",
-                      role_arn, TLS, "S3 User Guide, Setting up permissions for live replication (trust)")
+            s3 = Principal("service", "s3.amazonaws.com", "S3")
+            # S3 assumes the role for a replication configuration, naming the bucket and its owner (S3 User Guide,
+            # Setting up permissions for live replication: the trust policy used for replication).
+            for_us = {**TLS, "aws:SourceAccount": self.account, "aws:SourceArn": f"arn:aws:s3:::{source}"}
+            self._add("replication: S3 assumes the replication role", w, s3, "sts:AssumeRole", role_arn, for_us,
+                      "S3 User Guide, Setting up permissions for live replication (trust)")
+            self._add("replication: S3, for another account's bucket, assumes the replication role", w, s3, "sts:AssumeRole", role_arn,
+                      {**TLS, "aws:SourceAccount": FOREIGN_ACCOUNT, "aws:SourceArn": "arn:aws:s3:::someone-elses-bucket"},
+                      "must fail: confused deputy (trust conditions on aws:SourceAccount, aws:SourceArn)")
+            self._add("replication: S3, for another bucket of the account, assumes the replication role", w, s3, "sts:AssumeRole", role_arn,
+                      {**for_us, "aws:SourceArn": f"arn:aws:s3:::{source.replace('-backups', '-events')}"}, "must fail: only the source bucket's replication")
             self._add("replication: another service assumes the replication role", w, Principal("service", "lambda.amazonaws.com", "Lambda"),
-                      "sts:AssumeRole", role_arn, TLS, "must fail: the trust names S3 only")
+                      "sts:AssumeRole", role_arn, for_us, "must fail: the trust names S3 only")
             locked = any(r.inputs["bucket"] == source for r in self._of_type(":BucketObjectLockConfiguration"))
             src = f"arn:aws:s3:::{source}"
             for action in ("s3:GetReplicationConfiguration", "s3:ListBucket"):

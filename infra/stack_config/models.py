@@ -310,6 +310,14 @@ class StackConfig(Model):
             raise ValueError("organizationKey is required with langfuse.licenseKey: the controller creates a project per namespace")
         if langfuse.license_key is None and tenancy.shared_project_key is None:
             raise ValueError("sharedProjectKey is required without langfuse.licenseKey: every namespace gets the shared project's key")
+        owner = tenancy.shared_project.owner
+        if owner is not None and langfuse.license_key is not None:
+            raise ValueError("sharedProject.owner applies only without langfuse.licenseKey: with a licence there is no shared project")
+        sso = info.data.get("sso")
+        if owner is not None and sso is not None and sso.enabled:
+            # With SSO, Langfuse refuses password sign-in (AUTH_DISABLE_USERNAME_PASSWORD, components/langfuse/environment.py):
+            # the owner could never sign in, and a standing password beside SSO is a second way in to keep rotated.
+            raise ValueError("sharedProject.owner must not be set when sso.enabled is true: password sign-in is off with SSO")
         return tenancy
 
     @field_validator("disaster_recovery")

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from infra.stack_config.base import Model
-from infra.stack_config.types import DataKey, SecretsManagerName
+from infra.stack_config.base import Model, SecretsManagerRef
+from infra.stack_config.types import DataKey, DnsLabel, EmailAddress, SecretsManagerName
 
 _DIGEST_REF = re.compile(r"^[a-z0-9][a-z0-9.\-]*(:[0-9]+)?(/[a-z0-9._\-]+)+@sha256:[0-9a-f]{64}$")
 
@@ -67,6 +67,30 @@ class UsageConfig(Model):
     )
 
 
+class SharedProjectOwner(Model):
+    """The one e-mail/password user Langfuse makes OWNER of the shared organisation at start (LANGFUSE_INIT_USER_*)."""
+
+    email: EmailAddress = Field(description="the owner's e-mail address (their sign-in name)")
+    name: str = Field(default="Langfuse administrator", min_length=1, max_length=100, description="the owner's display name")
+    password: SecretsManagerRef = Field(description="the owner's initial password, in Secrets Manager")
+
+
+class SharedProjectConfig(Model):
+    """The organisation and project Langfuse creates at start from LANGFUSE_INIT_* when there is no licence.
+    Langfuse creates each by id once and never renames it (web/src/initialize.ts, v4.16.0: upsert, update {}); a
+    new project id after the first start makes a new, empty project and moves the key to it."""
+
+    organization_id: DnsLabel = Field(default="ambient-code-platform", description="the organisation's id (set once, never changed)")
+    organization_name: str = Field(default="Ambient Code Platform", min_length=1, max_length=100, description="the organisation's name, at creation")
+    project_id: DnsLabel = Field(default="ambient-code-platform-shared", description="the shared project's id (set once, never changed)")
+    project_name: str = Field(
+        default="ambient-code-platform", min_length=3, max_length=60, description="the shared project's name, at creation (3-60 characters, as the API allows)"
+    )
+    owner: SharedProjectOwner | None = Field(
+        default=None, description="without SSO: an e-mail/password owner of the organisation; with SSO none (password sign-in is off)"
+    )
+
+
 class TenancyConfig(Model):
     enabled: bool = Field(default=False, description="deploy the tenant controller (keys in every enabled ProjectSettings namespace)")
     image: ImageDigest | None = Field(default=None, description="the controller image, by digest (.github/workflows/tenant-controller-image.yml)")
@@ -75,6 +99,9 @@ class TenancyConfig(Model):
     )
     shared_project_key: KeyPairRef | None = Field(
         default=None, description="without a licence: the key of the one project LANGFUSE_INIT_* created, handed to every namespace"
+    )
+    shared_project: SharedProjectConfig = Field(
+        default=SharedProjectConfig(), description="without a licence: the organisation and project LANGFUSE_INIT_* creates (sharedProjectKey is its key)"
     )
     rotation_days: int = Field(default=30, ge=1, le=365, description="a new key every N days")
     rotation_overlap_hours: int = Field(default=48, ge=1, le=720, description="how long a replaced key keeps working (running sessions)")

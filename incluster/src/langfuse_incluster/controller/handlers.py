@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import kopf
 from pydantic import ValidationError
@@ -86,8 +86,7 @@ def reconcile_object(
     if deleting:
         runtime.metrics.forget(namespace)
     else:
-        rotation = runtime.settings.rotation if known.spec.rotation_days is None else timedelta(days=known.spec.rotation_days)
-        runtime.metrics.observe(namespace, result.status, rotation)
+        runtime.metrics.observe(namespace, result.status, runtime.settings.rotation_for(known.spec))
 
 
 def _plain(body) -> dict:
