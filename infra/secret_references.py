@@ -12,6 +12,7 @@ SSO_SECRET = "langfuse-sso"
 LICENSE_SECRET = "langfuse-license"
 SLACK_SECRET = "langfuse-slack"
 GRAFANA_SSO_SECRET = "langfuse-grafana-sso"
+VERIFICATION_SECRET = "langfuse-verification-key"
 
 
 def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
@@ -24,6 +25,18 @@ def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
         secrets.append(_single(GRAFANA_SSO_SECRET, "client-secret", config.monitoring.grafana.client_secret))
     if config.monitoring.slack is not None:
         secrets.append(_single(SLACK_SECRET, "webhook-url", config.monitoring.slack.webhook))
+    verification = config.verification
+    if verification.monitor.enabled and verification.project_key is not None:
+        key = verification.project_key
+        secrets.append(
+            ReferencedSecret(
+                VERIFICATION_SECRET,
+                (
+                    SecretValue("public-key", key.secrets_manager_name, key.public_key_property),
+                    SecretValue("secret-key", key.secrets_manager_name, key.secret_key_property),
+                ),
+            )
+        )
     backend = config.backend
     if backend.mode == "external":
         assert backend.postgres and backend.clickhouse and backend.redis
@@ -87,3 +100,8 @@ def slack_webhook() -> SecretKeyRef:
 
 def grafana_client_secret() -> SecretKeyRef:
     return SecretKeyRef(GRAFANA_SSO_SECRET, "client-secret")
+
+
+def verification_key() -> tuple[SecretKeyRef, SecretKeyRef]:
+    """The round-trip monitor's key (public, secret), from the verification project's referenced secret."""
+    return SecretKeyRef(VERIFICATION_SECRET, "public-key"), SecretKeyRef(VERIFICATION_SECRET, "secret-key")

@@ -46,8 +46,10 @@ NOT_ON_PLAN = "This feature is not available on your current plan."
 
 
 @functools.cache
-def langfuse_openapi() -> OpenAPI:
+def langfuse_openapi(amendments: tuple[Callable[[dict], None], ...] = ()) -> OpenAPI:
     spec = _amend(yaml.load(SPEC_FILE.read_text(), Loader=yaml.CSafeLoader))
+    for amend in amendments:
+        amend(spec)
     return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))  # the spec itself uses `const` (OpenAPI 3.1)
 
 
@@ -110,9 +112,13 @@ class StandInLangfuse:
     rate_limit: tuple[int, float] | None = None  # (requests, seconds): beyond that, 429 with Retry-After
     org_id: str = "org-platform"
     org_key: tuple[str, str] = ("pk-lf-org", "sk-lf-org")
+    # Endpoints kept in modules of their own (e.g. standin_ingestion.py), each an object with a static
+    # `amend_spec(spec)` (the spec amendments its answers need), `prepare(request) -> request` (before
+    # validation) and `route(standin, request) -> Response | None` (before the built-in routes).
+    extensions: tuple = ()
 
     def __post_init__(self) -> None:
-        self.openapi = langfuse_openapi()
+        self.openapi = langfuse_openapi(tuple(type(e).amend_spec for e in self.extensions))
         self.projects: dict[str, Project] = {}
         self.keys: dict[str, ApiKey] = {}
         self.calls: list[Call] = []
@@ -173,6 +179,8 @@ class StandInLangfuse:
         return response(environ, start_response)
 
     def _handle(self, request: Request) -> Response:
+        for extension in self.extensions:
+            request = extension.prepare(request)
         checked = self.openapi.unmarshal_request(WerkzeugOpenAPIRequest(request))
         if checked.errors:
             self.violations.append(f"request {request.method} {request.path}: {checked.errors}")
@@ -188,6 +196,10 @@ class StandInLangfuse:
             if len(self._recent) >= limit:
                 return _json(429, {"message": "Rate limit exceeded"}, {"Retry-After": "1"})
             self._recent.append(now)
+        for extension in self.extensions:
+            answer = extension.route(self, request)
+            if answer is not None:
+                return answer
         scope = self._scope(request.headers.get("Authorization", ""))
         if scope is None:
             return _json(401, {"message": "Invalid credentials"})

@@ -18,6 +18,7 @@ from infra.stack_config.data_tier import DataTierConfig
 from infra.stack_config.monitoring import MonitoringConfig
 from infra.stack_config.network import NetworkConfig
 from infra.stack_config.tenancy import TenancyConfig
+from infra.stack_config.verification import VerificationConfig
 from infra.stack_config.types import (
     AwsRegion,
     DataKey,
@@ -255,6 +256,9 @@ class StackConfig(Model):
     )
     network: NetworkConfig = Field(description="egress of the namespace: {apiServer, httpsEgressCidrs, ...}; in-cluster flows are derived")
     tenancy: TenancyConfig = Field(default=TenancyConfig(), description="the tenant controller: a Langfuse project and keys per platform project")
+    verification: VerificationConfig = Field(
+        default=VerificationConfig(), description="`langfuse-rosa verify` after each deploy, and the round-trip monitor in the cluster"
+    )
 
     @field_validator("data_tier")
     @classmethod
