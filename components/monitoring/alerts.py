@@ -16,6 +16,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 from langfuse_incluster import contract as tenancy
+from langfuse_incluster.contract import (
+    ROUND_TRIP_FAILURES_METRIC,
+    ROUND_TRIP_LAST_RUN_METRIC,
+    ROUND_TRIP_QUERYABLE_SECONDS_METRIC,
+    ROUND_TRIP_SUCCESS_METRIC,
+)
 
 from components.common.labels import recommended_labels
 
@@ -35,6 +41,12 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class RoundTripAlerting:
+    interval_seconds: int  # a round trip this often
+    latency_seconds: int  # warn above this ingestion-to-queryable
+
+
+@dataclass(frozen=True)
 class AlertThresholds:
     ingestion_backlog: int  # waiting jobs in an ingestion queue
     postgres_backup_max_age_hours: int
@@ -43,6 +55,7 @@ class AlertThresholds:
     clickhouse_backup_max_age_hours: int | None = None
     restore_drill_max_age_days: int | None = None  # where docs/runbooks is browsable, e.g. https://github.com/<org>/<repo>/blob/main/docs/runbooks
     tenant_keys: bool = False  # the tenant controller runs: alert when a key outlives its rotation
+    round_trip: RoundTripAlerting | None = None  # the round-trip monitor runs: alert on its results
 
 
 def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
@@ -133,6 +146,7 @@ def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
         # -- Backups and restore drills (kube-state-metrics: a CronJob's last successful run) -------------------
         *_backup_freshness(ns, t),
         *_tenant_keys(ns, t),
+        *_round_trip(ns, t),
         # -- ClickHouse and Keeper -------------------------------------------------------------------------------
         Alert(
             "ClickHouseReplicaLag", "warning", f"max by (pod) (ClickHouseAsyncMetrics_ReplicasMaxAbsoluteDelay{{{ns}}}) > 300", "10m",
@@ -257,6 +271,41 @@ def _tenant_keys(ns: str, t: AlertThresholds) -> list[Alert]:
             "The key in langfuse-keys of {{ $labels.project_namespace }} is {{ $value | humanizeDuration }} old, over a day past "
             "its rotation: the tenant controller is failing to rotate it (status.langfuse.conditions of its ProjectSettings says why).",
             "tenancy", "tenancy",
+        ),
+    ]
+
+
+def _round_trip(ns: str, t: AlertThresholds) -> list[Alert]:
+    """The round-trip monitor's results (langfuse_incluster.monitor): its gauges hold the last round trip, which
+    runs every interval; two runs in a row is the bar, so one transient failure does not page."""
+    if t.round_trip is None:
+        return []
+    twice = f"{2 * t.round_trip.interval_seconds // 60}m"
+    stale = 3 * t.round_trip.interval_seconds
+    success, latency = f"{ROUND_TRIP_SUCCESS_METRIC}{{{ns}}}", f"{ROUND_TRIP_QUERYABLE_SECONDS_METRIC}{{{ns}}}"
+    last_run = f"{ROUND_TRIP_LAST_RUN_METRIC}{{{ns}}}"
+    return [
+        Alert(
+            "LangfuseRoundTripFailing", "critical", f"max({success}) == 0", twice,
+            "Langfuse's round trip fails",
+            "A trace sent through the Langfuse SDK cannot be stored and read back: "
+            f"{ROUND_TRIP_FAILURES_METRIC} and the monitor's log name the failing step (health, readiness, "
+            "authenticate, ingest, read-back).",
+            "roundtrip", "roundtrip",
+        ),
+        Alert(
+            "LangfuseIngestionSlow", "warning", f"min({latency}) > {t.round_trip.latency_seconds}", twice,
+            f"Traces take over {t.round_trip.latency_seconds} s to become queryable",
+            "The last round trips' traces became readable {{ $value | humanizeDuration }} after they were sent: the "
+            "worker, Redis or ClickHouse is slow, though nothing is down yet.",
+            "roundtrip", "roundtrip",
+        ),
+        Alert(
+            "LangfuseRoundTripNotRunning", "warning",
+            f"time() - max({last_run}) > {stale}\nor absent({last_run})", "10m",
+            "The Langfuse round-trip monitor reports nothing",
+            f"No round trip has ended for over {stale // 60} minutes: the monitor is down or stuck, and the round-trip alerts are blind.",
+            "roundtrip", "roundtrip",
         ),
     ]
 

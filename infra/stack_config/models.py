@@ -18,7 +18,6 @@ from infra.stack_config.data_tier import DataTierConfig
 from infra.stack_config.monitoring import MonitoringConfig
 from infra.stack_config.network import NetworkConfig
 from infra.stack_config.tenancy import TenancyConfig
-from infra.stack_config.verification import VerificationConfig
 from infra.stack_config.types import (
     AwsRegion,
     DataKey,
@@ -31,6 +30,7 @@ from infra.stack_config.types import (
     SecretsManagerName,
     memory_mib,
 )
+from infra.stack_config.verification import VerificationConfig
 
 LangfuseVersion = Literal[SUPPORTED_VERSIONS]  # type: ignore[valid-type]
 

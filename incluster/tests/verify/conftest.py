@@ -10,12 +10,11 @@ from dataclasses import dataclass
 
 import boto3
 import pytest
+from langfuse_incluster.verify.bucket import EventBucket
+from langfuse_incluster.verify.connection import LangfuseConnection
 from moto.server import ThreadedMotoServer
 from standin_ingestion import EventBucketWriter, Ingestion
 from standin_langfuse import StandInLangfuse
-
-from langfuse_incluster.verify.bucket import EventBucket
-from langfuse_incluster.verify.connection import LangfuseConnection
 
 REGION = "eu-west-1"
 BUCKET = "acme-langfuse-dev-events"

@@ -7,7 +7,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from langfuse_incluster.verify.errors import StepFailed
 from langfuse_incluster.verify.gate import GateSettings, parse_window, run_gate, scores_query
 

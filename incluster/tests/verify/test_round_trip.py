@@ -8,12 +8,10 @@ import re
 import socket
 
 import pytest
-from standin_ingestion import EventBucketWriter
-
 from langfuse_incluster.verify.connection import LangfuseConnection
 from langfuse_incluster.verify.errors import NOT_ON_PLAN
 from langfuse_incluster.verify.round_trip import COST, MODEL, SCORE_NAME, USAGE, RoundTrip, RoundTripSettings
-from conftest import BUCKET, KEY_ALIAS, PREFIX
+from standin_ingestion import EventBucketWriter
 
 
 def _settings(bucket=None, read_back: float = 10, version: str | None = "4.16.0") -> RoundTripSettings:
@@ -41,10 +39,10 @@ def test_the_round_trip_passes_every_step_and_proves_the_event_objects(langfuse,
     (score,) = [s.record for s in langfuse.ingestion.scores]
     assert (score["name"], score["value"], score["traceId"]) == (SCORE_NAME, 1.0, facts["trace id"])
     # The event objects at the key layout Langfuse v4.16 writes, each SSE-KMS under the stack's key.
-    keys = facts["event objects"].split(", ")
-    assert keys[0].startswith(f"{PREFIX}{langfuse.project.id}/score/{facts['score id']}/") and keys[0].endswith(".json")
-    assert all(re.fullmatch(rf"{PREFIX}otel/{langfuse.project.id}/\d{{4}}/\d\d/\d\d/\d\d/\d\d/[0-9a-f-]{{36}}\.json", k) for k in keys[1:])
-    head = aws.client("s3").head_object(Bucket=BUCKET, Key=keys[0])
+    keys, prefix = facts["event objects"].split(", "), event_bucket.prefix
+    assert keys[0].startswith(f"{prefix}{langfuse.project.id}/score/{facts['score id']}/") and keys[0].endswith(".json")
+    assert all(re.fullmatch(rf"{prefix}otel/{langfuse.project.id}/\d{{4}}/\d\d/\d\d/\d\d/\d\d/[0-9a-f-]{{36}}\.json", k) for k in keys[1:])
+    head = aws.client("s3").head_object(Bucket=event_bucket.name, Key=keys[0])
     assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", aws.key_arn)
     # The SDK exported binary OTLP with its own headers; the score went through the ingestion API.
     posts = [c for c in langfuse.calls if c.method == "POST"]
@@ -149,18 +147,19 @@ def test_an_organisation_key_is_not_a_verification_key(langfuse):
 
 
 def test_event_objects_not_under_the_stack_s_key_fail(langfuse, connection, aws, event_bucket):
-    langfuse.ingestion.bucket = EventBucketWriter(aws.client("s3"), BUCKET, PREFIX, "aws:kms", aws.other_key_arn)
-    step, detail = _failure(RoundTrip(connection, _settings(event_bucket)).run())
+    b = event_bucket
+    langfuse.ingestion.bucket = EventBucketWriter(aws.client("s3"), b.name, b.prefix, "aws:kms", aws.other_key_arn)
+    step, detail = _failure(RoundTrip(connection, _settings(b)).run())
     assert step == "event-objects"
     assert re.fullmatch(
-        rf"s3://{BUCKET}/{PREFIX}{langfuse.project.id}/score/[0-9a-f]{{32}}/[0-9a-f]{{32}}\.json is encrypted with aws:kms under "
-        rf"{re.escape(aws.other_key_arn)}, not SSE-KMS under the stack's key {KEY_ALIAS} \({re.escape(aws.key_arn)}\)",
+        rf"s3://{b.name}/{b.prefix}{langfuse.project.id}/score/[0-9a-f]{{32}}/[0-9a-f]{{32}}\.json is encrypted with aws:kms under "
+        rf"{re.escape(aws.other_key_arn)}, not SSE-KMS under the stack's key {b.kms_key_alias} \({re.escape(aws.key_arn)}\)",
         detail,
     ), detail
 
 
 def test_event_objects_with_sse_s3_fail(langfuse, connection, aws, event_bucket):
-    langfuse.ingestion.bucket = EventBucketWriter(aws.client("s3"), BUCKET, PREFIX, "AES256", None)
+    langfuse.ingestion.bucket = EventBucketWriter(aws.client("s3"), event_bucket.name, event_bucket.prefix, "AES256", None)
     step, detail = _failure(RoundTrip(connection, _settings(event_bucket)).run())
     assert step == "event-objects" and " is encrypted with AES256, not SSE-KMS under the stack's key " in detail
 
@@ -170,7 +169,7 @@ def test_missing_event_objects_fail(langfuse, connection, event_bucket):
     step, detail = _failure(RoundTrip(connection, _settings(event_bucket)).run())
     assert step == "event-objects"
     assert re.fullmatch(
-        rf"no event object of the score under s3://{BUCKET}/{PREFIX}{langfuse.project.id}/score/[0-9a-f]{{32}}/: Langfuse did not write the score's event",
+        rf"no event object of the score under s3://{event_bucket.name}/{event_bucket.prefix}{langfuse.project.id}/score/[0-9a-f]{{32}}/: Langfuse did not write the score's event",
         detail,
     ), detail
 

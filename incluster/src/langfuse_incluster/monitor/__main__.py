@@ -63,16 +63,8 @@ def run_once(trip: RoundTrip, metrics: RoundTripMetrics, log: logging.Logger) ->
     (log.info if report.ok else log.warning)(report.headline())
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(message)s")
-    for name in ("opentelemetry", "langfuse"):  # the run's one line says what failed
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-    log = logging.getLogger(contract.MONITOR_NAME)
-    settings = from_environment()
-    metrics = RoundTripMetrics()
-    start_http_server(contract.MONITOR_METRICS_PORT, registry=metrics.registry)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+def serve(settings: MonitorSettings, metrics: RoundTripMetrics, stop: threading.Event, log: logging.Logger) -> None:
+    """Round trips until `stop` is set: between runs, or while a read-back waits."""
 
     def sleep_unless_stopped(seconds: float) -> None:
         if stop.wait(seconds):
@@ -86,8 +78,22 @@ def main() -> None:
             started = time.monotonic()
             run_once(trip, metrics, log)
             stop.wait(max(0.0, settings.interval_seconds - (time.monotonic() - started)))
+    except SystemExit:
+        pass
     finally:
         connection.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(message)s")
+    for name in ("opentelemetry", "langfuse"):  # the run's one line says what failed
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    settings = from_environment()
+    metrics = RoundTripMetrics()
+    start_http_server(contract.MONITOR_METRICS_PORT, registry=metrics.registry)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    serve(settings, metrics, stop, logging.getLogger(contract.MONITOR_NAME))
 
 
 if __name__ == "__main__":
