@@ -15,13 +15,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-from langfuse_incluster import contract as tenancy
-from langfuse_incluster.contract import (
-    ROUND_TRIP_FAILURES_METRIC,
-    ROUND_TRIP_LAST_RUN_METRIC,
-    ROUND_TRIP_QUERYABLE_SECONDS_METRIC,
-    ROUND_TRIP_SUCCESS_METRIC,
-)
+from langfuse_incluster import contract as incluster
 
 from components.common.labels import recommended_labels
 
@@ -262,7 +256,7 @@ def _backup_freshness(ns: str, t: AlertThresholds) -> list[Alert]:
 def _tenant_keys(ns: str, t: AlertThresholds) -> list[Alert]:
     if not t.tenant_keys:
         return []
-    age, period = f"{tenancy.KEY_AGE_METRIC}{{{ns}}}", f"{tenancy.KEY_ROTATION_PERIOD_METRIC}{{{ns}}}"
+    age, period = f"{incluster.KEY_AGE_METRIC}{{{ns}}}", f"{incluster.KEY_ROTATION_PERIOD_METRIC}{{{ns}}}"
     return [
         Alert(
             # The controller rotates within its 10-minute timer of the due time; a day's grace covers retries.
@@ -282,14 +276,14 @@ def _round_trip(ns: str, t: AlertThresholds) -> list[Alert]:
         return []
     twice = f"{2 * t.round_trip.interval_seconds // 60}m"
     stale = 3 * t.round_trip.interval_seconds
-    success, latency = f"{ROUND_TRIP_SUCCESS_METRIC}{{{ns}}}", f"{ROUND_TRIP_QUERYABLE_SECONDS_METRIC}{{{ns}}}"
-    last_run = f"{ROUND_TRIP_LAST_RUN_METRIC}{{{ns}}}"
+    success, latency = f"{incluster.ROUND_TRIP_SUCCESS_METRIC}{{{ns}}}", f"{incluster.ROUND_TRIP_QUERYABLE_SECONDS_METRIC}{{{ns}}}"
+    last_run = f"{incluster.ROUND_TRIP_LAST_RUN_METRIC}{{{ns}}}"
     return [
         Alert(
             "LangfuseRoundTripFailing", "critical", f"max({success}) == 0", twice,
             "Langfuse's round trip fails",
             "A trace sent through the Langfuse SDK cannot be stored and read back: "
-            f"{ROUND_TRIP_FAILURES_METRIC} and the monitor's log name the failing step (health, readiness, "
+            f"{incluster.ROUND_TRIP_FAILURES_METRIC} and the monitor's log name the failing step (health, readiness, "
             "authenticate, ingest, read-back).",
             "roundtrip", "roundtrip",
         ),

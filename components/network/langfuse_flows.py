@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from langfuse_incluster import contract as tenancy
-from langfuse_incluster.contract import MONITOR_METRICS_PORT, MONITOR_NAME, MONITOR_POD_LABELS
+from langfuse_incluster import contract as incluster
 
 from components.clickhouse import backup as clickhouse_backup
 from components.clickhouse import installation as clickhouse
@@ -55,8 +54,8 @@ BLACKBOX = Pods("blackbox-exporter", selector_labels("blackbox-exporter", "probe
 GRAFANA = Pods("grafana", grafana.POD_LABELS)
 REDIS = Pods("redis", selector_labels("valkey", "redis"))
 SENTINEL = Pods("sentinel", selector_labels("valkey", "sentinel"))
-TENANT_CONTROLLER = Pods(tenancy.CONTROLLER_NAME, tenancy.POD_LABELS)
-ROUND_TRIP_MONITOR = Pods(MONITOR_NAME, MONITOR_POD_LABELS)
+TENANT_CONTROLLER = Pods(incluster.CONTROLLER_NAME, incluster.POD_LABELS)
+ROUND_TRIP_MONITOR = Pods(incluster.MONITOR_NAME, incluster.MONITOR_POD_LABELS)
 
 
 def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
@@ -83,12 +82,12 @@ def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
         flows += [
             Flow(TENANT_CONTROLLER, WEB, tcp(WEB_PORT), "projects and API keys (Langfuse's public API)"),
             Flow(TENANT_CONTROLLER, network.api_server, tcp(network.api_server_port), "watches ProjectSettings, writes langfuse-keys"),
-            Flow(MONITORING, TENANT_CONTROLLER, tcp(tenancy.METRICS_PORT), "scrape (key ages)"),
+            Flow(MONITORING, TENANT_CONTROLLER, tcp(incluster.METRICS_PORT), "scrape (key ages)"),
         ]
     if network.round_trip_monitor:
         flows += [
             Flow(ROUND_TRIP_MONITOR, network.https_egress, HTTPS, "the round trip through the public Route, as SDK users reach Langfuse"),
-            Flow(MONITORING, ROUND_TRIP_MONITOR, tcp(MONITOR_METRICS_PORT), "scrape (round-trip results)"),
+            Flow(MONITORING, ROUND_TRIP_MONITOR, tcp(incluster.MONITOR_METRICS_PORT), "scrape (round-trip results)"),
         ]
     sources = {f.source.name: f.source for f in flows if isinstance(f.source, Pods)} | {WEB.name: WEB, MIGRATION.name: MIGRATION}
     flows += [Flow(pods, DNS, DNS_PORTS, "name resolution") for pods in sources.values()]
