@@ -148,14 +148,15 @@ def _restore(stack: str, out: Path | None, store: str, render, stacks_dir: Path 
 @click.option("--stacks-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, help="[default: stacks/]")
 @click.option("--url", default=None, help="Langfuse's URL [default: https://<langfuse.hostname>, the stack's Route], e.g. through a tunnel.")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="[default: verify/<stack>]")
-def verify(stack: str, stacks_dir: Path | None, url: str | None, report_dir: Path | None) -> None:
+@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), default=None, help="CA bundle for Langfuse's certificate [default: certifi's].")
+def verify(stack: str, stacks_dir: Path | None, url: str | None, report_dir: Path | None, ca_file: str | None) -> None:
     """Prove the deployed Langfuse works end to end, through Langfuse's SDK: health, readiness, a trace with a
     generation and a score sent and read back within verification.readBackSeconds, its event objects SSE-KMS in the
     events bucket. Writes verify.md and verify.json. Exit 0 passed, 1 a step failed (named), 2 bad input."""
     config = _environment_config(stack, stacks_dir)
     out = report_dir or PROJECT_ROOT / "verify" / stack
     try:
-        command = round_trip_command(stack, config, url, str(out))
+        command = round_trip_command(stack, config, url, str(out), ca_file)
     except ConfigError as error:
         _fail(*error.lines)
     sys.exit(run_verify_module(command))
@@ -172,14 +173,16 @@ def verify(stack: str, stacks_dir: Path | None, url: str | None, report_dir: Pat
 @click.option("--stacks-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, help="[default: stacks/]")
 @click.option("--url", default=None, help="Langfuse's URL [default: https://<langfuse.hostname>].")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Also write verify.md and verify.json here.")
+@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), default=None, help="CA bundle for Langfuse's certificate [default: certifi's].")
 def gate(
     stack: str, project: str, score: str, minimum: str, window: str, min_count: int, key_secret: str | None,
-    stacks_dir: Path | None, url: str | None, report_dir: Path | None,
+    stacks_dir: Path | None, url: str | None, report_dir: Path | None, ca_file: str | None,
 ) -> None:  # fmt: skip
     """Gate a release on evaluation scores: the average of SCORE over WINDOW (Langfuse's v2 metrics) must reach MIN,
     over at least MIN_COUNT scores. Prints what it measured. Exit 0 passed, 1 below the bar or too few scores, 2 bad input."""
     config = _environment_config(stack, stacks_dir)
-    command = gate_command(stack, config, project, score, minimum, window, min_count, key_secret, url, str(report_dir) if report_dir else None)
+    report = str(report_dir) if report_dir else None
+    command = gate_command(stack, config, project, score, minimum, window, min_count, key_secret, url, report, ca_file)
     sys.exit(run_verify_module(command))
 
 

@@ -25,7 +25,9 @@ def public_url(config: StackConfig) -> str:
     return f"https://{hostname(config)}"
 
 
-def round_trip_command(stack: str, config: StackConfig, url: str | None = None, report_dir: str | None = None) -> list[str]:
+def round_trip_command(
+    stack: str, config: StackConfig, url: str | None = None, report_dir: str | None = None, ca_file: str | None = None
+) -> list[str]:
     """`python -m langfuse_incluster.verify round-trip ...` for the stack: its public URL (as the Route serves it),
     the verification key in Secrets Manager, the events bucket, prefix and key Langfuse writes with."""
     key = _verification_key(stack, config)
@@ -38,12 +40,12 @@ def round_trip_command(stack: str, config: StackConfig, url: str | None = None, 
         "--events-bucket", buckets.events, "--events-prefix", Prefixes().events,
         "--kms-key-alias", f"alias/{data_key_alias(config.aws.resource_prefix)}",
     ]  # fmt: skip
-    return command + (["--report-dir", report_dir] if report_dir else [])
+    return command + _optional(report_dir=report_dir, ca_file=ca_file)
 
 
 def gate_command(
     stack: str, config: StackConfig, project: str, score: str, minimum: str, window: str, min_count: int,
-    key_secret: str | None = None, url: str | None = None, report_dir: str | None = None,
+    key_secret: str | None = None, url: str | None = None, report_dir: str | None = None, ca_file: str | None = None,
 ) -> list[str]:  # fmt: skip
     """`python -m langfuse_incluster.verify gate ...` against the stack's Langfuse, with the judged project's key
     from LANGFUSE_PUBLIC_KEY/LANGFUSE_SECRET_KEY or a Secrets Manager secret."""
@@ -53,7 +55,11 @@ def gate_command(
     ]  # fmt: skip
     if key_secret:
         command += ["--key-secret", key_secret, "--region", config.cluster.region]
-    return command + (["--report-dir", report_dir] if report_dir else [])
+    return command + _optional(report_dir=report_dir, ca_file=ca_file)
+
+
+def _optional(**options: str | None) -> list[str]:
+    return [arg for name, value in options.items() if value for arg in (f"--{name.replace('_', '-')}", value)]
 
 
 def run_verify_module(command: list[str]) -> int:

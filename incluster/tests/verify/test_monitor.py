@@ -84,3 +84,59 @@ def test_settings_come_from_the_deployment_s_environment():
         from_environment({k: v for k, v in env.items() if k != contract.ENV_SECRET_KEY})
     with pytest.raises(SystemExit, match=f"^{contract.MONITOR_NAME}: {contract.ENV_MONITOR_INTERVAL_SECONDS}='soon' is not a number of seconds$"):
         from_environment(env | {contract.ENV_MONITOR_INTERVAL_SECONDS: "soon"})
+
+
+def _tls_files(directory) -> tuple[str, str, str]:
+    """A CA and a certificate for 127.0.0.1 it signed (the Route's certificate and the cluster's CA bundle)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cluster CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])).issuer_name(ca_name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(ca_key, hashes.SHA256()))  # fmt: skip
+    paths = [directory / "ca.crt", directory / "tls.crt", directory / "tls.key"]
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return tuple(str(p) for p in paths)  # type: ignore[return-value]
+
+
+def test_over_tls_both_transports_trust_the_ca_file_and_only_it(langfuse, tmp_path, monkeypatch):
+    from langfuse_incluster.verify.connection import LangfuseConnection
+    from werkzeug.serving import make_server
+
+    ca, cert, key = _tls_files(tmp_path)
+    server = make_server("127.0.0.1", 0, langfuse._wsgi, threaded=True, ssl_context=(cert, key))
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_port}"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")  # must not override the CA file
+    try:
+        connection = LangfuseConnection(url, langfuse.key.public_key, langfuse.key.secret_key, ca_file=ca, max_retries=0)
+        try:
+            report = RoundTrip(connection, RoundTripSettings("tls", 5)).run()  # OTLP (requests) and API (httpx) over TLS
+        finally:
+            connection.close()
+        assert report.ok, report.headline()
+        other = langfuse.add_key(langfuse.project.id)  # the SDK keeps one client per public key and process
+        untrusted = LangfuseConnection(url, other.public_key, other.secret_key, max_retries=0)
+        try:
+            failed = RoundTrip(untrusted, RoundTripSettings("tls", 5)).run().failed
+        finally:
+            untrusted.close()
+        assert failed.name == "health" and failed.detail.startswith(f"{url} is unreachable: ") and "CERTIFICATE_VERIFY_FAILED" in failed.detail
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--public-key-property", default=contract.KEY_SECRET_PUBLIC_PROPERTY)
     common.add_argument("--secret-key-property", default=contract.KEY_SECRET_SECRET_PROPERTY)
     common.add_argument("--region", default=None, help="AWS region of the secret and the events bucket")
-    common.add_argument("--ca-file", default=None, help="CA bundle to verify Langfuse's certificate with (default: the system's)")
+    common.add_argument("--ca-file", default=None, help="CA bundle to verify Langfuse's certificate with (default: certifi's)")
     common.add_argument("--report-dir", type=Path, default=None, help=f"write {contract.VERIFY_REPORT_MARKDOWN} and {contract.VERIFY_REPORT_JSON} here")
 
     trip = commands.add_parser("round-trip", parents=[common], help="health, readiness, a trace sent and read back, its event objects")

@@ -5,14 +5,17 @@ The SDK reports nothing when Langfuse refuses what it sends: the OpenTelemetry B
 export, and the score consumer drops a 4xx batch (langfuse 4.18.0 _task_manager/score_ingestion_consumer.py).
 A verification has to say *which* answer refused it, so both transports get a response hook:
 - the SDK's httpx client (its public API calls and the score ingestion, POST /api/public/ingestion) is ours,
-  passed as `httpx_client`, with an httpx event hook;
+  passed as `httpx_client`, with an event hook for answers and a transport that records a request left unanswered;
 - the span exporter is the OTLP/HTTP exporter the SDK would build itself (langfuse 4.18.0
   _client/span_processor.py: endpoint `<base_url>/api/public/otel/v1/traces`, Basic auth and the
-  x-langfuse-sdk-name/-version/-public-key headers), built here with a requests session carrying a hook.
+  x-langfuse-sdk-name/-version/-public-key headers), built here with a requests session that records.
   The SDK documents `span_exporter` for exactly this; with it the SDK wires nothing of its own into the export.
 Spans, their attributes and the OTLP protobuf are the SDK's and OpenTelemetry's, unchanged.
 
-Each connection has its own TracerProvider, so nothing global (the process's OpenTelemetry provider) changes.
+Each connection has its own TracerProvider, so nothing global (the process's OpenTelemetry provider) changes. One
+connection per public key and process: the SDK keeps one resource manager (URL, clients, exporter) per public key
+for the process's life (langfuse/_client/resource_manager.py), and a second Langfuse client with the same key
+gets the first one's. The CLI runs one connection per process, the monitor one for its life.
 """
 
 from __future__ import annotations
@@ -43,15 +46,25 @@ class Answer:
 
 
 class Answers:
-    """Every HTTP answer the connection received, in order (both transports run threads of their own)."""
+    """Every HTTP answer the connection received, in order, and every request that got none (both transports run
+    threads of their own)."""
 
     def __init__(self) -> None:
         self._items: list[Answer] = []
         self._lock = threading.Lock()
+        self.unanswered: list[tuple[str, str]] = []  # (path, why)
 
     def record(self, method: str, url: str, status: int, body: str) -> None:
         with self._lock:
             self._items.append(Answer(method, urlsplit(url).path, status, body[:500]))
+
+    def no_answer(self, url: str, error: Exception) -> None:
+        with self._lock:
+            self.unanswered.append((urlsplit(url).path, str(error).strip() or type(error).__name__))
+
+    def why_unanswered(self, path: str) -> str | None:
+        with self._lock:
+            return next((why for p, why in reversed(self.unanswered) if p.endswith(path)), None)
 
     def mark(self) -> int:
         with self._lock:
@@ -62,6 +75,44 @@ class Answers:
             return [a for a in self._items[mark:] if path is None or a.path.endswith(path)]
 
 
+class _RecordingTransport(httpx.HTTPTransport):
+    def __init__(self, answers: Answers, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._answers = answers
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return super().handle_request(request)
+        except httpx.TransportError as error:
+            self._answers.no_answer(str(request.url), error)
+            raise
+
+
+class _RecordingSession(requests.Session):
+    def __init__(self, answers: Answers) -> None:
+        super().__init__()
+        self._answers = answers
+        self.hooks["response"].append(self._on_response)
+
+    def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
+        try:
+            return super().send(request, **kwargs)
+        except requests.RequestException as error:
+            self._answers.no_answer(request.url or "", error)
+            raise
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's CA bundle (psf/requests#3829); the
+        # exporter sets its CA on the session, so an explicit bundle must win here, as it does for httpx.
+        if isinstance(self.verify, str):
+            settings["verify"] = self.verify
+        return settings
+
+    def _on_response(self, response: requests.Response, *args, **kwargs) -> None:
+        self._answers.record(response.request.method or "", response.url, response.status_code, response.text)
+
+
 class LangfuseConnection:
     def __init__(self, url: str, public_key: str, secret_key: str, ca_file: str | None = None, timeout: float = 20, max_retries: int = 2) -> None:
         self.url = url.rstrip("/")
@@ -70,10 +121,7 @@ class LangfuseConnection:
         # The SDK's API calls retry 429 and 5xx this often with backoff (its default is 2).
         self.request_options = {"max_retries": max_retries}
         trust: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
-        self.http = httpx.Client(timeout=timeout, verify=trust, event_hooks={"response": [self._on_httpx]})
-        session = requests.Session()
-        session.verify = ca_file or True
-        session.hooks["response"].append(self._on_requests)
+        self.http = httpx.Client(timeout=timeout, transport=_RecordingTransport(self.answers, verify=trust), event_hooks={"response": [self._on_httpx]})
         basic = base64.b64encode(f"{public_key}:{secret_key}".encode()).decode("ascii")
         exporter = OTLPSpanExporter(
             endpoint=f"{self.url}{OTEL_TRACES_PATH}",
@@ -83,7 +131,10 @@ class LangfuseConnection:
                 "x-langfuse-sdk-version": version("langfuse"),
                 "x-langfuse-public-key": public_key,
             },
-            session=session,
+            # The exporter passes its own `verify` to every request (certificate_file, else its environment
+            # variable, else certifi), so the CA goes here rather than on the session.
+            certificate_file=ca_file,
+            session=_RecordingSession(self.answers),
             timeout=timeout,
         )
         self.tracer_provider = TracerProvider()
@@ -112,5 +163,3 @@ class LangfuseConnection:
         response.read()
         self.answers.record(response.request.method, str(response.request.url), response.status_code, response.text)
 
-    def _on_requests(self, response: requests.Response, *args, **kwargs) -> None:
-        self.answers.record(response.request.method or "", response.url, response.status_code, response.text)

@@ -193,7 +193,8 @@ class RoundTrip:
 
     def _accepted(self, answers, what: str, sent: str):
         if not answers:
-            raise StepFailed(f"{what} ({sent}) got no answer from {self.connection.url}: the connection failed (see the exporter's log)")
+            why = self.connection.answers.why_unanswered(what.split(" ", 1)[1]) or "the request was not sent"
+            raise StepFailed(f"{what} ({sent}) got no answer from {self.connection.url}: {why}")
         last = answers[-1]  # the transports retry 429 and 5xx; the last answer is the outcome
         if not 200 <= last.status < 300:
             raise refused(f"{what} ({sent})", last.status, last.body)
