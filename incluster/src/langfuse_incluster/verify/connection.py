@@ -41,30 +41,24 @@ INGESTION_PATH = "/api/public/ingestion"
 class Answer:
     method: str
     path: str
-    status: int
-    body: str  # the first 500 characters
+    status: int  # 0: no answer (the connection failed)
+    body: str  # the first 500 characters, or why there was no answer
 
 
 class Answers:
-    """Every HTTP answer the connection received, in order, and every request that got none (both transports run
+    """Every HTTP answer the connection received, and every request that got none, in order (both transports run
     threads of their own)."""
 
     def __init__(self) -> None:
         self._items: list[Answer] = []
         self._lock = threading.Lock()
-        self.unanswered: list[tuple[str, str]] = []  # (path, why)
 
     def record(self, method: str, url: str, status: int, body: str) -> None:
         with self._lock:
             self._items.append(Answer(method, urlsplit(url).path, status, body[:500]))
 
-    def no_answer(self, url: str, error: Exception) -> None:
-        with self._lock:
-            self.unanswered.append((urlsplit(url).path, str(error).strip() or type(error).__name__))
-
-    def why_unanswered(self, path: str) -> str | None:
-        with self._lock:
-            return next((why for p, why in reversed(self.unanswered) if p.endswith(path)), None)
+    def no_answer(self, method: str, url: str, error: Exception) -> None:
+        self.record(method, url, 0, str(error).strip() or type(error).__name__)
 
     def mark(self) -> int:
         with self._lock:
@@ -84,7 +78,7 @@ class _RecordingTransport(httpx.HTTPTransport):
         try:
             return super().handle_request(request)
         except httpx.TransportError as error:
-            self._answers.no_answer(str(request.url), error)
+            self._answers.no_answer(request.method, str(request.url), error)
             raise
 
 
@@ -98,7 +92,7 @@ class _RecordingSession(requests.Session):
         try:
             return super().send(request, **kwargs)
         except requests.RequestException as error:
-            self._answers.no_answer(request.url or "", error)
+            self._answers.no_answer(request.method or "", request.url or "", error)
             raise
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):

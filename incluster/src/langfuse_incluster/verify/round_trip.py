@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import httpx
 
 from langfuse_incluster.verify.bucket import EventBucket, check_event_objects
-from langfuse_incluster.verify.connection import INGESTION_PATH, OTEL_TRACES_PATH, LangfuseConnection
+from langfuse_incluster.verify.connection import INGESTION_PATH, OTEL_TRACES_PATH, Answer, LangfuseConnection
 from langfuse_incluster.verify.errors import StepFailed, from_call, langfuse_message, refused, unreachable
 from langfuse_incluster.verify.report import Report, StepResult
 
@@ -148,8 +148,8 @@ class RoundTrip:
         langfuse.flush()
         self.sent.flushed_at = self.clock()
         self.sent.exported_until = self.now()
-        spans = self._accepted(answers.since(mark, OTEL_TRACES_PATH), f"POST {OTEL_TRACES_PATH}", "the trace")
-        score = self._accepted(answers.since(mark, INGESTION_PATH), f"POST {INGESTION_PATH}", "the score")
+        spans = self._accepted(mark, OTEL_TRACES_PATH, "the trace")
+        score = self._accepted(mark, INGESTION_PATH, "the score")
         errors = _json(score.body).get("errors") or []
         if errors:
             error = errors[0]
@@ -191,13 +191,17 @@ class RoundTrip:
 
     # -- helpers -------------------------------------------------------------------------------------------------
 
-    def _accepted(self, answers, what: str, sent: str):
-        if not answers:
-            why = self.connection.answers.why_unanswered(what.split(" ", 1)[1]) or "the request was not sent"
-            raise StepFailed(f"{what} ({sent}) got no answer from {self.connection.url}: {why}")
-        last = answers[-1]  # the transports retry 429 and 5xx; the last answer is the outcome
+    def _accepted(self, mark: int, path: str, sent: str) -> Answer:
+        """The answer to what the SDK posted to `path` since `mark`, when Langfuse accepted it."""
+        what = f"POST {path} ({sent})"
+        received = self.connection.answers.since(mark, path)
+        if not received:
+            raise StepFailed(f"{what}: the SDK sent nothing to {self.connection.url}")
+        last = received[-1]  # the transports retry 429, 5xx and failed connections; the last attempt is the outcome
+        if last.status == 0:
+            raise StepFailed(f"{what} got no answer from {self.connection.url}: {last.body}")
         if not 200 <= last.status < 300:
-            raise refused(f"{what} ({sent})", last.status, last.body)
+            raise refused(what, last.status, last.body)
         return last
 
     def _read(self):
