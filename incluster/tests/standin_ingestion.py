@@ -103,7 +103,7 @@ class Ingestion:
         message = ExportTraceServiceRequest()
         try:
             message.ParseFromString(body)
-        except Exception:  # noqa: BLE001 - the server answers 400 for any parse failure
+        except Exception:  # the server answers 400 for any parse failure
             request.environ["standin.otlp"] = None
             return request
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in ("content-type", "content-length", "content-encoding")]
@@ -135,8 +135,10 @@ class Ingestion:
         scope = standin._scope(request.headers.get("Authorization", ""))
         if scope is None:
             return _json(401, {"message": "Invalid credentials"})
-        if scope[0] != "project":
-            return _json(401, {"message": "Invalid credentials. Please use a project API key."})
+        if scope[0] != "project":  # an organisation key: ingestion.ts, else createAuthedProjectAPIRoute.ts
+            if path == "/api/public/ingestion":
+                return _json(401, {"error": "UnauthorizedError", "message": "Missing projectId in scope. Are you using an organization key?"})
+            return _json(403, {"message": "Access denied - insufficient permissions for this endpoint"})
         return handler(request, scope[1])
 
     # --- test controls -----------------------------------------------------------------------------------
