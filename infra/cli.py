@@ -31,10 +31,12 @@ from infra.offline_plan.diff import DIFF_FILE, PlanReadError, diff_plans
 from infra.offline_plan.plan import ACCESS_FILE, OBJECTIVES_FILE, PROJECT_ROOT, REACHABILITY_FILE, Plan, build_plan
 from infra.offline_plan.profile import PlanProfile
 from infra.offline_plan.render import SUMMARY_FILE, OutputError, write_files
-from infra.offline_plan.stack_file import StackFileError, check_stack_name
+from infra.offline_plan.stack_file import StackFileError, check_stack_name, read_stack_file
 from infra.restore import STEPS_FILE, clickhouse_restore, environment_config, postgres_restore
-from infra.stack_config import ConfigError
+from infra.stack_config import ConfigError, StackConfig
+from infra.stack_config.loader import parse_engine_config
 from infra.stack_config.reference import reference_markdown
+from infra.verify_command import gate_command, round_trip_command, run_verify_module
 from policies.rules import ALL_RULES
 
 EXIT_INVALID_PLAN = 1
@@ -292,6 +294,59 @@ def usage(stack: str, project: str | None, since: str | None, kube_context: str 
             escape(", ".join(f"{m} ${c:,.2f}" for m, c in r.top_models)),
         )
     Console(highlight=False, width=200).print(table)
+
+
+@main.command()
+@click.option("--stack", required=True, help="Environment stack name: stacks/Pulumi.<stack>.yaml.")
+@click.option("--stacks-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, help="[default: stacks/]")
+@click.option("--url", default=None, help="Langfuse's URL [default: https://<langfuse.hostname>, the stack's Route], e.g. through a tunnel.")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="[default: verify/<stack>]")
+@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), default=None, help="CA bundle for Langfuse's certificate [default: certifi's].")
+def verify(stack: str, stacks_dir: Path | None, url: str | None, report_dir: Path | None, ca_file: str | None) -> None:
+    """Prove the deployed Langfuse works end to end, through Langfuse's SDK: health, readiness, a trace with a
+    generation and a score sent and read back within verification.readBackSeconds, its event objects SSE-KMS in the
+    events bucket. Writes verify.md and verify.json. Exit 0 passed, 1 a step failed (named), 2 bad input."""
+    config = _environment_config(stack, stacks_dir)
+    out = report_dir or PROJECT_ROOT / "verify" / stack
+    try:
+        command = round_trip_command(stack, config, url, str(out), ca_file)
+    except ConfigError as error:
+        _fail(*error.lines)
+    sys.exit(run_verify_module(command))
+
+
+@main.command()
+@click.option("--stack", required=True, help="Environment stack name: stacks/Pulumi.<stack>.yaml.")
+@click.option("--project", required=True, help="Name or id of the Langfuse project whose scores gate the release.")
+@click.option("--score", required=True, help="Name of the numeric score.")
+@click.option("--min", "minimum", required=True, help="The bar the average must reach.")
+@click.option("--window", required=True, help="How far back: 30m, 24h, 7d.")
+@click.option("--min-count", type=click.IntRange(min=1), default=10, show_default=True, help="Fewer scores than this cannot judge a release.")
+@click.option("--key-secret", default=None, help="Secrets Manager secret {publicKey, secretKey} of the project [default: LANGFUSE_PUBLIC_KEY/LANGFUSE_SECRET_KEY].")
+@click.option("--stacks-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, help="[default: stacks/]")
+@click.option("--url", default=None, help="Langfuse's URL [default: https://<langfuse.hostname>].")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Also write verify.md and verify.json here.")
+@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), default=None, help="CA bundle for Langfuse's certificate [default: certifi's].")
+def gate(
+    stack: str, project: str, score: str, minimum: str, window: str, min_count: int, key_secret: str | None,
+    stacks_dir: Path | None, url: str | None, report_dir: Path | None, ca_file: str | None,
+) -> None:  # fmt: skip
+    """Gate a release on evaluation scores: the average of SCORE over WINDOW (Langfuse's v2 metrics) must reach MIN,
+    over at least MIN_COUNT scores. Prints what it measured. Exit 0 passed, 1 below the bar or too few scores, 2 bad input."""
+    config = _environment_config(stack, stacks_dir)
+    report = str(report_dir) if report_dir else None
+    command = gate_command(stack, config, project, score, minimum, window, min_count, key_secret, url, report, ca_file)
+    sys.exit(run_verify_module(command))
+
+
+def _environment_config(stack: str, stacks_dir: Path | None) -> StackConfig:
+    try:
+        config = parse_engine_config(stack, read_stack_file(stacks_dir or PROJECT_ROOT / "stacks", stack).config)
+    except (StackFileError, ConfigError) as error:
+        _fail(*_error_lines(error))
+    if not isinstance(config, StackConfig):
+        _fail(f"stack '{stack}': langfuse-rosa:layer is cluster: the cluster layer runs no Langfuse; verify its environment stack")
+    return config
 
 
 @main.command("config-reference")

@@ -33,6 +33,7 @@ from infra.stack_config import StackConfig
 from infra.stack_config.models import WorkloadConfig
 from infra.stack_config.types import cpu_millicores, memory_mib
 from infra.tenancy import deploy_tenancy, shared_project_init
+from infra.verification import deploy_round_trip_monitor, round_trip_alerting
 
 
 def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
@@ -118,6 +119,7 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
                 restore_drill_max_age_days=RESTORE_DRILL_MAX_AGE_DAYS if config.data_tier else None,
                 tenant_keys=config.tenancy.enabled,
                 usage=_usage_alerts(config),
+                round_trip=round_trip_alerting(config),
             ),
         ),
         opts=in_namespace,
@@ -153,6 +155,10 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
     deploy_tenancy(
         config, config.langfuse.namespace, store.name, f"https://{hostname(config)}",
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, isolation, store, app])),
+    )
+    deploy_round_trip_monitor(
+        config, config.langfuse.namespace, f"https://{hostname(config)}", namespace.trusted_ca_bundle,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, isolation, *referenced, app])),
     )
     pulumi.export("langfuseUrl", app.url)
 

@@ -20,6 +20,7 @@ def langfuse_network(config: StackConfig) -> LangfuseNetwork:
         grafana=config.monitoring.grafana is not None,
         tenant_controller=config.tenancy.enabled,
         usage_reporting=config.tenancy.enabled and config.tenancy.usage.enabled,
+        round_trip_monitor=config.verification.monitor.enabled,
     )
 
 

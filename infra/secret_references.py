@@ -16,6 +16,7 @@ GRAFANA_SSO_SECRET = "langfuse-grafana-sso"
 # Secrets Manager secret the tenant controller hands to every namespace.
 INIT_PROJECT_SECRET = "langfuse-init-project"
 INIT_USER_SECRET = "langfuse-init-user"
+VERIFICATION_SECRET = "langfuse-verification-key"
 
 
 def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
@@ -31,17 +32,12 @@ def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
     if shares_one_project(config):
         key, owner = config.tenancy.shared_project_key, config.tenancy.shared_project.owner
         assert key is not None  # StackConfig's validator
-        secrets.append(
-            ReferencedSecret(
-                INIT_PROJECT_SECRET,
-                (
-                    SecretValue("public-key", key.secrets_manager_name, key.public_key_property),
-                    SecretValue("secret-key", key.secrets_manager_name, key.secret_key_property),
-                ),
-            )
-        )
+        secrets.append(_key_pair(INIT_PROJECT_SECRET, key))
         if owner is not None:
             secrets.append(_single(INIT_USER_SECRET, "password", owner.password))
+    verification = config.verification
+    if verification.monitor.enabled and verification.project_key is not None:
+        secrets.append(_key_pair(VERIFICATION_SECRET, verification.project_key))
     backend = config.backend
     if backend.mode == "external":
         assert backend.postgres and backend.clickhouse and backend.redis
@@ -53,6 +49,16 @@ def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
         if backend.redis.sentinel_credentials is not None:
             secrets.append(_redis("langfuse-redis-sentinel-external", backend.redis.sentinel_credentials))
     return secrets
+
+
+def _key_pair(name: str, key: KeyPairRef) -> ReferencedSecret:
+    return ReferencedSecret(
+        name,
+        (
+            SecretValue("public-key", key.secrets_manager_name, key.public_key_property),
+            SecretValue("secret-key", key.secrets_manager_name, key.secret_key_property),
+        ),
+    )
 
 
 def existing_secret_names(config: StackConfig) -> list[str]:
@@ -118,3 +124,8 @@ def slack_webhook() -> SecretKeyRef:
 
 def grafana_client_secret() -> SecretKeyRef:
     return SecretKeyRef(GRAFANA_SSO_SECRET, "client-secret")
+
+
+def verification_key() -> tuple[SecretKeyRef, SecretKeyRef]:
+    """The round-trip monitor's key (public, secret), from the verification project's referenced secret."""
+    return SecretKeyRef(VERIFICATION_SECRET, "public-key"), SecretKeyRef(VERIFICATION_SECRET, "secret-key")

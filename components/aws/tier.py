@@ -84,6 +84,17 @@ class Prefixes:
     clickhouse_backups: str = "clickhouse/"
 
 
+def bucket_names(resource_prefix: str, in_cluster_stores: bool = True) -> Buckets:
+    """The environment's bucket names (also what `langfuse-rosa verify` checks, without running the program)."""
+    p = resource_prefix
+    return Buckets(f"{p}-events", f"{p}-media", f"{p}-exports", f"{p}-backups" if in_cluster_stores else None, f"{p}-access-logs")
+
+
+def data_key_alias(resource_prefix: str) -> str:
+    """The S3 data key's alias name, without `alias/`."""
+    return f"{resource_prefix}-data"
+
+
 class LangfuseAwsTier(pulumi.ComponentResource):
     buckets: Buckets
     prefixes: Prefixes
@@ -95,15 +106,13 @@ class LangfuseAwsTier(pulumi.ComponentResource):
         super().__init__("langfuse-rosa:aws:LangfuseAwsTier", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         prefix = args.resource_prefix
-        self.buckets = Buckets(
-            f"{prefix}-events", f"{prefix}-media", f"{prefix}-exports", f"{prefix}-backups" if args.in_cluster_stores else None, f"{prefix}-access-logs"
-        )
+        self.buckets = bucket_names(prefix, args.in_cluster_stores)
         self.prefixes = p = Prefixes()
 
         data_key = CustomerManagedKey(
             "data-key",
             CustomerManagedKeyArgs(
-                alias=f"{prefix}-data",
+                alias=data_key_alias(prefix),
                 description=f"{prefix}: S3 objects (events, media, exports, backups)",
                 account_id=args.account_id,
             ),

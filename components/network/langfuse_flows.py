@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from langfuse_incluster import contract as tenancy
+from langfuse_incluster import contract as incluster
 
 from components.clickhouse import backup as clickhouse_backup
 from components.clickhouse import installation as clickhouse
@@ -53,6 +53,7 @@ class LangfuseNetwork:
     grafana: bool
     tenant_controller: bool = False
     usage_reporting: bool = False  # the usage exporter and the weekly summary (with the tenant controller)
+    round_trip_monitor: bool = False
 
 
 WEB = Pods("langfuse-web", selector_labels("langfuse", "web"))
@@ -63,9 +64,10 @@ BLACKBOX = Pods("blackbox-exporter", selector_labels("blackbox-exporter", "probe
 GRAFANA = Pods("grafana", grafana.POD_LABELS)
 REDIS = Pods("redis", selector_labels("valkey", "redis"))
 SENTINEL = Pods("sentinel", selector_labels("valkey", "sentinel"))
-TENANT_CONTROLLER = Pods(tenancy.CONTROLLER_NAME, tenancy.POD_LABELS)
-USAGE_EXPORTER = Pods(tenancy.EXPORTER_NAME, tenancy.EXPORTER_POD_LABELS)
-USAGE_SUMMARY = Pods(tenancy.SUMMARY_NAME, tenancy.SUMMARY_POD_LABELS)
+TENANT_CONTROLLER = Pods(incluster.CONTROLLER_NAME, incluster.POD_LABELS)
+ROUND_TRIP_MONITOR = Pods(incluster.MONITOR_NAME, incluster.MONITOR_POD_LABELS)
+USAGE_EXPORTER = Pods(incluster.EXPORTER_NAME, incluster.EXPORTER_POD_LABELS)
+USAGE_SUMMARY = Pods(incluster.SUMMARY_NAME, incluster.SUMMARY_POD_LABELS)
 
 
 def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
@@ -92,13 +94,18 @@ def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
         flows += [
             Flow(TENANT_CONTROLLER, WEB, tcp(WEB_PORT), "projects and API keys (Langfuse's public API)"),
             Flow(TENANT_CONTROLLER, network.api_server, tcp(network.api_server_port), "watches ProjectSettings, writes langfuse-keys"),
-            Flow(MONITORING, TENANT_CONTROLLER, tcp(tenancy.METRICS_PORT), "scrape (key ages)"),
+            Flow(MONITORING, TENANT_CONTROLLER, tcp(incluster.METRICS_PORT), "scrape (key ages)"),
+        ]
+    if network.round_trip_monitor:
+        flows += [
+            Flow(ROUND_TRIP_MONITOR, network.https_egress, HTTPS, "the round trip through the public Route, as SDK users reach Langfuse"),
+            Flow(MONITORING, ROUND_TRIP_MONITOR, tcp(incluster.MONITOR_METRICS_PORT), "scrape (round-trip results)"),
         ]
     if network.usage_reporting:
         flows += [
             *(Flow(pods, WEB, tcp(WEB_PORT), "v2 metrics and model prices (Langfuse's public API)") for pods in (USAGE_EXPORTER, USAGE_SUMMARY)),
             *(Flow(pods, network.api_server, tcp(network.api_server_port), "reads ProjectSettings and langfuse-keys") for pods in (USAGE_EXPORTER, USAGE_SUMMARY)),
-            Flow(MONITORING, USAGE_EXPORTER, tcp(tenancy.EXPORTER_METRICS_PORT), "scrape (cost and usage per project)"),
+            Flow(MONITORING, USAGE_EXPORTER, tcp(incluster.EXPORTER_METRICS_PORT), "scrape (cost and usage per project)"),
             Flow(USAGE_SUMMARY, network.https_egress, HTTPS, "the weekly summary to Slack's incoming webhook"),
         ]
     sources = {f.source.name: f.source for f in flows if isinstance(f.source, Pods)} | {WEB.name: WEB, MIGRATION.name: MIGRATION}

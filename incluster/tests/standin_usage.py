@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import jsonschema
-from standin_langfuse import _iso, _json
+from standin_langfuse import StandInExtension, _iso, _json
 
 AGGREGATIONS = ["sum", "avg", "count", "max", "min", "p50", "p75", "p90", "p95", "p99", "histogram", "uniq"]
 OPERATORS = {  # packages/shared/src/interfaces/filters.ts filterOperators
@@ -139,7 +139,7 @@ class ModelDefinition:
 
 
 @dataclass
-class UsageEndpoints:
+class UsageEndpoints(StandInExtension):
     observations: list[Observation] = field(default_factory=list)
     models: list[ModelDefinition] = field(default_factory=list)
     failing_projects: set[str] = field(default_factory=set)  # their metrics queries answer 500

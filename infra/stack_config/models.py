@@ -31,6 +31,7 @@ from infra.stack_config.types import (
     cpu_millicores,
     memory_mib,
 )
+from infra.stack_config.verification import VerificationConfig
 
 LangfuseVersion = Literal[SUPPORTED_VERSIONS]  # type: ignore[valid-type]
 
@@ -272,6 +273,9 @@ class StackConfig(Model):
     )
     network: NetworkConfig = Field(description="egress of the namespace: {apiServer, httpsEgressCidrs, ...}; in-cluster flows are derived")
     tenancy: TenancyConfig = Field(default=TenancyConfig(), description="the tenant controller: a Langfuse project and keys per platform project")
+    verification: VerificationConfig = Field(
+        default=VerificationConfig(), description="`langfuse-rosa verify` after each deploy, and the round-trip monitor in the cluster"
+    )
 
     @field_validator("data_tier")
     @classmethod

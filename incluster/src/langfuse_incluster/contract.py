@@ -105,3 +105,37 @@ QUERY_LABEL = "query"
 THRESHOLD_LABEL = "threshold_percent"
 LANGFUSE_PROJECT_LABEL = "langfuse_project_id"
 USAGE_QUERIES = ("usage", "top_traces", "top_sessions")
+
+# --- Verification (langfuse_incluster.verify) and the round-trip monitor (langfuse_incluster.monitor) ----------
+# `langfuse-rosa verify` and `gate` (infra/cli.py) run these modules as `python -m ...` in a child process: the
+# command line below is their contract with the Pulumi side, which imports nothing else of the package.
+VERIFY_MODULE = "langfuse_incluster.verify"
+MONITOR_MODULE = "langfuse_incluster.monitor"
+# Where the verification key comes from: the SDK's own variable names (langfuse/_client/environment_variables.py),
+# or, for `verify --key-secret NAME`, a JSON secret in Secrets Manager with these default properties.
+ENV_PUBLIC_KEY = "LANGFUSE_PUBLIC_KEY"
+ENV_SECRET_KEY = "LANGFUSE_SECRET_KEY"
+KEY_SECRET_PUBLIC_PROPERTY = "publicKey"
+KEY_SECRET_SECRET_PROPERTY = "secretKey"
+VERIFY_REPORT_MARKDOWN = "verify.md"
+VERIFY_REPORT_JSON = "verify.json"
+# Exit codes of both modules: 0 passed, 1 a step (or the gate) failed, 2 bad input.
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+MONITOR_NAME = "langfuse-round-trip-monitor"
+MONITOR_POD_LABELS = {"app.kubernetes.io/name": MONITOR_NAME, "app.kubernetes.io/component": "round-trip-monitor"}
+MONITOR_METRICS_PORT = 9090
+# The monitor's environment (components/monitoring/round_trip.py sets it).
+ENV_MONITOR_URL = "LANGFUSE_ROUND_TRIP_URL"  # the public URL (the Route), as SDK users reach Langfuse
+ENV_MONITOR_INTERVAL_SECONDS = "LANGFUSE_ROUND_TRIP_INTERVAL_SECONDS"
+ENV_MONITOR_READ_BACK_SECONDS = "LANGFUSE_ROUND_TRIP_READ_BACK_SECONDS"
+ENV_MONITOR_CA_FILE = "LANGFUSE_ROUND_TRIP_CA_FILE"
+# Metrics of the monitor (gauges of the last round trip; counters over the process's life).
+ROUND_TRIP_SUCCESS_METRIC = "langfuse_round_trip_success"  # 1 when the last round trip passed, 0 when it failed
+ROUND_TRIP_SECONDS_METRIC = "langfuse_round_trip_seconds"  # wall time of the last round trip
+ROUND_TRIP_QUERYABLE_SECONDS_METRIC = "langfuse_round_trip_ingestion_to_queryable_seconds"  # flush done -> trace readable
+ROUND_TRIP_LAST_RUN_METRIC = "langfuse_round_trip_last_run_timestamp_seconds"
+ROUND_TRIP_FAILURES_METRIC = "langfuse_round_trip_failures_total"  # label `step`: where it failed
+ROUND_TRIP_STEP_LABEL = "step"
+ROUND_TRIP_STEP_SECONDS_METRIC = "langfuse_round_trip_step_seconds"  # label `step`: time of each step of the last round trip
