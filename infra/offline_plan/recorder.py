@@ -71,6 +71,11 @@ class PlanMocks(mocks.Mocks):
             return arn, {"arn": arn}
         if args.typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             return inputs["name"], {"arn": f"arn:aws:cloudwatch:{region}:{account}:alarm:{inputs['name']}"}
+        if args.typ == "aws:cloudtrail/trail:Trail":
+            arn = f"arn:aws:cloudtrail:{region}:{account}:trail/{inputs['name']}"
+            return arn, {"arn": arn}
+        if args.typ == "aws:cloudwatch/logGroup:LogGroup":
+            return inputs["name"], {"arn": f"arn:aws:logs:{region}:{account}:log-group:{inputs['name']}"}
         if args.typ == "aws:secretsmanager/secret:Secret":
             # Secrets Manager appends "-" and six random characters to the name in the ARN.
             arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{inputs['name']}-{digest[:6]}"

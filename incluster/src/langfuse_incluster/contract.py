@@ -57,3 +57,20 @@ ENV_DELETION_POLICY = "TENANT_DEFAULT_DELETION_POLICY"
 
 MODES = ("per-project", "shared")
 DELETION_POLICIES = ("Retain", "Delete")
+
+# The audit_logs export (langfuse_incluster.audit_export): a daily CronJob in the Langfuse namespace.
+AUDIT_EXPORT_NAME = "langfuse-audit-export"
+AUDIT_EXPORT_POD_LABELS = {"app.kubernetes.io/name": AUDIT_EXPORT_NAME, "app.kubernetes.io/component": "audit-export"}
+AUDIT_EXPORT_MODULE = "langfuse_incluster.audit_export"
+# Its environment. The watermark (the end of the last exported window) lives in the ConfigMap AUDIT_EXPORT_NAME.
+ENV_AUDIT_BUCKET = "AUDIT_BUCKET"
+ENV_AUDIT_PREFIX = "AUDIT_PREFIX"
+ENV_AUDIT_KMS_KEY_ID = "AUDIT_KMS_KEY_ID"
+ENV_AUDIT_REGION = "AWS_REGION"
+ENV_AUDIT_NAMESPACE = "AUDIT_STATE_NAMESPACE"
+ENV_PGHOST = "PGHOST"
+ENV_PGPORT = "PGPORT"
+ENV_PGDATABASE = "PGDATABASE"
+ENV_PGUSER = "PGUSER"
+ENV_PGPASSWORD = "PGPASSWORD"
+ENV_PGSSLROOTCERT = "PGSSLROOTCERT"
