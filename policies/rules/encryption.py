@@ -44,7 +44,7 @@ def for_bucket(subjects: Sequence[Subject], resource_type: str) -> dict[str, lis
     return found
 
 
-def _customer_managed(key: Any) -> bool:
+def customer_managed(key: Any) -> bool:
     return bool(key) and not str(key).startswith(_AWS_MANAGED) and ":alias/aws/" not in str(key)
 
 
@@ -68,7 +68,7 @@ def bucket_encrypted_with_cmk(subjects: Sequence[Subject], config: Config) -> li
                 continue
             if default.get("sseAlgorithm") not in ("aws:kms", "aws:kms:dsse"):
                 problems.append((bucket.label, f"bucket {name} defaults to {default.get('sseAlgorithm')!r}, not SSE-KMS."))
-            elif not _customer_managed(default.get("kmsMasterKeyId")):
+            elif not customer_managed(default.get("kmsMasterKeyId")):
                 problems.append((bucket.label, f"bucket {name} is encrypted with an AWS-managed key, not a customer-managed one."))
             if rule.get("bucketKeyEnabled") is not True and (bucket.props.get("tags") or {}).get(PURPOSE_TAG) not in WITHOUT_BUCKET_KEY:
                 problems.append((bucket.label, f"bucket {name} does not use an S3 bucket key."))
@@ -88,7 +88,7 @@ def key_rotation(resource_type: str, props: Mapping[str, Any], config: Config) -
 def secrets_manager_cmk(resource_type: str, props: Mapping[str, Any], config: Config) -> list[str]:
     if resource_type != "aws:secretsmanager/secret:Secret":
         return []
-    if not _customer_managed(props.get("kmsKeyId")):
+    if not customer_managed(props.get("kmsKeyId")):
         return [f"secret {props.get('name')} is encrypted with the AWS-managed key, not a customer-managed one."]
     return []
 
@@ -100,7 +100,7 @@ def storage_class_encrypted(resource_type: str, props: Mapping[str, Any], config
     problems = []
     if parameters.get("encrypted") != "true":
         problems.append("EBS StorageClass does not set encrypted: \"true\".")
-    if not _customer_managed(parameters.get("kmsKeyId")):
+    if not customer_managed(parameters.get("kmsKeyId")):
         problems.append("EBS StorageClass has no customer-managed kmsKeyId.")
     return problems
 
