@@ -28,13 +28,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
+from components.platform.audit_forwarding import ROLE_ARN_ANNOTATION
 from infra.offline_plan.access_matrix import Request
 from infra.offline_plan.iam_evaluator import Principal
 from infra.offline_plan.render import RenderedObject, RenderedResource
 
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
-# The log collector's role ARN, on the Secret its ClusterLogForwarder reads it from (the Secret's data is redacted in the plan).
-ROLE_ARN_ANNOTATION = "langfuse-rosa/aws-role-arn"
 FOREIGN_ACCOUNT = "999999999999"
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 TLS = {"aws:SecureTransport": "true"}

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .base import Config, Rule, Subject, as_list
-from .encryption import PURPOSE_TAG, SSE_CONFIGURATION, customer_managed, buckets, for_bucket
+from .encryption import PURPOSE_TAG, SSE_CONFIGURATION, buckets, customer_managed, for_bucket
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
