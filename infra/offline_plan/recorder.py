@@ -26,6 +26,7 @@ class Registration:
     inputs: dict[str, Any]  # secrets still wrapped (rpc.is_rpc_secret), for redaction
     options: dict[str, Any] = field(default_factory=dict)
     arn: str | None = None  # the ARN AWS assigns (the mocks' answer), for resources that have one
+    region: str | None = None  # the AWS region its provider places it in
 
 
 class PlanMocks(mocks.Mocks):
@@ -49,6 +50,7 @@ class PlanMocks(mocks.Mocks):
         elif args.typ.startswith("aws:"):
             resource_id, computed = self._aws(args, digest)
             outputs.update(computed)
+            outputs.setdefault("region", self.aws_accounts[(args.provider or "").rsplit("::", 1)[-1]][1])
         return resource_id, outputs
 
     def _aws(self, args: mocks.MockResourceArgs, digest: str) -> tuple[str, dict[str, Any]]:
@@ -134,6 +136,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 },
             },
             arn=state.get("arn") if request.type.startswith("aws:") and isinstance(state.get("arn"), str) else None,
+            region=state.get("region") if request.type.startswith("aws:") else None,
         )
         state_proto = _sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=state_proto)
