@@ -381,7 +381,8 @@ def audit_key_usage(account_id: str, region: str, trail_arn: str | None, log_gro
                 "Principal": {"Service": f"logs.{region}.amazonaws.com"},
                 "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
                 "Resource": "*",
-                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": sorted(log_group_arns)}},
+                # The docs write ArnLike; the encryption context is a string key, and these are exact ARNs.
+                "Condition": {"StringEquals": {"kms:EncryptionContext:aws:logs:arn": sorted(log_group_arns)}},
             }
         )
     return statements
