@@ -27,9 +27,17 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from infra.offline_plan.diff import DIFF_FILE, PlanReadError, diff_plans
 from infra.offline_plan.compliance import ComplianceReport
-from infra.offline_plan.plan import ACCESS_FILE, COMPLIANCE_FILE, OBJECTIVES_FILE, PROJECT_ROOT, REACHABILITY_FILE, Plan, build_plan
+from infra.offline_plan.diff import DIFF_FILE, PlanReadError, diff_plans
+from infra.offline_plan.plan import (
+    ACCESS_FILE,
+    COMPLIANCE_FILE,
+    OBJECTIVES_FILE,
+    PROJECT_ROOT,
+    REACHABILITY_FILE,
+    Plan,
+    build_plan,
+)
 from infra.offline_plan.profile import PlanProfile
 from infra.offline_plan.render import SUMMARY_FILE, OutputError, write_files
 from infra.offline_plan.stack_file import StackFileError, check_stack_name

@@ -52,6 +52,7 @@ class LangfuseNetwork:
     https_egress: Addresses  # S3, STS, Secrets Manager, the SSO issuer, the public route
     grafana: bool
     tenant_controller: bool = False
+    audit_export: bool = False
 
 
 WEB = Pods("langfuse-web", selector_labels("langfuse", "web"))
@@ -63,6 +64,7 @@ GRAFANA = Pods("grafana", grafana.POD_LABELS)
 REDIS = Pods("redis", selector_labels("valkey", "redis"))
 SENTINEL = Pods("sentinel", selector_labels("valkey", "sentinel"))
 TENANT_CONTROLLER = Pods(tenancy.CONTROLLER_NAME, tenancy.POD_LABELS)
+AUDIT_EXPORT = Pods(tenancy.AUDIT_EXPORT_NAME, tenancy.AUDIT_EXPORT_POD_LABELS)
 
 
 def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
@@ -90,6 +92,17 @@ def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
             Flow(TENANT_CONTROLLER, WEB, tcp(WEB_PORT), "projects and API keys (Langfuse's public API)"),
             Flow(TENANT_CONTROLLER, network.api_server, tcp(network.api_server_port), "watches ProjectSettings, writes langfuse-keys"),
             Flow(MONITORING, TENANT_CONTROLLER, tcp(tenancy.METRICS_PORT), "scrape (key ages)"),
+        ]
+    if network.audit_export:
+        database = (
+            (Pods("postgresql", {"cnpg.io/cluster": network.stores.postgres_cluster}), tcp(postgres.PORT))
+            if isinstance(network.stores, InClusterStores)
+            else (network.stores.addresses, network.stores.ports)
+        )
+        flows += [
+            Flow(AUDIT_EXPORT, *database, "reads audit_logs"),
+            Flow(AUDIT_EXPORT, network.https_egress, HTTPS, "S3 (the audit bucket) and STS (web identity)"),
+            Flow(AUDIT_EXPORT, network.api_server, tcp(network.api_server_port), "its watermark ConfigMap"),
         ]
     sources = {f.source.name: f.source for f in flows if isinstance(f.source, Pods)} | {WEB.name: WEB, MIGRATION.name: MIGRATION}
     flows += [Flow(pods, DNS, DNS_PORTS, "name resolution") for pods in sources.values()]

@@ -71,7 +71,8 @@ bounded_resources = container_check(_bounded_resources)
 def token_not_mounted(resource_type: str, props: Mapping[str, Any], config: Config) -> list[str]:
     problems = []
     for pod_label, spec in pod_specs(resource_type, props):
-        annotations = dig(props, "spec", "template", "metadata", "annotations") or {}
+        template = ("spec", "jobTemplate", "spec", "template") if resource_type.endswith(":CronJob") else ("spec", "template")
+        annotations = dig(props, *template, "metadata", "annotations") or {}
         if spec.get("automountServiceAccountToken") is not False and NEEDS_API_TOKEN_ANNOTATION not in annotations:
             problems.append(f"{pod_label} mounts a service-account token it does not declare a need for.")
     return problems
