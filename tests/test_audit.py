@@ -99,6 +99,7 @@ def test_the_compliance_report_follows_the_plan(plans, tmp_path):
     events = next(line for line in report.splitlines() if line.startswith("| S3 acme-langfuse-dev-events |"))
     assert "langfuse-worker (role acme-langfuse-dev-worker)" in events and "CloudTrail acme-langfuse-dev-audit (object reads and writes)" in events
     assert "| tenant controller | not deployed" in report
+    assert "Langfuse's audit_logs: not exported (audit.langfuseExport.image unset)" in report
 
     stacks = tmp_path / "stacks"
     stacks.mkdir()
@@ -112,6 +113,8 @@ def test_the_compliance_report_follows_the_plan(plans, tmp_path):
 
 
 def test_the_compliance_report_names_each_projects_isolation_and_retention(tenancy):
+    (postgres,) = [s for s in tenancy.compliance.stores if s.store.startswith("PostgreSQL")]
+    assert "exported daily to the audit bucket" in postgres.audited and any(r.startswith("the audit_logs export") for r in postgres.readers)
     projects = dict(tenancy.compliance.projects)
     assert projects["isolation"] == "a Langfuse project and key pair of its own per project namespace"
     assert projects["retention"].startswith("ProjectSettings spec.langfuse.retentionDays of each project")

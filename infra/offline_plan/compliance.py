@@ -207,9 +207,11 @@ def _in_cluster(plan: _Plan) -> list[StoreRow]:
                 retention=f"backups kept {(store.get('spec') or {}).get('retentionPolicy', '?')}",
                 backups=f"Barman Cloud: WAL every {parameters.get('archive_timeout', '?')} and daily base backups to {destination}" + _copy_of(plan, bucket),
                 readers=("Langfuse web, worker and migration (owner role, Secret langfuse-postgres-owner)",)
-                + (("the audit_logs export (read-only role)",) if plan_exports(plan) else ())
+                + (("the audit_logs export (as Langfuse's user; it only reads audit_logs)",) if plan_exports(plan) else ())
                 + tuple(f"backups: {r}" for r in plan.readers(lambda arn, b=bucket: arn.startswith(f"arn:aws:s3:::{b}/postgres/"))[:-1]),
                 audited=(f"pgaudit ({pgaudit}; parameters never logged) in the instances' logs, which the cluster layer forwards to CloudWatch Logs" if pgaudit else "pgaudit off")
+                + "; Langfuse's audit_logs: "
+                + ("exported daily to the audit bucket (langfuse-audit-logs/)" if plan_exports(plan) else "not exported (audit.langfuseExport.image unset)")
                 + "; who reads its Secrets: the API server audit log",
             )
         )
