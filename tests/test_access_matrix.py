@@ -170,25 +170,6 @@ PROD = {
     'log delivery: audit-replica (DR) logs into access-logs (DR)': ALLOW,
     'other account: Decrypt with key dr-audit-key': DENY,
     'other account: GetObject from audit-replica (DR)': DENY,
-    **{f"replication of audit: {row.removeprefix('replication: ')}": outcome for row, outcome in {
-        'replication: Decrypt the source object': ALLOW,
-        'replication: ReplicateObject into another bucket': DENY,
-        'replication: S3 assumes the replication role': ALLOW,
-        'replication: another service assumes the replication role': DENY,
-        'replication: kms:Decrypt under the replica key': ALLOW,
-        'replication: kms:Encrypt under the replica key': ALLOW,
-        'replication: kms:GenerateDataKey under the replica key': ALLOW,
-        'replication: s3:GetObjectLegalHold on a source object': ALLOW,
-        'replication: s3:GetObjectRetention on a source object': ALLOW,
-        'replication: s3:GetObjectVersionAcl on a source object': ALLOW,
-        'replication: s3:GetObjectVersionForReplication on a source object': ALLOW,
-        'replication: s3:GetObjectVersionTagging on a source object': ALLOW,
-        'replication: s3:GetReplicationConfiguration on the source': ALLOW,
-        'replication: s3:ListBucket on the source': ALLOW,
-        'replication: s3:ReplicateDelete into the DR bucket': ALLOW,
-        'replication: s3:ReplicateObject into the DR bucket': ALLOW,
-        'replication: s3:ReplicateTags into the DR bucket': ALLOW,
-    }.items()},
     'external-secrets: GetSecretValue for ExternalSecret langfuse-license': ALLOW,
     'log delivery: a foreign bucket logs into access-logs (DR)': DENY,
     'log delivery: backups-replica (DR) logs into access-logs (DR)': ALLOW,
@@ -213,6 +194,8 @@ PROD = {
     'replication: s3:ReplicateObject into the DR bucket': ALLOW,
     'replication: s3:ReplicateTags into the DR bucket': ALLOW,
 }
+# The audit bucket's copy is decided as the backups': the same requests, under its own role and keys.
+PROD |= {f"replication of audit: {row.removeprefix('replication: ')}": outcome for row, outcome in PROD.items() if row.startswith("replication: ")}
 # cluster layers: the EBS key
 CLUSTER_LAYER = {
     'ebs: CSI driver CreateGrant for EC2': ALLOW,
