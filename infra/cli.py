@@ -27,8 +27,17 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from infra.offline_plan.compliance import ComplianceReport
 from infra.offline_plan.diff import DIFF_FILE, PlanReadError, diff_plans
-from infra.offline_plan.plan import ACCESS_FILE, OBJECTIVES_FILE, PROJECT_ROOT, REACHABILITY_FILE, Plan, build_plan
+from infra.offline_plan.plan import (
+    ACCESS_FILE,
+    COMPLIANCE_FILE,
+    OBJECTIVES_FILE,
+    PROJECT_ROOT,
+    REACHABILITY_FILE,
+    Plan,
+    build_plan,
+)
 from infra.offline_plan.profile import PlanProfile
 from infra.offline_plan.render import SUMMARY_FILE, OutputError, write_files
 from infra.offline_plan.stack_file import StackFileError, check_stack_name, read_stack_file
@@ -413,7 +422,20 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
             f"against {len(access.documents)} policy documents, in {escape(str(out_dir / ACCESS_FILE))}.",
             soft_wrap=True,
         )
+    if result.compliance is not None:
+        _print_compliance(console, result.compliance, out_dir)
     console.print(Text(f"Written to {out_dir} in {seconds:.1f} s."))
+
+
+def _print_compliance(console: Console, report: ComplianceReport, out_dir: Path) -> None:
+    # One line per store; compliance-report.md has every column in full.
+    table = Table(title=f"Compliance report (in full in {out_dir / COMPLIANCE_FILE})", title_justify="left")
+    for column in ("Store", "Region", "At rest", "Retention", "Readers", "Audited by"):
+        table.add_column(column, no_wrap=True, overflow="ellipsis")
+    for row in report.stores:
+        table.add_row(row.store, row.region, row.at_rest.split(" (", 1)[0], row.retention, str(len(row.readers)), row.audited.split(" (", 1)[0])
+    console.print(table)
+    console.print(escape("Projects: " + "; ".join(f"{setting}: {value}" for setting, value in report.projects)), soft_wrap=True)
 
 
 def _print_profile(console: Console, profile: PlanProfile, total: float) -> None:

@@ -24,6 +24,7 @@ from components.monitoring.statsd_exporter import LangfuseMetricsExporter, Langf
 from components.network import NamespaceIsolation, NamespaceIsolationArgs
 from components.network.langfuse_flows import langfuse_flows
 from components.secrets import AwsSecretStore, AwsSecretStoreArgs, ReferencedSecrets, ReferencedSecretsArgs
+from infra.audit import deploy_audit_export
 from infra.aws_tier import deploy_aws_tier, s3_backend
 from infra.data_tier import data_tier_args
 from infra.external_backend import external_backend
@@ -152,6 +153,7 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
             ),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, *referenced])),
         )
+    deploy_audit_export(config, aws_tier, backend, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, isolation, store])))
     deploy_tenancy(
         config, config.langfuse.namespace, store.name, f"https://{hostname(config)}",
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, isolation, store, app])),

@@ -21,6 +21,7 @@ def langfuse_network(config: StackConfig) -> LangfuseNetwork:
         tenant_controller=config.tenancy.enabled,
         usage_reporting=config.tenancy.enabled and config.tenancy.usage.enabled,
         round_trip_monitor=config.verification.monitor.enabled,
+        audit_export=config.audit.langfuse_export.image is not None,
     )
 
 

@@ -69,6 +69,34 @@ COMMON = {
     'worker: export kms:GenerateDataKey (SSE-KMS, via S3)': ALLOW,
     'worker: media delete DeleteObject': ALLOW,
 }
+# every environment stack: the trail, its bucket and key, its CloudWatch Logs copy and alarms
+AUDIT = {
+    'alerts: a foreign alarm publishes to audit-alerts': DENY,
+    'alerts: alarm audit-BucketPolicyChanged publishes': ALLOW,
+    'alerts: alarm audit-KeyDeletionScheduled publishes': ALLOW,
+    'alerts: alarm audit-SecretReadRefused publishes': ALLOW,
+    "cloudtrail: another trail's GetBucketAcl": DENY,
+    'cloudtrail: GetBucketAcl of its bucket': ALLOW,
+    'cloudtrail: PutObject a digest file (SSE-S3)': ALLOW,
+    'cloudtrail: PutObject a log file': ALLOW,
+    'cloudtrail: PutObject a log file asking for SSE-S3': DENY,
+    'cloudtrail: PutObject a log file without bucket-owner-full-control': DENY,
+    'cloudtrail: another trail assumes the CloudWatch Logs role': DENY,
+    'cloudtrail: another trail delivers into the bucket': DENY,
+    'cloudtrail: assumes its CloudWatch Logs role': ALLOW,
+    'cloudtrail: kms:Decrypt': DENY,
+    'cloudtrail: kms:DescribeKey': ALLOW,
+    "cloudtrail: kms:GenerateDataKey for another account's trail": DENY,
+    'cloudtrail: kms:GenerateDataKey for its log files': ALLOW,
+    'cloudtrail logs: PutLogEvents into another log group': DENY,
+    'cloudtrail logs: logs:CreateLogStream': ALLOW,
+    'cloudtrail logs: logs:PutLogEvents': ALLOW,
+    'cloudwatch logs: kms:Decrypt for another log group with the key of cloudtrail': DENY,
+    'cloudwatch logs: kms:GenerateDataKey for log group cloudtrail': ALLOW,
+    'log delivery: audit logs into access-logs': ALLOW,
+    'other account: Decrypt with key audit-key': DENY,
+    'other account: GetObject from audit': DENY,
+}
 # stacks whose stores run in the cluster (dev, staging, prod)
 IN_CLUSTER_STORES = {
     'other account: GetObject from backups': DENY,
@@ -134,10 +162,18 @@ STAGING_AND_PROD = {
 }
 # prod: licence, disaster recovery (replication, its alerts, the DR buckets and key)
 PROD = {
-    'alerts: S3 publishes a replication event': ALLOW,
-    'alerts: alarm OperationsFailedReplication publishes': ALLOW,
-    'alerts: alarm ReplicationLatency publishes': ALLOW,
-    'alerts: another bucket publishes to the topic': DENY,
+    'alerts: S3 publishes a replication event of backups': ALLOW,
+    'alerts: S3 publishes a replication event of audit': ALLOW,
+    'alerts: a foreign alarm publishes to backup-replication-alerts': DENY,
+    'alerts: alarm backup-replication-failed publishes': ALLOW,
+    'alerts: alarm backup-replication-late publishes': ALLOW,
+    'alerts: alarm audit-replication-failed publishes': ALLOW,
+    'alerts: alarm audit-replication-late publishes': ALLOW,
+    'alerts: another bucket publishes to the topic of backups': DENY,
+    'alerts: another bucket publishes to the topic of audit': DENY,
+    'log delivery: audit-replica (DR) logs into access-logs (DR)': ALLOW,
+    'other account: Decrypt with key dr-audit-key': DENY,
+    'other account: GetObject from audit-replica (DR)': DENY,
     'external-secrets: GetSecretValue for ExternalSecret langfuse-license': ALLOW,
     'log delivery: a foreign bucket logs into access-logs (DR)': DENY,
     'log delivery: backups-replica (DR) logs into access-logs (DR)': ALLOW,
@@ -164,6 +200,8 @@ PROD = {
     'replication: s3:ReplicateObject into the DR bucket': ALLOW,
     'replication: s3:ReplicateTags into the DR bucket': ALLOW,
 }
+# The audit bucket's copy is decided as the backups': the same requests, under its own role and keys.
+PROD |= {f"replication of audit: {row.removeprefix('replication: ')}": outcome for row, outcome in PROD.items() if row.startswith("replication: ")}
 # cluster layers: the EBS key
 CLUSTER_LAYER = {
     'ebs: CSI driver CreateGrant for EC2': ALLOW,
@@ -174,13 +212,29 @@ CLUSTER_LAYER = {
     'ebs: CSI driver kms:ReEncryptFrom': ALLOW,
     'ebs: another role of the account decrypts': DENY,
     'other account: Decrypt with key ebs-key': DENY,
+    # the audit log's destination: the collector's role, the log groups' key
+    'cloudwatch logs: kms:Decrypt for another log group with the key of api-audit': DENY,
+    'cloudwatch logs: kms:Decrypt for another log group with the key of postgresql': DENY,
+    'cloudwatch logs: kms:GenerateDataKey for log group api-audit': ALLOW,
+    'cloudwatch logs: kms:GenerateDataKey for log group postgresql': ALLOW,
+    'log collector: PutLogEvents into another log group (api-audit)': DENY,
+    'log collector: PutLogEvents into another log group (postgresql)': DENY,
+    'log collector: logs:CreateLogStream into api-audit': ALLOW,
+    'log collector: logs:CreateLogStream into postgresql': ALLOW,
+    'log collector: logs:PutLogEvents into api-audit': ALLOW,
+    'log collector: logs:PutLogEvents into postgresql': ALLOW,
+    'other account: Decrypt with key audit-key': DENY,
+    "sts: another service account assumes the log collector's role (api-audit)": DENY,
+    "sts: another service account assumes the log collector's role (postgresql)": DENY,
+    'sts: the log collector assumes its role (api-audit)': ALLOW,
+    'sts: the log collector assumes its role (postgresql)': ALLOW,
 }
 
 
 def expected(stack: str) -> dict[str, bool]:
     if stack.startswith("cluster-"):
         return dict(CLUSTER_LAYER)
-    rows = dict(COMMON)
+    rows = dict(COMMON) | AUDIT
     rows |= EXTERNAL_STORES if stack == "external" else IN_CLUSTER_STORES
     if stack in ("staging", "prod"):
         rows |= STAGING_AND_PROD
@@ -190,10 +244,11 @@ def expected(stack: str) -> dict[str, bool]:
 
 
 ALL_STACKS = STACKS + CLUSTER_STACKS + ("external",)
-# Bucket, key, trust, role and topic policies: dev/staging 5 buckets + 2 keys + 6 roles x 2; prod adds the DR
-# buckets and key, the replication role and the alert topic; external mode has no backup roles and no backups bucket; a cluster layer
-# renders the EBS key only.
-DOCUMENTS = {"dev": 19, "staging": 19, "prod": 25, "external": 12, "cluster-dev": 1, "cluster-staging": 1, "cluster-prod": 1}
+# Bucket, key, trust, role and topic policies: dev/staging 6 buckets + 3 keys + 7 roles x 2 (the trail's CloudWatch
+# Logs role among them) + the audit alert topic; prod adds the DR buckets and keys, the replication roles and their
+# alert topic; external mode has no backup roles and no backups bucket; a cluster layer renders the EBS key and the
+# audit log's key and collector role.
+DOCUMENTS = {"dev": 24, "staging": 24, "prod": 34, "external": 17, "cluster-dev": 4, "cluster-staging": 4, "cluster-prod": 4}
 
 
 def _config(stack_files, stack: str) -> dict:
@@ -305,6 +360,9 @@ def test_the_old_ifexists_bucket_policy_fails_the_matrix(plans, stack_files):
         "log delivery: events logs into access-logs", "log delivery: media logs into access-logs",
         "log delivery: exports logs into access-logs", "log delivery: backups logs into access-logs",
         "log delivery: backups-replica (DR) logs into access-logs (DR)",
+        "log delivery: audit logs into access-logs", "log delivery: audit-replica (DR) logs into access-logs (DR)",
+        # CloudTrail's digest files carry SSE-S3; its log files name the audit key, not the one the old policy pinned.
+        "cloudtrail: PutObject a digest file (SSE-S3)", "cloudtrail: PutObject a log file",
     }
 
 
@@ -337,7 +395,10 @@ def test_the_old_replication_trust_without_a_source_fails_the_matrix(plans, stac
     index = policy_index(plan.resources, str(stack_files["prod"]["langfuse-rosa:aws"]["accountId"]))
     (role,) = [arn for arn in index.trust if arn.endswith("-backup-replication")]
     (statement,) = index.trust[role]["Statement"]
-    (source,) = [r.inputs["bucket"] for r in plan.resources if r.type == "aws:s3/bucketReplicationConfig:BucketReplicationConfig"]
+    (source,) = [
+        r.inputs["bucket"] for r in plan.resources
+        if r.type == "aws:s3/bucketReplicationConfig:BucketReplicationConfig" and r.inputs["role"] == role
+    ]
     assert statement["Condition"] == {"StringEquals": {
         "aws:SourceAccount": str(stack_files["prod"]["langfuse-rosa:aws"]["accountId"]), "aws:SourceArn": f"arn:aws:s3:::{source}",
     }}
@@ -396,3 +457,22 @@ def test_the_plan_writes_the_matrix(plans, tmp_path):
     assert summary == {"file": ACCESS_FILE, "requests": len(plan.access.rows), "allowed": plan.access.allowed,
                        "policyDocuments": DOCUMENTS["prod"], "documentsNotExercised": []}
     assert json.dumps(summary)
+
+
+def test_cloudtrail_delivers_only_through_the_digest_exemption_and_its_source_arn(plans, stack_files):
+    """Controls for the audit bucket's policy: drop the digest prefix's exemption from the encryption denies, or the
+    aws:SourceArn condition from CloudTrail's write, and the matrix sees it."""
+    plan = plans["prod"]
+    index = policy_index(plan.resources, str(stack_files["prod"]["langfuse-rosa:aws"]["accountId"]))
+    (audit,) = [b for b in index.buckets if b.endswith("-audit")]
+    policy = copy.deepcopy(index.buckets[audit])
+    for statement in policy["Statement"]:
+        if "NotResource" in statement:
+            statement["Resource"] = f"arn:aws:s3:::{audit}/*"
+            del statement["NotResource"]
+        if statement.get("Sid") == "AWSCloudTrailWrite":
+            del statement["Condition"]["StringEquals"]["aws:SourceArn"]
+    index.buckets[audit] = policy
+    decided = {row.request.id: row.allowed for row in _matrix(plan, stack_files, "prod", index=index).rows}
+    changed = {request for request, allowed in expected("prod").items() if decided[request] != allowed}
+    assert changed == {"cloudtrail: PutObject a digest file (SSE-S3)", "cloudtrail: another trail delivers into the bucket"}

@@ -54,6 +54,7 @@ class LangfuseNetwork:
     tenant_controller: bool = False
     usage_reporting: bool = False  # the usage exporter and the weekly summary (with the tenant controller)
     round_trip_monitor: bool = False
+    audit_export: bool = False
 
 
 WEB = Pods("langfuse-web", selector_labels("langfuse", "web"))
@@ -68,6 +69,7 @@ TENANT_CONTROLLER = Pods(incluster.CONTROLLER_NAME, incluster.POD_LABELS)
 ROUND_TRIP_MONITOR = Pods(incluster.MONITOR_NAME, incluster.MONITOR_POD_LABELS)
 USAGE_EXPORTER = Pods(incluster.EXPORTER_NAME, incluster.EXPORTER_POD_LABELS)
 USAGE_SUMMARY = Pods(incluster.SUMMARY_NAME, incluster.SUMMARY_POD_LABELS)
+AUDIT_EXPORT = Pods(incluster.AUDIT_EXPORT_NAME, incluster.AUDIT_EXPORT_POD_LABELS)
 
 
 def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
@@ -107,6 +109,17 @@ def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
             *(Flow(pods, network.api_server, tcp(network.api_server_port), "reads ProjectSettings and langfuse-keys") for pods in (USAGE_EXPORTER, USAGE_SUMMARY)),
             Flow(MONITORING, USAGE_EXPORTER, tcp(incluster.EXPORTER_METRICS_PORT), "scrape (cost and usage per project)"),
             Flow(USAGE_SUMMARY, network.https_egress, HTTPS, "the weekly summary to Slack's incoming webhook"),
+        ]
+    if network.audit_export:
+        database = (
+            (Pods("postgresql", {"cnpg.io/cluster": network.stores.postgres_cluster}), tcp(postgres.PORT))
+            if isinstance(network.stores, InClusterStores)
+            else (network.stores.addresses, network.stores.ports)
+        )
+        flows += [
+            Flow(AUDIT_EXPORT, *database, "reads audit_logs"),
+            Flow(AUDIT_EXPORT, network.https_egress, HTTPS, "S3 (the audit bucket) and STS (web identity)"),
+            Flow(AUDIT_EXPORT, network.api_server, tcp(network.api_server_port), "its watermark ConfigMap"),
         ]
     sources = {f.source.name: f.source for f in flows if isinstance(f.source, Pods)} | {WEB.name: WEB, MIGRATION.name: MIGRATION}
     flows += [Flow(pods, DNS, DNS_PORTS, "name resolution") for pods in sources.values()]

@@ -26,6 +26,13 @@
   pkg/controller/certmanager/default_cert_manager_controller.go). The channel head of `stable-v1` is v1.19.1
   (public cluster records of `oc get subscription`; verify with `oc describe packagemanifest
   openshift-cert-manager-operator -n openshift-marketplace` before the first install).
+- Red Hat OpenShift Logging, for the API server's audit log: `redhat-operators`, package `cluster-logging`,
+  channel `stable-6.4`, CSV cluster-logging.v6.4.7, into `openshift-logging` (its suggested namespace, labelled
+  for cluster monitoring as its CSV asks: operatorframework.io/cluster-monitoring), AllNamespaces. 6.4 is the
+  newest line whose bundle lists OpenShift 4.18 (OPENSHIFT_VERSIONS "v4.16-v4.19"; 6.5 starts at 4.19);
+  openshift/cluster-logging-operator branch release-6.4 at 1215c349 (2026-08-21): Makefile, bundle/art.yaml
+  (name cluster-logging.v6.4.7), bundle/manifests/cluster-logging.clusterserviceversion.yaml. Verify the channel
+  head with `oc describe packagemanifest cluster-logging -n openshift-marketplace` before the first install.
 """
 
 from __future__ import annotations
@@ -93,6 +100,15 @@ CERT_MANAGER = OperatorPackage(
 )
 CERT_MANAGER_OPERAND_NAMESPACE = "cert-manager"
 
+OPENSHIFT_LOGGING = OperatorPackage(
+    package="cluster-logging",
+    channel="stable-6.4",
+    starting_csv="cluster-logging.v6.4.7",
+    source="redhat-operators",
+    namespace="openshift-logging",
+    namespace_labels=(("openshift.io/cluster-monitoring", "true"),),
+)
+
 GRAFANA_OPERATOR = OperatorPackage(
     package="grafana-operator",
     channel="v5",
@@ -109,4 +125,5 @@ CLUSTER_OPERATORS: tuple[OperatorPackage, ...] = (
     CUSTOM_METRICS_AUTOSCALER,
     GRAFANA_OPERATOR,
     CERT_MANAGER,
+    OPENSHIFT_LOGGING,
 )

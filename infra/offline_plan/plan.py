@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import Any
 
 from infra.offline_plan.access_matrix import AccessMatrix, access_matrix, policy_index
 from infra.offline_plan.access_requests import requests_of
+from infra.offline_plan.compliance import ComplianceReport, compliance_report, decoded
 from infra.offline_plan.policy import PolicyViolation, evaluate, load_policy_config
 from infra.offline_plan.profile import PlanProfile
 from infra.offline_plan.reachability import Reachability, reachability
@@ -34,6 +34,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REACHABILITY_FILE = "network/reachability.md"
 OBJECTIVES_FILE = "recovery-objectives.md"
 ACCESS_FILE = "aws/access-matrix.md"
+COMPLIANCE_FILE = "compliance-report.md"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Plan:
     reachability: Reachability | None = None
     objectives: tuple[Objective, ...] = ()
     access: AccessMatrix | None = None
+    compliance: ComplianceReport | None = None
     profile: PlanProfile = field(default_factory=PlanProfile, compare=False, repr=False)
 
     @property
@@ -103,6 +105,7 @@ class Plan:
                 if self.access
                 else None
             ),
+            "complianceReport": {"file": COMPLIANCE_FILE, "stores": len(self.compliance.stores)} if self.compliance else None,
             "warnings": self.warnings,
         }
 
@@ -123,6 +126,8 @@ class Plan:
             files[REACHABILITY_FILE] = self.reachability.markdown(self.stack)
         if self.access is not None:
             files[ACCESS_FILE] = self.access.markdown(self.stack)
+        if self.compliance is not None:
+            files[COMPLIANCE_FILE] = self.compliance.markdown()
         if self.objectives:
             files[OBJECTIVES_FILE] = f"# Recovery objectives: {self.stack}\n\n" + objectives_markdown(list(self.objectives))
         files[SUMMARY_FILE] = dump_yaml(self.summary())
@@ -163,7 +168,9 @@ def plan_of_run(run: ProgramRun, config: dict[str, str], project_root: Path, pro
         objectives = tuple(recovery_objectives(objects, resources))
     with profile.phase("aws access matrix"):
         access = aws_access(objects, resources, config)
-    return Plan(run.stack, objects, resources, schema_results, violations, run.warnings, matrix, objectives, access, profile)
+    with profile.phase("compliance report"):
+        compliance = compliance_report(run.stack, objects, resources, decoded(config), access)
+    return Plan(run.stack, objects, resources, schema_results, violations, run.warnings, matrix, objectives, access, compliance, profile)
 
 
 @contextmanager
@@ -187,7 +194,7 @@ def _cycle_collection_paused() -> Iterator[None]:
 
 def aws_access(objects: list[RenderedObject], resources: list[RenderedResource], config: dict[str, str]) -> AccessMatrix | None:
     """The access matrix, when the stack renders AWS policies. `config` as the engine passes it (objects JSON)."""
-    config = {key: json.loads(value) if value[:1] in "{[" else value for key, value in config.items()}
+    config = decoded(config)
     account = (config.get("langfuse-rosa:aws") or {}).get("accountId")
     index = policy_index(resources, str(account))
     if account is None or not index.documents():

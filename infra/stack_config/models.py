@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from components.langfuse.images import DEFAULT_REGISTRY, SUPPORTED_VERSIONS
+from infra.stack_config.audit import AuditConfig
 from infra.stack_config.aws import AwsConfig
 from infra.stack_config.base import ClusterConfig, ConfigMapKeyRef, Cpu, Credentials, Model, SecretsManagerRef
 from infra.stack_config.data_tier import DataTierConfig
@@ -276,6 +277,7 @@ class StackConfig(Model):
     verification: VerificationConfig = Field(
         default=VerificationConfig(), description="`langfuse-rosa verify` after each deploy, and the round-trip monitor in the cluster"
     )
+    audit: AuditConfig = Field(default=AuditConfig(), description="CloudTrail, the audit bucket and its retention, pgaudit, Langfuse's audit_logs export")
 
     @field_validator("data_tier")
     @classmethod

@@ -139,3 +139,20 @@ ROUND_TRIP_LAST_RUN_METRIC = "langfuse_round_trip_last_run_timestamp_seconds"
 ROUND_TRIP_FAILURES_METRIC = "langfuse_round_trip_failures_total"  # label `step`: where it failed
 ROUND_TRIP_STEP_LABEL = "step"
 ROUND_TRIP_STEP_SECONDS_METRIC = "langfuse_round_trip_step_seconds"  # label `step`: time of each step of the last round trip
+
+# The audit_logs export (langfuse_incluster.audit_export): a daily CronJob in the Langfuse namespace.
+AUDIT_EXPORT_NAME = "langfuse-audit-export"
+AUDIT_EXPORT_POD_LABELS = {"app.kubernetes.io/name": AUDIT_EXPORT_NAME, "app.kubernetes.io/component": "audit-export"}
+AUDIT_EXPORT_MODULE = "langfuse_incluster.audit_export"
+# Its environment. The watermark (the end of the last exported window) lives in the ConfigMap AUDIT_EXPORT_NAME.
+ENV_AUDIT_BUCKET = "AUDIT_BUCKET"
+ENV_AUDIT_PREFIX = "AUDIT_PREFIX"
+ENV_AUDIT_KMS_KEY_ID = "AUDIT_KMS_KEY_ID"
+ENV_AUDIT_REGION = "AWS_REGION"
+ENV_AUDIT_NAMESPACE = "AUDIT_STATE_NAMESPACE"
+ENV_PGHOST = "PGHOST"
+ENV_PGPORT = "PGPORT"
+ENV_PGDATABASE = "PGDATABASE"
+ENV_PGUSER = "PGUSER"
+ENV_PGPASSWORD = "PGPASSWORD"
+ENV_PGSSLROOTCERT = "PGSSLROOTCERT"
