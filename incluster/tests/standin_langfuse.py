@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import standin_blob_storage
 import yaml
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
@@ -210,6 +211,8 @@ class StandInLangfuse:
                 return self._org_only(scope) or self._exists(project_id) or self._create_key(project_id, body)
             case ("DELETE", ["projects", project_id, "apiKeys", key_id]):
                 return self._org_only(scope) or self._exists(project_id) or self._delete_key(project_id, key_id)
+            case (_, ["integrations", "blob-storage", *rest]):
+                return standin_blob_storage.handle(self, request.method, rest, scope, body, _json) or _json(405, {"message": "Method not allowed"})
         return _json(405, {"message": "Method not allowed"})
 
     # --- the handlers ------------------------------------------------------------------------------------

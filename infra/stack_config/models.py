@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from components.langfuse.images import DEFAULT_REGISTRY, SUPPORTED_VERSIONS
+from infra.stack_config.analytics import AnalyticsConfig
 from infra.stack_config.aws import AwsConfig
 from infra.stack_config.base import ClusterConfig, ConfigMapKeyRef, Cpu, Credentials, Model, SecretsManagerRef
 from infra.stack_config.data_tier import DataTierConfig
@@ -272,6 +273,9 @@ class StackConfig(Model):
     )
     network: NetworkConfig = Field(description="egress of the namespace: {apiServer, httpsEgressCidrs, ...}; in-cluster flows are derived")
     tenancy: TenancyConfig = Field(default=TenancyConfig(), description="the tenant controller: a Langfuse project and keys per platform project")
+    analytics: AnalyticsConfig = Field(
+        default=AnalyticsConfig(), description="a sharded ClickHouse for dashboards and warehouses, loaded from Langfuse's exports"
+    )
 
     @field_validator("data_tier")
     @classmethod
@@ -311,6 +315,27 @@ class StackConfig(Model):
         if langfuse.license_key is None and tenancy.shared_project_key is None:
             raise ValueError("sharedProjectKey is required without langfuse.licenseKey: every namespace gets the shared project's key")
         return tenancy
+
+    @field_validator("analytics")
+    @classmethod
+    def _analytics_topology(cls, analytics: AnalyticsConfig, info: ValidationInfo) -> AnalyticsConfig:
+        if not analytics.enabled:
+            return analytics
+        backend, tenancy, langfuse = info.data.get("backend"), info.data.get("tenancy"), info.data.get("langfuse")
+        if backend is not None and backend.mode != "in-cluster":
+            raise ValueError("enabled needs backend.mode in-cluster: the analytics cluster's backups go to the stack's backups bucket")
+        if info.data.get("environment") == "prod" and (analytics.shards < 2 or analytics.replicas < 2):
+            raise ValueError(
+                f"needs at least 2 shards and 2 replicas in prod (has {analytics.shards} x {analytics.replicas}): a shard per node's "
+                "share of the history, and a replica to survive losing one; 1 x 1 is for dev"
+            )
+        shared = tenancy is not None and tenancy.enabled and langfuse is not None and langfuse.license_key is None
+        if shared and analytics.exports.organization_key is None:
+            raise ValueError(
+                "exports.organizationKey is required with tenancy in shared mode: the blob-storage integration API takes an "
+                "organisation-scoped key, and the shared project's key is a project key"
+            )
+        return analytics
 
     @field_validator("disaster_recovery")
     @classmethod

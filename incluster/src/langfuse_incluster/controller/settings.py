@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from langfuse_incluster import contract
+from langfuse_incluster.blob_exports import target_from_environment
 from langfuse_incluster.controller.reconcile import Settings
 
 
@@ -41,6 +42,8 @@ def from_environment(env: dict[str, str] | None = None) -> ControllerSettings:
             rotation=timedelta(days=int(env.get(contract.ENV_ROTATION_DAYS, "30"))),
             overlap=timedelta(hours=int(env.get(contract.ENV_ROTATION_OVERLAP_HOURS, "48"))),
             deletion_policy=policy,  # type: ignore[arg-type]
+            # Shared mode: the one project's export is the environment stack's Job's (blob_exports), not ours.
+            export=target_from_environment(env) if mode == "per-project" else None,
         ),
         api_url=need(contract.ENV_LANGFUSE_API_URL),
         public_key=need(key_names[0]),
