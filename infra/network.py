@@ -19,6 +19,8 @@ def langfuse_network(config: StackConfig) -> LangfuseNetwork:
         https_egress=Addresses("https-egress", tuple(net.https_egress_cidrs), excluded),
         grafana=config.monitoring.grafana is not None,
         tenant_controller=config.tenancy.enabled,
+        analytics=config.analytics.enabled,
+        shared_project_export=config.analytics.enabled and config.tenancy.enabled and config.langfuse.license_key is None,
     )
 
 

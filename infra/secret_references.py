@@ -40,8 +40,8 @@ def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
 def existing_secret_names(config: StackConfig) -> list[str]:
     """Secrets Manager names the External Secrets role may read besides the stack's own."""
     names = {value.secrets_manager_name for secret in referenced_secrets(config) for value in secret.values}
-    key = tenancy_key(config)
-    return sorted(names | ({key.secrets_manager_name} if key is not None else set()))
+    keys = [tenancy_key(config), config.analytics.exports.organization_key if config.analytics.enabled else None]
+    return sorted(names | {key.secrets_manager_name for key in keys if key is not None})
 
 
 def tenancy_key(config: StackConfig) -> KeyPairRef | None:

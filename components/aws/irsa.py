@@ -21,6 +21,7 @@ class ServiceAccountRoleArgs:
     namespace: str
     service_account: str
     policy: pulumi.Input[Document]
+    tags: dict[str, str] | None = None
 
 
 class ServiceAccountRole(pulumi.ComponentResource):
@@ -35,6 +36,7 @@ class ServiceAccountRole(pulumi.ComponentResource):
                 web_identity_trust(args.oidc_provider_arn, args.oidc_issuer, args.namespace, args.service_account)
             ),
             max_session_duration=3600,
+            tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.iam.RolePolicy(

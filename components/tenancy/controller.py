@@ -45,6 +45,8 @@ class TenantControllerArgs:
     rotation_days: int
     rotation_overlap_hours: int
     deletion_policy: Literal["Retain", "Delete"]
+    # Per-project mode with the analytics cluster: each project's blob export (LANGFUSE_EXPORT_*; contract.py).
+    export_env: dict[str, str] | None = None
 
 
 class TenantController(pulumi.ComponentResource):
@@ -106,6 +108,7 @@ class TenantController(pulumi.ComponentResource):
             k8s.core.v1.EnvVarArgs(name=contract.ENV_DELETION_POLICY, value=args.deletion_policy),
             from_key_secret(public_env, "public-key"),
             from_key_secret(secret_env, "secret-key"),
+            *(k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in (args.export_env or {}).items()),
         ]
         container = k8s.core.v1.ContainerArgs(
             name="controller",

@@ -170,7 +170,7 @@ UNIT_TESTS = [
                 "alertname": "ClickHouseKeeperQuorumLost",
                 "exp_alerts": [
                     {
-                        "exp_labels": {"severity": "critical"},
+                        "exp_labels": {"severity": "critical", "installation": "langfuse"},
                         "exp_annotations": {
                             "summary": "ClickHouse Keeper has no leader",
                             "description": "No Keeper member is leader: the ensemble lost its quorum, replicated tables are read-only.",
