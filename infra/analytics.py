@@ -107,13 +107,9 @@ def deploy_analytics(
         ),
         opts=opts,
     )
+    # What the warehouses' side needs (README, Warehouses): the role Snowflake assumes, the user BigQuery signs as.
     for warehouse, arn in aws_tier.warehouse_access.items():
         pulumi.export(f"warehouse{warehouse.capitalize()}Principal", arn)
-    if not config.tenancy.enabled:
-        pulumi.log.warn(
-            f"{config.environment}: analytics is on but the tenant controller is off, so nothing configures Langfuse's exports: "
-            "configure each project's blob storage export in Langfuse (README, Analytics cluster) or enable tenancy"
-        )
     return cluster
 
 

@@ -158,6 +158,63 @@ PROD = {
     'replication: s3:ReplicateObject into the DR bucket': ALLOW,
     'replication: s3:ReplicateTags into the DR bucket': ALLOW,
 }
+# the analytics cluster (dev, prod): Langfuse's worker writes the scheduled exports, the loader reads them, the
+# analytics servers write their own backups and read no export
+ANALYTICS = {
+    'analytics clickhouse: BACKUP TO S3 CompleteMultipartUpload': ALLOW,
+    'analytics clickhouse: BACKUP TO S3 CreateMultipartUpload': ALLOW,
+    'analytics clickhouse: BACKUP TO S3 PutObject': ALLOW,
+    'analytics clickhouse: BACKUP TO S3 UploadPart': ALLOW,
+    'analytics clickhouse: DeleteObject (backup lock)': ALLOW,
+    'analytics clickhouse: ListBucket (its prefix)': ALLOW,
+    'analytics clickhouse: RESTORE / base_backup GetObject': ALLOW,
+    'analytics clickhouse: kms:Decrypt (SSE-KMS, via S3)': ALLOW,
+    'analytics clickhouse: kms:GenerateDataKey (SSE-KMS, via S3)': ALLOW,
+    'analytics clickhouse: read an export (the servers read none)': DENY,
+    'analytics clickhouse: write into the postgres backups': DENY,
+    "analytics clickhouse: write into the serving cluster's backups": DENY,
+    'analytics loader: DeleteObject an export': DENY,
+    'analytics loader: GetObject a Parquet file': ALLOW,
+    'analytics loader: GetObject a batch export': DENY,
+    'analytics loader: GetObject a manifest': ALLOW,
+    'analytics loader: PutObject into the exports prefix': DENY,
+    'analytics loader: kms:Decrypt (SSE-KMS, via S3)': ALLOW,
+    'analytics loader: kms:GenerateDataKey': DENY,
+    'analytics loader: list the batch exports prefix': DENY,
+    'analytics loader: list the exports prefix': ALLOW,
+    'external-secrets: GetSecretValue for ExternalSecret analytics-clickhouse-admin': ALLOW,
+    'sts: analytics-clickhouse-backup assumes its role': ALLOW,
+    "sts: analytics-clickhouse-backup's token for another audience": DENY,
+    'sts: analytics-loader assumes its role': ALLOW,
+    "sts: analytics-loader's token for another audience": DENY,
+    "sts: another service account assumes analytics-clickhouse-backup's role": DENY,
+    "sts: another service account assumes analytics-loader's role": DENY,
+    'worker: read back a scheduled export': DENY,
+    'worker: scheduled export CompleteMultipartUpload': ALLOW,
+    'worker: scheduled export CreateMultipartUpload': ALLOW,
+    'worker: scheduled export PutObject': ALLOW,
+    'worker: scheduled export UploadPart': ALLOW,
+    'worker: scheduled export manifest PutObject': ALLOW,
+}
+# prod's warehouses: a role Snowflake's storage integration assumes, an IAM user for BigQuery's transfers
+WAREHOUSES = {
+    **{f"{w}: {request}": allowed for w in ("snowflake", "bigquery") for request, allowed in {
+        'DeleteObject an export': DENY,
+        'GetBucketLocation': ALLOW,
+        'GetObject a Parquet file': ALLOW,
+        'GetObject a batch export': DENY,
+        'GetObject a manifest': ALLOW,
+        'PutObject into the exports prefix': DENY,
+        'kms:Decrypt (SSE-KMS, via S3)': ALLOW,
+        'kms:Decrypt directly (not through S3)': DENY,
+        'kms:GenerateDataKey': DENY,
+        'list the batch exports prefix': DENY,
+        'list the exports prefix': ALLOW,
+    }.items()},
+    'snowflake: another account assumes the role with the external id': DENY,
+    'snowflake: its IAM user assumes the role with the external id': ALLOW,
+    'snowflake: its IAM user assumes the role without the external id': DENY,
+}
 # cluster layers: the EBS key
 CLUSTER_LAYER = {
     'ebs: CSI driver CreateGrant for EC2': ALLOW,
@@ -179,15 +236,17 @@ def expected(stack: str) -> dict[str, bool]:
     if stack in ("staging", "prod"):
         rows |= STAGING_AND_PROD
     if stack == "prod":
-        rows |= PROD
+        rows |= PROD | WAREHOUSES
+    if stack in ("dev", "prod"):
+        rows |= ANALYTICS
     return rows
 
 
 ALL_STACKS = STACKS + CLUSTER_STACKS + ("external",)
 # Bucket, key, trust, role and topic policies: dev/staging 5 buckets + 2 keys + 6 roles x 2; prod adds the DR
 # buckets and key, the replication role and the alert topic; external mode has no backup roles and no backups bucket; a cluster layer
-# renders the EBS key only.
-DOCUMENTS = {"dev": 19, "staging": 19, "prod": 25, "external": 12, "cluster-dev": 1, "cluster-staging": 1, "cluster-prod": 1}
+# renders the EBS key only. The analytics cluster (dev, prod) adds 2 roles x 2; prod's warehouses a role (x 2) and a user.
+DOCUMENTS = {"dev": 23, "staging": 19, "prod": 32, "external": 12, "cluster-dev": 1, "cluster-staging": 1, "cluster-prod": 1}
 
 
 def _config(stack_files, stack: str) -> dict:
@@ -246,9 +305,12 @@ def test_the_old_ifexists_bucket_policy_fails_the_matrix(plans, stack_files):
         "barman: barman-cloud-wal-archive UploadPart", "barman: barman-cloud-wal-archive CompleteMultipartUpload",
         "barman: barman-cloud-backup UploadPart", "barman: barman-cloud-backup CompleteMultipartUpload",
         "clickhouse: BACKUP TO S3 UploadPart", "clickhouse: BACKUP TO S3 CompleteMultipartUpload",
+        "analytics clickhouse: BACKUP TO S3 UploadPart", "analytics clickhouse: BACKUP TO S3 CompleteMultipartUpload",
         "worker: batch export UploadPart", "worker: batch export CompleteMultipartUpload",
-        # Writers that leave encryption to the bucket default.
+        # Writers that leave encryption to the bucket default (Langfuse's scheduled exports send no header at all).
         "worker: blob-storage integration export PutObject (no SSE header)",
+        "worker: scheduled export PutObject", "worker: scheduled export CreateMultipartUpload", "worker: scheduled export UploadPart",
+        "worker: scheduled export CompleteMultipartUpload", "worker: scheduled export manifest PutObject",
         "log delivery: events logs into access-logs", "log delivery: media logs into access-logs",
         "log delivery: exports logs into access-logs", "log delivery: backups logs into access-logs",
         "log delivery: backups-replica (DR) logs into access-logs (DR)",

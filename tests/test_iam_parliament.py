@@ -63,7 +63,7 @@ class Finding:
 
 def _documents(plan) -> list[tuple[str, str, str]]:
     """(resource, kind of document, JSON) for every policy document among the plan's AWS resources."""
-    kinds = {":RolePolicy": "role", ":BucketPolicy": "bucket", ":Key": "key", ":TopicPolicy": "topic"}
+    kinds = {":RolePolicy": "role", ":UserPolicy": "user", ":BucketPolicy": "bucket", ":Key": "key", ":TopicPolicy": "topic"}
     documents = []
     for r in plan.resources:
         if r.type.endswith(":Role"):
@@ -102,7 +102,9 @@ def test_every_rendered_policy_document_is_analysed(plans):
     documents = [d for stack in STACKS + CLUSTER_STACKS for d in _documents(plans[stack])]
     kinds = [kind for _, kind, _ in documents]
     # dev + staging: 6 roles, 5 buckets, 2 keys each; prod adds replication, the DR buckets and their key; 3 EBS keys.
-    assert kinds.count("trust") == kinds.count("role") == 6 + 6 + 7
+    # The analytics cluster (dev, prod) adds its servers' and its loader's roles; prod's warehouses a role and a user.
+    assert kinds.count("trust") == kinds.count("role") == (6 + 2) + 6 + (7 + 2 + 1)
+    assert kinds.count("user") == 1
     assert kinds.count("bucket") == 5 + 5 + 7
     assert kinds.count("key") == 2 + 2 + 3 + 3
     assert kinds.count("topic") == 1  # prod's replication alerts

@@ -118,7 +118,7 @@ INVALID = [
     ),
     pytest.param(
         _set("langfse", value={}),
-        "langfuse-rosa:langfse is not a known key (did you mean langfuse?); allowed here: aws, backend, cluster, dataTier, disasterRecovery, environment, "
+        "langfuse-rosa:langfse is not a known key (did you mean langfuse?); allowed here: analytics, aws, backend, cluster, dataTier, disasterRecovery, environment, "
         "langfuse, layer, monitoring, network, sso, tenancy",
         id="unknown-top-level-key",
     ),

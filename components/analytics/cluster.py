@@ -23,7 +23,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.analytics.credentials import HASHES_SECRET, analytics_credentials, client_secret
-from components.analytics.loader import local_config, loader_script
+from components.analytics.loader import loader_script, local_config
 from components.analytics.queries import FRESHNESS
 from components.analytics.schema import CLUSTER, DATABASE, schema_statements
 from components.aws.secrets_manager import SecretsManagerSettings

@@ -256,10 +256,11 @@ def _backup_freshness(ns: str, t: AlertThresholds) -> list[Alert]:
     if t.analytics_backup_max_age_hours is not None:
         found.append(
             Alert(
-                "ClickHouseBackupTooOld", "critical", f"{age('analytics-clickhouse-backup')} > {t.analytics_backup_max_age_hours * 3600}", "10m",
+                "AnalyticsBackupTooOld", "warning", f"{age('analytics-clickhouse-backup')} > {t.analytics_backup_max_age_hours * 3600}", "10m",
                 f"The newest backup of the analytics cluster is older than {t.analytics_backup_max_age_hours} h",
-                "The analytics cluster's backup CronJob has not succeeded within the window: a restore would lose more than its RPO.",
-                "backups", "backups",
+                "The analytics cluster's backup CronJob has not succeeded within the window: a restore would lose more than its RPO "
+                "(the history beyond the exports' lifecycle exists nowhere else).",
+                "analytics", "analytics",
             )
         )
     if t.restore_drill_max_age_days is not None:

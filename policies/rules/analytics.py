@@ -53,17 +53,18 @@ def analytics_apart(subjects: Sequence[Subject], config: Config) -> list[tuple[s
     installations = [s for s in subjects if s.type == CLICKHOUSE]
     analytics = {_service(s) for s in installations if _is_analytics(s)}
     serving = {_service(s): s for s in installations if not _is_analytics(s)}
-    problems = []
+    problems, used = [], []
     for workload, variable, host in _langfuse_clickhouse_hosts(subjects):
         name = dig(workload.props, "metadata", "name")
         if host in analytics:
             problems.append((workload.label, f"{name} reaches ClickHouse at {host} ({variable}), the analytics cluster: Langfuse must use its own, single-shard cluster."))
-        elif host in serving:
-            chi = serving[host]
-            for cluster in dig(chi.props, "spec", "configuration", "clusters") or []:
-                shards = dig(cluster, "layout", "shardsCount") or 1
-                if shards != 1:
-                    problems.append((chi.label, f"ClickHouse {dig(chi.props, 'metadata', 'name')}, which Langfuse uses, has {shards} shards: Langfuse's deletes and updates fail on Distributed tables."))
+        elif host in serving and serving[host] not in used:
+            used.append(serving[host])
+    for chi in used:
+        for cluster in dig(chi.props, "spec", "configuration", "clusters") or []:
+            shards = dig(cluster, "layout", "shardsCount") or 1
+            if shards != 1:
+                problems.append((chi.label, f"ClickHouse {dig(chi.props, 'metadata', 'name')}, which Langfuse uses, has {shards} shards: Langfuse's deletes and updates fail on Distributed tables."))
     return problems
 
 

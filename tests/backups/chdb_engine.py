@@ -103,7 +103,7 @@ def chdb_engine(workdir: Path, config: str, rewrite: Callable[[str], str] = lamb
                         if rows:
                             rows_file = workdir / "rows.native"
                             rows_file.write_bytes(rows)
-                            statement = NATIVE_INSERT.sub(lambda m: f"{m.group(1)} SELECT * FROM file('{rows_file}', 'Native')", statement)
+                            statement = NATIVE_INSERT.sub(lambda m, f=rows_file: f"{m.group(1)} SELECT * FROM file('{f}', 'Native')", statement)
                         answer = b"0\n" + engine.query_bytes(statement)
                     except Exception as error:  # the engine's own message, as clickhouse-client prints it
                         answer = b"1\n" + str(error).encode() + b"\n"
