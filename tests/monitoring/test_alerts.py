@@ -69,9 +69,8 @@ def test_the_issue_s_alerts_are_all_there(plans):
 
 
 def test_langfuse_alerts_use_only_series_the_statsd_mapping_produces(plans):
-    from components.monitoring.statsd_mapping import MAPPINGS
-
     from components.analytics.queries import LOADED_UNTIL_METRIC, NEWEST_OBSERVATION_METRIC, SKIPPED_MANIFESTS_METRIC
+    from components.monitoring.statsd_mapping import MAPPINGS
 
     produced = {m["name"] for m in MAPPINGS if "name" in m and m.get("action") != "drop"}
     # The analytics cluster serves its own freshness series (tests/analytics exercise them).
