@@ -156,7 +156,12 @@ while IFS= read -r path; do
       reasons="$reasons${{reasons:+; }}$reason"
       continue
     fi
-    s3 "{observations_select('$BUCKET_URL/$key', '$format', '$key')} FORMAT Native" | sql "{observations_insert()}"
+    # Langfuse uploads a run's file even when the window had no rows, and clickhouse-client refuses an INSERT
+    # without data: the first byte (read alone, so nothing of the stream is lost) tells an empty file.
+    s3 "{observations_select('$BUCKET_URL/$key', '$format', '$key')} FORMAT Native" | {{
+      dd bs=1 count=1 status=none of="$work/first"
+      if [ -s "$work/first" ]; then cat "$work/first" - | sql "{observations_insert()}"; else cat > /dev/null; fi
+    }}
     loaded=$((loaded + 1))
   done < "$work/files.tsv"
   if [ "$(wc -l < "$work/files.tsv")" -eq 0 ]; then

@@ -120,7 +120,12 @@ class LangfuseExporter:
     def _rows(self, project_id: str, start: datetime, end: datetime, fmt: str, seconds: bool) -> bytes:
         params = {"projectId": project_id, "minTimestamp": _ch(start), "maxTimestamp": _ch(end)}
         sql = export_query(seconds) + (f"\nSETTINGS {PARQUET_SETTINGS}" if fmt == "Parquet" else "")
-        return self.connection.query(sql, fmt, params=params).bytes()
+        # Langfuse's query names its table unqualified, in the database the worker's client connects to.
+        self.connection.query("USE langfuse")
+        try:
+            return self.connection.query(sql, fmt, params=params).bytes()
+        finally:
+            self.connection.query("USE default")
 
     def run(self, project_id: str, start: datetime, end: datetime, file_type: str = "PARQUET", commit: bool = True,
             extra_files: tuple[dict, ...] = ()) -> ExportRun:
