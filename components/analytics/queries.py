@@ -5,6 +5,7 @@ Dashboard queries use the ClickHouse datasource plugin's macros only: `$__timeFi
 range's ends, in seconds) and `$__timeInterval(col)` (col rounded down to the panel's interval), as the
 plugin expands them (grafana/clickhouse-datasource v4.20.0, pkg/macros/macros.go). Every read is FINAL: the
 copies Langfuse's inclusive windows leave collapse to the newest version of each observation (schema.py).
+Trace ids are the caller's (the SDKs let an application choose them), so a trace is counted by project and id.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ EXECUTIVE = Board(
     "Cost and usage of every platform project over time.",
     (
         Panel("Cost", f"SELECT sum(total_cost) AS cost FROM {OBS} WHERE {IN_RANGE}", "stat", "currencyUSD", 6),
-        Panel("Traces", f"SELECT uniqExact(trace_id) AS traces FROM {OBS} WHERE {IN_RANGE}", "stat", "short", 6),
+        Panel("Traces", f"SELECT uniqExact(project_id, trace_id) AS traces FROM {OBS} WHERE {IN_RANGE}", "stat", "short", 6),
         Panel("Tokens", f"SELECT sum(usage_details['total']) AS tokens FROM {OBS} WHERE {IN_RANGE}", "stat", "short", 6),
         Panel("Active projects", f"SELECT uniqExact(project_id) AS projects FROM {OBS} WHERE {IN_RANGE}", "stat", "short", 6),
         Panel(
@@ -52,7 +53,7 @@ EXECUTIVE = Board(
         ),
         Panel(
             "Traces and users",
-            f"SELECT $__timeInterval(start_time) AS time, uniqExact(trace_id) AS traces, uniqExactIf(user_id, user_id != '') AS users "
+            f"SELECT $__timeInterval(start_time) AS time, uniqExact(project_id, trace_id) AS traces, uniqExactIf(user_id, user_id != '') AS users "
             f"FROM {OBS} WHERE {IN_RANGE} GROUP BY time ORDER BY time",
             "timeseries",
         ),
@@ -132,13 +133,13 @@ ADOPTION = Board(
     (
         Panel(
             "Most used trace names",
-            "SELECT trace_name, uniqExact(trace_id) AS traces, uniqExactIf(user_id, user_id != '') AS users, uniqExact(project_id) AS projects "
+            "SELECT trace_name, uniqExact(project_id, trace_id) AS traces, uniqExactIf(user_id, user_id != '') AS users, uniqExact(project_id) AS projects "
             f"FROM {OBS} WHERE {IN_RANGE} AND trace_name != '' GROUP BY trace_name ORDER BY traces DESC, trace_name LIMIT 20",
             "table",
         ),
         Panel(
             "Most used tags",
-            f"SELECT tag, uniqExact(trace_id) AS traces FROM {OBS} ARRAY JOIN tags AS tag WHERE {IN_RANGE} "
+            f"SELECT tag, uniqExact(project_id, trace_id) AS traces FROM {OBS} ARRAY JOIN tags AS tag WHERE {IN_RANGE} "
             "GROUP BY tag ORDER BY traces DESC, tag LIMIT 20",
             "table",
         ),
@@ -175,7 +176,7 @@ COVERAGE_GAPS = (
 )
 # What the cluster holds, per project and month.
 INVENTORY = (
-    "SELECT project_id, toStartOfMonth(start_time) AS month, count() AS observations, uniqExact(trace_id) AS traces, "
+    "SELECT project_id, toStartOfMonth(start_time) AS month, count() AS observations, uniqExact(project_id, trace_id) AS traces, "
     f"sum(total_cost) AS cost FROM {OBS} GROUP BY project_id, month ORDER BY project_id, month"
 )
 # Where each observation of a trace came from (the export file and when it was loaded).

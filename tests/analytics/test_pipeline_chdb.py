@@ -421,7 +421,7 @@ def test_the_compliance_reports(pipeline):
     for o in loaded:
         key = (o.project_id, o.start.strftime("%Y-%m-01"))
         n, traces, cost = expected.get(key, (0, set(), Decimal(0)))
-        expected[key] = (n + 1, traces | {o.trace_id}, cost + o.total_cost)
+        expected[key] = (n + 1, traces | {(o.project_id, o.trace_id)}, cost + o.total_cost)
     assert inventory == {k: (n, len(t), _decimal(c)) for k, (n, t, c) in expected.items()}
     lineage = _data(pipeline["lineage"])
     assert {row[0] for row in lineage} == {o.id for o in loaded if o.trace_id == pipeline["updated"].trace_id}
@@ -475,7 +475,7 @@ def _expected_panels(world: World, t0: datetime) -> dict[tuple[str, str], object
             for (h, team), obs in by(lambda o: (hour(o), o.team), rows, lambda o: o).items()
         ),
         ("langfuse-analytics-executive", "Traces and users"): sorted(
-            [h, len({o.trace_id for o in obs}), len({o.user_id for o in obs if o.user_id})] for h, obs in by(hour, rows, lambda o: o).items()
+            [h, len({(o.project_id, o.trace_id) for o in obs}), len({o.user_id for o in obs if o.user_id})] for h, obs in by(hour, rows, lambda o: o).items()
         ),
         ("langfuse-analytics-engineering", "Generations by model"): sorted(
             ([m, len(obs), sum(o.level == "ERROR" for o in obs), 1 - sum(o.level == "ERROR" for o in obs) / len(obs),
@@ -503,7 +503,7 @@ def _expected_panels(world: World, t0: datetime) -> dict[tuple[str, str], object
             [h, p, _decimal(sum((o.total_cost for o in obs), Decimal(0)))] for (h, p), obs in by(lambda o: (hour(o), o.project_id), rows, lambda o: o).items()
         ),
         ("langfuse-analytics-adoption", "Most used trace names"): sorted(
-            ([name, len({o.trace_id for o in obs}), len({o.user_id for o in obs if o.user_id}), len({o.project_id for o in obs})]
+            ([name, len({(o.project_id, o.trace_id) for o in obs}), len({o.user_id for o in obs if o.user_id}), len({o.project_id for o in obs})]
              for name, obs in by(lambda o: o.trace_name, rows, lambda o: o).items() if name), key=lambda r: (-r[1], r[0])
         )[:20],
         ("langfuse-analytics-adoption", "Most used tags"): sorted(
@@ -519,7 +519,7 @@ def _tag_traces(rows) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for o in rows:
         for tag in o.tags:
-            out.setdefault(tag, set()).add(o.trace_id)
+            out.setdefault(tag, set()).add((o.project_id, o.trace_id))
     return out
 
 
