@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlparse
@@ -409,10 +410,13 @@ class Catalogue:
                 for item in external.manifest["spec"].get("data", []):
                     readers.setdefault(item["remoteRef"]["key"], external.name)
             w = "External Secrets (SecretStore)"
+            first_reads = Counter(readers.values())
             for name, reader in sorted(readers.items(), key=lambda item: item[1]):
                 # Secrets Manager appends "-" and six characters to a secret's name in its ARN.
                 arn = generated[name].arn if name in generated else f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:{name}-AbC123"
-                self._add(f"external-secrets: GetSecretValue for ExternalSecret {reader}", w, me, "secretsmanager:GetSecretValue", arn, TLS,
+                # An ExternalSecret that is the first to read several secrets names each (the request ids stay unique).
+                which = f" ({name})" if first_reads[reader] > 1 else ""
+                self._add(f"external-secrets: GetSecretValue for ExternalSecret {reader}{which}", w, me, "secretsmanager:GetSecretValue", arn, TLS,
                           "external-secrets providers/v1/aws/secretsmanager (GetSecretValue by name)")
             keys = sorted({r.inputs["kmsKeyId"] for r in generated.values()})
             for key in keys:
