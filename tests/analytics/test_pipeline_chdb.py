@@ -39,6 +39,7 @@ from components.analytics import queries
 from components.analytics.dashboards import DATASOURCE_UID
 from components.analytics.loader import UNSAFE_KEY
 from tests.analytics.langfuse_export import EVENTS_FULL_DDL, MODEL_PRICES, LangfuseExporter, timestamp
+from tests.analytics.stand_ins import expand_macros, local_statement, one_shard
 from tests.backups.chdb_engine import chdb_engine, client_env
 from tests.conftest import container, find, objects_of
 
@@ -48,22 +49,6 @@ PREFIX = "analytics/"
 PLAN_BUCKET_URL = f"https://{EXPORTS}.s3.{REGION}.amazonaws.com"
 ALPHA, BETA, GAMMA, DELTA = "cm1alphaproject00000000001", "cm1betaproject000000000002", "cm1gammaproject00000000003", "cm1deltaproject00000000004"
 HOUR = timedelta(hours=1)
-# Local stand-ins of the Distributed tables (chdb: a one-shard cluster).
-DISTRIBUTED = re.compile(r"\banalytics\.(observations|export_manifests)\b(?!_local)")
-
-
-def one_shard(sql: str) -> str:
-    return DISTRIBUTED.sub(lambda m: f"analytics.{m.group(1)}_local", sql)
-
-
-def expand_macros(sql: str, start: datetime, end: datetime, interval_seconds: int) -> str:
-    """The ClickHouse datasource's macros as v4.20.0 expands them (pkg/macros/macros.go: TimeFilter,
-    TimeInterval)."""
-    sql = re.sub(r"\$__timeFilter\(([^)]+)\)", lambda m: f"{m.group(1)} >= toDateTime({int(start.timestamp())}) AND "
-                 f"{m.group(1)} <= toDateTime({int(end.timestamp())})", sql)
-    return re.sub(r"\$__timeInterval\(([^)]+)\)", lambda m: f"toStartOfInterval(toDateTime({m.group(1)}), INTERVAL {interval_seconds} second)", sql)
-
-
 # -- the rows written into Langfuse's events_full ---------------------------------------------------------
 
 
@@ -291,7 +276,7 @@ def pipeline(tmp_path_factory, s3, rendered) -> dict:
         for statement in statements:
             if "ENGINE = Distributed" in statement:
                 continue
-            engine.query(re.sub(r"\s+ON CLUSTER '[^']*'", "", statement).replace("ReplicatedReplacingMergeTree", "ReplacingMergeTree"))
+            engine.query(local_statement(statement))
         out["runs"] = [_run(rendered["load.sh"], env)]
         out["before_late"] = engine.rows(f"SELECT count() FROM analytics.observations_local FINAL WHERE project_id = '{GAMMA}'")
         out["runs"].append(_run(rendered["load.sh"], env))  # nothing new
@@ -311,13 +296,19 @@ def pipeline(tmp_path_factory, s3, rendered) -> dict:
             elif key not in exported or exported[key].updated_at <= o.updated_at:
                 exported[key] = o
         world.loaded = exported
+        out["committed"] = set(committed)
         out["deleted"] = gone
         out["updated"] = updated
         out["rows"] = engine.rows(
             "SELECT project_id, id, trace_id, toString(updated_at), toString(total_cost), ifNull(toString(latency), ''), "
             "ifNull(toString(time_to_first_token), ''), team, source_file FROM analytics.observations_local FINAL ORDER BY project_id, id"
         )
-        out["physical_rows"] = int(engine.query("SELECT count() FROM analytics.observations_local").strip())
+        # What the files hold: every committed window's rows, the boundary ones twice.
+        out["file_rows"] = [
+            engine.rows(f"SELECT count(), uniqExact(project_id, id) FROM s3('{bucket_url}/{PREFIX}*/observations_v2/*.{ext}', '{fmt}', "
+                        "'id String, project_id String')")[0]
+            for ext, fmt in (("parquet", "Parquet"), ("jsonl.gz", "JSONEachRow"))
+        ]
         start, end = t0, t0 + 4 * HOUR
         out["panels"] = {(uid, title): engine.query(expand_macros(one_shard(sql), start, end, 3600), "JSONCompact")
                          for uid, title, sql, _ in rendered["panels"]}
@@ -328,7 +319,7 @@ def pipeline(tmp_path_factory, s3, rendered) -> dict:
         out["freshness"] = engine.query(one_shard(rendered["freshness"]))
         # Parameters as clickhouse-client's --param_<name> passes them: the value's text.
         erased = [ALPHA, f"['{updated.trace_id}']"]
-        engine.connection.query(one_shard(re.sub(r"\s+ON CLUSTER '[^']*'", "", queries.ERASE_TRACES)), "TSV",
+        engine.connection.query(one_shard(local_statement(queries.ERASE_TRACES)), "TSV",
                                 params={"project": erased[0], "traces": erased[1]})
         out["erased_left"] = engine.connection.query(one_shard(queries.ERASED_TRACES_LEFT), "TSV",
                                                      params={"project": erased[0], "traces": erased[1]}).bytes().decode().strip()
@@ -350,9 +341,11 @@ def test_the_loader_loads_every_committed_run_once_with_the_newest_version_of_ea
     )
     assert [row[:8] for row in pipeline["rows"]] == expected
     assert len(expected) > 100
-    # Both ends of a window are inclusive: the boundary rows were exported twice, and loaded twice.
-    boundary = [o for o in world.loaded.values() if o.start in (pipeline["t0"] + HOUR, pipeline["t0"] + 2 * HOUR)]
-    assert boundary and pipeline["physical_rows"] >= len(expected)
+    # Both ends of a window are inclusive: the boundary rows are in two files each, and loaded once.
+    boundary = [o for o in world.loaded.values() if o.start in (pipeline["t0"] + HOUR, pipeline["t0"] + 2 * HOUR)
+                and (o.project_id, o.start - HOUR, o.start) in pipeline["committed"] and (o.project_id, o.start, o.start + HOUR) in pipeline["committed"]]
+    copies = sum(int(n) for n, _ in pipeline["file_rows"])
+    assert sum(int(d) for _, d in pipeline["file_rows"]) == len(expected) and copies == len(expected) + len(boundary) and boundary
     # The update between two runs wins; the deleted observation and beta's unexported hour are absent.
     updated, deleted = pipeline["updated"], pipeline["deleted"]
     (row,) = [r for r in pipeline["rows"] if r[1] == updated.id]

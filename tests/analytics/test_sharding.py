@@ -16,11 +16,10 @@ What the key must give, and what is measured:
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from components.analytics import schema
+from tests.analytics.stand_ins import local_statement
 from tests.backups.chdb_engine import chdb_engine
 
 SHARDS = (2, 3, 4, 6)
@@ -38,8 +37,7 @@ FROM numbers({TRACES}) ARRAY JOIN range(1 + number % 7) AS o
 
 def _local_table_ddl(name: str) -> str:
     (statement,) = [s for s in schema.schema_statements(730) if s.startswith(f"CREATE TABLE IF NOT EXISTS {schema.OBSERVATIONS_LOCAL} ")]
-    statement = re.sub(r"\s+ON CLUSTER '[^']*'", "", statement).replace("ReplicatedReplacingMergeTree", "ReplacingMergeTree")
-    return statement.replace(schema.OBSERVATIONS_LOCAL, name)
+    return local_statement(statement).replace(schema.OBSERVATIONS_LOCAL, name)
 
 
 @pytest.fixture(scope="module")
