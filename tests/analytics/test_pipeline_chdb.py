@@ -38,6 +38,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from components.analytics import queries
 from components.analytics.dashboards import DATASOURCE_UID
 from components.analytics.loader import UNSAFE_KEY
+from infra.offline_plan.plan import PROJECT_ROOT
 from tests.analytics.langfuse_export import EVENTS_FULL_DDL, MODEL_PRICES, LangfuseExporter, timestamp
 from tests.analytics.stand_ins import expand_macros, local_statement, one_shard
 from tests.backups.chdb_engine import chdb_engine, client_env
@@ -309,6 +310,8 @@ def pipeline(tmp_path_factory, s3, rendered) -> dict:
                         "'id String, project_id String')")[0]
             for ext, fmt in (("parquet", "Parquet"), ("jsonl.gz", "JSONEachRow"))
         ]
+        out["warehouse_view"] = engine.rows(
+            f"SELECT project_id, id, toString(updated_at), toString(total_cost) FROM ({warehouse_dedup_view(bucket_url)}) ORDER BY project_id, id")
         start, end = t0, t0 + 4 * HOUR
         out["panels"] = {(uid, title): engine.query(expand_macros(one_shard(sql), start, end, 3600), "JSONCompact")
                          for uid, title, sql, _ in rendered["panels"]}
@@ -325,6 +328,21 @@ def pipeline(tmp_path_factory, s3, rendered) -> dict:
                                                      params={"project": erased[0], "traces": erased[1]}).bytes().decode().strip()
         out["sent"], out["ran"] = list(engine.sent), list(engine.ran)
     return out
+
+
+def warehouse_dedup_view(bucket_url: str) -> str:
+    """The README's deduplicating view of the warehouses, over the same export files (both formats)."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    block = readme.split("<!-- warehouse-dedup:start -->", 1)[1].split("<!-- warehouse-dedup:end -->", 1)[0]
+    sql = block.strip().removeprefix("```sql").removesuffix("```").strip()
+    columns = "project_id String, id String, updated_at DateTime64(6, \\'UTC\\'), total_cost Decimal(18, 12)"
+    files = " UNION ALL ".join(f"SELECT * FROM s3('{bucket_url}/{PREFIX}*/observations_v2/*.{ext}', '{fmt}', '{columns}')"
+                               for ext, fmt in (("parquet", "Parquet"), ("jsonl.gz", "JSONEachRow")))
+    return sql.replace("FROM observations_raw", f"FROM ({files})")
+
+
+def test_the_warehouses_dedup_view_over_the_same_files_gives_the_cluster_s_rows(pipeline):
+    assert pipeline["warehouse_view"] == [[r[0], r[1], r[3], r[4]] for r in pipeline["rows"]]
 
 
 def _data(result: str) -> list[list]:
