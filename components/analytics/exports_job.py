@@ -15,6 +15,7 @@ from langfuse_incluster import contract
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.secrets import SecretValue, external_secret
+from components.tenancy.controller import ControllerKey
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,8 @@ class ExportSettings:
         }
 
 
-@dataclass(frozen=True)
-class KeyRef:
-    secrets_manager_name: str
-    public_key_property: str
-    secret_key_property: str
+# A key pair in Secrets Manager, as the tenant controller's own key is referenced.
+KeyRef = ControllerKey
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import random
 import re
-import socket
 import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -30,9 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from components.analytics import queries
@@ -40,7 +36,7 @@ from components.analytics.dashboards import DATASOURCE_UID
 from components.analytics.loader import UNSAFE_KEY
 from infra.offline_plan.plan import PROJECT_ROOT
 from tests.analytics.langfuse_export import EVENTS_FULL_DDL, MODEL_PRICES, LangfuseExporter, timestamp
-from tests.analytics.stand_ins import expand_macros, local_statement, one_shard
+from tests.analytics.stand_ins import expand_macros, local_statement, moto_s3, one_shard
 from tests.backups.chdb_engine import chdb_engine, client_env
 from tests.conftest import container, find, objects_of
 
@@ -169,26 +165,10 @@ def _insert(connection, observations: list[Observation]) -> None:
     connection.query(f"INSERT INTO langfuse.events_full FORMAT JSONEachRow {rows}")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def s3() -> Iterator[tuple[str, object]]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
-    server.start()
-    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
-    # clickhouse-local's environment credential chain reads these, as the loader pod's reads its web identity.
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION)
-    endpoint = f"http://127.0.0.1:{server._server.server_port}"
-    client = boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
-    client.create_bucket(Bucket=EXPORTS, CreateBucketConfiguration={"LocationConstraint": REGION})
-    yield endpoint, client
-    server.stop()
-    for k, v in saved.items():
-        os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    with moto_s3(EXPORTS, REGION) as (endpoint, client):
+        yield endpoint, client
 
 
 @pytest.fixture(scope="module")
