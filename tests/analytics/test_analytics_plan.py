@@ -46,6 +46,15 @@ def test_prod_is_two_shards_of_two_replicas_and_dev_one_of_one_staging_none(plan
     assert {n["host"] for n in zk["nodes"]} == {"keeper-analytics.langfuse.svc"} and {str(n.get("secure")) for n in zk["nodes"]} == {"1"}
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_installations_validate_against_the_operator_s_schemas(plans, stack):
+    results = {(r.kind, r.validated_with, r.errors) for r in plans[stack].schema_results if r.name == "analytics"}
+    assert results == {
+        ("ClickHouseInstallation", "schemas/crds/clickhouse.altinity.com/clickhouseinstallation_v1.json", ()),
+        ("ClickHouseKeeperInstallation", "schemas/crds/clickhouse-keeper.altinity.com/clickhousekeeperinstallation_v1.json", ()),
+    }
+
+
 def test_tls_only_and_encrypted_volumes(plans):
     spec = find(plans["prod"], "ClickHouseInstallation", "analytics")["spec"]
     settings = spec["configuration"]["settings"]
