@@ -12,6 +12,7 @@ from components.clickhouse.backup import ClickHouseBackupPolicy, backup_expiry_d
 from components.langfuse.app import WEB_SERVICE_ACCOUNT, WORKER_SERVICE_ACCOUNT
 from components.langfuse.backend import S3Backend, S3Bucket
 from components.secrets.store import SERVICE_ACCOUNT as EXTERNAL_SECRETS_SERVICE_ACCOUNT
+from infra.analytics import analytics_access
 from infra.secret_references import existing_secret_names
 from infra.stack_config.data_tier import POSTGRES_CLUSTER, ClickHouseBackupConfig
 from infra.stack_config.models import StackConfig
@@ -81,6 +82,7 @@ def deploy_aws_tier(config: StackConfig, opts: pulumi.ResourceOptions) -> Langfu
             clickhouse_backup_expiry_days=backup_expiry_days(clickhouse_backup_policy(config.data_tier.clickhouse.backup)) if config.data_tier else None,
             # External mode: managed stores back themselves up; no pod would run as the backup roles.
             in_cluster_stores=config.data_tier is not None,
+            analytics=analytics_access(config),
         ),
         opts=opts,
     )

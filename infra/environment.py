@@ -25,11 +25,18 @@ from components.network import NamespaceIsolation, NamespaceIsolationArgs
 from components.network.langfuse_flows import langfuse_flows
 from components.secrets import AwsSecretStore, AwsSecretStoreArgs, ReferencedSecrets, ReferencedSecretsArgs
 from infra.audit import deploy_audit_export
+from infra.analytics import (
+    deploy_analytics,
+    deploy_analytics_dashboards,
+    deploy_shared_project_export,
+    export_settings,
+    lag_alert_seconds,
+)
 from infra.aws_tier import deploy_aws_tier, s3_backend
 from infra.data_tier import data_tier_args
 from infra.external_backend import external_backend
 from infra.network import langfuse_network
-from infra.secret_references import grafana_client_secret, license_key, referenced_secrets, slack_webhook, sso_client_secret
+from infra.secret_references import grafana_client_secret, license_key, referenced_secrets, shares_one_project, slack_webhook, sso_client_secret
 from infra.stack_config import StackConfig
 from infra.stack_config.models import WorkloadConfig
 from infra.stack_config.types import cpu_millicores, memory_mib
@@ -86,6 +93,9 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
         service_urls, tls_endpoints = data_tier.https_endpoints, data_tier.tls_endpoints
     else:
         backend = external_backend(config, s3)
+    analytics = deploy_analytics(config, config.langfuse.namespace, namespace.service_ca_bundle, aws_tier, store.name, with_store)
+    if analytics is not None:
+        service_urls = [*service_urls, pulumi.Output.concat("https://", analytics.service_host, f".{config.langfuse.namespace}.svc:8443/ping")]
     app = LangfuseApp(
         "langfuse",
         app_args(
@@ -121,13 +131,15 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
                 tenant_keys=config.tenancy.enabled,
                 usage=_usage_alerts(config),
                 round_trip=round_trip_alerting(config),
+                analytics_lag_seconds=lag_alert_seconds(config.analytics.export_interval_minutes) if analytics else None,
+                analytics_backup_max_age_hours=2 * config.analytics.backup.interval_hours + 1 if analytics else None,
             ),
         ),
         opts=in_namespace,
     )
     grafana = config.monitoring.grafana
     if grafana is not None and config.sso.issuer is not None:
-        LangfuseGrafana(
+        instance = LangfuseGrafana(
             "grafana",
             LangfuseGrafanaArgs(
                 namespace=config.langfuse.namespace,
@@ -144,6 +156,11 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
             ),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, *referenced])),
         )
+        if analytics is not None:
+            deploy_analytics_dashboards(
+                config, config.langfuse.namespace, analytics, namespace.service_ca_bundle,
+                pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[instance, analytics])),
+            )
     slack = config.monitoring.slack
     if slack is not None:
         AlertRouting(
@@ -154,10 +171,11 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, *referenced])),
         )
     deploy_audit_export(config, aws_tier, backend, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, isolation, store])))
-    deploy_tenancy(
-        config, config.langfuse.namespace, store.name, f"https://{hostname(config)}",
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, isolation, store, app])),
-    )
+    exports = export_settings(config, aws_tier)
+    after_app = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, isolation, store, app]))
+    deploy_tenancy(config, config.langfuse.namespace, store.name, f"https://{hostname(config)}", exports, opts=after_app)
+    if exports is not None and shares_one_project(config):
+        deploy_shared_project_export(config, config.langfuse.namespace, store.name, exports, after_app)
     deploy_round_trip_monitor(
         config, config.langfuse.namespace, f"https://{hostname(config)}", namespace.trusted_ca_bundle,
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, isolation, *referenced, app])),

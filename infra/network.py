@@ -22,6 +22,8 @@ def langfuse_network(config: StackConfig) -> LangfuseNetwork:
         usage_reporting=config.tenancy.enabled and config.tenancy.usage.enabled,
         round_trip_monitor=config.verification.monitor.enabled,
         audit_export=config.audit.langfuse_export.image is not None,
+        analytics=config.analytics.enabled,
+        shared_project_export=config.analytics.enabled and config.tenancy.enabled and config.langfuse.license_key is None,
     )
 
 

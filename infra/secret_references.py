@@ -64,8 +64,8 @@ def _key_pair(name: str, key: KeyPairRef) -> ReferencedSecret:
 def existing_secret_names(config: StackConfig) -> list[str]:
     """Secrets Manager names the External Secrets role may read besides the stack's own."""
     names = {value.secrets_manager_name for secret in referenced_secrets(config) for value in secret.values}
-    key = tenancy_key(config)
-    return sorted(names | ({key.secrets_manager_name} if key is not None else set()))
+    keys = [tenancy_key(config), config.analytics.exports.organization_key if config.analytics.enabled else None]
+    return sorted(names | {key.secrets_manager_name for key in keys if key is not None})
 
 
 def shares_one_project(config: StackConfig) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components.analytics.exports_job import ExportSettings
 from components.langfuse.environment import InitUser, SharedProjectInit
 from components.tenancy import TenantController, TenantControllerArgs, UsageReporting, UsageReportingArgs
 from components.tenancy.controller import KEY_SECRET, ControllerKey
@@ -29,7 +30,9 @@ def shared_project_init(config: StackConfig) -> SharedProjectInit | None:
     )
 
 
-def deploy_tenancy(config: StackConfig, namespace: str, store: str, public_host: str, opts: pulumi.ResourceOptions) -> TenantController | None:
+def deploy_tenancy(
+    config: StackConfig, namespace: str, store: str, public_host: str, exports: ExportSettings | None, opts: pulumi.ResourceOptions
+) -> TenantController | None:
     tenancy, key = config.tenancy, tenancy_key(config)
     if not tenancy.enabled:
         return None
@@ -52,6 +55,8 @@ def deploy_tenancy(config: StackConfig, namespace: str, store: str, public_host:
             rotation_overlap_hours=tenancy.rotation_overlap_hours,
             deletion_policy=tenancy.deletion_policy,
             default_budget=budget if usage.enabled else None,
+            # Each project it creates exports into the analytics prefix; the shared project's is a Job's (infra/analytics.py).
+            export_env=exports.env() if exports is not None and mode == "per-project" else None,
         ),
         opts=opts,
     )

@@ -202,6 +202,63 @@ PROD = {
 }
 # The audit bucket's copy is decided as the backups': the same requests, under its own role and keys.
 PROD |= {f"replication of audit: {row.removeprefix('replication: ')}": outcome for row, outcome in PROD.items() if row.startswith("replication: ")}
+# the analytics cluster (dev, prod): Langfuse's worker writes the scheduled exports, the loader reads them, the
+# analytics servers write their own backups and read no export
+ANALYTICS = {
+    'analytics clickhouse: BACKUP TO S3 CompleteMultipartUpload': ALLOW,
+    'analytics clickhouse: BACKUP TO S3 CreateMultipartUpload': ALLOW,
+    'analytics clickhouse: BACKUP TO S3 PutObject': ALLOW,
+    'analytics clickhouse: BACKUP TO S3 UploadPart': ALLOW,
+    'analytics clickhouse: DeleteObject (backup lock)': ALLOW,
+    'analytics clickhouse: ListBucket (its prefix)': ALLOW,
+    'analytics clickhouse: RESTORE / base_backup GetObject': ALLOW,
+    'analytics clickhouse: kms:Decrypt (SSE-KMS, via S3)': ALLOW,
+    'analytics clickhouse: kms:GenerateDataKey (SSE-KMS, via S3)': ALLOW,
+    'analytics clickhouse: read an export (the servers read none)': DENY,
+    'analytics clickhouse: write into the postgres backups': DENY,
+    "analytics clickhouse: write into the serving cluster's backups": DENY,
+    'analytics loader: DeleteObject an export': DENY,
+    'analytics loader: GetObject a Parquet file': ALLOW,
+    'analytics loader: GetObject a batch export': DENY,
+    'analytics loader: GetObject a manifest': ALLOW,
+    'analytics loader: PutObject into the exports prefix': DENY,
+    'analytics loader: kms:Decrypt (SSE-KMS, via S3)': ALLOW,
+    'analytics loader: kms:GenerateDataKey': DENY,
+    'analytics loader: list the batch exports prefix': DENY,
+    'analytics loader: list the exports prefix': ALLOW,
+    'external-secrets: GetSecretValue for ExternalSecret analytics-clickhouse-admin': ALLOW,
+    'sts: analytics-clickhouse-backup assumes its role': ALLOW,
+    "sts: analytics-clickhouse-backup's token for another audience": DENY,
+    'sts: analytics-loader assumes its role': ALLOW,
+    "sts: analytics-loader's token for another audience": DENY,
+    "sts: another service account assumes analytics-clickhouse-backup's role": DENY,
+    "sts: another service account assumes analytics-loader's role": DENY,
+    'worker: read back a scheduled export': DENY,
+    'worker: scheduled export CompleteMultipartUpload': ALLOW,
+    'worker: scheduled export CreateMultipartUpload': ALLOW,
+    'worker: scheduled export PutObject': ALLOW,
+    'worker: scheduled export UploadPart': ALLOW,
+    'worker: scheduled export manifest PutObject': ALLOW,
+}
+# prod's warehouses: a role Snowflake's storage integration assumes, an IAM user for BigQuery's transfers
+WAREHOUSES = {
+    **{f"{w}: {request}": allowed for w in ("snowflake", "bigquery") for request, allowed in {
+        'DeleteObject an export': DENY,
+        'GetBucketLocation': ALLOW,
+        'GetObject a Parquet file': ALLOW,
+        'GetObject a batch export': DENY,
+        'GetObject a manifest': ALLOW,
+        'PutObject into the exports prefix': DENY,
+        'kms:Decrypt (SSE-KMS, via S3)': ALLOW,
+        'kms:Decrypt directly (not through S3)': DENY,
+        'kms:GenerateDataKey': DENY,
+        'list the batch exports prefix': DENY,
+        'list the exports prefix': ALLOW,
+    }.items()},
+    'snowflake: another account assumes the role with the external id': DENY,
+    'snowflake: its IAM user assumes the role with the external id': ALLOW,
+    'snowflake: its IAM user assumes the role without the external id': DENY,
+}
 # cluster layers: the EBS key
 CLUSTER_LAYER = {
     'ebs: CSI driver CreateGrant for EC2': ALLOW,
@@ -239,7 +296,9 @@ def expected(stack: str) -> dict[str, bool]:
     if stack in ("staging", "prod"):
         rows |= STAGING_AND_PROD
     if stack == "prod":
-        rows |= PROD
+        rows |= PROD | WAREHOUSES
+    if stack in ("dev", "prod"):
+        rows |= ANALYTICS
     return rows
 
 
@@ -247,8 +306,9 @@ ALL_STACKS = STACKS + CLUSTER_STACKS + ("external",)
 # Bucket, key, trust, role and topic policies: dev/staging 6 buckets + 3 keys + 7 roles x 2 (the trail's CloudWatch
 # Logs role among them) + the audit alert topic; prod adds the DR buckets and keys, the replication roles and their
 # alert topic; external mode has no backup roles and no backups bucket; a cluster layer renders the EBS key and the
-# audit log's key and collector role.
-DOCUMENTS = {"dev": 24, "staging": 24, "prod": 34, "external": 17, "cluster-dev": 4, "cluster-staging": 4, "cluster-prod": 4}
+# audit log's key and collector role. The analytics cluster (dev, prod) adds 2 roles x 2; prod's warehouses a role
+# (x 2) and a user.
+DOCUMENTS = {"dev": 28, "staging": 24, "prod": 41, "external": 17, "cluster-dev": 4, "cluster-staging": 4, "cluster-prod": 4}
 
 
 def _config(stack_files, stack: str) -> dict:
@@ -354,9 +414,12 @@ def test_the_old_ifexists_bucket_policy_fails_the_matrix(plans, stack_files):
         "barman: barman-cloud-wal-archive UploadPart", "barman: barman-cloud-wal-archive CompleteMultipartUpload",
         "barman: barman-cloud-backup UploadPart", "barman: barman-cloud-backup CompleteMultipartUpload",
         "clickhouse: BACKUP TO S3 UploadPart", "clickhouse: BACKUP TO S3 CompleteMultipartUpload",
+        "analytics clickhouse: BACKUP TO S3 UploadPart", "analytics clickhouse: BACKUP TO S3 CompleteMultipartUpload",
         "worker: batch export UploadPart", "worker: batch export CompleteMultipartUpload",
-        # Writers that leave encryption to the bucket default.
+        # Writers that leave encryption to the bucket default (Langfuse's scheduled exports send no header at all).
         "worker: blob-storage integration export PutObject (no SSE header)",
+        "worker: scheduled export PutObject", "worker: scheduled export CreateMultipartUpload", "worker: scheduled export UploadPart",
+        "worker: scheduled export CompleteMultipartUpload", "worker: scheduled export manifest PutObject",
         "log delivery: events logs into access-logs", "log delivery: media logs into access-logs",
         "log delivery: exports logs into access-logs", "log delivery: backups logs into access-logs",
         "log delivery: backups-replica (DR) logs into access-logs (DR)",

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from components.analytics.cluster import schema_job_name
 from tests.conftest import (
     STACKS,
     container,
@@ -158,8 +159,9 @@ def test_hostname_defaults_to_the_clusters_apps_domain(plans, stack_files):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_pod_passes_restricted_v2(plans, stack):
+def test_every_pod_passes_restricted_v2(plans, stack_files, stack):
     templates = pod_templates(plans[stack])
+    analytics = stack_files[stack].get("langfuse-rosa:analytics") or {}
     assert {name for name, _ in templates} == {
         "Deployment/langfuse-web",
         "Deployment/langfuse-worker",
@@ -170,7 +172,8 @@ def test_every_pod_passes_restricted_v2(plans, stack):
         "Deployment/langfuse-blackbox-exporter",
         "ClickHouseInstallation/langfuse/clickhouse",
         "ClickHouseKeeperInstallation/langfuse/keeper",
-    }
+    } | ({"ClickHouseInstallation/analytics/clickhouse", "ClickHouseKeeperInstallation/analytics/keeper",
+          f"Job/{schema_job_name(analytics['retentionDays'])}"} if analytics.get("enabled") else set())
     for name, pod in templates:
         assert pod["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}, name
         assert pod["automountServiceAccountToken"] is False, name

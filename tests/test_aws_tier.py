@@ -13,6 +13,12 @@ from tests.conftest import STACKS, container, env_of, find, objects_of, rendered
 
 BUCKETS = ("events", "media", "exports", "backups", "access-logs")
 IRSA_ROLES = ("web", "worker", "postgres-backup", "clickhouse-backup", "clickhouse-restore-drill", "external-secrets")
+# Stacks with the analytics cluster: its servers' role (backups) and its loader's (reads the exports).
+ANALYTICS_ROLES = {"analytics-backup": "analytics-clickhouse-backup", "analytics-loader": "analytics-loader"}
+
+
+def _analytics(stack_files, stack: str) -> bool:
+    return bool((stack_files[stack].get("langfuse-rosa:analytics") or {}).get("enabled"))
 
 
 def resources(plan: Plan, type_suffix: str) -> list[Any]:
@@ -193,7 +199,7 @@ def test_each_role_trusts_exactly_its_service_account_with_the_sts_audience(plan
     accounts = {
         "web": "langfuse-web", "worker": "langfuse-worker", "postgres-backup": "langfuse-postgres",
         "clickhouse-backup": "langfuse-clickhouse-backup", "external-secrets": "langfuse-external-secrets",
-    }
+    } | (ANALYTICS_ROLES if _analytics(stack_files, stack) else {})
     roles = {r.inputs["name"]: json.loads(r.inputs["assumeRolePolicy"]) for r in resources(plan, ":Role")}
     for role, service_account in accounts.items():
         (statement,) = roles[f"{prefix}-{role}"]["Statement"]
@@ -216,9 +222,10 @@ def test_each_role_trusts_exactly_its_service_account_with_the_sts_audience(plan
         else:
             annotations = find(plan, "ServiceAccount", service_account)["metadata"]["annotations"]
             assert annotations["eks.amazonaws.com/role-arn"] == arn
-    # And CloudTrail's role into CloudWatch Logs; in prod the two replication roles.
+    # And CloudTrail's role into CloudWatch Logs; in prod the two replication roles and the role Snowflake assumes.
     expected = {f"{prefix}-{role}" for role in (*IRSA_ROLES, "audit-cloudwatch-logs")}
-    expected |= {f"{prefix}-backup-replication", f"{prefix}-audit-replication"} if stack == "prod" else set()
+    expected |= {f"{prefix}-backup-replication", f"{prefix}-audit-replication", f"{prefix}-warehouse-snowflake"} if stack == "prod" else set()
+    expected |= {f"{prefix}-{role}" for role in ANALYTICS_ROLES} if _analytics(stack_files, stack) else set()
     assert set(roles) == expected
 
 
@@ -250,6 +257,11 @@ def test_each_role_is_allowed_exactly_what_its_workload_does(plans, stack_files,
         # The drill's own server reads backups; it can neither write nor delete one, nor make a data key.
         "clickhouse-restore-drill": objects("backups", "clickhouse/", get) | listing("backups", "clickhouse/") | {("kms:Decrypt", key, "")},
     }
+    if _analytics(stack_files, stack):
+        # The worker writes Langfuse's scheduled exports (and reads none of them back); the loader only reads them.
+        expected["worker"] |= objects("exports", "analytics/", put, *multipart)
+        expected["analytics-backup"] = objects("backups", "analytics-clickhouse/", get, put, delete, *multipart) | listing("backups", "analytics-clickhouse/") | sse_kms
+        expected["analytics-loader"] = objects("exports", "analytics/", get) | listing("exports", "analytics/") | {("kms:Decrypt", key, "")}
     for role, allowed in expected.items():
         assert grants(role_policy(plan, f"{prefix}-{role}")) == allowed, role
 
@@ -285,7 +297,8 @@ def test_generated_secrets_live_under_the_stack_prefix_encrypted_with_the_secret
     plan = plans[stack]
     account, prefix, region = _aws(stack_files, stack)
     secrets = {r.inputs["name"]: r.inputs for r in resources(plan, ":Secret")}
-    assert set(secrets) == {f"{prefix}/{name}" for name in ("app", "postgres", "clickhouse", "redis")}
+    generated = ("app", "postgres", "clickhouse", "redis") + (("analytics-clickhouse",) if _analytics(stack_files, stack) else ())
+    assert set(secrets) == {f"{prefix}/{name}" for name in generated}
     (key,) = {s["kmsKeyId"] for s in secrets.values()}
     assert key.startswith(f"arn:aws:kms:{region}:{account}:key/") and key != data_key_arn(plan, prefix)
     assert {s["recoveryWindowInDays"] for s in secrets.values()} == {stack_setting(stack_files, stack, "aws").get("secretRecoveryDays", 30)}
@@ -384,9 +397,13 @@ def test_prod_plan_lists_the_whole_aws_side(plans):
     assert counts["aws.s3.BucketNotification"] == 2 and counts["aws.sns.Topic"] == counts["aws.sns.TopicPolicy"] == 2
     assert counts["aws.cloudwatch.MetricAlarm"] == 7 and counts["aws.sns.TopicSubscription"] == 1
     assert counts["aws.cloudtrail.Trail"] == 1 and counts["aws.cloudwatch.LogGroup"] == 1 and counts["aws.cloudwatch.LogMetricFilter"] == 3
-    assert counts["aws.iam.Role"] == counts["aws.iam.RolePolicy"] == 9  # six workloads, two replications, CloudTrail's CloudWatch Logs role
-    assert counts["aws.secretsmanager.Secret"] == counts["aws.secretsmanager.SecretVersion"] == 4
-    assert counts["SecretStore"] == 1 and counts["ExternalSecret"] == 8  # 4 generated, Langfuse SSO, Grafana SSO, licence, Slack
+    # Six workloads, two replications, CloudTrail's CloudWatch Logs role, the analytics servers and loader, and the
+    # role Snowflake assumes.
+    assert counts["aws.iam.Role"] == counts["aws.iam.RolePolicy"] == 12
+    assert counts["aws.iam.User"] == counts["aws.iam.UserPolicy"] == 1  # BigQuery's transfers authenticate as a user
+    assert counts["aws.secretsmanager.Secret"] == counts["aws.secretsmanager.SecretVersion"] == 5
+    # 4 generated, Langfuse SSO, Grafana SSO, licence, Slack; the analytics cluster's users (hashes + 4 clients).
+    assert counts["SecretStore"] == 1 and counts["ExternalSecret"] == 13
     cluster = {kind for component_counts in plans["cluster-prod"].counts().values() for kind in component_counts}
     assert {"Subscription", "ExternalSecretsConfig", "aws.kms.Key", "StorageClass", "ClusterLogForwarder", "aws.cloudwatch.LogGroup"} <= cluster
 

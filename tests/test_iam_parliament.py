@@ -69,7 +69,7 @@ class Finding:
 
 def _documents(plan) -> list[tuple[str, str, str]]:
     """(resource, kind of document, JSON) for every policy document among the plan's AWS resources."""
-    kinds = {":RolePolicy": "role", ":BucketPolicy": "bucket", ":Key": "key", ":TopicPolicy": "topic"}
+    kinds = {":RolePolicy": "role", ":UserPolicy": "user", ":BucketPolicy": "bucket", ":Key": "key", ":TopicPolicy": "topic"}
     documents = []
     for r in plan.resources:
         if r.type.endswith(":Role"):
@@ -109,8 +109,10 @@ def test_every_rendered_policy_document_is_analysed(plans):
     kinds = [kind for _, kind, _ in documents]
     # dev + staging: 6 roles, 5 buckets, 2 keys each; prod adds replication, the DR buckets and their key; 3 EBS keys.
     # dev, staging: six workloads and CloudTrail's CloudWatch Logs role; prod also the two replication roles; each
-    # cluster layer its log collector.
-    assert kinds.count("trust") == kinds.count("role") == 7 + 7 + 9 + 3
+    # cluster layer its log collector. The analytics cluster (dev, prod) adds its servers' and its loader's roles;
+    # prod's warehouses a role and a user.
+    assert kinds.count("trust") == kinds.count("role") == (7 + 2) + 7 + (9 + 2 + 1) + 3
+    assert kinds.count("user") == 1
     assert kinds.count("bucket") == 6 + 6 + 9
     assert kinds.count("key") == 3 + 3 + 5 + 3 * 2
     assert kinds.count("topic") == 1 + 1 + 2  # the audit alerts everywhere, prod's replication alerts

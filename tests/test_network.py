@@ -65,6 +65,19 @@ ClickHouse                    | ip:10.0.0.0/16               | 443/TCP
 ClickHouse                    | ip:203.0.113.0/24            | 443/TCP
 langfuse-postgres-restore-drill | ip:10.0.0.0/16             | 443/TCP
 langfuse-postgres-restore-drill | ip:203.0.113.0/24          | 443/TCP
+Analytics                     | Analytics                    | 9010/TCP 9440/TCP
+Analytics                     | AnalyticsKeeper              | 2281/TCP
+AnalyticsKeeper               | AnalyticsKeeper              | 9444/TCP
+Analytics                     | ip:10.0.0.0/16               | 443/TCP
+Analytics                     | ip:203.0.113.0/24            | 443/TCP
+analytics-loader              | Analytics                    | 9440/TCP
+analytics-loader              | ip:10.0.0.0/16               | 443/TCP
+analytics-loader              | ip:203.0.113.0/24            | 443/TCP
+analytics-clickhouse-backup   | Analytics                    | 9440/TCP
+analytics-client-schema       | Analytics                    | 9440/TCP
+operator:clickhouse-operator  | Analytics                    | 8443/TCP
+langfuse-blackbox-exporter    | Analytics                    | 8443/TCP
+Grafana                       | Analytics                    | 8443/TCP
 """
 OPERATORS = (
     "cnpg-system", "clickhouse-operator", "external-secrets-operator", "openshift-keda", "grafana-operator", "cert-manager-operator",
@@ -83,6 +96,8 @@ SCRAPED = {
     "Postgres": "9187/TCP",
     "ClickHouse": "9363/TCP",
     "Keeper": "9363/TCP",
+    "Analytics": "8443/TCP 9363/TCP",  # built-in metrics, and the data's freshness over HTTPS
+    "AnalyticsKeeper": "9363/TCP",
     **{pods: "any" for pods in OPERATOR_LIKE},
 }
 # Every pod that sends anything resolves names; the statsd exporter only receives.
@@ -90,9 +105,11 @@ RESOLVERS = (
     "langfuse-web", "langfuse-worker", "langfuse-migration", "langfuse-blackbox-exporter",
     "langfuse-redis", "langfuse-sentinel", "Postgres", "ClickHouse", "Keeper", "Grafana",
     "langfuse-clickhouse-backup", "langfuse-clickhouse-restore-drill", "langfuse-postgres-restore-drill",
+    "Analytics", "AnalyticsKeeper", "analytics-loader", "analytics-clickhouse-backup", "analytics-client-schema",
     *OPERATOR_LIKE,
 )  # fmt: skip
-ALIASES = {"Postgres": PG, "ClickHouse": CH, "Keeper": KEEPER, "Grafana": GRAFANA}
+ALIASES = {"Postgres": PG, "ClickHouse": CH, "Keeper": KEEPER, "Grafana": GRAFANA,
+           "Analytics": "ClickHouseInstallation/analytics", "AnalyticsKeeper": "ClickHouseKeeperInstallation/analytics"}
 
 
 def _intended() -> set[tuple[str, str, str]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import runpy
 from typing import Any
 
@@ -592,6 +593,104 @@ def test_audit_retention_rule(prod, plans):
     first(layer, "aws:cloudwatch/logGroup:LogGroup", name="acme-rosa-prod-api-audit").props["retentionInDays"] = 90
     assert stack_check("audit-retention", layer, **prod_config) == [
         ("LogGroup/api-audit", "audit log group acme-rosa-prod-api-audit keeps its records 90 days, less than 365.")
+# -- analytics --------------------------------------------------------------------------------------------------
+
+CHI = "kubernetes:clickhouse.altinity.com/v1:ClickHouseInstallation"
+CHK = "kubernetes:clickhouse-keeper.altinity.com/v1:ClickHouseKeeperInstallation"
+
+
+def _with(subjects: list[Subject], match, change) -> list[Subject]:
+    """A copy of `subjects` where `change` has edited the props of every subject `match` picks."""
+    out = []
+    for s in subjects:
+        props = copy.deepcopy(s.props)
+        if match(s):
+            change(props)
+        out.append(Subject(s.type, s.name, props))
+    return out
+
+
+def _is_web(s: Subject) -> bool:
+    return s.type == DEPLOYMENT and s.name == "langfuse-web"
+
+
+def test_analytics_apart_rule(prod):
+    assert stack_check("analytics-cluster-apart-from-langfuse", prod) == []
+
+    def point_at_analytics(props):
+        for e in props["spec"]["template"]["spec"]["containers"][0]["env"]:
+            if e["name"] == "CLICKHOUSE_URL":
+                e["value"] = "https://clickhouse-analytics.langfuse.svc:8443"
+
+    assert stack_check("analytics-cluster-apart-from-langfuse", _with(prod, _is_web, point_at_analytics)) == [
+        ("Deployment/langfuse-web", "langfuse-web reaches ClickHouse at clickhouse-analytics.langfuse.svc (CLICKHOUSE_URL), the analytics cluster: "
+         "Langfuse must use its own, single-shard cluster.")
+    ]
+    sharded = _with(prod, lambda s: s.type == CHI and s.name == "langfuse",
+                    lambda props: props["spec"]["configuration"]["clusters"][0]["layout"].update(shardsCount=2))
+    assert stack_check("analytics-cluster-apart-from-langfuse", sharded) == [
+        ("ClickHouseInstallation/langfuse", "ClickHouse langfuse, which Langfuse uses, has 2 shards: Langfuse's deletes and updates fail on Distributed tables.")
+    ]  # once, though web, worker and the migration Job all reach it
+
+
+def test_analytics_shards_rule(plans):
+    prod_chi = find(plans["prod"], "ClickHouseInstallation", "analytics")
+    dev_chi = find(plans["dev"], "ClickHouseInstallation", "analytics")
+    assert check("analytics-cluster-sharded", CHI, prod_chi) == []
+    assert check("analytics-cluster-sharded", CHI, dev_chi) == [
+        "analytics cluster analytics has 1 shard(s); this environment requires at least 2.",
+        "analytics cluster analytics has 1 replica(s) per shard; this environment requires at least 2.",
+    ]
+    assert check("analytics-cluster-sharded", CHI, dev_chi, **load_policy_config("dev")["analytics-cluster-sharded"]) == []
+    # The serving cluster (no analytics label) is not this rule's: one shard there is the point.
+    assert check("analytics-cluster-sharded", CHI, find(plans["prod"], "ClickHouseInstallation", "langfuse")) == []
+
+
+def test_analytics_storage_rule(prod):
+    assert stack_check("analytics-storage-encrypted", prod) == []
+
+    def unencrypted(props):
+        props["spec"]["templates"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] = "gp3-csi"
+
+    for kind, label in ((CHI, "ClickHouseInstallation/analytics"), (CHK, "ClickHouseKeeperInstallation/analytics")):
+        bad = _with(prod, lambda s, kind=kind: s.type == kind and s.name == "analytics", unencrypted)
+        assert stack_check("analytics-storage-encrypted", bad) == [
+            (label, "volumeClaimTemplate data uses storage class 'gp3-csi', not one of the encrypted classes ['langfuse-gp3-encrypted'].")
+        ]
+
+    def no_key(props):
+        files = props["spec"]["configuration"]["files"]
+        files["config.d/s3-backups.xml"] = re.sub(r"<server_side_encryption_kms_key_id>.*</server_side_encryption_kms_key_id>", "", files["config.d/s3-backups.xml"])
+
+    assert stack_check("analytics-storage-encrypted", _with(prod, lambda s: s.type == CHI and s.name == "analytics", no_key)) == [
+        ("ClickHouseInstallation/analytics", "the analytics cluster's backups name no KMS key (config.d/s3-backups.xml server_side_encryption_kms_key_id).")
+    ]
+
+
+def test_analytics_read_only_rule(prod):
+    assert stack_check("analytics-ingestion-read-only", prod) == []
+
+    def also(action):
+        def change(props):
+            document = json.loads(props["policy"])
+            document["Statement"][0]["Action"] = sorted([*document["Statement"][0]["Action"], action])
+            props["policy"] = json.dumps(document)
+        return change
+
+    loader = _with(prod, lambda s: s.type == "aws:iam/rolePolicy:RolePolicy" and s.props.get("role") == "acme-langfuse-prod-analytics-loader",
+                   also("s3:PutObject"))
+    assert stack_check("analytics-ingestion-read-only", loader) == [
+        ("RolePolicy/analytics-loader", "acme-langfuse-prod-analytics-loader must be read-only, but its policy allows s3:PutObject.")
+    ]
+    bigquery = _with(prod, lambda s: s.type == "aws:iam/userPolicy:UserPolicy", also("s3:DeleteObject"))
+    assert stack_check("analytics-ingestion-read-only", bigquery) == [
+        ("UserPolicy/warehouse-bigquery", "acme-langfuse-prod-warehouse-bigquery must be read-only, but its policy allows s3:DeleteObject.")
+    ]
+    untagged = _with(prod, lambda s: s.type == "aws:iam/role:Role" and s.props.get("name") == "acme-langfuse-prod-warehouse-snowflake",
+                     lambda props: props.pop("tags"))
+    assert stack_check("analytics-ingestion-read-only", untagged) == [
+        ("Role/warehouse-snowflake", "acme-langfuse-prod-warehouse-snowflake reads the exports and must carry the tag "
+         "{'langfuse-rosa:access': 'read-only'} (the read-only principals' marker).")
     ]
 
 

@@ -118,8 +118,8 @@ INVALID = [
     ),
     pytest.param(
         _set("langfse", value={}),
-        "langfuse-rosa:langfse is not a known key (did you mean langfuse?); allowed here: audit, aws, backend, cluster, dataTier, disasterRecovery, environment, "
-        "langfuse, layer, monitoring, network, sso, tenancy, verification",
+        "langfuse-rosa:langfse is not a known key (did you mean langfuse?); allowed here: analytics, audit, aws, backend, cluster, dataTier, disasterRecovery, "
+        "environment, langfuse, layer, monitoring, network, sso, tenancy, verification",
         id="unknown-top-level-key",
     ),
     pytest.param(

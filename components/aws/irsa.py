@@ -22,6 +22,7 @@ class ServiceAccountRoleArgs:
     service_account: str
     policy: pulumi.Input[Document]
     audience: str = "sts.amazonaws.com"  # of the pod's projected token (the pod identity webhook's)
+    tags: dict[str, str] | None = None
 
 
 class ServiceAccountRole(pulumi.ComponentResource):
@@ -36,6 +37,7 @@ class ServiceAccountRole(pulumi.ComponentResource):
                 web_identity_trust(args.oidc_provider_arn, args.oidc_issuer, args.namespace, args.service_account, args.audience)
             ),
             max_session_duration=3600,
+            tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.iam.RolePolicy(

@@ -62,6 +62,42 @@ def s3_access(sid: str, grants: Sequence[S3Grant], kms_key_arn: str) -> Document
     return document(*statements)
 
 
+def prefix_reader(sid: str, bucket: str, prefix: str, kms_key_arn: str, region: str) -> Document:
+    """Read one prefix of an SSE-KMS bucket, nothing else, for a reader outside the cluster (a data warehouse):
+    what Snowflake's storage integration asks for reading (s3:GetObject, s3:GetObjectVersion, s3:ListBucket on the
+    prefix, s3:GetBucketLocation: Snowflake docs, "Configuring a Snowflake storage integration to access Amazon
+    S3", Step 1) and what BigQuery's Amazon S3 transfers read (list and get: Google's "Amazon S3 transfers" asks
+    for AmazonS3ReadOnlyAccess at a minimum, of which these are the actions a transfer uses), plus decrypting the
+    objects' data keys through S3 only."""
+    arn = f"arn:aws:s3:::{bucket}"
+    return document(
+        {"Sid": f"{sid}Objects", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": f"{arn}/{prefix}*"},
+        {"Sid": f"{sid}List", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": arn, "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}}},
+        {"Sid": f"{sid}Location", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": arn},
+        {
+            "Sid": f"{sid}Key",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": kms_key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+        },
+    )
+
+
+def external_id_trust(principal_arn: str, external_id: str) -> Document:
+    """Trust one principal of another account that presents the external id (the confused-deputy guard: IAM User
+    Guide, "Access to AWS accounts owned by third parties"), as Snowflake's storage integration asks (its IAM user
+    ARN and external id, from DESC INTEGRATION)."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": principal_arn},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+        }
+    )
+
+
 def web_identity_trust(provider_arn: str, issuer: str, namespace: str, service_account: str, audience: str = "sts.amazonaws.com") -> Document:
     """Trust exactly one Kubernetes service account, through the cluster's OIDC provider (ROSA STS). `audience`: the
     projected token's; the pod identity webhook asks for sts.amazonaws.com."""

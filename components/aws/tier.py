@@ -22,12 +22,15 @@ from components.aws.policy_documents import (
     cloudtrail_delivery,
     cloudtrail_digest_prefix,
     deny_overwrites,
+    external_id_trust,
+    prefix_reader,
     replication,
     s3_access,
     s3_replication_trust,
     secrets_reader,
 )
 from components.aws.secrets_manager import SecretsManagerSettings
+from policies.rules.analytics import READ_ONLY_TAG  # the tag the policy pack's analytics-ingestion-read-only looks for
 
 READ = ("s3:GetObject",)
 WRITE = ("s3:PutObject",)
@@ -61,6 +64,18 @@ class ServiceAccounts:
 
 
 @dataclass(frozen=True)
+class AnalyticsAccess:
+    """The analytics cluster's side of AWS: its servers' backups, its loader's read of the exports, warehouses'."""
+
+    servers_service_account: str  # the analytics servers' (BACKUP ... TO S3)
+    loader_service_account: str  # lists and reads the exports prefix
+    export_retention_days: int  # the exports prefix's lifecycle
+    backup_expiry_days: int
+    snowflake: tuple[str, str] | None = None  # (the storage integration's IAM user ARN, its external id)
+    bigquery: bool = False
+
+
+@dataclass(frozen=True)
 class LangfuseAwsTierArgs:
     account_id: str
     region: str
@@ -80,6 +95,7 @@ class LangfuseAwsTierArgs:
     replication_alert_emails: Sequence[str] = ()  # who hears of a failing or late backup replication
     clickhouse_backup_expiry_days: int | None = None  # in-cluster ClickHouse: when S3 expires its backups
     in_cluster_stores: bool = True  # the backup roles exist only for stores that run in the cluster
+    analytics: AnalyticsAccess | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +117,8 @@ class Prefixes:
     exports: str = "exports/"
     postgres_backups: str = "postgres/"
     clickhouse_backups: str = "clickhouse/"
+    analytics_exports: str = "analytics/"  # Langfuse's scheduled exports: analytics/<projectId>/<table>/<time>.parquet
+    analytics_backups: str = "analytics-clickhouse/"
 
 
 def bucket_names(resource_prefix: str, in_cluster_stores: bool = True) -> Buckets:
@@ -169,8 +187,16 @@ class LangfuseAwsTier(pulumi.ComponentResource):
         )
         bucket("events", b.events, [LifecycleRule("infrequent-access", transition_to_ia_days=30)], log_bucket=b.access_logs)
         bucket("media", b.media, [LifecycleRule("infrequent-access", transition_to_ia_days=90)], log_bucket=b.access_logs)
-        # Batch exports are downloaded once, through a link valid for hours.
-        bucket("exports", b.exports, [LifecycleRule("expire-exports", expiration_days=7)], log_bucket=b.access_logs)
+        # Batch exports are downloaded once, through a link valid for hours; scheduled exports stay for the warehouses
+        # and reloads (the analytics cluster keeps the history).
+        a = args.analytics
+        exports_lifecycle = (
+            [LifecycleRule("expire-exports", prefix=p.exports, expiration_days=7),
+             LifecycleRule("expire-analytics-exports", prefix=p.analytics_exports, expiration_days=a.export_retention_days)]
+            if a is not None
+            else [LifecycleRule("expire-exports", expiration_days=7)]
+        )
+        bucket("exports", b.exports, exports_lifecycle, log_bucket=b.access_logs)
         # PostgreSQL's retention is Barman Cloud's (CloudNativePG's retentionPolicy); ClickHouse's is this rule.
         expire_clickhouse = (
             [LifecycleRule("expire-clickhouse-backups", prefix=p.clickhouse_backups, expiration_days=args.clickhouse_backup_expiry_days)]
@@ -178,6 +204,8 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             else []
         )
         replicated: list[Replicated] = []
+        if a is not None:
+            expire_clickhouse.append(LifecycleRule("expire-analytics-backups", prefix=p.analytics_backups, expiration_days=a.backup_expiry_days))
         if b.backups is not None:
             backups = bucket("backups", b.backups, expire_clickhouse, log_bucket=b.access_logs, object_lock_days=args.object_lock_days)
             replicated.append(Replicated("backups", "backup", backups, data_key, args.object_lock_days, "GOVERNANCE", True))
@@ -209,11 +237,23 @@ class LangfuseAwsTier(pulumi.ComponentResource):
                 # The drill's own server reads the newest backup; it can neither write nor delete one.
                 "clickhouse-restore-drill": (sa.clickhouse_restore_drill, [S3Grant(b.backups, p.clickhouse_backups, READ, list=True)]),
             }
+        read_only: set[str] = set()
+        if a is not None:
+            # Langfuse's worker writes the scheduled exports with its own role (no access key in the integration).
+            roles["worker"][1].append(S3Grant(b.exports, p.analytics_exports, WRITE + MULTIPART))
+            roles |= {
+                "analytics-backup": (a.servers_service_account, [S3Grant(b.backups, p.analytics_backups, READ + WRITE + DELETE + MULTIPART, list=True)]),
+                "analytics-loader": (a.loader_service_account, [S3Grant(b.exports, p.analytics_exports, READ, list=True)]),
+            }
+            read_only.add("analytics-loader")
         self.role_arns = {}
         for role, (service_account, grants) in roles.items():
             sid = "".join(part.capitalize() for part in role.split("-"))
             policy = key.apply(lambda arn, sid=sid, grants=grants: s3_access(sid, grants, arn))
-            self.role_arns[role] = self._role(role, service_account, policy, args)
+            self.role_arns[role] = self._role(role, service_account, policy, args, READ_ONLY_TAG if role in read_only else None)
+        self.warehouse_access: dict[str, str] = {}
+        if a is not None:
+            self._warehouses(a, data_key, args)
         secret_patterns = [f"arn:aws:secretsmanager:{args.region}:{args.account_id}:secret:{prefix}/*"] + [
             # Secrets Manager appends "-" and six random characters to a secret's name in its ARN.
             f"arn:aws:secretsmanager:{args.region}:{args.account_id}:secret:{name}-??????"
@@ -232,7 +272,7 @@ class LangfuseAwsTier(pulumi.ComponentResource):
         self.audit_key_arn = audit_key.arn
         self.register_outputs({"buckets": [name for name in vars(self.buckets).values() if name], "roles": self.role_arns})
 
-    def _role(self, role: str, service_account: str, policy: pulumi.Input[dict], args: LangfuseAwsTierArgs) -> str:
+    def _role(self, role: str, service_account: str, policy: pulumi.Input[dict], args: LangfuseAwsTierArgs, tags: dict | None = None) -> str:
         return ServiceAccountRole(
             role,
             ServiceAccountRoleArgs(
@@ -243,6 +283,7 @@ class LangfuseAwsTier(pulumi.ComponentResource):
                 namespace=args.namespace,
                 service_account=service_account,
                 policy=policy,
+                tags=tags,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         ).arn
@@ -308,6 +349,38 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             opts=child,
         )
         return bucket, key, arn
+
+
+    def _warehouses(self, a: AnalyticsAccess, data_key: CustomerManagedKey, args: LangfuseAwsTierArgs) -> None:
+        """Read-only access to the exports prefix for data warehouses: a role Snowflake's storage integration
+        assumes, and an IAM user for BigQuery's transfers (they authenticate with an access key: Google, "Amazon S3
+        transfers", prerequisites; the key is created by hand, README)."""
+        child = pulumi.ResourceOptions(parent=self)
+        exports, prefix = self.buckets.exports, self.prefixes.analytics_exports
+        if a.snowflake is not None:
+            user_arn, external_id = a.snowflake
+            name = f"{args.resource_prefix}-warehouse-snowflake"
+            role = aws.iam.Role(
+                "warehouse-snowflake", name=name, assume_role_policy=json.dumps(external_id_trust(user_arn, external_id)),
+                max_session_duration=3600, tags=READ_ONLY_TAG, opts=child,
+            )
+            aws.iam.RolePolicy(
+                "warehouse-snowflake",
+                role=role.id,
+                policy=data_key.arn.apply(lambda key: json.dumps(prefix_reader("Snowflake", exports, prefix, key, args.region))),
+                opts=child,
+            )
+            self.warehouse_access["snowflake"] = f"arn:aws:iam::{args.account_id}:role/{name}"
+        if a.bigquery:
+            name = f"{args.resource_prefix}-warehouse-bigquery"
+            user = aws.iam.User("warehouse-bigquery", name=name, tags=READ_ONLY_TAG, opts=child)
+            aws.iam.UserPolicy(
+                "warehouse-bigquery",
+                user=user.name,
+                policy=data_key.arn.apply(lambda key: json.dumps(prefix_reader("BigQuery", exports, prefix, key, args.region))),
+                opts=child,
+            )
+            self.warehouse_access["bigquery"] = f"arn:aws:iam::{args.account_id}:user/{name}"
 
     def _replicate(self, sources: Sequence[Replicated], args: LangfuseAwsTierArgs) -> None:
         """Copy every version of each source to a bucket of its own in the DR region, under that region's key."""

@@ -120,13 +120,15 @@ class ClickHouseBackupArgs:
     service_ca_config_map: str
     host: pulumi.Input[str]  # the client Service's FQDN, as its certificate names it
     port: int
+    client_name: str = CLIENT_NAME  # the job pods' app.kubernetes.io/name (NetworkPolicies select it)
+    part_of: str = "langfuse"
 
 
 class ClickHouseBackup(pulumi.ComponentResource):
     def __init__(self, name: str, args: ClickHouseBackupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("langfuse-rosa:clickhouse:ClickHouseBackup", name, None, opts)
         job_name = f"{args.installation}-clickhouse-backup"
-        labels = {**recommended_labels(CLIENT_NAME, "backup", "langfuse"), BACKUP_OF_LABEL: args.installation}
+        labels = {**recommended_labels(args.client_name, "backup", args.part_of), BACKUP_OF_LABEL: args.installation}
         scripted_cron_job(
             ScriptedCronJobArgs(
                 name=job_name,
@@ -146,12 +148,44 @@ class ClickHouseBackup(pulumi.ComponentResource):
 def client_pod_template(args: ClickHouseBackupArgs, labels: dict, command: list[str], scripts: str) -> k8s.core.v1.PodTemplateSpecArgs:
     """A clickhouse-client pod that talks TLS to the cluster (the service CA verifies it) as the backup user;
     shared by the backup, restore and drill jobs."""
-    secret = args.credentials_secret
+    return clickhouse_client_pod(
+        ClickHouseClient(args.host, args.port, args.credentials_secret, args.service_ca_config_map),
+        labels,
+        command,
+        scripts,
+        {"BACKUP_URL": args.backup_url, "FULL_EVERY_DAYS": str(args.policy.full_every_days)},
+    )
+
+
+@dataclass(frozen=True)
+class ClickHouseClient:
+    """Where and as whom a job's clickhouse-client connects."""
+
+    host: pulumi.Input[str]  # the client Service's FQDN, as its certificate names it
+    port: int
+    credentials_secret: str  # keys username and password
+    service_ca_config_map: str
+
+
+def clickhouse_client_pod(
+    client: ClickHouseClient,
+    labels: dict,
+    command: list[str],
+    scripts: str,
+    env: dict[str, pulumi.Input[str]],
+    service_account: str | None = None,
+    resources: tuple[str, str, str, str] = ("50m", "128Mi", "500m", "512Mi"),  # cpu and memory requested, then limits
+    home_size: str = "64Mi",  # /tmp
+) -> k8s.core.v1.PodTemplateSpecArgs:
+    """A pod running `command` with clickhouse-client configured for TLS to `client` (CLIENT_CONFIG, the
+    credentials in CLICKHOUSE_USER/CLICKHOUSE_PASSWORD) and `env`; under `service_account`'s IAM role if given."""
+    secret = client.credentials_secret
     scripts_volume_, scripts_mount = scripts_volume(scripts)
     return k8s.core.v1.PodTemplateSpecArgs(
         metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
         spec=k8s.core.v1.PodSpecArgs(
             restart_policy="Never",
+            service_account_name=service_account,
             automount_service_account_token=False,
             security_context=restricted_pod_security_context(),
             containers=[
@@ -160,8 +194,8 @@ def client_pod_template(args: ClickHouseBackupArgs, labels: dict, command: list[
                     image=CLICKHOUSE_SERVER,
                     command=command,
                     env=[
-                        k8s.core.v1.EnvVarArgs(name="CLICKHOUSE_HOST", value=args.host),
-                        k8s.core.v1.EnvVarArgs(name="CLICKHOUSE_PORT", value=str(args.port)),
+                        k8s.core.v1.EnvVarArgs(name="CLICKHOUSE_HOST", value=client.host),
+                        k8s.core.v1.EnvVarArgs(name="CLICKHOUSE_PORT", value=str(client.port)),
                         k8s.core.v1.EnvVarArgs(
                             name="CLICKHOUSE_USER",
                             value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret, key="username")),
@@ -170,12 +204,11 @@ def client_pod_template(args: ClickHouseBackupArgs, labels: dict, command: list[
                             name="CLICKHOUSE_PASSWORD",
                             value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret, key="password")),
                         ),
-                        k8s.core.v1.EnvVarArgs(name="BACKUP_URL", value=args.backup_url),
-                        k8s.core.v1.EnvVarArgs(name="FULL_EVERY_DAYS", value=str(args.policy.full_every_days)),
+                        *(k8s.core.v1.EnvVarArgs(name=name, value=value) for name, value in env.items()),
                         k8s.core.v1.EnvVarArgs(name="CLIENT_CONFIG", value=f"{SCRIPTS_DIR}/client.xml"),
                     ],
                     resources=k8s.core.v1.ResourceRequirementsArgs(
-                        requests={"cpu": "50m", "memory": "128Mi"}, limits={"cpu": "500m", "memory": "512Mi"}
+                        requests={"cpu": resources[0], "memory": resources[1]}, limits={"cpu": resources[2], "memory": resources[3]}
                     ),
                     security_context=restricted_container_security_context(),
                     volume_mounts=[
@@ -187,8 +220,8 @@ def client_pod_template(args: ClickHouseBackupArgs, labels: dict, command: list[
             ],
             volumes=[
                 scripts_volume_,
-                k8s.core.v1.VolumeArgs(name="service-ca", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=args.service_ca_config_map)),
-                k8s.core.v1.VolumeArgs(name="home", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="64Mi")),
+                k8s.core.v1.VolumeArgs(name="service-ca", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=client.service_ca_config_map)),
+                k8s.core.v1.VolumeArgs(name="home", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit=home_size)),
             ],
         ),
     )

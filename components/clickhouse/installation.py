@@ -120,6 +120,37 @@ class ClickHouseClusterArgs:
     drill_role_arn: pulumi.Input[str]  # the restore drill's own role: reads the backup prefix, nothing else
 
 
+@dataclass(frozen=True)
+class InstallationShape:
+    """What a ClickHouseInstallation and its Keeper are made of, beyond the users and files of their purpose
+    (shared by Langfuse's serving cluster and the analytics cluster, components/analytics)."""
+
+    name: str  # of the ClickHouseInstallation and its ClickHouseKeeperInstallation
+    namespace: pulumi.Input[str]
+    cluster: str  # the cluster's name in remote_servers (ON CLUSTER, Distributed)
+    shards: int
+    replicas: int
+    keeper_replicas: int
+    storage_class: str
+    storage_size: str
+    keeper_storage_size: str
+    cpu_request: str
+    cpu_limit: str
+    memory: str
+    zone_anti_affinity: str  # required | preferred
+    service_account: str  # the servers' (its IAM role writes their backups)
+    service_ca_config_map: str
+
+
+def installation_shape(args: ClickHouseClusterArgs) -> InstallationShape:
+    return InstallationShape(
+        name=args.name, namespace=args.namespace, cluster=CLUSTER_NAME, shards=1, replicas=args.replicas, keeper_replicas=args.keeper_replicas,
+        storage_class=args.storage_class, storage_size=args.storage_size, keeper_storage_size=args.keeper_storage_size, cpu_request=args.cpu_request,
+        cpu_limit=args.cpu_limit, memory=args.memory, zone_anti_affinity=args.zone_anti_affinity, service_account=backup_service_account(args.name),
+        service_ca_config_map=args.service_ca_config_map,
+    )
+
+
 class ClickHouseCluster(pulumi.ComponentResource):
     service_host: str  # host name relative to the namespace's DNS
     credentials_secret: str
@@ -142,7 +173,7 @@ class ClickHouseCluster(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=args.name, namespace=args.namespace, labels=recommended_labels("clickhouse-keeper", "coordination", "langfuse")
             ),
-            spec=_keeper_spec(args),
+            spec=keeper_spec(installation_shape(args)),
             opts=child,
         )
         installation = k8s.apiextensions.CustomResource(
@@ -254,7 +285,30 @@ def _pod_spec(
 
 
 def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) -> dict:
-    selector = server_labels(args.name)
+    users = {
+        f"{USERNAME}/password_sha256_hex": {"valueFrom": {"secretKeyRef": {"name": credentials, "key": "password_sha256_hex"}}},
+        f"{USERNAME}/networks/ip": ["::/0"],
+        f"{USERNAME}/profile": "default",
+        # What Langfuse needs (SELECT, INSERT, ALTER, CREATE, DELETE on its database, per its ClickHouse
+        # docs) plus CLUSTER for its ON CLUSTER migrations.
+        f"{USERNAME}/grants/query": [
+            "GRANT ALL ON default.*",
+            "GRANT CLUSTER ON *.*",
+            "GRANT SELECT ON system.*",
+        ],
+        "default/password_sha256_hex": {
+            "valueFrom": {"secretKeyRef": {"name": credentials, "key": "admin_password_sha256_hex"}}
+        },
+    }
+    return installation_spec(
+        installation_shape(args), users, tls, {"config.d/s3-backups.xml": s3_endpoint_config(args.backup_url, args.backup_kms_key_arn)}
+    )
+
+
+def installation_spec(shape: InstallationShape, users: dict, tls: str, files: dict, profiles: dict | None = None) -> dict:
+    """The ClickHouseInstallation's spec: `shape.shards` x `shape.replicas` servers with TLS on every port, these
+    users (and profiles), and `files` beside the TLS configuration."""
+    selector = server_labels(shape.name)
     certs_dir = "/etc/clickhouse-server/secrets.d"
 
     def secret_file(key: str) -> dict:
@@ -270,23 +324,10 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
         },
         "configuration": {
             "zookeeper": {
-                "nodes": [{"host": service_fqdn(keeper_client_service(args.name), args.namespace), "port": KEEPER_SECURE_PORT, "secure": "1"}]
+                "nodes": [{"host": service_fqdn(keeper_client_service(shape.name), shape.namespace), "port": KEEPER_SECURE_PORT, "secure": "1"}]
             },
-            "users": {
-                f"{USERNAME}/password_sha256_hex": {"valueFrom": {"secretKeyRef": {"name": credentials, "key": "password_sha256_hex"}}},
-                f"{USERNAME}/networks/ip": ["::/0"],
-                f"{USERNAME}/profile": "default",
-                # What Langfuse needs (SELECT, INSERT, ALTER, CREATE, DELETE on its database, per its ClickHouse
-                # docs) plus CLUSTER for its ON CLUSTER migrations.
-                f"{USERNAME}/grants/query": [
-                    "GRANT ALL ON default.*",
-                    "GRANT CLUSTER ON *.*",
-                    "GRANT SELECT ON system.*",
-                ],
-                "default/password_sha256_hex": {
-                    "valueFrom": {"secretKeyRef": {"name": credentials, "key": "admin_password_sha256_hex"}}
-                },
-            },
+            "users": users,
+            **({"profiles": profiles} if profiles else {}),
             "settings": {
                 "timezone": "UTC",
                 "https_port": HTTPS_PORT,
@@ -312,14 +353,14 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
                     "<preferServerCiphers>true</preferServerCiphers>"
                     f"</server>{SERVER_CLIENT_OPENSSL}</openSSL></clickhouse>"
                 ),
-                "config.d/s3-backups.xml": s3_endpoint_config(args.backup_url, args.backup_kms_key_arn),
+                **files,
                 "tls.crt": secret_file("tls.crt"),
                 "tls.key": secret_file("tls.key"),
             },
             "clusters": [
                 {
-                    "name": CLUSTER_NAME,
-                    "layout": {"shardsCount": 1, "replicasCount": args.replicas},
+                    "name": shape.cluster,
+                    "layout": {"shardsCount": shape.shards, "replicasCount": shape.replicas},
                     # Native and HTTP over TLS only: remote_servers use 9440 with secure=1, no plaintext listener.
                     "secure": "yes",
                     "insecure": "no",
@@ -336,18 +377,18 @@ def _installation_spec(args: ClickHouseClusterArgs, credentials: str, tls: str) 
                     "spec": {
                         **_pod_spec(
                             {"name": "clickhouse", "image": CLICKHOUSE_SERVER, "ports": [METRICS_CONTAINER_PORT]},
-                            _resources(args.cpu_request, args.cpu_limit, args.memory),
-                            args.zone_anti_affinity,
+                            _resources(shape.cpu_request, shape.cpu_limit, shape.memory),
+                            shape.zone_anti_affinity,
                             selector,
                             [("logs", "/var/log/clickhouse-server"), ("tmp", "/tmp")],
-                            [({"name": "service-ca", "configMap": {"name": args.service_ca_config_map}}, SERVICE_CA_DIR)],
+                            [({"name": "service-ca", "configMap": {"name": shape.service_ca_config_map}}, SERVICE_CA_DIR)],
                         ),
                         # The webhook projects a web-identity token for this account's role (BACKUP/RESTORE to S3).
-                        "serviceAccountName": backup_service_account(args.name),
+                        "serviceAccountName": shape.service_account,
                     },
                 }
             ],
-            "volumeClaimTemplates": [_claim("data", args.storage_class, args.storage_size)],
+            "volumeClaimTemplates": [_claim("data", shape.storage_class, shape.storage_size)],
             "serviceTemplates": [
                 {
                     "name": "client",
@@ -387,13 +428,13 @@ def keeper_tls_secret(installation: str) -> str:
     return f"{installation}-keeper-tls"
 
 
-def _keeper_spec(args: ClickHouseClusterArgs) -> dict:
-    selector = keeper_labels(args.name)
-    tls = keeper_tls_secret(args.name)
+def keeper_spec(shape: InstallationShape) -> dict:
+    selector = keeper_labels(shape.name)
+    tls = keeper_tls_secret(shape.name)
     keeper = _pod_spec(
         {"name": "clickhouse-keeper", "image": CLICKHOUSE_KEEPER, "ports": [METRICS_CONTAINER_PORT]},
         _resources(*KEEPER_RESOURCES),
-        args.zone_anti_affinity,
+        shape.zone_anti_affinity,
         selector,
         [("logs", "/var/log/clickhouse-keeper"), ("tmp", "/tmp")],
         [({"name": "tls", "secret": {"secretName": tls}}, KEEPER_TLS_DIR)],
@@ -409,7 +450,7 @@ def _keeper_spec(args: ClickHouseClusterArgs) -> dict:
     return {
         "defaults": {"templates": {"podTemplate": "keeper", "dataVolumeClaimTemplate": "data", "serviceTemplate": "client"}},
         "configuration": {
-            "clusters": [{"name": "keeper", "layout": {"replicasCount": args.keeper_replicas}}],
+            "clusters": [{"name": "keeper", "layout": {"replicasCount": shape.keeper_replicas}}],
             "settings": {
                 # The operator's default keeper config opens 2181 (config/chk/keeper_config.d); closed here.
                 "keeper_server/tcp_port": "_removed_",
@@ -437,7 +478,7 @@ def _keeper_spec(args: ClickHouseClusterArgs) -> dict:
                     },
                 }
             ],
-            "volumeClaimTemplates": [_claim("data", args.storage_class, args.keeper_storage_size)],
+            "volumeClaimTemplates": [_claim("data", shape.storage_class, shape.keeper_storage_size)],
         },
     }
 

@@ -17,6 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from langfuse_incluster import contract as incluster
 
+from components.analytics.queries import LOADED_UNTIL_METRIC, NEWEST_OBSERVATION_METRIC, SKIPPED_MANIFESTS_METRIC
 from components.common.labels import recommended_labels
 
 RUNBOOK_DIR = "docs/runbooks"
@@ -51,6 +52,9 @@ class AlertThresholds:
     tenant_keys: bool = False  # the tenant controller runs: alert when a key outlives its rotation
     round_trip: RoundTripAlerting | None = None  # the round-trip monitor runs: alert on its results
     usage: UsageAlertSettings | None = None  # the usage exporter runs: budgets, forecasts, expensive traces, errors
+    # The analytics cluster runs: how old its newest data may get, and its backups.
+    analytics_lag_seconds: int | None = None
+    analytics_backup_max_age_hours: int | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,7 @@ def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
         *_tenant_keys(ns, t),
         *_usage(ns, t),
         *_round_trip(ns, t),
+        *_analytics(ns, t),
         # -- ClickHouse and Keeper -------------------------------------------------------------------------------
         Alert(
             "ClickHouseReplicaLag", "warning", f"max by (pod) (ClickHouseAsyncMetrics_ReplicasMaxAbsoluteDelay{{{ns}}}) > 300", "10m",
@@ -168,8 +173,11 @@ def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
             "clickhouse", "clickhouse",
         ),
         Alert(
+            # Per ensemble (the serving cluster's and the analytics cluster's Keepers share the namespace): the
+            # operator names Keeper pods chk-<installation>-keeper-<shard>-<replica>-0.
             "ClickHouseKeeperQuorumLost", "critical",
-            f"max(ClickHouseAsyncMetrics_KeeperIsLeader{{{ns}}}) < 1 or absent(ClickHouseAsyncMetrics_KeeperIsLeader{{{ns}}})", "2m",
+            'max by (installation) (label_replace(ClickHouseAsyncMetrics_KeeperIsLeader{' + ns + '}, "installation", "$1", "pod", "chk-(.+)-keeper-.+")) < 1'
+            f" or absent(ClickHouseAsyncMetrics_KeeperIsLeader{{{ns}}})", "2m",
             "ClickHouse Keeper has no leader",
             "No Keeper member is leader: the ensemble lost its quorum, replicated tables are read-only.",
             "clickhouse", "clickhouse",
@@ -264,6 +272,16 @@ def _backup_freshness(ns: str, t: AlertThresholds) -> list[Alert]:
                 "backups", "backups",
             )
         )
+    if t.analytics_backup_max_age_hours is not None:
+        found.append(
+            Alert(
+                "AnalyticsBackupTooOld", "warning", f"{age('analytics-clickhouse-backup')} > {t.analytics_backup_max_age_hours * 3600}", "10m",
+                f"The newest backup of the analytics cluster is older than {t.analytics_backup_max_age_hours} h",
+                "The analytics cluster's backup CronJob has not succeeded within the window: a restore would lose more than its RPO "
+                "(the history beyond the exports' lifecycle exists nowhere else).",
+                "analytics", "analytics",
+            )
+        )
     if t.restore_drill_max_age_days is not None:
         found.append(
             Alert(
@@ -274,6 +292,31 @@ def _backup_freshness(ns: str, t: AlertThresholds) -> list[Alert]:
             )
         )
     return found
+
+
+def _analytics(ns: str, t: AlertThresholds) -> list[Alert]:
+    """The analytics cluster's freshness, as its servers report it (components/analytics/queries.py FRESHNESS)."""
+    if t.analytics_lag_seconds is None:
+        return []
+    newest, loaded = f"time() - max({NEWEST_OBSERVATION_METRIC}{{{ns}}})", f"time() - max({LOADED_UNTIL_METRIC}{{{ns}}})"
+    return [
+        Alert(
+            # Both: a platform with no traffic has no new rows, but its exports still commit (empty) windows.
+            "LangfuseAnalyticsLagging", "warning", f"({newest} > {t.analytics_lag_seconds}) and ({loaded} > {t.analytics_lag_seconds})", "15m",
+            "The analytics cluster's newest data is {{ $value | humanizeDuration }} old",
+            f"Its newest observation and its newest loaded export window are both older than {t.analytics_lag_seconds // 60} minutes "
+            "(two export intervals and Langfuse's 20-minute export lag): Langfuse's exports, the loader or the cluster are stuck, "
+            "and dashboards and reports show stale data.",
+            "analytics", "analytics",
+        ),
+        Alert(
+            "LangfuseAnalyticsFilesSkipped", "warning", f"max({SKIPPED_MANIFESTS_METRIC}{{{ns}}}) > 0", "30m",
+            "{{ $value }} loaded export runs had files the loader could not read",
+            "A manifest listed observation files in a format the loader does not read (CSV) or under keys outside Langfuse's layout: "
+            "those rows are missing from the analytics cluster.",
+            "analytics", "analytics",
+        ),
+    ]
 
 
 def _tenant_keys(ns: str, t: AlertThresholds) -> list[Alert]:

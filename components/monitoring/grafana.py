@@ -33,6 +33,8 @@ PORT = 3000
 # The Grafana pod's own labels (on top of the operator's), which NetworkPolicies select.
 POD_LABELS = selector_labels("grafana", "dashboards")
 DATASOURCE_ACCOUNT = "langfuse-grafana-datasource"
+# The Grafana's label its datasources and dashboards select it by (theirs and components/analytics').
+INSTANCE_SELECTOR = {"dashboards": NAME}
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class LangfuseGrafana(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         ns = args.namespace
         labels = recommended_labels("grafana", "dashboards", "langfuse")
-        selector = {"dashboards": NAME}
+        selector = INSTANCE_SELECTOR
 
         account = k8s.core.v1.ServiceAccount(
             DATASOURCE_ACCOUNT,
@@ -188,7 +190,9 @@ class LangfuseGrafana(pulumi.ComponentResource):
                         # GET keeps `namespace` in the URL, where the proxy authorises it (as KEDA's trigger sends it).
                         "httpMethod": "GET",
                     },
-                    "secureJsonData": {"httpHeaderValue1": "Bearer ${token}", "tlsCACert": "${ca}"},
+                    # The operator replaces `${<key>}` with the value of the referenced key (grafana-operator
+                    # controllers/datasource_controller.go, buildDatasourceModel).
+                    "secureJsonData": {"httpHeaderValue1": "Bearer ${token}", "tlsCACert": f"${{{args.service_ca_bundle.key}}}"},
                 },
                 "valuesFrom": [
                     {"targetPath": "secureJsonData.httpHeaderValue1", "valueFrom": {"secretKeyRef": {"name": f"{DATASOURCE_ACCOUNT}-token", "key": "token"}}},

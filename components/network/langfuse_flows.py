@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from langfuse_incluster import contract as incluster
 
+from components.analytics import cluster as analytics
 from components.clickhouse import backup as clickhouse_backup
 from components.clickhouse import installation as clickhouse
 from components.clickhouse import restore as clickhouse_restore
@@ -55,6 +56,8 @@ class LangfuseNetwork:
     usage_reporting: bool = False  # the usage exporter and the weekly summary (with the tenant controller)
     round_trip_monitor: bool = False
     audit_export: bool = False
+    analytics: bool = False  # the analytics cluster, its loader and jobs
+    shared_project_export: bool = False  # the Job that configures the shared project's export
 
 
 WEB = Pods("langfuse-web", selector_labels("langfuse", "web"))
@@ -92,6 +95,10 @@ def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
             Flow(GRAFANA, THANOS_QUERIER, (THANOS_QUERIER_TENANCY_PORT,), "the datasource (this namespace's series only)"),
             Flow(GRAFANA, network.https_egress, HTTPS, "OAuth token exchange with the SSO issuer"),
         ]
+    if network.analytics:
+        flows += _analytics_flows(network)
+    if network.shared_project_export:
+        flows.append(Flow(Pods("blob-exports-job", tenancy.EXPORTS_JOB_LABELS), WEB, tcp(WEB_PORT), "configures the shared project's export (Langfuse's public API)"))
     if network.tenant_controller:
         flows += [
             Flow(TENANT_CONTROLLER, WEB, tcp(WEB_PORT), "projects and API keys (Langfuse's public API)"),
@@ -166,6 +173,31 @@ def _in_cluster_store_flows(network: LangfuseNetwork) -> list[Flow]:
         *(Flow(BLACKBOX, target, tcp(port), "certificate probe") for target, port in ((REDIS, redis.REDIS_PORT), (SENTINEL, redis.SENTINEL_PORT))),
         Flow(MONITORING, REDIS, tcp(redis.METRICS_PORT), "scrape (redis_exporter)"),
     ]
+
+
+def _analytics_flows(network: LangfuseNetwork) -> list[Flow]:
+    """The analytics cluster talks to itself, its Keeper, S3 and its clients; Langfuse's pods never reach it."""
+    ch = Pods("analytics-clickhouse", clickhouse.server_labels(analytics.INSTALLATION))
+    keeper = Pods("analytics-keeper", clickhouse.keeper_labels(analytics.INSTALLATION))
+    loader = Pods("analytics-loader", analytics.LOADER_LABELS)
+    jobs = Pods("analytics-client-jobs", analytics.CLIENT_LABELS)
+    flows = [
+        # Distributed queries and inserts reach the other shards over native TLS; replicas fetch parts over 9010.
+        Flow(ch, ch, tcp(clickhouse.NATIVE_SECURE_PORT, clickhouse.INTERSERVER_HTTPS_PORT), "Distributed queries (native TLS) and part fetches"),
+        Flow(ch, keeper, tcp(clickhouse.KEEPER_SECURE_PORT), "replication metadata and ON CLUSTER DDL (TLS)"),
+        Flow(keeper, keeper, tcp(clickhouse.KEEPER_RAFT_PORT), "Raft (TLS)"),
+        Flow(ch, network.https_egress, HTTPS, "BACKUP to S3 (its own prefix)"),
+        Flow(loader, ch, tcp(clickhouse.NATIVE_SECURE_PORT), "inserts the exports' rows"),
+        Flow(loader, network.https_egress, HTTPS, "reads the exports from S3 (clickhouse-local), STS"),
+        Flow(jobs, ch, tcp(clickhouse.NATIVE_SECURE_PORT), "the schema's DDL and the backups"),
+        Flow(operator(ALTINITY_CLICKHOUSE.namespace), ch, tcp(clickhouse.OPERATOR_ACCESS_PORT), "the operator's schema and metrics queries (HTTPS)"),
+        Flow(BLACKBOX, ch, tcp(clickhouse.HTTPS_PORT), "certificate probe"),
+        Flow(MONITORING, ch, tcp(clickhouse.METRICS_PORT, clickhouse.HTTPS_PORT), "scrape: built-in metrics, and freshness (HTTPS)"),
+        Flow(MONITORING, keeper, tcp(clickhouse.METRICS_PORT), "scrape"),
+    ]
+    if network.grafana:
+        flows.append(Flow(GRAFANA, ch, tcp(clickhouse.HTTPS_PORT), "the analytics dashboards (ClickHouse datasource)"))
+    return flows
 
 
 __all__ = ["ExternalStores", "InClusterStores", "LangfuseNetwork", "langfuse_flows"]

@@ -47,6 +47,8 @@ class TenantControllerArgs:
     rotation_overlap_hours: int
     deletion_policy: Literal["Retain", "Delete"]
     default_budget: DefaultBudget | None = None  # usage reporting on: the controller reports each project's budget
+    # Per-project mode with the analytics cluster: each project's blob export (LANGFUSE_EXPORT_*; contract.py).
+    export_env: dict[str, str] | None = None
 
 
 class TenantController(pulumi.ComponentResource):
@@ -109,6 +111,7 @@ class TenantController(pulumi.ComponentResource):
             from_key_secret(public_env, "public-key"),
             from_key_secret(secret_env, "secret-key"),
             *(budget_environment(args.default_budget) if args.default_budget else []),
+            *(k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in (args.export_env or {}).items()),
         ]
         container = k8s.core.v1.ContainerArgs(
             name="controller",

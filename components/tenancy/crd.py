@@ -66,6 +66,7 @@ LANGFUSE_STATUS = {
         "currentKey": _KEY,
         "retiringKeys": {"type": "array", "items": _KEY, "description": "replaced keys, deleted after the overlap"},
         "rotateToken": {"type": "string"},
+        "exportConfig": {"type": "string", "description": "the scheduled blob export Langfuse last accepted for the project"},
         "observedGeneration": {"type": "integer"},
         "conditions": {
             "type": "array",
@@ -75,7 +76,7 @@ LANGFUSE_STATUS = {
                 "type": "object",
                 "required": ["type", "status", "reason", "message", "lastTransitionTime"],
                 "properties": {
-                    "type": {"type": "string", "enum": ["Ready", "Isolated", "RetentionApplied", "Budget"]},
+                    "type": {"type": "string", "enum": ["Ready", "Isolated", "RetentionApplied", "Budget", "ExportsConfigured"]},
                     "status": {"type": "string", "enum": ["True", "False", "Unknown"]},
                     "reason": {"type": "string", "pattern": "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"},
                     "message": {"type": "string", "maxLength": 32768},

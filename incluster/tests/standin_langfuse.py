@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import standin_blob_storage
 import yaml
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
@@ -131,7 +132,8 @@ class StandInLangfuse:
     org_key: tuple[str, str] = ("pk-lf-org", "sk-lf-org")
     # Endpoints kept in modules of their own (standin_ingestion.Ingestion, standin_usage.UsageEndpoints), each a
     # StandInExtension: its spec amendments, a request hook before validation, and routes before the built-in ones
-    # (`route`) or after the stand-in has authenticated the caller (`handle`).
+    # (`route`) or after the stand-in has authenticated the caller (`handle`). The blob-storage integration
+    # (standin_blob_storage) is built in, like projects and keys: the controller always uses it with them.
     extensions: tuple = ()
 
     def __post_init__(self) -> None:
@@ -239,6 +241,8 @@ class StandInLangfuse:
                 return self._org_only(scope) or self._exists(project_id) or self._create_key(project_id, body)
             case ("DELETE", ["projects", project_id, "apiKeys", key_id]):
                 return self._org_only(scope) or self._exists(project_id) or self._delete_key(project_id, key_id)
+            case (_, ["integrations", "blob-storage", *rest]):
+                return standin_blob_storage.handle(self, request.method, rest, scope, body, _json) or _json(405, {"message": "Method not allowed"})
         for extension in self.extensions:
             response = extension.handle(self, request, scope, parts)
             if response is not None:

@@ -53,7 +53,7 @@ class PolicyIndex:
     buckets: dict[str, Document] = field(default_factory=dict)  # bucket name -> bucket policy
     keys: dict[str, tuple[str, Document]] = field(default_factory=dict)  # key ARN -> (resource name, key policy)
     trust: dict[str, Document] = field(default_factory=dict)  # role ARN -> trust policy
-    role_policies: dict[str, list[tuple[str, Document]]] = field(default_factory=dict)  # role ARN -> inline policies
+    role_policies: dict[str, list[tuple[str, Document]]] = field(default_factory=dict)  # role or user ARN -> inline policies
     topics: dict[str, Document] = field(default_factory=dict)  # topic ARN -> topic policy
 
     def documents(self) -> list[str]:
@@ -61,7 +61,7 @@ class PolicyIndex:
             [f"bucket policy {b}" for b in self.buckets]
             + [f"key policy {name}" for name, _ in self.keys.values()]
             + [f"trust policy {arn.rsplit('/', 1)[1]}" for arn in self.trust]
-            + [f"role policy {name}" for policies in self.role_policies.values() for name, _ in policies]
+            + [f"{_kind(arn)} policy {name}" for arn, policies in self.role_policies.items() for name, _ in policies]
             + [f"topic policy {arn.rsplit(':', 1)[1]}" for arn in self.topics]
         )
 
@@ -85,6 +85,7 @@ class PolicyIndex:
 def policy_index(resources: Sequence[RenderedResource], account: str) -> PolicyIndex:
     index = PolicyIndex(account)
     roles = {r.inputs["name"]: r for r in resources if r.type == "aws:iam/role:Role"}
+    users = {r.inputs["name"]: r for r in resources if r.type == "aws:iam/user:User"}
     for r in resources:
         if r.type == "aws:s3/bucketPolicy:BucketPolicy":
             index.buckets[r.inputs["bucket"]] = _json(r.inputs["policy"])
@@ -94,9 +95,15 @@ def policy_index(resources: Sequence[RenderedResource], account: str) -> PolicyI
             index.trust[_arn(r)] = _json(r.inputs["assumeRolePolicy"])
         elif r.type == "aws:iam/rolePolicy:RolePolicy":
             index.role_policies.setdefault(_arn(roles[r.inputs["role"]]), []).append((r.name, _json(r.inputs["policy"])))
+        elif r.type == "aws:iam/userPolicy:UserPolicy":
+            index.role_policies.setdefault(_arn(users[r.inputs["user"]]), []).append((r.name, _json(r.inputs["policy"])))
         elif r.type == "aws:sns/topicPolicy:TopicPolicy":
             index.topics[r.inputs["arn"]] = _json(r.inputs["policy"])
     return index
+
+
+def _kind(arn: str) -> str:
+    return "user" if ":user/" in arn else "role"
 
 
 def _arn(resource: RenderedResource) -> str:
@@ -112,9 +119,9 @@ def evaluate(request: Request, index: PolicyIndex) -> Row:
     principal = request.principal
     documents = []
     identity: list[Document] = list(request.identity_policies)
-    if principal.kind == "role":
+    if principal.kind in ("role", "user"):
         for name, doc in index.role_policies.get(principal.name, []):
-            documents.append(f"role policy {name}")
+            documents.append(f"{principal.kind} policy {name}")
             identity.append(doc)
     found = index.resource_policy(request.resource)
     if found is not None:

@@ -23,7 +23,9 @@ Sources cited below (versions: Langfuse v4.16.0, Barman 3.17, ClickHouse master 
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlparse
@@ -32,6 +34,7 @@ from components.platform.audit_forwarding import ROLE_ARN_ANNOTATION
 from infra.offline_plan.access_matrix import Request
 from infra.offline_plan.iam_evaluator import Principal
 from infra.offline_plan.render import RenderedObject, RenderedResource
+from policies.rules.analytics import ANALYTICS, PURPOSE_LABEL
 
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 FOREIGN_ACCOUNT = "999999999999"
@@ -258,23 +261,119 @@ class Catalogue:
             # setKMSHeaders: aws:kms whenever a key id is configured, the key id when it is not empty.
             headers = {SSE: "aws:kms", **({SSE_KEY: key_id} if key_id else {})} if key_id is not None else {}
             accounts = {t["spec"].get("serviceAccountName") for t in chi.manifest["spec"]["templates"]["podTemplates"]} - {None}
+            analytics = (chi.manifest["metadata"].get("labels") or {}).get(PURPOSE_LABEL) == ANALYTICS
+            tag = "analytics clickhouse" if analytics else "clickhouse"
             for account in sorted(accounts):
                 role_arn = self._service_account_role(account)
                 if role_arn is None:
                     continue
                 me = self._role(role_arn, f"clickhouse-server ({account})")
-                w = "clickhouse BACKUP/RESTORE"
-                self._object_writer("clickhouse: BACKUP TO S3", w, me, bucket, f"{prefix}/full-20260101/data/default/traces/all_1_1_0.tar",
+                w = f"{tag} BACKUP/RESTORE"
+                self._object_writer(f"{tag}: BACKUP TO S3", w, me, bucket, f"{prefix}/full-20260101/data/default/traces/all_1_1_0.tar",
                                     headers, f"{CLICKHOUSE_S3}; config.d/s3-backups.xml as rendered")
-                self._add("clickhouse: RESTORE / base_backup GetObject", w, me, "s3:GetObject",
+                self._add(f"{tag}: RESTORE / base_backup GetObject", w, me, "s3:GetObject",
                           f"arn:aws:s3:::{bucket}/{prefix}/full-20260101/.backup", TLS, "ClickHouse BackupImpl reads .backup")
-                self._add("clickhouse: ListBucket (its prefix)", w, me, "s3:ListBucket", f"arn:aws:s3:::{bucket}",
+                self._add(f"{tag}: ListBucket (its prefix)", w, me, "s3:ListBucket", f"arn:aws:s3:::{bucket}",
                           {**TLS, "s3:prefix": f"{prefix}/full-20260101/"}, "ClickHouse BackupWriterS3 / ListObjectsV2")
-                self._add("clickhouse: DeleteObject (backup lock)", w, me, "s3:DeleteObject", f"arn:aws:s3:::{bucket}/{prefix}/full-20260101/.lock",
+                self._add(f"{tag}: DeleteObject (backup lock)", w, me, "s3:DeleteObject", f"arn:aws:s3:::{bucket}/{prefix}/full-20260101/.lock",
                           TLS, "ClickHouse BackupImpl removes its .lock")
-                self._data_key_use("clickhouse:", w, me, bucket, ("kms:GenerateDataKey", "kms:Decrypt"))
-                self._add("clickhouse: write into the postgres backups", w, me, "s3:PutObject", f"arn:aws:s3:::{bucket}/postgres/x",
+                self._data_key_use(f"{tag}:", w, me, bucket, ("kms:GenerateDataKey", "kms:Decrypt"))
+                self._add(f"{tag}: write into the postgres backups", w, me, "s3:PutObject", f"arn:aws:s3:::{bucket}/postgres/x",
                           {**TLS, **headers}, "must fail: another workload's prefix")
+                if analytics:
+                    self._add(f"{tag}: write into the serving cluster's backups", w, me, "s3:PutObject", f"arn:aws:s3:::{bucket}/clickhouse/full-20260101/x",
+                              {**TLS, **headers}, "must fail: another workload's prefix")
+                    exports = self._analytics_exports()
+                    if exports is not None:
+                        self._add(f"{tag}: read an export (the servers read none)", w, me, "s3:GetObject",
+                                  f"arn:aws:s3:::{exports[0]}/{exports[1]}project/observations_v2/2026-08-03T11-00-00.parquet", TLS,
+                                  "must fail: the loader's role reads the exports, the servers' writes backups")
+
+    def _analytics_exports(self) -> tuple[str, str] | None:
+        """(bucket, prefix) the analytics loader reads, from its CronJob's environment."""
+        for cron in self._find("CronJob"):
+            env = {e["name"]: e.get("value") for c in cron.manifest["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+                   for e in c.get("env", [])}
+            if "EXPORTS_PREFIX" in env and "BUCKET_URL" in env:
+                return urlparse(env["BUCKET_URL"]).netloc.split(".s3.", 1)[0], env["EXPORTS_PREFIX"]
+        return None
+
+    def analytics(self) -> None:
+        """Langfuse's scheduled exports into the analytics prefix (written by the worker's role, no SSE header:
+        handleBlobStorageIntegrationProjectJob.ts), the loader's read of them (clickhouse-local's s3() under its
+        own role: a listing, then GetObject of manifests and files), and the warehouses' read of the same files."""
+        exports = self._analytics_exports()
+        if exports is None:
+            return
+        bucket, prefix = exports
+        manifest = f"arn:aws:s3:::{bucket}/{prefix}project/manifests/2026-08-03T11-00-00.json"
+        parquet = f"arn:aws:s3:::{bucket}/{prefix}project/observations_v2/2026-08-03T11-00-00.parquet"
+        worker = self._service_account_role("langfuse-worker")
+        if worker is not None:
+            me, w = self._role(worker, "langfuse-worker"), "langfuse-worker (scheduled blob export)"
+            source = "langfuse worker/src/features/blobstorage/handleBlobStorageIntegrationProjectJob.ts (awsSse undefined)"
+            self._object_writer("worker: scheduled export", w, me, bucket, f"{prefix}project/observations_v2/2026-08-03T11-00-00.parquet", {}, source)
+            self._add("worker: scheduled export manifest PutObject", w, me, "s3:PutObject", manifest, TLS, f"{source}; manifest.ts (uploadFile)")
+            self._add("worker: read back a scheduled export", w, me, "s3:GetObject", parquet, TLS, "must fail: the worker only writes the analytics prefix")
+        for cron in self._find("CronJob"):
+            pod = cron.manifest["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+            if not any(e["name"] == "EXPORTS_PREFIX" for c in pod["containers"] for e in c.get("env", [])):
+                continue
+            role_arn = self._service_account_role(pod.get("serviceAccountName", ""))
+            if role_arn is None:
+                continue
+            me, w = self._role(role_arn, f"analytics loader ({cron.name})"), "analytics loader (clickhouse-local s3())"
+            source = "ClickHouse StorageS3 (ListObjectsV2 with the glob's prefix, GetObject); components/analytics/loader.py"
+            self._reader("analytics loader", w, me, bucket, prefix, source)
+        for kind, label, arn in (("role", "snowflake", self._warehouse_role()), ("user", "bigquery", self._warehouse_user())):
+            if arn is None:
+                continue
+            me = Principal(kind, arn, f"{label} ({kind} {arn.rsplit('/', 1)[1]})")
+            self._reader(label, f"{label} (warehouse)", me, bucket, prefix, "Snowflake storage integration / BigQuery Amazon S3 transfer: list and get",
+                         location=True)
+        snowflake = self._warehouse_role()
+        trust = next((r for r in self._of_type(":Role") if r.type == "aws:iam/role:Role" and r.arn == snowflake), None)
+        if trust is not None:
+            statement = json.loads(trust.inputs["assumeRolePolicy"])["Statement"][0]
+            theirs = statement["Principal"]["AWS"]
+            them = Principal("role", theirs, f"Snowflake's IAM user ({theirs.split(':')[4]})")
+            external_id = statement["Condition"]["StringEquals"]["sts:ExternalId"]
+            w, source = "Snowflake storage integration", "Snowflake docs, storage integration: AssumeRole with the integration's external id"
+            self._add("snowflake: its IAM user assumes the role with the external id", w, them, "sts:AssumeRole", snowflake,
+                      {**TLS, "sts:ExternalId": external_id}, source, identity_policies=(ADMIN,))
+            self._add("snowflake: its IAM user assumes the role without the external id", w, them, "sts:AssumeRole", snowflake, TLS,
+                      "must fail: the external id guards against a confused deputy", identity_policies=(ADMIN,))
+            other = Principal("role", f"arn:aws:iam::{FOREIGN_ACCOUNT}:role/admin", "another account's admin")
+            self._add("snowflake: another account assumes the role with the external id", w, other, "sts:AssumeRole", snowflake,
+                      {**TLS, "sts:ExternalId": external_id}, "must fail: the trust names Snowflake's user only", identity_policies=(ADMIN,))
+
+    def _reader(self, who: str, writer: str, me: Principal, bucket: str, prefix: str, source: str, location: bool = False) -> None:
+        """What a reader of the exports does, and what it must not."""
+        manifest = f"arn:aws:s3:::{bucket}/{prefix}project/manifests/2026-08-03T11-00-00.json"
+        parquet = f"arn:aws:s3:::{bucket}/{prefix}project/observations_v2/2026-08-03T11-00-00.parquet"
+        self._add(f"{who}: list the exports prefix", writer, me, "s3:ListBucket", f"arn:aws:s3:::{bucket}", {**TLS, "s3:prefix": prefix}, source)
+        self._add(f"{who}: GetObject a manifest", writer, me, "s3:GetObject", manifest, TLS, source)
+        self._add(f"{who}: GetObject a Parquet file", writer, me, "s3:GetObject", parquet, TLS, source)
+        self._data_key_use(f"{who}:", writer, me, bucket, ("kms:Decrypt",))
+        key = self._bucket_key(bucket)
+        if location:  # a warehouse: it also asks where the bucket is, and uses the key only through S3
+            self._add(f"{who}: GetBucketLocation", writer, me, "s3:GetBucketLocation", f"arn:aws:s3:::{bucket}", TLS, source)
+            if key is not None:
+                self._add(f"{who}: kms:Decrypt directly (not through S3)", writer, me, "kms:Decrypt", key, TLS, "must fail: the key only through S3")
+        if key is not None:
+            self._add(f"{who}: kms:GenerateDataKey", writer, me, "kms:GenerateDataKey", key, {**TLS, **self._via_s3(bucket)}, "must fail: a reader writes nothing")
+        self._add(f"{who}: PutObject into the exports prefix", writer, me, "s3:PutObject", parquet, TLS, "must fail: read-only")
+        self._add(f"{who}: DeleteObject an export", writer, me, "s3:DeleteObject", manifest, TLS, "must fail: read-only")
+        self._add(f"{who}: list the batch exports prefix", writer, me, "s3:ListBucket", f"arn:aws:s3:::{bucket}", {**TLS, "s3:prefix": "exports/"},
+                  "must fail: only the scheduled exports' prefix")
+        self._add(f"{who}: GetObject a batch export", writer, me, "s3:GetObject", f"arn:aws:s3:::{bucket}/exports/project/export.csv", TLS,
+                  "must fail: only the scheduled exports' prefix")
+
+    def _warehouse_role(self) -> str | None:
+        return next((r.arn for r in self._of_type(":Role") if r.type == "aws:iam/role:Role" and str(r.inputs.get("name", "")).endswith("-warehouse-snowflake")), None)
+
+    def _warehouse_user(self) -> str | None:
+        return next((r.arn for r in self._of_type(":User") if r.type == "aws:iam/user:User" and str(r.inputs.get("name", "")).endswith("-warehouse-bigquery")), None)
 
     def clickhouse_restore_drill(self) -> None:
         """The drill's own ClickHouse server reads the newest backup (and its base) under the drill's role; it
@@ -319,10 +418,13 @@ class Catalogue:
                 for item in external.manifest["spec"].get("data", []):
                     readers.setdefault(item["remoteRef"]["key"], external.name)
             w = "External Secrets (SecretStore)"
+            first_reads = Counter(readers.values())
             for name, reader in sorted(readers.items(), key=lambda item: item[1]):
                 # Secrets Manager appends "-" and six characters to a secret's name in its ARN.
                 arn = generated[name].arn if name in generated else f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:{name}-AbC123"
-                self._add(f"external-secrets: GetSecretValue for ExternalSecret {reader}", w, me, "secretsmanager:GetSecretValue", arn, TLS,
+                # An ExternalSecret that is the first to read several secrets names each (the request ids stay unique).
+                which = f" ({name})" if first_reads[reader] > 1 else ""
+                self._add(f"external-secrets: GetSecretValue for ExternalSecret {reader}{which}", w, me, "secretsmanager:GetSecretValue", arn, TLS,
                           "external-secrets providers/v1/aws/secretsmanager (GetSecretValue by name)")
             keys = sorted({r.inputs["kmsKeyId"] for r in generated.values()})
             for key in keys:
@@ -613,8 +715,9 @@ class Catalogue:
         return bucket
 
     def all(self) -> list[Request]:
-        for writer in (self.langfuse, self.barman, self.clickhouse, self.clickhouse_restore_drill, self.external_secrets, self.web_identity, self.server_access_logs,
-                       self.replication, self.replication_alerts, self.cloudtrail, self.audit_export, self.log_forwarder, self.ebs, self.other_account):
+        for writer in (self.langfuse, self.barman, self.clickhouse, self.clickhouse_restore_drill, self.analytics, self.external_secrets,
+                       self.web_identity, self.server_access_logs, self.replication, self.replication_alerts, self.cloudtrail, self.audit_export,
+                       self.log_forwarder, self.ebs, self.other_account):
             writer()
         ids = [r.id for r in self.requests]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})

@@ -49,7 +49,7 @@ Document = Mapping[str, Any]
 
 @dataclass(frozen=True)
 class Principal:
-    """Who sends a request. kind: "role" (an IAM role, in our account or another), "service" (an AWS service
+    """Who sends a request. kind: "role" (an IAM role, in our account or another), "user" (an IAM user), "service" (an AWS service
     principal such as logging.s3.amazonaws.com), "web-identity" (a Kubernetes service account's projected token,
     presented to STS for the cluster's OIDC provider)."""
 
@@ -64,9 +64,10 @@ def account_of(arn: str) -> str:
 
 def _node(role_arn: str, identity_policies: Sequence[Document]) -> Node:
     # Principal Mapper wants a role's trust policy and a unique id; neither takes part in these checks.
-    role_id = "AROA" + hashlib.sha256(role_arn.encode()).hexdigest()[:17].upper()
+    role_id = ("AIDA" if ":user/" in role_arn else "AROA") + hashlib.sha256(role_arn.encode()).hexdigest()[:17].upper()
     policies = [Policy(role_arn, f"inline-{i}", dict(doc)) for i, doc in enumerate(identity_policies)]
-    return Node(role_arn, role_id, policies, [], {"Version": "2012-10-17", "Statement": []}, None, 0, False, False, None, False, {})
+    trust = None if ":user/" in role_arn else {"Version": "2012-10-17", "Statement": []}  # users have none
+    return Node(role_arn, role_id, policies, [], trust, None, 0, False, False, None, False, {})
 
 
 def _federated_trust(trust: Document, provider_arn: str) -> dict[str, Any]:
@@ -86,7 +87,7 @@ def is_allowed(
 ) -> bool:
     """AWS's decision for one request (True: allowed)."""
     keys = dict(context)
-    if principal.kind == "role":
+    if principal.kind in ("role", "user"):
         return local_check_authorization_full(
             _node(principal.name, identity_policies),
             action,

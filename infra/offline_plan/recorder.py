@@ -68,6 +68,8 @@ class PlanMocks(mocks.Mocks):
             return bucket, {"arn": f"arn:aws:s3:::{bucket}", "region": region}
         if args.typ == "aws:iam/role:Role":
             return inputs["name"], {"arn": f"arn:aws:iam::{account}:role/{inputs['name']}"}
+        if args.typ == "aws:iam/user:User":  # the user's id is its name in pulumi-aws
+            return inputs["name"], {"arn": f"arn:aws:iam::{account}:user/{inputs['name']}"}
         if args.typ == "aws:sns/topic:Topic":
             arn = f"arn:aws:sns:{region}:{account}:{inputs['name']}"
             return arn, {"arn": arn}

@@ -73,7 +73,7 @@ def recovery_objectives(objects: list[RenderedObject], resources: list[RenderedR
                 retention,
             )
         )
-    chi = _find(objects, "ClickHouseInstallation")
+    chi = _find(objects, "ClickHouseInstallation", "langfuse")
     cron = _find(objects, "CronJob", "langfuse-clickhouse-backup")
     if chi is not None and cron is not None:
         replicas = chi["spec"]["configuration"]["clusters"][0]["layout"]["replicasCount"]
@@ -102,6 +102,7 @@ def recovery_objectives(objects: list[RenderedObject], resources: list[RenderedR
                 f"{expiry - int(env['FULL_EVERY_DAYS'])} days (S3 expires after {expiry})" if expiry else "—",
             )
         )
+    rows += _analytics(objects, resources)
     redis = _find(objects, "StatefulSet", "langfuse-redis")
     if redis is not None:
         rows.append(
@@ -142,11 +143,44 @@ def recovery_objectives(objects: list[RenderedObject], resources: list[RenderedR
     return rows
 
 
-def _lifecycle_days(resources: list[RenderedResource]) -> int | None:
+def _analytics(objects: list[RenderedObject], resources: list[RenderedResource]) -> list[Objective]:
+    """The analytics cluster: derived data; what its backups do not hold, the loader reloads from the exports S3 keeps."""
+    chi = _find(objects, "ClickHouseInstallation", "analytics")
+    cron = _find(objects, "CronJob", "analytics-clickhouse-backup")
+    if chi is None or cron is None:
+        return []
+    layout = chi["spec"]["configuration"]["clusters"][0]["layout"]
+    shards, replicas = layout["shardsCount"], layout["replicasCount"]
+    schedule = cron["spec"]["schedule"].split()[1]
+    interval = f"{schedule.removeprefix('*/')} h" if schedule.startswith("*/") else "24 h"
+    claim = chi["spec"]["templates"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"]
+    exports = _lifecycle_days(resources, "exports", "expire-analytics-exports")
+    expiry = _lifecycle_days(resources, "backups", "expire-analytics-backups")
+    full = int(_env(cron)["FULL_EVERY_DAYS"])
+    reload = f"none for the last {exports} days (the loader reloads the exports S3 keeps)" if exports else "everything since the last backup"
+    return [
+        Objective(
+            "Analytics ClickHouse",
+            f"a replica or a zone ({shards} shards x {replicas} replicas)" if replicas > 1 else f"a server or its zone ({shards} shards x 1 replica)",
+            "none (the loader's rows reach the shard's other replica; a lost insert is loaded again)" if replicas > 1 else reload,
+            "none for reads and writes (the shard's other replica serves)" if replicas > 1 else "until the pod is rescheduled; dashboards show gaps meanwhile",
+            "—",
+        ),
+        Objective(
+            "Analytics ClickHouse",
+            "the cluster, or bad data (restore a backup)",
+            f"{reload}; older history: {interval} (BACKUP every {interval}; full every {full} days)",
+            f"~{_restore_minutes(_gib(claim))} min to restore {claim} per shard (shards in parallel), then the loader catches up",
+            f"{expiry - full} days (S3 expires after {expiry})" if expiry else "—",
+        ),
+    ]
+
+
+def _lifecycle_days(resources: list[RenderedResource], bucket: str = "backups", rule_id: str = "expire-clickhouse-backups") -> int | None:
     for r in resources:
-        if r.type.endswith("BucketLifecycleConfiguration") and r.name == "backups":
+        if r.type.endswith("BucketLifecycleConfiguration") and r.name == bucket:
             for rule in r.inputs.get("rules", []):
-                if rule.get("id") == "expire-clickhouse-backups":
+                if rule.get("id") == rule_id:
                     return int(rule["expiration"]["days"])
     return None
 

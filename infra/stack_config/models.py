@@ -13,6 +13,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from components.langfuse.images import DEFAULT_REGISTRY, SUPPORTED_VERSIONS
 from infra.stack_config.audit import AuditConfig
+from infra.stack_config.analytics import AnalyticsConfig
 from infra.stack_config.aws import AwsConfig
 from infra.stack_config.base import ClusterConfig, ConfigMapKeyRef, Cpu, Credentials, Model, SecretsManagerRef
 from infra.stack_config.data_tier import DataTierConfig
@@ -278,6 +279,9 @@ class StackConfig(Model):
         default=VerificationConfig(), description="`langfuse-rosa verify` after each deploy, and the round-trip monitor in the cluster"
     )
     audit: AuditConfig = Field(default=AuditConfig(), description="CloudTrail, the audit bucket and its retention, pgaudit, Langfuse's audit_logs export")
+    analytics: AnalyticsConfig = Field(
+        default=AnalyticsConfig(), description="a sharded ClickHouse for dashboards and warehouses, loaded from Langfuse's exports"
+    )
 
     @field_validator("data_tier")
     @classmethod
@@ -325,6 +329,27 @@ class StackConfig(Model):
             # the owner could never sign in, and a standing password beside SSO is a second way in to keep rotated.
             raise ValueError("sharedProject.owner must not be set when sso.enabled is true: password sign-in is off with SSO")
         return tenancy
+
+    @field_validator("analytics")
+    @classmethod
+    def _analytics_topology(cls, analytics: AnalyticsConfig, info: ValidationInfo) -> AnalyticsConfig:
+        if not analytics.enabled:
+            return analytics
+        backend, tenancy, langfuse = info.data.get("backend"), info.data.get("tenancy"), info.data.get("langfuse")
+        if backend is not None and backend.mode != "in-cluster":
+            raise ValueError("enabled needs backend.mode in-cluster: the analytics cluster's backups go to the stack's backups bucket")
+        if info.data.get("environment") == "prod" and (analytics.shards < 2 or analytics.replicas < 2):
+            raise ValueError(
+                f"needs at least 2 shards and 2 replicas in prod (has {analytics.shards} x {analytics.replicas}): a shard per node's "
+                "share of the history, and a replica to survive losing one; 1 x 1 is for dev"
+            )
+        shared = tenancy is not None and tenancy.enabled and langfuse is not None and langfuse.license_key is None
+        if shared and analytics.exports.organization_key is None:
+            raise ValueError(
+                "exports.organizationKey is required with tenancy in shared mode: the blob-storage integration API takes an "
+                "organisation-scoped key, and the shared project's key is a project key"
+            )
+        return analytics
 
     @field_validator("disaster_recovery")
     @classmethod

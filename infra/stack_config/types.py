@@ -15,6 +15,9 @@ from infra.stack_config.cron import cnpg_schedule, cronjob_schedule
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IAM_ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_IAM_USER_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::\d{12}:user/[\w+=,.@/-]{1,512}$")
+# sts:ExternalId: 2-1224 characters of [\w+=,.@:/-] (STS API reference, AssumeRole ExternalId).
+_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws(-[a-z]+)?:kms:[a-z0-9-]+:\d{12}:(key/[0-9a-f-]{36}|alias/[\w/-]+)$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _OIDC_PROVIDER_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::(\d{12}):oidc-provider/([a-z0-9.-]+(/[\w.-]+)*)$")
@@ -78,6 +81,18 @@ def _s3_bucket(v: str) -> str:
 def _iam_role_arn(v: str) -> str:
     if not _IAM_ROLE_ARN.match(v):
         raise ValueError("must be an IAM role ARN, like arn:aws:iam::123456789012:role/langfuse-web")
+    return v
+
+
+def _iam_user_arn(v: str) -> str:
+    if not _IAM_USER_ARN.match(v):
+        raise ValueError("must be an IAM user ARN, like arn:aws:iam::123456789012:user/abc1-b-self1234 (DESC INTEGRATION in Snowflake)")
+    return v
+
+
+def _external_id(v: str) -> str:
+    if not _EXTERNAL_ID.match(v):
+        raise ValueError("must be an STS external id: 2-1224 letters, digits and +=,.@:/-_ (DESC INTEGRATION in Snowflake)")
     return v
 
 
@@ -201,6 +216,8 @@ AwsRegion = Annotated[str, AfterValidator(_aws_region)]
 EmailAddress = Annotated[str, AfterValidator(_email_address)]
 S3BucketName = Annotated[str, AfterValidator(_s3_bucket)]
 IamRoleArn = Annotated[str, AfterValidator(_iam_role_arn)]
+IamUserArn = Annotated[str, AfterValidator(_iam_user_arn)]
+ExternalId = Annotated[str, AfterValidator(_external_id)]
 KmsKeyArn = Annotated[str, AfterValidator(_kms_key_arn)]
 HttpsUrl = Annotated[str, AfterValidator(_https_url)]
 HostPort = Annotated[str, AfterValidator(_host_port)]

@@ -1,6 +1,7 @@
 """Policy rules as plain functions over (resource type, inputs) or over all of a stack's resources: the same
 code runs in CrossGuard and in the offline plan."""
 
+from .analytics import RULES as ANALYTICS
 from .audit import RULES as AUDIT
 from .audit_record import RULES as AUDIT_RECORD
 from .audit_trail import RULES as AUDIT_TRAIL
@@ -12,7 +13,7 @@ from .kubernetes_hardening import RULES as KUBERNETES_HARDENING
 from .transit import RULES as ENCRYPTION_IN_TRANSIT
 
 ALL_RULES: tuple[Rule, ...] = (
-    ENCRYPTION_AT_REST + ENCRYPTION_IN_TRANSIT + AUDIT + AUDIT_TRAIL + AUDIT_RECORD + KUBERNETES_HARDENING + HIGH_AVAILABILITY + BACKUPS
+    ENCRYPTION_AT_REST + ENCRYPTION_IN_TRANSIT + AUDIT + AUDIT_TRAIL + AUDIT_RECORD + KUBERNETES_HARDENING + HIGH_AVAILABILITY + BACKUPS + ANALYTICS
 )
 
 __all__ = ["ALL_RULES", "Rule", "Setting", "Subject"]

@@ -53,7 +53,7 @@ class Setting:
 @dataclass(frozen=True)
 class Rule:
     name: str  # lower-case, hyphenated: CrossGuard's policy name
-    theme: Literal["encryption-at-rest", "encryption-in-transit", "audit", "kubernetes-hardening", "high-availability", "backups"]
+    theme: Literal["encryption-at-rest", "encryption-in-transit", "audit", "kubernetes-hardening", "high-availability", "backups", "analytics"]
     description: str
     severity: Literal["low", "medium", "high", "critical"]
     enforcement: Literal["mandatory", "advisory"]

@@ -12,7 +12,12 @@ servers, each deliberate and said where it applies:
 - chdb's `default` database has no stored engine (SHOW CREATE DATABASE prints none), which RESTORE ... AS
   rejects as a different definition; a server's is Atomic, so the test recreates it Atomic first;
 - one chdb engine lives in a process at a time: the serving side and the drill's own server are opened one
-  after the other, each with its own data directory and configuration.
+  after the other, each with its own data directory and configuration;
+- `INSERT ... FORMAT Native` with rows on the client's stdin (how the analytics loader streams clickhouse-local's
+  output into the cluster) runs as `INSERT ... SELECT * FROM file(<those rows>, 'Native')`; `clickhouse-local`
+  is the same client (chdb *is* clickhouse-local's engine), so both commands reach the one engine;
+- `rewrite`, when given, maps a statement before it runs (the analytics tests read a Distributed table's one
+  local table: chdb has no server port, so a cluster's shards are never local to it).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import socket
 import stat
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,13 +37,16 @@ from typing import Any
 import chdb
 
 ON_CLUSTER = re.compile(r"\s+ON CLUSTER '[^']*'")
+NATIVE_INSERT = re.compile(r"^(INSERT INTO .*?)\s*FORMAT Native\s*$", re.DOTALL)
 CLIENT = """#!{python} -S
-# clickhouse-client for the tests: sends --query to the chdb engine of the test process.
+# clickhouse-client (and clickhouse-local) for the tests: sends --query, and for an INSERT ... FORMAT Native the
+# rows on stdin, to the chdb engine of the test process.
 import os, socket, sys
-query = sys.argv[sys.argv.index("--query") + 1]
+query = sys.argv[sys.argv.index("--query") + 1].encode()
+rows = sys.stdin.buffer.read() if query.startswith(b"INSERT") and query.rstrip().endswith(b"FORMAT Native") else b""
 s = socket.socket(socket.AF_UNIX)
 s.connect(os.environ["CHDB_SOCKET"])
-s.sendall(query.encode())
+s.sendall(str(len(query)).encode() + b"\\n" + query + rows)
 s.shutdown(socket.SHUT_WR)
 answer = b"".join(iter(lambda: s.recv(65536), b""))
 code, _, out = answer.partition(b"\\n")
@@ -54,15 +62,18 @@ class Engine:
     ran: list[str] = field(default_factory=list)  # as the engine ran them
 
     def query(self, sql: str, fmt: str = "TSV") -> str:
+        return self.query_bytes(sql, fmt).decode()
+
+    def query_bytes(self, sql: str, fmt: str = "TSV") -> bytes:
         self.ran.append(sql)
-        return self.connection.query(sql, fmt).bytes().decode()
+        return self.connection.query(sql, fmt).bytes()
 
     def rows(self, sql: str) -> list[list[str]]:
         return [line.split("\t") for line in self.query(sql).splitlines()]
 
 
 @contextmanager
-def chdb_engine(workdir: Path, config: str) -> Iterator[Engine]:
+def chdb_engine(workdir: Path, config: str, rewrite: Callable[[str], str] = lambda sql: sql) -> Iterator[Engine]:
     """An engine on `workdir/data` with `config` (a ClickHouse config file's text) loaded, serving the
     client at `workdir/engine.sock`."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -82,11 +93,18 @@ def chdb_engine(workdir: Path, config: str) -> Iterator[Engine]:
             except OSError:
                 return
             with conn:
-                sql = b"".join(iter(lambda c=conn: c.recv(65536), b"")).decode()
+                received = b"".join(iter(lambda c=conn: c.recv(65536), b""))
+                length, _, rest = received.partition(b"\n")
+                sql, rows = rest[: int(length)].decode(), rest[int(length) :]
                 with lock:
                     engine.sent.append(sql)
                     try:
-                        answer = b"0\n" + engine.query(ON_CLUSTER.sub("", sql)).encode()
+                        statement = rewrite(ON_CLUSTER.sub("", sql))
+                        if rows:
+                            rows_file = workdir / "rows.native"
+                            rows_file.write_bytes(rows)
+                            statement = NATIVE_INSERT.sub(lambda m, f=rows_file: f"{m.group(1)} SELECT * FROM file('{f}', 'Native')", statement)
+                        answer = b"0\n" + engine.query_bytes(statement)
                     except Exception as error:  # the engine's own message, as clickhouse-client prints it
                         answer = b"1\n" + str(error).encode() + b"\n"
                 conn.sendall(answer)
@@ -103,9 +121,10 @@ def chdb_engine(workdir: Path, config: str) -> Iterator[Engine]:
 
 
 def client_env(bin_dir: Path, workdir: Path) -> dict[str, str]:
-    """The environment that puts the chdb-backed clickhouse-client first on PATH."""
+    """The environment that puts the chdb-backed clickhouse-client (and clickhouse-local) first on PATH."""
     bin_dir.mkdir(parents=True, exist_ok=True)
-    client = bin_dir / "clickhouse-client"
-    client.write_text(CLIENT.format(python=sys.executable))
-    client.chmod(client.stat().st_mode | stat.S_IXUSR)
+    for name in ("clickhouse-client", "clickhouse-local"):
+        client = bin_dir / name
+        client.write_text(CLIENT.format(python=sys.executable))
+        client.chmod(client.stat().st_mode | stat.S_IXUSR)
     return {"PATH": f"{bin_dir}:{os.environ['PATH']}", "CHDB_SOCKET": str(workdir / "engine.sock")}

@@ -73,8 +73,24 @@ def test_the_datasource_reads_only_this_namespace_s_metrics_through_the_tenancy_
     assert sources["secureJsonData.tlsCACert"]["configMapKeyRef"]["name"] == "langfuse-service-ca"
 
 
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_every_referenced_value_has_its_placeholder_where_the_operator_substitutes_it(plans, stack):
+    """The Grafana Operator replaces `${<key>}` in a valuesFrom's targetPath with that key's value
+    (controllers/datasource_controller.go, buildDatasourceModel); a placeholder of another name stays literal."""
+    datasources = objects_of(plans[stack], "GrafanaDatasource")
+    assert datasources
+    for datasource in datasources:
+        for source in datasource["spec"]["valuesFrom"]:
+            ref = source["valueFrom"].get("secretKeyRef") or source["valueFrom"]["configMapKeyRef"]
+            node = datasource["spec"]["datasource"]
+            for part in source["targetPath"].split("."):
+                node = node[part]
+            assert "${" + ref["key"] + "}" in node, (datasource["metadata"]["name"], source["targetPath"])
+
+
 def _dashboards(plan) -> dict[str, dict]:
-    return {d["metadata"]["name"]: json.loads(d["spec"]["json"]) for d in objects_of(plan, "GrafanaDashboard")}
+    """The platform dashboards (the analytics cluster's, on its ClickHouse datasource, are tests/analytics')."""
+    return {d["metadata"]["name"]: json.loads(d["spec"]["json"]) for d in objects_of(plan, "GrafanaDashboard") if d["spec"]["folder"] == "Langfuse"}
 
 
 def _expressions(dashboard: dict) -> list[str]:

@@ -156,3 +156,14 @@ ENV_PGDATABASE = "PGDATABASE"
 ENV_PGUSER = "PGUSER"
 ENV_PGPASSWORD = "PGPASSWORD"
 ENV_PGSSLROOTCERT = "PGSSLROOTCERT"
+# Langfuse's scheduled blob export of each project into the exports bucket (the analytics cluster loads it):
+# configured by the controller for the projects it creates, and for the shared project by a Job the
+# environment stack runs in this image (`python -m langfuse_incluster.blob_exports`). Unset: no exports.
+ENV_EXPORT_BUCKET = "LANGFUSE_EXPORT_BUCKET"
+ENV_EXPORT_REGION = "LANGFUSE_EXPORT_REGION"
+ENV_EXPORT_PREFIX = "LANGFUSE_EXPORT_PREFIX"  # ends with "/"; Langfuse appends <projectId>/<table>/...
+ENV_EXPORT_FREQUENCY = "LANGFUSE_EXPORT_FREQUENCY"
+# BlobStorageExportFrequency in Langfuse v4.16.0's public API (fern/apis/server/definition/blob-storage-integrations.yml).
+EXPORT_FREQUENCIES = ("every_20_minutes", "hourly", "daily", "weekly")
+EXPORTS_JOB_MODULE = "langfuse_incluster.blob_exports"
+EXPORTS_JOB_LABELS = {"app.kubernetes.io/name": "langfuse-blob-exports", "app.kubernetes.io/component": "export-configuration"}

@@ -9,6 +9,8 @@ admin-api entitlement, else 403):
 - DELETE /api/public/projects/{id}                  202, deleted asynchronously
 - GET/POST /api/public/projects/{id}/apiKeys, DELETE .../apiKeys/{keyId}
 - GET /api/public/projects (a project-scoped key: its own project; every edition)
+- GET/PUT /api/public/integrations/blob-storage, DELETE .../{projectId}: the projects' scheduled blob exports
+  (an organisation key and `scheduled-blob-exports`, which every self-hosted edition has; blob_exports/)
 
 Two calls bypass the SDK's response model, not its transport: v4.16 answers POST and PUT /projects with
 {id, name, metadata, retentionDays?} (ee/features/admin-api/server/projects/createProject.ts, projectById/index.ts),
@@ -70,6 +72,19 @@ class LangfuseClient:
             self._shared = SharedProject(project.id, project.name, project.retention_days, self._public_key, self._secret_key)
         return self._shared
 
+    def export_integrations(self) -> dict[str, dict]:
+        """Every project's blob-storage integration in the organisation, by project id (as Langfuse answers them)."""
+        answer = self._call(self._api.blob_storage_integrations.get_blob_storage_integrations, request_options=self._options)
+        return {i.project_id: i.model_dump(by_alias=True, mode="json") for i in answer.data}
+
+    def upsert_export(self, body: dict) -> dict:
+        fields = {_snake(k): v for k, v in body.items()}
+        answer = self._call(self._api.blob_storage_integrations.upsert_blob_storage_integration, **fields, request_options=self._options)
+        return answer.model_dump(by_alias=True, mode="json")
+
+    def delete_export(self, project_id: str) -> None:
+        self._call(self._api.blob_storage_integrations.delete_blob_storage_integration, project_id, request_options=self._options)
+
     def _call(self, method, *args, **kwargs):
         try:
             return method(*args, **kwargs)
@@ -90,6 +105,10 @@ class LangfuseClient:
         if not 200 <= response.status_code < 300:
             raise error_from_answer(response.status_code, parsed, dict(response.headers))
         return parsed
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
 def error_from_answer(status: int, body, headers: dict) -> LangfuseError:

@@ -35,7 +35,7 @@ class KeyStatus(_Model):
 
 
 class Condition(_Model):
-    type: Literal["Ready", "Isolated", "RetentionApplied", "Budget"]
+    type: Literal["Ready", "Isolated", "RetentionApplied", "Budget", "ExportsConfigured"]
     status: Literal["True", "False", "Unknown"]
     reason: str
     message: str
@@ -51,6 +51,7 @@ class LangfuseStatus(_Model):
     current_key: KeyStatus | None = None  # the key in langfuse-keys
     retiring_keys: tuple[KeyStatus, ...] = ()  # replaced, deleted once the overlap has passed
     rotate_token: str | None = None  # the last value of the rotate annotation acted on
+    export_config: str | None = None  # the blob export Langfuse last accepted for the project (ExportTarget.digest)
     observed_generation: int | None = None
     conditions: tuple[Condition, ...] = ()
 

@@ -30,6 +30,7 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel
 
 from langfuse_incluster.budget import BudgetDefaults, EffectiveBudget
+from langfuse_incluster.blob_exports import ExportTarget
 from langfuse_incluster.controller.models import Condition, KeyStatus, LangfuseSpec, LangfuseStatus
 
 NAME_MIN, NAME_MAX = 3, 60
@@ -65,6 +66,7 @@ class Settings:
     def rotation_for(self, spec: LangfuseSpec) -> timedelta:
         """A namespace's rotation period: its own rotationDays, else the controller's."""
         return self.rotation if spec.rotation_days is None else timedelta(days=spec.rotation_days)
+    export: ExportTarget | None = None  # per-project mode: each project's blob export (None: exports off)
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class Known:
     pending_key: tuple[str, str] | None = None  # (public, secret) created in Langfuse, not yet in the Secret
     pending_key_id: str | None = None
     retention_refused: str | None = None
+    export_refused: str | None = None  # Langfuse refused the export's configuration in this pass
     events: list[Event] = field(default_factory=list)
 
 
@@ -186,6 +189,18 @@ class DeleteProject:
 
 
 @dataclass(frozen=True)
+class ConfigureExport:
+    project_id: str
+    body: dict  # CreateBlobStorageIntegrationRequest
+    digest: str
+
+
+@dataclass(frozen=True)
+class DeleteExport:
+    project_id: str
+
+
+@dataclass(frozen=True)
 class WriteSecret:
     public_key: str
     secret_key: str
@@ -206,9 +221,9 @@ class Finish:
 
 Action = (
     ReadProjects | ReadKeys | ReadSharedProject | CreateProject | SetRetention | CreateKey | DeleteKey | DeleteProject
-    | WriteSecret | DeleteSecret | Finish
+    | ConfigureExport | DeleteExport | WriteSecret | DeleteSecret | Finish
 )
-LANGFUSE_WRITES = (CreateProject, SetRetention, CreateKey, DeleteKey, DeleteProject)
+LANGFUSE_WRITES = (CreateProject, SetRetention, CreateKey, DeleteKey, DeleteProject, ConfigureExport, DeleteExport)
 
 
 def new_key_pair() -> tuple[str, str]:
@@ -335,7 +350,13 @@ def _per_project(k: Known, s: Settings, key_pair) -> Action:
 
     if rotate_requested:
         k.status = status = replace(status, rotate_token=k.rotate_token)
-    return Finish(_ready(k, status, isolated=True))
+
+    # 5. The project's scheduled blob export (the analytics cluster loads it). PUT is an upsert: a pass that
+    # crashed after it only repeats it; once accepted, nothing is called until the target changes.
+    target = s.export
+    if target is not None and status.export_config != target.digest() and k.export_refused is None:
+        return ConfigureExport(project_id, target.request(project_id), target.digest())
+    return Finish(_ready(k, _export_condition(k, status, target), isolated=True))
 
 
 def _shared(k: Known, s: Settings) -> Action:
@@ -378,6 +399,9 @@ def _offboard(k: Known, s: Settings) -> Action:
             if match is not None:
                 k.status = status = _switch_project(status, match, created=True, now=k.now)
                 project_id = match.id
+        if status.export_config is not None and project_id is not None:
+            k.status = status = replace(status, export_config=None)
+            return DeleteExport(project_id)
         for old in (*status.retiring_keys, *((status.current_key,) if status.current_key else ())):
             if old.project_id != project_id:
                 return DeleteKey(old.project_id, old.id)
@@ -396,6 +420,7 @@ def _offboard(k: Known, s: Settings) -> Action:
         k.status = replace(status, project_id=None, project_name=None, project_created=False, retention_days=None)
         k.events.append(Event("Normal", "ProjectDeleted", f"deleted Langfuse project {project_id} (deletionPolicy Delete)"))
         return DeleteProject(project_id)
+    status = replace(status, conditions=tuple(c for c in status.conditions if c.type != "ExportsConfigured"))
     if k.deleting:
         return Finish(status)
     kept = f"the Langfuse project {status.project_id} and its data are kept" if status.project_id and s.mode == "per-project" else "no Langfuse project is changed"
@@ -418,7 +443,7 @@ def replace(model: M, **changes) -> M:
 def _switch_project(status: LangfuseStatus, project: ProjectView, created: bool, now: datetime) -> LangfuseStatus:
     keys = [*status.retiring_keys, *((status.current_key,) if status.current_key else ())]
     return replace(
-        status, project_id=project.id, project_name=project.name, project_created=created, retention_days=None,
+        status, project_id=project.id, project_name=project.name, project_created=created, retention_days=None, export_config=None,
         current_key=None, retiring_keys=tuple(replace(key, retired_at=key.retired_at or now) for key in keys),
     )
 
@@ -433,6 +458,17 @@ def _promote(status: LangfuseStatus, new: KeyStatus, now: datetime) -> LangfuseS
     if status.current_key is not None and status.current_key.id != new.id:
         retiring.append(replace(status.current_key, retired_at=now))
     return replace(status, current_key=new, retiring_keys=tuple(r for r in retiring if r.id != new.id))
+
+
+def _export_condition(k: Known, status: LangfuseStatus, target: ExportTarget | None) -> LangfuseStatus:
+    if target is None:
+        return replace(status, conditions=tuple(c for c in status.conditions if c.type != "ExportsConfigured"))
+    if k.export_refused is not None:
+        if not any(e.reason == "ExportRefused" for e in k.events):
+            k.events.append(Event("Warning", "ExportRefused", k.export_refused))
+        return replace(status, conditions=_set(k, status.conditions, "ExportsConfigured", "False", "ExportRefused", k.export_refused))
+    message = f"Langfuse exports project {status.project_id}: {target.describe()}"
+    return replace(status, conditions=_set(k, status.conditions, "ExportsConfigured", "True", "Configured", message))
 
 
 def _retention_text(days: int | None) -> str:
@@ -591,6 +627,23 @@ def _apply(k: Known, s: Settings, action: Action, langfuse, secrets) -> None:
             k.keys = tuple(key for key in k.keys or () if key.id != key_id) if k.keys is not None else None
         case DeleteProject(project_id=project_id):
             langfuse.delete_project(project_id)
+        case ConfigureExport(body=body, digest=digest):
+            try:
+                langfuse.upsert_export(body)
+            except LangfuseError as error:
+                if error.transient:
+                    raise
+                # The keys are fine; only the export is refused (a condition of its own, nothing else changes).
+                k.export_refused = f"Langfuse refused the blob export: {error}"
+                return
+            k.status = replace(k.status, export_config=digest)
+            k.events.append(Event("Normal", "ExportConfigured", f"Langfuse exports project {action.project_id} to s3://{body['bucketName']}/{body['prefix']}"))
+        case DeleteExport(project_id=project_id):
+            try:
+                langfuse.delete_export(project_id)
+            except LangfuseError as error:
+                if error.status != 404:
+                    raise
         case WriteSecret():
             secrets.write(k.namespace, action)
             k.secret = SecretView(True, action.public_key, action.secret_key, action.host, action.host, action.key_id, action.project_id)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from langfuse_incluster import contract
 from langfuse_incluster.budget import defaults_from_environment
+from langfuse_incluster.blob_exports import target_from_environment
 from langfuse_incluster.controller.reconcile import Settings
 
 
@@ -44,6 +45,8 @@ def from_environment(env: dict[str, str] | None = None) -> ControllerSettings:
             deletion_policy=policy,  # type: ignore[arg-type]
             # Set when the usage exporter is deployed: the controller reports the budget that applies.
             default_budget=defaults_from_environment(env) if contract.ENV_DEFAULT_BUDGET_USD in env else None,
+            # Shared mode: the one project's export is the environment stack's Job's (blob_exports), not ours.
+            export=target_from_environment(env) if mode == "per-project" else None,
         ),
         api_url=need(contract.ENV_LANGFUSE_API_URL),
         public_key=need(key_names[0]),

@@ -1,0 +1,2 @@
+"""The analytics cluster: a sharded ClickHouse loaded from Langfuse's scheduled exports, its dashboards, and
+read-only access to the same exports for data warehouses."""
