@@ -24,7 +24,6 @@ from components.monitoring.statsd_exporter import LangfuseMetricsExporter, Langf
 from components.network import NamespaceIsolation, NamespaceIsolationArgs
 from components.network.langfuse_flows import langfuse_flows
 from components.secrets import AwsSecretStore, AwsSecretStoreArgs, ReferencedSecrets, ReferencedSecretsArgs
-from infra.audit import deploy_audit_export
 from infra.analytics import (
     deploy_analytics,
     deploy_analytics_dashboards,
@@ -32,11 +31,19 @@ from infra.analytics import (
     export_settings,
     lag_alert_seconds,
 )
+from infra.audit import deploy_audit_export
 from infra.aws_tier import deploy_aws_tier, s3_backend
 from infra.data_tier import data_tier_args
 from infra.external_backend import external_backend
 from infra.network import langfuse_network
-from infra.secret_references import grafana_client_secret, license_key, referenced_secrets, shares_one_project, slack_webhook, sso_client_secret
+from infra.secret_references import (
+    grafana_client_secret,
+    license_key,
+    referenced_secrets,
+    shares_one_project,
+    slack_webhook,
+    sso_client_secret,
+)
 from infra.stack_config import StackConfig
 from infra.stack_config.models import WorkloadConfig
 from infra.stack_config.types import cpu_millicores, memory_mib

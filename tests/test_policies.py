@@ -593,6 +593,9 @@ def test_audit_retention_rule(prod, plans):
     first(layer, "aws:cloudwatch/logGroup:LogGroup", name="acme-rosa-prod-api-audit").props["retentionInDays"] = 90
     assert stack_check("audit-retention", layer, **prod_config) == [
         ("LogGroup/api-audit", "audit log group acme-rosa-prod-api-audit keeps its records 90 days, less than 365.")
+    ]
+
+
 # -- analytics --------------------------------------------------------------------------------------------------
 
 CHI = "kubernetes:clickhouse.altinity.com/v1:ClickHouseInstallation"

@@ -98,7 +98,7 @@ def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
     if network.analytics:
         flows += _analytics_flows(network)
     if network.shared_project_export:
-        flows.append(Flow(Pods("blob-exports-job", tenancy.EXPORTS_JOB_LABELS), WEB, tcp(WEB_PORT), "configures the shared project's export (Langfuse's public API)"))
+        flows.append(Flow(Pods("blob-exports-job", incluster.EXPORTS_JOB_LABELS), WEB, tcp(WEB_PORT), "configures the shared project's export (Langfuse's public API)"))
     if network.tenant_controller:
         flows += [
             Flow(TENANT_CONTROLLER, WEB, tcp(WEB_PORT), "projects and API keys (Langfuse's public API)"),

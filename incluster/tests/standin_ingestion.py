@@ -32,10 +32,9 @@ from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from standin_langfuse import StandInExtension
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
-
-from standin_langfuse import StandInExtension
 
 OTEL_PATH = "/api/public/otel/v1/traces"
 ANY_JSON = {"description": "", "content": {"application/json": {"schema": {}}}}

@@ -12,8 +12,8 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from components.langfuse.images import DEFAULT_REGISTRY, SUPPORTED_VERSIONS
-from infra.stack_config.audit import AuditConfig
 from infra.stack_config.analytics import AnalyticsConfig
+from infra.stack_config.audit import AuditConfig
 from infra.stack_config.aws import AwsConfig
 from infra.stack_config.base import ClusterConfig, ConfigMapKeyRef, Cpu, Credentials, Model, SecretsManagerRef
 from infra.stack_config.data_tier import DataTierConfig

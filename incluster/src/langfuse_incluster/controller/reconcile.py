@@ -29,8 +29,8 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel
 
-from langfuse_incluster.budget import BudgetDefaults, EffectiveBudget
 from langfuse_incluster.blob_exports import ExportTarget
+from langfuse_incluster.budget import BudgetDefaults, EffectiveBudget
 from langfuse_incluster.controller.models import Condition, KeyStatus, LangfuseSpec, LangfuseStatus
 
 NAME_MIN, NAME_MAX = 3, 60
@@ -62,11 +62,11 @@ class Settings:
     overlap: timedelta
     deletion_policy: Literal["Retain", "Delete"] = "Retain"
     default_budget: BudgetDefaults | None = None  # the stack's; None: the usage exporter is not deployed
+    export: ExportTarget | None = None  # per-project mode: each project's blob export (None: exports off)
 
     def rotation_for(self, spec: LangfuseSpec) -> timedelta:
         """A namespace's rotation period: its own rotationDays, else the controller's."""
         return self.rotation if spec.rotation_days is None else timedelta(days=spec.rotation_days)
-    export: ExportTarget | None = None  # per-project mode: each project's blob export (None: exports off)
 
 
 @dataclass(frozen=True)

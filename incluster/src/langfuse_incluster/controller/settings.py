@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from langfuse_incluster import contract
-from langfuse_incluster.budget import defaults_from_environment
 from langfuse_incluster.blob_exports import target_from_environment
+from langfuse_incluster.budget import defaults_from_environment
 from langfuse_incluster.controller.reconcile import Settings
 
 
