@@ -192,7 +192,7 @@ def test_every_pod_passes_restricted_v2(plans, stack):
 def test_namespace_enforces_restricted_pod_security(plans, stack_files, stack):
     name = stack_setting(stack_files, stack, "langfuse", "namespace")
     labels = find(plans[stack], "Namespace", name)["metadata"]["labels"]
-    kubernetes = {"4.16": "v1.29", "4.17": "v1.30", "4.18": "v1.31"}[stack_setting(stack_files, stack, "cluster", "openshiftVersion")]
+    kubernetes = {"4.18": "v1.31", "4.19": "v1.32", "4.20": "v1.33"}[stack_setting(stack_files, stack, "cluster", "openshiftVersion")]
     for mode in ("enforce", "audit", "warn"):
         assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
         assert labels[f"pod-security.kubernetes.io/{mode}-version"] == kubernetes

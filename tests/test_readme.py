@@ -64,3 +64,10 @@ def test_recovery_objectives_are_prod_s_as_the_plan_prints_them(plans):
 
     block = README.split("<!-- recovery-objectives:start -->\n", 1)[1].split("<!-- recovery-objectives:end -->", 1)[0]
     assert block == objectives_markdown(list(plans["prod"].objectives)), "run scripts/regenerate-readme"
+
+
+def test_openshift_support_table_is_the_one_the_config_checks():
+    from components.platform.openshift_support import support_markdown
+
+    block = README.split("<!-- openshift-versions:start -->\n", 1)[1].split("<!-- openshift-versions:end -->", 1)[0]
+    assert block == support_markdown(), "run scripts/regenerate-readme"

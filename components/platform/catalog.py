@@ -1,4 +1,5 @@
-"""The operators the data tier needs, pinned per OpenShift release.
+"""The operators the data tier needs, pinned (the same pins on every supported OpenShift release:
+components/platform/openshift_support.py says which, and why).
 
 - CloudNativePG is published only to OperatorHub.io, not to a catalog OpenShift ships, so it gets its own
   CatalogSource: the versioned catalog image each CloudNativePG release pushes (`<operator image>-catalog`,

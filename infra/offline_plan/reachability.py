@@ -56,7 +56,7 @@ def _platform_namespace(name: str, **labels: str) -> dict[str, str]:
     return {"kubernetes.io/metadata.name": name, **labels}
 
 
-# The OpenShift side, by the labels OpenShift 4.16-4.18 sets on these namespaces and pods.
+# The OpenShift side, by the labels OpenShift sets on these namespaces and pods (4.18 and later).
 PLATFORM_ENDPOINTS = (
     Endpoint(
         "openshift-router",
