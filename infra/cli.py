@@ -28,7 +28,15 @@ from rich.table import Table
 from rich.text import Text
 
 from infra.offline_plan.diff import DIFF_FILE, PlanReadError, diff_plans
-from infra.offline_plan.plan import ACCESS_FILE, OBJECTIVES_FILE, PROJECT_ROOT, REACHABILITY_FILE, Plan, build_plan
+from infra.offline_plan.plan import (
+    ACCESS_FILE,
+    OBJECTIVES_FILE,
+    PREREQUISITES_FILE,
+    PROJECT_ROOT,
+    REACHABILITY_FILE,
+    Plan,
+    build_plan,
+)
 from infra.offline_plan.profile import PlanProfile
 from infra.offline_plan.render import SUMMARY_FILE, OutputError, write_files
 from infra.offline_plan.stack_file import StackFileError, check_stack_name
@@ -312,6 +320,10 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
             f"against {len(access.documents)} policy documents, in {escape(str(out_dir / ACCESS_FILE))}.",
             soft_wrap=True,
         )
+    if result.prerequisites:
+        console.print(f"[bold]Before the first `pulumi up`[/], these must exist (table in {PREREQUISITES_FILE}):")
+        for item in result.prerequisites:
+            console.print(Text(f"  - {item.what} ({item.where})"), soft_wrap=True)
     console.print(Text(f"Written to {out_dir} in {seconds:.1f} s."))
 
 

@@ -26,14 +26,17 @@ from infra.offline_plan.render import (
     write_files,
 )
 from infra.offline_plan.runner import ProgramRun, run_program
-from infra.offline_plan.stack_file import read_stack_file
+from infra.offline_plan.stack_file import StackFile, read_stack_file
 from infra.offline_plan.validation import KUBERNETES_VERSIONS, SchemaCatalog, SchemaResult
+from infra.prerequisites import Prerequisite, prerequisites, prerequisites_markdown
+from infra.stack_config.loader import parse_engine_config
 from policies.rules import ALL_RULES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REACHABILITY_FILE = "network/reachability.md"
 OBJECTIVES_FILE = "recovery-objectives.md"
 ACCESS_FILE = "aws/access-matrix.md"
+PREREQUISITES_FILE = "prerequisites.md"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class Plan:
     reachability: Reachability | None = None
     objectives: tuple[Objective, ...] = ()
     access: AccessMatrix | None = None
+    prerequisites: tuple[Prerequisite, ...] = ()
     profile: PlanProfile = field(default_factory=PlanProfile, compare=False, repr=False)
 
     @property
@@ -125,6 +129,8 @@ class Plan:
             files[ACCESS_FILE] = self.access.markdown(self.stack)
         if self.objectives:
             files[OBJECTIVES_FILE] = f"# Recovery objectives: {self.stack}\n\n" + objectives_markdown(list(self.objectives))
+        if self.prerequisites:
+            files[PREREQUISITES_FILE] = prerequisites_markdown(self.stack, list(self.prerequisites))
         files[SUMMARY_FILE] = dump_yaml(self.summary())
         return files
 
@@ -143,12 +149,13 @@ def build_plan(
     with _cycle_collection_paused():
         with profile.phase("program under mocks"):
             run = run_program(project_root, stack, stacks_dir)
-        return plan_of_run(run, read_stack_file(stacks_dir, stack).config, project_root, profile)
+        return plan_of_run(run, read_stack_file(stacks_dir, stack), project_root, profile)
 
 
-def plan_of_run(run: ProgramRun, config: dict[str, str], project_root: Path, profile: PlanProfile) -> Plan:
+def plan_of_run(run: ProgramRun, stack_file: StackFile, project_root: Path, profile: PlanProfile) -> Plan:
     """The phases after the program: render, validate, evaluate the policies, compute reachability, the
-    recovery objectives and the AWS access matrix. `config` is the stack's, as the engine passes it."""
+    recovery objectives, the AWS access matrix and what must exist before the first `up`."""
+    config = stack_file.config
     with profile.phase("render"):
         objects, resources = render(run.registrations)
     with profile.phase("schema validation"):
@@ -163,7 +170,8 @@ def plan_of_run(run: ProgramRun, config: dict[str, str], project_root: Path, pro
         objectives = tuple(recovery_objectives(objects, resources))
     with profile.phase("aws access matrix"):
         access = aws_access(objects, resources, config)
-    return Plan(run.stack, objects, resources, schema_results, violations, run.warnings, matrix, objectives, access, profile)
+    needed = tuple(prerequisites(parse_engine_config(run.stack, config), run.stack, stack_file.secrets_provider))
+    return Plan(run.stack, objects, resources, schema_results, violations, run.warnings, matrix, objectives, access, needed, profile)
 
 
 @contextmanager
