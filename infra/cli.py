@@ -42,6 +42,7 @@ from infra.offline_plan.render import SUMMARY_FILE, OutputError, write_files
 from infra.offline_plan.stack_file import StackFileError, check_stack_name
 from infra.restore import STEPS_FILE, clickhouse_restore, environment_config, postgres_restore
 from infra.stack_config import ConfigError
+from infra.stack_config.json_schema import stack_file_schema_text
 from infra.stack_config.reference import reference_markdown
 from policies.rules import ALL_RULES
 
@@ -260,6 +261,12 @@ def _restore(stack: str, out: Path | None, store: str, render) -> None:
 def config_reference() -> None:
     """Print the stack config reference (the README's table) as Markdown."""
     click.echo(reference_markdown(), nl=False)
+
+
+@main.command("config-schema")
+def config_schema() -> None:
+    """Print the JSON Schema of a stack file (schemas/stack-config.schema.json), generated from the config models."""
+    click.echo(stack_file_schema_text(), nl=False)
 
 
 def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> None:
