@@ -25,12 +25,12 @@ from typing import Any
 
 import yaml
 
+from infra.offline_plan.plan import PLAN_README
 from infra.offline_plan.render import SUMMARY_FILE
 
 MAX_VALUE = 100
 MAX_TEXT_LINES = 60
 DIFF_FILE = "diff.md"
-PLAN_README = "README.md"
 # Files that restate the objects (counts, the reading guide): the objects themselves carry every change.
 _NOT_COMPARED = (SUMMARY_FILE, DIFF_FILE, PLAN_README)
 # Natural keys of list items, in order of preference: the first one every item of both lists has, unique.

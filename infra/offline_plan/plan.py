@@ -18,6 +18,7 @@ from infra.offline_plan.reachability import Reachability, reachability
 from infra.offline_plan.recovery_objectives import Objective, objectives_markdown, recovery_objectives
 from infra.offline_plan.render import (
     SUMMARY_FILE,
+    ComputedValues,
     RenderedObject,
     RenderedResource,
     counts_by_component,
@@ -37,6 +38,7 @@ REACHABILITY_FILE = "network/reachability.md"
 OBJECTIVES_FILE = "recovery-objectives.md"
 ACCESS_FILE = "aws/access-matrix.md"
 PREREQUISITES_FILE = "prerequisites.md"
+PLAN_README = "README.md"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Plan:
     objectives: tuple[Objective, ...] = ()
     access: AccessMatrix | None = None
     prerequisites: tuple[Prerequisite, ...] = ()
+    computed: dict[str, str] = field(default_factory=dict)  # stand-ins of values AWS assigns -> their markers
     profile: PlanProfile = field(default_factory=PlanProfile, compare=False, repr=False)
 
     @property
@@ -115,22 +118,24 @@ class Plan:
             return self._files()
 
     def _files(self) -> dict[str, str]:
-        files = {obj.path: dump_yaml(obj.manifest) for obj in self.objects}
+        marks = ComputedValues(self.computed)
+        files = {obj.path: dump_yaml(marks.value(obj.manifest)) for obj in self.objects}
         by_package: dict[str, list[dict[str, Any]]] = {}
         for res in self.resources:
             by_package.setdefault(res.package, []).append(
-                {"type": res.type, "name": res.name, "component": res.component, "protect": res.protect, "inputs": res.inputs}
+                {"type": res.type, "name": res.name, "component": res.component, "protect": res.protect, "inputs": marks.value(res.inputs)}
             )
         for package, entries in by_package.items():
             files[f"resources/{package}.yaml"] = dump_yaml(entries)
         if self.reachability is not None:
             files[REACHABILITY_FILE] = self.reachability.markdown(self.stack)
         if self.access is not None:
-            files[ACCESS_FILE] = self.access.markdown(self.stack)
+            files[ACCESS_FILE] = marks.text(self.access.markdown(self.stack))
         if self.objectives:
             files[OBJECTIVES_FILE] = f"# Recovery objectives: {self.stack}\n\n" + objectives_markdown(list(self.objectives))
         if self.prerequisites:
             files[PREREQUISITES_FILE] = prerequisites_markdown(self.stack, list(self.prerequisites))
+        files[PLAN_README] = plan_readme(self)
         files[SUMMARY_FILE] = dump_yaml(self.summary())
         return files
 
@@ -171,7 +176,44 @@ def plan_of_run(run: ProgramRun, stack_file: StackFile, project_root: Path, prof
     with profile.phase("aws access matrix"):
         access = aws_access(objects, resources, config)
     needed = tuple(prerequisites(parse_engine_config(run.stack, config), run.stack, stack_file.secrets_provider))
-    return Plan(run.stack, objects, resources, schema_results, violations, run.warnings, matrix, objectives, access, needed, profile)
+    return Plan(run.stack, objects, resources, schema_results, violations, run.warnings, matrix, objectives, access, needed, run.computed, profile)
+
+
+def plan_readme(plan: Plan) -> str:
+    """README.md of a plan folder: where to start reading, and what its placeholders mean."""
+    lines = [
+        f"# Offline plan of stack {plan.stack}",
+        "",
+        "What `pulumi up` of this stack would create, rendered by running the program under Pulumi's mocks",
+        "(`langfuse-rosa plan`). Where to start reading:",
+        "",
+        f"1. `{SUMMARY_FILE}`: how many objects per component and kind, schema validation, policy violations, warnings.",
+    ]
+    steps = []
+    if plan.prerequisites:
+        steps.append(f"`{PREREQUISITES_FILE}`: what must exist before the first `pulumi up` (secrets, OIDC provider, state bucket and key).")
+    steps.append("`diff.md` (only with `--diff-against`): what this plan adds, removes and changes against another plan, field by field.")
+    steps.append("`kubernetes/<component>/<kind>-<namespace>-<name>.yaml`: one file per Kubernetes object, foldered like `components/`.")
+    steps.append("`resources/<package>.yaml`: the inputs of every other resource (`aws.yaml`: keys, buckets, roles and their policies).")
+    if plan.access is not None:
+        steps.append(f"`{ACCESS_FILE}`: every request to the stack's buckets, keys and roles, and AWS's decision under these policies.")
+    if plan.reachability is not None:
+        steps.append(f"`{REACHABILITY_FILE}`: who can reach whom on which port under the NetworkPolicies (its head explains the canary address).")
+    if plan.objectives:
+        steps.append(f"`{OBJECTIVES_FILE}`: RPO and RTO per store and failure.")
+    lines += [f"{number}. {step}" for number, step in enumerate(steps, 2)]
+    lines += [
+        "",
+        "Placeholders:",
+        "",
+        "- `<computed: arn of aws:kms/key:Key data>`: a value AWS assigns when the resource is created (KMS key IDs and",
+        "  ARNs, the random suffix of Secrets Manager ARNs), so no plan can know it. Schema validation and the policy",
+        "  checks ran on a stand-in of the same form (an ARN with a UUID), so the form is checked; the value is not.",
+        "- `[redacted]`: a secret (generated passwords, keys); no secret value is ever written here.",
+        "",
+        "The same input gives byte-identical files: compare two plans with `diff -r` or `langfuse-rosa plan --diff-against`.",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 @contextmanager

@@ -307,6 +307,12 @@ class Reachability:
             "Computed from this plan's NetworkPolicies alone (infra/offline_plan/reachability.py): every allowed",
             "(source, destination, port). Everything not listed is denied.",
             "",
+            f"`ip:<cidr>` stands for an address inside an ipBlock the policies name. `ip:{CANARY_ADDRESS}` is a canary: an",
+            "address outside every ipBlock (TEST-NET-2, RFC 5737, which no network uses), tried with every port the",
+            f"policies name and one they never name ({CANARY_PORT[0]}/{CANARY_PORT[1]}). It belongs to no one: a row",
+            "with the canary means a rule admits any address (0.0.0.0/0 or a missing `to`/`from`), and `any` in the",
+            "ports column means a rule admits every port, the canary port included.",
+            "",
             "| source | destination | ports |",
             "|---|---|---|",
         ]
