@@ -13,6 +13,7 @@ _STARTED = time.perf_counter()  # before the imports below, which `plan --profil
 import atexit
 import contextlib
 import gc
+import importlib.metadata
 import re
 import sys
 from collections import Counter
@@ -39,9 +40,14 @@ from infra.offline_plan.plan import (
 )
 from infra.offline_plan.profile import PlanProfile
 from infra.offline_plan.render import SUMMARY_FILE, OutputError, write_files
-from infra.offline_plan.stack_file import StackFileError, check_stack_name
+from components.platform.openshift_support import SUPPORTED as SUPPORTED_OPENSHIFT
+from infra.new_stack import NewStack
+from infra.new_stack import render as render_new_stack
+from infra.offline_plan.pulumi_yaml import YamlError, decode_text, load
+from infra.offline_plan.stack_file import StackFileError, check_stack_name, engine_config, known_stacks
 from infra.restore import STEPS_FILE, clickhouse_restore, environment_config, postgres_restore
 from infra.stack_config import ConfigError
+from infra.stack_config.loader import parse_engine_config
 from infra.stack_config.json_schema import stack_file_schema_text
 from infra.stack_config.reference import reference_markdown
 from policies.rules import ALL_RULES
@@ -57,7 +63,18 @@ def _console(stderr: bool = False) -> Console:
 
 
 class _OneLineErrors(click.Group):
-    """Usage errors (a missing or unknown option, a bad value) as one line too, not click's usage block."""
+    """Usage errors (a missing or unknown option, a bad value) as one line too, not click's usage block; and a
+    command list that shows each command's whole first sentence (click cuts it to fit 80 columns)."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.short_help or (command.help or "").strip().split("\n\n")[0].replace("\n", " ")))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -69,7 +86,9 @@ class _OneLineErrors(click.Group):
             _fail("aborted")
 
 
-def _stack_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+def _stack_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None  # a missing --stack is reported by _required_stack, which knows --stacks-dir
     try:
         check_stack_name(value)
     except StackFileError as error:
@@ -77,20 +96,50 @@ def _stack_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
-@click.group(cls=_OneLineErrors)
+def _required_stack(stack: str | None, stacks_dir: Path | None, command: str) -> str:
+    """`--stack` is required; its absence gets the stacks there are to choose from."""
+    if stack is None:
+        folder = stacks_dir or PROJECT_ROOT / "stacks"
+        stacks = known_stacks(folder)
+        _fail(f"{command}: --stack is required: one of {', '.join(stacks) or '(none yet)'} (the Pulumi.<stack>.yaml files in {folder})")
+    return stack
+
+
+# One wording for the options every command that reads a stack shares.
+STACK_HELP = "Stack name: the stack file Pulumi.<stack>.yaml in --stacks-dir."
+STACKS_DIR_HELP = "Folder of the Pulumi.<stack>.yaml stack files [default: the project's stacks/]."
+
+
+def _stack_option(command):
+    return click.option("--stack", default=None, callback=_stack_name, help=STACK_HELP)(command)
+
+
+def _stacks_dir_option(command):
+    return click.option("--stacks-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, help=STACKS_DIR_HELP)(command)
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("langfuse-rosa")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout without the package installed
+        return "unknown"
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
+@click.version_option(_version(), "--version", "-V", prog_name="langfuse-rosa", message="%(prog)s %(version)s")
 def main() -> None:
-    """Langfuse on ROSA: offline plans of the Pulumi stacks."""
+    """Langfuse on ROSA: offline plans of the Pulumi stacks, restores, and new stack files."""
 
 
 @main.command()
-@click.option("--stack", required=True, callback=_stack_name, help="Stack name: stacks/Pulumi.<stack>.yaml.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Output directory [default: plan/<stack>].")
+@_stack_option
 @click.option(
-    "--stacks-dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    "--out",
+    type=click.Path(path_type=Path),
     default=None,
-    help="Directory of Pulumi.<stack>.yaml files [default: the project's stacks/].",
+    help="Output folder [default: plan/<stack>]; replaced whole once the plan is complete, refused if it holds anything but an earlier plan.",
 )
+@_stacks_dir_option
 @click.option(
     "--diff-against",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -98,8 +147,13 @@ def main() -> None:
     help="Another plan's output directory (e.g. main's): print what this plan adds, removes and changes, and write diff.md.",
 )
 @click.option("--profile", is_flag=True, help="Also print the time of each phase (imports, program, validation, ...).")
-def plan(stack: str, out: Path | None, stacks_dir: Path | None, diff_against: Path | None, profile: bool) -> None:
-    """Render the stack's full desired state offline (Pulumi mocks), validate it, and summarise it."""
+def plan(stack: str | None, out: Path | None, stacks_dir: Path | None, diff_against: Path | None, profile: bool) -> None:
+    """Render the stack's full desired state offline (Pulumi mocks), validate it, and summarise it.
+
+    Writes one file per Kubernetes object, the other resources' inputs, the AWS access matrix, network
+    reachability, recovery objectives, what must exist before the first `pulumi up`, and a README.md saying where
+    to start. Exit 0: valid; 1: a schema or a mandatory policy fails; 2: bad input (nothing written)."""
+    stack = _required_stack(stack, stacks_dir, "plan")
     console = _console()
     started = time.monotonic()
     out_dir = (out or PROJECT_ROOT / "plan" / stack).absolute()
@@ -148,22 +202,29 @@ def _write(out_dir: Path, files: dict[str, str], marker: str) -> None:
 BACKUP_NAME = re.compile(r"^(full-(\d{8})|incr-(\d{8}T\d{6})Z)$")
 
 
-@main.group()
+@main.group(cls=_OneLineErrors)
 def restore() -> None:
     """Render what restores a store from its backups, and print the steps in order."""
 
 
 def _stack_options(command):
-    command = click.option("--stacks-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, help="[default: stacks/]")(command)
-    command = click.option("--out", type=click.Path(path_type=Path), default=None, help="[default: restore/<stack>/<store>]")(command)
-    return click.option("--stack", required=True, callback=_stack_name, help="Stack name: stacks/Pulumi.<stack>.yaml.")(command)
+    command = _stacks_dir_option(command)
+    command = click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Output folder for the manifests to apply and steps.md [default: restore/<stack>/<store>]; replaced whole, "
+        "refused if it holds anything but an earlier restore output.",
+    )(command)
+    return _stack_option(command)
 
 
 @restore.command("postgres")
 @_stack_options
 @click.option("--target-time", default=None, help="Restore to this time, ISO 8601 with offset (e.g. 2026-11-26T03:45:00+00:00); default: the end of the WAL.")
-def restore_postgres(stack: str, out: Path | None, stacks_dir: Path | None, target_time: str | None) -> None:
+def restore_postgres(stack: str | None, out: Path | None, stacks_dir: Path | None, target_time: str | None) -> None:
     """A recovery Cluster from the stack's Barman Cloud backups, to a point in time."""
+    stack = _required_stack(stack, stacks_dir, "restore postgres")
     stacks_dir = stacks_dir or PROJECT_ROOT / "stacks"
     config = _environment(stack, stacks_dir)
     when = None
@@ -198,8 +259,9 @@ def _target_time(stack: str, text: str, retention_days: int) -> datetime:
 @restore.command("clickhouse")
 @_stack_options
 @click.option("--backup", required=True, help="Backup name under the stack's clickhouse/ prefix: full-YYYYMMDD or incr-YYYYMMDDTHHMMSSZ.")
-def restore_clickhouse(stack: str, out: Path | None, stacks_dir: Path | None, backup: str) -> None:
+def restore_clickhouse(stack: str | None, out: Path | None, stacks_dir: Path | None, backup: str) -> None:
     """A Job restoring one ClickHouse backup into a side database, and how to swap it in."""
+    stack = _required_stack(stack, stacks_dir, "restore clickhouse")
     stacks_dir = stacks_dir or PROJECT_ROOT / "stacks"
     _check_backup_name(stack, backup)
     _environment(stack, stacks_dir)
@@ -255,6 +317,64 @@ def _restore(stack: str, out: Path | None, store: str, render) -> None:
     console.print(f"Steps, in order (also in {STEPS_FILE}):")
     for number, step in enumerate(result.steps, 1):
         console.print(Text(f"{number}. {step}"), soft_wrap=True)
+
+
+@main.command("new-stack")
+@click.argument("stack", callback=_stack_name)
+@click.option("--layer", type=click.Choice(["environment", "cluster"]), default="environment", show_default=True, help="An environment stack (Langfuse) or its cluster layer (operators, storage).")
+@click.option("--environment", type=click.Choice(["dev", "staging", "prod"]), required=True, help="The tier: sets sizes, spreading and approvals as the policy pack expects of it.")
+@click.option("--account-id", required=True, help="The AWS account of the cluster (`rosa describe cluster`: AWS Account).")
+@click.option("--region", required=True, help="The cluster's AWS region (`rosa describe cluster`: Region).")
+@click.option("--cluster-name", required=True, help="The ROSA cluster's name (`rosa list clusters`).")
+@click.option("--openshift-version", default=SUPPORTED_OPENSHIFT[-1], show_default=True, help=f"The cluster's OpenShift minor: {', '.join(SUPPORTED_OPENSHIFT)}.")
+@click.option("--kube-context", required=True, help="The kubeconfig context of the cluster (`oc config current-context` after `oc login`).")
+@click.option("--apps-domain", required=True, help="The cluster's apps domain (`oc get ingresses.config cluster -o jsonpath='{.spec.domain}'`).")
+@click.option("--api-server-cidr", "api_server_cidrs", multiple=True, required=True, help="An address of `oc get endpoints kubernetes -n default`, as a CIDR (repeatable).")
+@click.option("--resource-prefix", required=True, help="Prefix of every AWS name the stack creates (globally unique for buckets), e.g. acme-langfuse-dev.")
+@click.option("--oidc-endpoint-url", default=None, help="Environment layer: the `OIDC Endpoint URL` of `rosa describe cluster` (the provider ARN is derived from it).")
+@click.option("--csi-driver-role-arn", default=None, help="Cluster layer: the EBS CSI driver's operator role (`rosa list operator-roles`).")
+@_stacks_dir_option
+def new_stack(stack: str, layer: str, stacks_dir: Path | None, oidc_endpoint_url: str | None, csi_driver_role_arn: str | None, **values: Any) -> None:
+    """Write a commented stack file for a new environment or cluster layer, checked by the real config loader.
+
+    Refuses to overwrite an existing stack file; prints the file's path and the next steps."""
+    folder = (stacks_dir or PROJECT_ROOT / "stacks").absolute()
+    path = folder / f"Pulumi.{stack}.yaml"
+    if path.exists():
+        _fail(f"new-stack: {path} exists already: choose another stack name (or edit that file)")
+    if layer == "environment" and oidc_endpoint_url is None:
+        _fail("new-stack: --oidc-endpoint-url is required for an environment stack: the OIDC Endpoint URL `rosa describe cluster` prints")
+    if layer == "cluster" and csi_driver_role_arn is None:
+        _fail("new-stack: --csi-driver-role-arn is required for a cluster layer stack: `rosa list operator-roles` names it")
+    spec = NewStack(
+        stack=stack,
+        layer=layer,
+        oidc_endpoint_url=oidc_endpoint_url if layer == "environment" else None,
+        csi_driver_role_arn=csi_driver_role_arn if layer == "cluster" else None,
+        api_server_cidrs=tuple(values.pop("api_server_cidrs")),
+        **values,
+    )
+    text = render_new_stack(spec)
+    try:
+        document = load(decode_text(text.encode()))
+        parse_engine_config(stack, engine_config(stack, path.name, document)[0])
+    except (StackFileError, ConfigError, YamlError) as error:
+        _fail(*(_error_lines(error) if not isinstance(error, YamlError) else [f"new-stack: {error}"]))
+    _write_new_file(path, text)
+    console = _console()
+    console.print(Text(f"Wrote {path}."), soft_wrap=True)
+    console.print(Text(f"Next: .venv/bin/langfuse-rosa plan --stack {stack}" + (f" --stacks-dir {folder}" if stacks_dir else "") + "; then the README's First deployment."), soft_wrap=True)
+
+
+def _write_new_file(path: Path, text: str) -> None:
+    """Write a new file whole (a temporary file renamed into place), or nothing."""
+    temporary = path.with_name(f".{path.name}.new")
+    try:
+        temporary.write_text(text)
+        temporary.replace(path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        _fail(f"new-stack: cannot write {path}: {error.strerror}; nothing was written")
 
 
 @main.command("config-reference")
