@@ -28,6 +28,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from components.platform.openshift_support import SUPPORTED as SUPPORTED_OPENSHIFT
+from infra.new_stack import NewStack
+from infra.new_stack import render as render_new_stack
 from infra.offline_plan.diff import DIFF_FILE, PlanReadError, diff_plans
 from infra.offline_plan.plan import (
     ACCESS_FILE,
@@ -39,16 +42,13 @@ from infra.offline_plan.plan import (
     build_plan,
 )
 from infra.offline_plan.profile import PlanProfile
-from infra.offline_plan.render import SUMMARY_FILE, OutputError, write_files
-from components.platform.openshift_support import SUPPORTED as SUPPORTED_OPENSHIFT
-from infra.new_stack import NewStack
-from infra.new_stack import render as render_new_stack
 from infra.offline_plan.pulumi_yaml import YamlError, decode_text, load
+from infra.offline_plan.render import SUMMARY_FILE, OutputError, write_files
 from infra.offline_plan.stack_file import StackFileError, check_stack_name, engine_config, known_stacks
 from infra.restore import STEPS_FILE, clickhouse_restore, environment_config, postgres_restore
 from infra.stack_config import ConfigError
-from infra.stack_config.loader import parse_engine_config
 from infra.stack_config.json_schema import stack_file_schema_text
+from infra.stack_config.loader import parse_engine_config
 from infra.stack_config.reference import reference_markdown
 from policies.rules import ALL_RULES
 
