@@ -30,12 +30,15 @@ class NewStack:
 
 
 def oidc_provider_arn(account_id: str, oidc_endpoint_url: str) -> str:
-    """The IAM OIDC provider of a ROSA STS cluster, from the "OIDC Endpoint URL" `rosa describe cluster` prints
-    (classic and HCP alike): IAM names a provider after its issuer URL without `https://`
-    (IAM User Guide, "Create an OpenID Connect (OIDC) identity provider in IAM": arn:aws:iam::<account>:oidc-provider/<url>).
-    https://oidc.op1.openshiftapps.com/2f8k... -> arn:aws:iam::<account>:oidc-provider/oidc.op1.openshiftapps.com/2f8k...
-    (a classic cluster with a legacy issuer prints https://rh-oidc.s3.us-east-1.amazonaws.com/<id>; the same rule)."""
-    issuer = re.sub(r"^https://", "", oidc_endpoint_url.strip()).rstrip("/")
+    """The IAM OIDC provider of a ROSA STS cluster, from the "OIDC Endpoint URL" `rosa describe cluster` prints: IAM
+    names a provider after its issuer URL without `https://` (arn:aws:iam::<account>:oidc-provider/<host>/<path>; the
+    AWS Load Balancer Operator's ROSA scripts derive it the same way from that line). The URL is
+    https://oidc.op1.openshiftapps.com/<id> "(Managed)" for clusters with a managed OIDC config (every HCP cluster,
+    and classic clusters created with one), https://rh-oidc.s3.<region>.amazonaws.com/<id> "(Classic)" for older
+    classic STS clusters (ROSA docs, "rosa describe cluster" sample output); the rule is the same."""
+    # The line reads "OIDC Endpoint URL:  https://... (Managed)": the URL is its first word (rosa cmd/describe/cluster).
+    words = oidc_endpoint_url.split()
+    issuer = re.sub(r"^https://", "", words[0] if words else "").rstrip("/")
     return f"arn:aws:iam::{account_id}:oidc-provider/{issuer}"
 
 

@@ -56,7 +56,10 @@ def test_the_oidc_provider_arn_is_the_endpoint_url_without_its_scheme():
     assert oidc_provider_arn("111122223333", "https://oidc.op1.openshiftapps.com/2f8k1c9q\n") == (
         "arn:aws:iam::111122223333:oidc-provider/oidc.op1.openshiftapps.com/2f8k1c9q"
     )
-    assert oidc_provider_arn("111122223333", "https://rh-oidc.s3.us-east-1.amazonaws.com/1a2b3c/") == (
+    assert oidc_provider_arn("111122223333", "https://oidc.op1.openshiftapps.com/2e9lenkm (Managed)") == (
+        "arn:aws:iam::111122223333:oidc-provider/oidc.op1.openshiftapps.com/2e9lenkm"
+    )
+    assert oidc_provider_arn("111122223333", "https://rh-oidc.s3.us-east-1.amazonaws.com/1a2b3c/ (Classic)") == (
         "arn:aws:iam::111122223333:oidc-provider/rh-oidc.s3.us-east-1.amazonaws.com/1a2b3c"
     )
 
