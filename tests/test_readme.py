@@ -71,3 +71,48 @@ def test_openshift_support_table_is_the_one_the_config_checks():
 
     block = README.split("<!-- openshift-versions:start -->\n", 1)[1].split("<!-- openshift-versions:end -->", 1)[0]
     assert block == support_markdown(), "run scripts/regenerate-readme"
+
+
+def _checklist() -> str:
+    return README.split("## First deployment\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_one_numbered_first_deployment_checklist_right_under_the_two_commands():
+    assert README.index("## First deployment") < README.index("## What gets deployed")
+    assert README.index(COMMANDS[1]) < README.index("## First deployment")
+    between = README[README.index(COMMANDS[1]) : README.index("## First deployment")]
+    assert "\n## " not in between  # nothing but the commands' table and notes in between
+    steps = [int(n) for n in re.findall(r"^(\d+)\. \*\*", _checklist(), re.MULTILINE)]
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) >= 9
+    assert "Install order" not in README  # the old, second version of the order is gone
+
+
+def test_the_committed_cluster_stacks_are_the_checklist_s_steady_state_and_its_first_pass_turns_operands_off(tmp_path, plans):
+    from infra.offline_plan.plan import build_plan
+    from tests.conftest import objects_of
+
+    for stack in ("cluster-dev", "cluster-staging", "cluster-prod"):
+        document = yaml.safe_load(project_path("stacks", f"Pulumi.{stack}.yaml").read_text())
+        assert document["config"]["langfuse-rosa:operators"]["operandsEnabled"] is True, stack
+    (first_pass,) = re.findall(r"pulumi config set --config-file (\S+) --path '([^']+)' (\S+)", _checklist())
+    assert first_pass[1:] == ("langfuse-rosa:operators.operandsEnabled", "false")
+    assert "pulumi up --config-file /tmp/cluster-<env>-first-pass.yaml" in _checklist()
+    # What that command does to a copy, planned: no operand; the committed file: all of them.
+    document = yaml.safe_load(project_path("stacks", "Pulumi.cluster-dev.yaml").read_text())
+    document["config"]["langfuse-rosa:operators"]["operandsEnabled"] = False
+    (tmp_path / "Pulumi.cluster-dev.yaml").write_text(yaml.safe_dump(document))
+    operands = ("ExternalSecretsConfig", "Certificate", "Issuer")
+    off = build_plan("cluster-dev", tmp_path)
+    assert off.ok and not [o for o in off.objects if o.kind in operands]
+    assert all(objects_of(plans["cluster-dev"], kind) for kind in operands)
+
+
+def test_one_set_of_names_for_the_state_bucket_and_the_secrets_key():
+    from infra.prerequisites import SECRETS_KEY_ALIAS, STATE_BUCKET
+
+    guide = project_path("docs", "bootstrap.md").read_text()
+    assert SECRETS_KEY_ALIAS == "alias/pulumi-langfuse-rosa" and STATE_BUCKET == "<org>-pulumi-state-{account}"
+    for text in (README, guide):
+        assert SECRETS_KEY_ALIAS in text
+        assert set(re.findall(r"alias/[a-z-]*pulumi[a-z-]*", text)) == {SECRETS_KEY_ALIAS}
+    assert "<org>-pulumi-state-<account>" in README and "export STATE_BUCKET=$ORG-pulumi-state-$ACCOUNT" in guide

@@ -26,7 +26,7 @@ class OperatorsConfig(Model):
     )
     operands_enabled: bool = Field(
         default=False,
-        description="configure the operators' operands (External Secrets' ExternalSecretsConfig); turn on once OLM has installed the operators, whose CRDs these need",
+        description="configure the operators' operands (ExternalSecretsConfig, cert-manager's namespace policies, the Barman Cloud Plugin); on in a committed stack, off only for a new cluster's first pass, whose operators' CRDs do not exist yet (README: First deployment)",
     )
     external_secrets_egress_cidrs: list[Ipv4Cidr] = Field(
         default=["0.0.0.0/0"],
