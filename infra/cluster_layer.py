@@ -11,7 +11,8 @@ from components.aws.kms import CustomerManagedKey, CustomerManagedKeyArgs
 from components.aws.policy_documents import ebs_csi_key_usage
 from components.network import Addresses
 from components.network.isolation import NamespaceIsolation, NamespaceIsolationArgs
-from components.network.operator_flows import operator_flows
+from components.network.model import Flow, Port, tcp
+from components.network.operator_flows import OPERATOR_PODS, operator_flows
 from components.platform.barman_cloud_plugin import BarmanCloudPlugin, BarmanCloudPluginArgs
 from components.platform.catalog import CERT_MANAGER, CERT_MANAGER_OPERAND_NAMESPACE, CLOUDNATIVE_PG, CLUSTER_OPERATORS
 from components.platform.external_secrets import ExternalSecretsOperand, ExternalSecretsOperandArgs
@@ -59,9 +60,15 @@ def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOption
         )
         # cert-manager's controller, webhook and cainjector: isolated like an operator's namespace (the API server
         # calls the webhook; they reach only the API server and DNS).
+        cert_manager_flows = operator_flows(CERT_MANAGER, api_server, net.api_server.port)
+        if config.operators.cert_manager_egress_cidrs:
+            # An ACME issuer (a custom Langfuse hostname's certificate): the ACME directory, Route 53 and STS over
+            # HTTPS; DNS-01 checks propagation by asking the zone's authoritative servers (cert-manager docs, "DNS01").
+            acme = Addresses("acme", tuple(config.operators.cert_manager_egress_cidrs), tuple(net.cluster_networks))
+            cert_manager_flows += (Flow(OPERATOR_PODS, acme, (*tcp(443, 53), Port(53, "UDP")), "ACME issuance: the ACME server, Route 53, STS, authoritative DNS"),)
         cert_manager = NamespaceIsolation(
             "cert-manager-network",
-            NamespaceIsolationArgs(namespace=CERT_MANAGER_OPERAND_NAMESPACE, flows=operator_flows(CERT_MANAGER, api_server, net.api_server.port)),
+            NamespaceIsolationArgs(namespace=CERT_MANAGER_OPERAND_NAMESPACE, flows=cert_manager_flows),
             opts=after_operators,
         )
         BarmanCloudPlugin(

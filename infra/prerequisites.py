@@ -61,6 +61,26 @@ def prerequisites(config: StackConfig | ClusterStackConfig, stack: str, stack_se
             "operators Succeeded (`oc get csv -A`), `operators.operandsEnabled: true` applied (README, First deployment)",
         )
     )
+    certificate = config.langfuse.certificate
+    if config.langfuse.hostname is not None:
+        items.append(
+            Prerequisite(
+                f"DNS record {config.langfuse.hostname}",
+                "its DNS zone",
+                f"a CNAME to the router's canonical name, router-default.{config.cluster.apps_domain} "
+                "(`oc get route langfuse-web -o jsonpath='{.status.ingress[0].routerCanonicalHostname}'` once the Route exists)",
+            )
+        )
+    if certificate is not None and certificate.issuer is not None:
+        issuer = certificate.issuer
+        where_issuer = f"cluster {config.cluster.name}" if issuer.kind == "ClusterIssuer" else f"namespace {config.langfuse.namespace}"
+        items.append(
+            Prerequisite(
+                f"cert-manager {issuer.kind} {issuer.name}",
+                where_issuer,
+                f"Ready (`oc get {issuer.kind.lower()} {issuer.name}`), able to issue {config.langfuse.hostname} (README: custom hostname)",
+            )
+        )
     for name, (keys, readers) in sorted(_secrets_manager_entries(config).items()):
         items.append(
             Prerequisite(

@@ -135,7 +135,9 @@ def test_route_terminates_tls_redirects_http_and_sets_hsts(plans, stack_files, s
     route = find(plan, "Route", "langfuse-web")
     service = find(plan, "Service", "langfuse-web")
     assert route["spec"]["host"] == _hostname(stack_files, stack)
-    assert route["spec"]["tls"] == {"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect"}
+    custom = "certificate" in stack_setting(stack_files, stack, "langfuse")
+    expected_tls = {"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect"}
+    assert route["spec"]["tls"] == ({**expected_tls, "externalCertificate": {"name": "langfuse-web-tls"}} if custom else expected_tls)
     assert route["spec"]["to"] == {"kind": "Service", "name": service["metadata"]["name"], "weight": 100}
     assert route["spec"]["port"]["targetPort"] in {p["name"] for p in service["spec"]["ports"]}
     hsts = route["metadata"]["annotations"]["haproxy.router.openshift.io/hsts_header"]

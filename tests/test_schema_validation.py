@@ -39,7 +39,7 @@ def test_wrong_type_in_a_core_kind_fails(catalog, plans):
 
 def test_route_is_validated_against_the_openshift_schema(catalog, plans):
     route = find(plans["prod"], "Route", "langfuse-web")
-    assert catalog.validate(route).validated_with == "schemas/crds/openshift/route_route.openshift.io_v1.json"
+    assert catalog.validate(route).validated_with == "schemas/crds/route.openshift.io/route_v1.json"
     bad = copy.deepcopy(route)
     bad["spec"]["tls"]["insecureEdgeTerminationPolicy"] = "Redirct"
     assert any(e.startswith("spec.tls.insecureEdgeTerminationPolicy: 'Redirct' is not one of") for e in catalog.validate(bad).errors)

@@ -112,7 +112,7 @@ INVALID = [
     ),
     pytest.param(
         _set("langfuse", "webb", value={}),
-        "langfuse-rosa:langfuse.webb is not a known key (did you mean web?); allowed here: hostname, imageRegistry, licenseKey, logLevel, namespace, "
+        "langfuse-rosa:langfuse.webb is not a known key (did you mean web?); allowed here: certificate, hostname, imageRegistry, licenseKey, logLevel, namespace, "
         "passwordSignUp, protectSecrets, route, telemetry, version, web, worker",
         id="unknown-key",
     ),

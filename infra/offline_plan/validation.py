@@ -138,11 +138,21 @@ def _crd_errors(path: Path, manifest: dict[str, Any]) -> tuple[str, ...]:
 
 @functools.cache
 def _crd_validator(path: Path) -> jsonschema.protocols.Validator:
-    schema = json.loads(path.read_text())
+    # A keyword written as null (openshift/api's Route has `anyOf: null`) is absent to the API server, which decodes
+    # the schema into Go structs (apiextensions JSONSchemaProps); null items of a list (`enum: [null]`) stay.
+    schema = _without_null_keywords(json.loads(path.read_text()))
     # Strict at the root as well: nothing but the fields the schema knows.
     schema.setdefault("additionalProperties", False)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft4Validator)
     return cls(schema)
+
+
+def _without_null_keywords(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: _without_null_keywords(v) for k, v in schema.items() if v is not None}
+    if isinstance(schema, list):
+        return [_without_null_keywords(v) for v in schema]
+    return schema
 
 
 def _describe(error: jsonschema.ValidationError) -> str:

@@ -33,6 +33,11 @@ class OperatorsConfig(Model):
         min_length=1,
         description="where External Secrets may reach Secrets Manager and STS on 443; narrow to the VPC endpoints' subnets where they exist",
     )
+    cert_manager_egress_cidrs: list[Ipv4Cidr] = Field(
+        default=[],
+        description="where cert-manager may connect for an ACME issuer: the ACME server, Route 53 and STS on 443, authoritative DNS on 53 "
+        "(DNS-01 checks); empty: the API server only (CA and self-signed issuers, the Barman Cloud Plugin's)",
+    )
 
 
 class StorageConfig(Model):
