@@ -43,8 +43,10 @@ def test_command_1_runs_with_only_python_on_the_path(tmp_path):
     result = subprocess.run(["bash", "-c", command], cwd=project_path(), env=environment, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "Schema validation passed" in result.stdout and (tmp_path / "plan" / "summary.yaml").is_file()
+    # The test tools do need Debian's apt-get: the second level says so and stops before touching anything else.
     refused = subprocess.run(["bash", "-c", "./scripts/bootstrap --tests"], cwd=project_path(), env=environment, capture_output=True, text=True, timeout=60)
-    assert refused.returncode != 0  # the test tools do need apt-get (or at least dpkg): the two levels differ
+    assert refused.returncode == 1
+    assert "scripts/bootstrap --tests: could not install redis-server" in refused.stderr and "needs Debian's apt-get" in refused.stderr
 
 
 def test_config_reference_matches_the_models():
