@@ -18,7 +18,9 @@ def test_staging_against_prod_lists_added_objects_and_changed_fields(plans, tmp_
     plans["prod"].write(tmp_path / "prod")
     diff = diff_plans(tmp_path / "staging", tmp_path / "prod")
     assert "kubernetes/referenced-secrets/externalsecret-langfuse-langfuse-license.yaml" in diff.added  # prod has a licence
-    assert diff.removed == []
+    # Staging's certificate comes from Secrets Manager, prod's from cert-manager.
+    assert diff.removed == ["kubernetes/referenced-secrets/externalsecret-langfuse-langfuse-web-tls.yaml"]
+    assert "kubernetes/route-certificate/certificate-langfuse-langfuse-web-tls.yaml" in diff.added
     cron = diff.changed["kubernetes/data/clickhouse/backup/cronjob-langfuse-langfuse-clickhouse-backup.yaml"]
     assert any(c.path == "spec.schedule" and (c.before, c.after) == ("17 3 * * *", "17 */6 * * *") for c in cron)
     store = diff.changed["kubernetes/data/postgres/objectstore-langfuse-langfuse-postgres-backups.yaml"]
