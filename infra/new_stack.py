@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from components.platform.openshift_support import SUPPORTED
 
@@ -42,38 +43,22 @@ def oidc_provider_arn(account_id: str, oidc_endpoint_url: str) -> str:
     return f"arn:aws:iam::{account_id}:oidc-provider/{issuer}"
 
 
+class _Tier(NamedTuple):
+    web: tuple[int, int]  # replicas min, max
+    worker: tuple[int, int]
+    cpu: tuple[str, str]  # request, limit
+    memory: str
+    pg: int  # PostgreSQL instances
+    ch: int  # ClickHouse replicas
+    keeper: int
+    spread: str  # zoneAntiAffinity
+
+
 # Sizing per tier: dev is small and single-copy where HA is not needed; staging and prod start at Langfuse's floor.
 _SIZES = {
-    "dev": {
-        "web": (1, 2),
-        "worker": (1, 2),
-        "cpu": ("500m", "1"),
-        "memory": "2Gi",
-        "pg": 2,
-        "ch": 1,
-        "keeper": 1,
-        "spread": "preferred",
-    },
-    "staging": {
-        "web": (2, 4),
-        "worker": (2, 6),
-        "cpu": ("2", "2"),
-        "memory": "4Gi",
-        "pg": 3,
-        "ch": 3,
-        "keeper": 3,
-        "spread": "required",
-    },
-    "prod": {
-        "web": (3, 12),
-        "worker": (3, 16),
-        "cpu": ("2", "2"),
-        "memory": "4Gi",
-        "pg": 3,
-        "ch": 3,
-        "keeper": 3,
-        "spread": "required",
-    },
+    "dev": _Tier((1, 2), (1, 2), ("500m", "1"), "2Gi", 2, 1, 1, "preferred"),
+    "staging": _Tier((2, 4), (2, 6), ("2", "2"), "4Gi", 3, 3, 3, "required"),
+    "prod": _Tier((3, 12), (3, 16), ("2", "2"), "4Gi", 3, 3, 3, "required"),
 }
 
 
@@ -156,11 +141,11 @@ def _cluster(spec: NewStack) -> str:
 def _environment(spec: NewStack) -> str:
     size = _SIZES[spec.environment]
     assert spec.oidc_endpoint_url is not None
-    cpu_request, cpu_limit = size["cpu"]
+    cpu_request, cpu_limit = size.cpu
     workload = lambda replicas: (  # noqa: E731
         f"replicas: {{ min: {replicas[0]}, max: {replicas[1]} }}\n"
         f"      cpu: {{ request: {_q(cpu_request)}, limit: {_q(cpu_limit)} }}\n"
-        f"      memory: {size['memory']}"
+        f"      memory: {size.memory}"
     )
     return (
         _head(
@@ -171,9 +156,9 @@ def _environment(spec: NewStack) -> str:
     namespace: langfuse-{spec.environment}
     # Set hostname (and its certificate) for a name outside the cluster's apps domain (README: custom hostname).
     web:
-      {workload(size["web"])}
+      {workload(size.web)}
     worker:
-      {workload(size["worker"])}
+      {workload(size.worker)}
   # Sign-in through Red Hat SSO: set enabled, issuer, clientId and clientSecret (a Secrets Manager reference).
   langfuse-rosa:sso:
     enabled: false
@@ -187,13 +172,13 @@ def _environment(spec: NewStack) -> str:
     mode: in-cluster
   langfuse-rosa:dataTier:
     postgres:
-      instances: {size["pg"]}
-      zoneAntiAffinity: {size["spread"]}
+      instances: {size.pg}
+      zoneAntiAffinity: {size.spread}
 {_max_connections(spec)}    clickhouse:
-      replicas: {size["ch"]}
-      keeperReplicas: {size["keeper"]}
-      zoneAntiAffinity: {size["spread"]}
+      replicas: {size.ch}
+      keeperReplicas: {size.keeper}
+      zoneAntiAffinity: {size.spread}
     redis:
-      zoneAntiAffinity: {size["spread"]}
+      zoneAntiAffinity: {size.spread}
 """
     )
