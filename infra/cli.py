@@ -379,7 +379,7 @@ def _write_new_file(path: Path, text: str) -> None:
 
 @main.command("config-reference")
 def config_reference() -> None:
-    """Print the stack config reference (the README's table) as Markdown."""
+    """Print the stack config reference (docs/config-reference.md's table) as Markdown."""
     click.echo(reference_markdown(), nl=False)
 
 

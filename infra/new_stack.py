@@ -74,7 +74,7 @@ def render(spec: NewStack) -> str:
 def _head(spec: NewStack, what: str) -> str:
     return f"""{SCHEMA_COMMENT}
 # {what}
-# Written by `langfuse-rosa new-stack`; every key is explained in docs/config-reference.md (or README: Config reference).
+# Written by `langfuse-rosa new-stack`; every key is explained in docs/config-reference.md.
 # Check it offline with `.venv/bin/langfuse-rosa plan --stack {spec.stack}`, then follow the README's First deployment.
 config:
   langfuse-rosa:environment: {spec.environment}
@@ -106,7 +106,7 @@ def _object_lock(spec: NewStack) -> str:
 
 
 def _max_connections(spec: NewStack) -> str:
-    # Every pool Langfuse can open at the autoscaling ceiling must fit (README: PostgreSQL connections); the loader
+    # Every pool Langfuse can open at the autoscaling ceiling must fit (docs/decisions.md: PostgreSQL connections); the loader
     # refuses the file otherwise, with the arithmetic.
     if spec.environment != "prod":
         return ""

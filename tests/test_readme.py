@@ -1,4 +1,5 @@
-"""The README's promises: its two commands are the ones CI runs, and its config reference is current."""
+"""The README's promises: its two commands are the ones CI runs, its checklist is the one path, and the generated
+parts it and docs/ carry (config reference, policy rules, OpenShift support table, recovery objectives) are current."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ from infra.stack_config.reference import reference_markdown
 from tests.conftest import project_path
 
 README = project_path("README.md").read_text()
+DOCS = {name: project_path("docs", f"{name}.md").read_text() for name in ("config-reference", "policy-pack", "decisions")}
+
+
+def _generated(text: str, marker: str) -> str:
+    return text.split(f"<!-- {marker}:start -->\n", 1)[1].split(f"<!-- {marker}:end -->", 1)[0]
 COMMANDS = [
     "./scripts/bootstrap && .venv/bin/langfuse-rosa plan --stack dev",
     "./scripts/bootstrap --tests && .venv/bin/python -m pytest",
@@ -50,29 +56,34 @@ def test_command_1_runs_with_only_python_on_the_path(tmp_path):
 
 
 def test_config_reference_matches_the_models():
-    block = README.split("<!-- config-reference:start -->\n", 1)[1].split("<!-- config-reference:end -->", 1)[0]
-    assert block == reference_markdown()
+    assert _generated(DOCS["config-reference"], "config-reference") == reference_markdown(), "run scripts/regenerate-readme"
 
 
 def test_policy_rule_table_matches_the_rules():
     from policies.reference import rules_markdown
 
-    block = README.split("<!-- policy-rules:start -->\n", 1)[1].split("<!-- policy-rules:end -->", 1)[0]
-    assert block == rules_markdown()
+    assert _generated(DOCS["policy-pack"], "policy-rules") == rules_markdown(), "run scripts/regenerate-readme"
 
 
 def test_recovery_objectives_are_prod_s_as_the_plan_prints_them(plans):
     from infra.offline_plan.recovery_objectives import objectives_markdown
 
-    block = README.split("<!-- recovery-objectives:start -->\n", 1)[1].split("<!-- recovery-objectives:end -->", 1)[0]
-    assert block == objectives_markdown(list(plans["prod"].objectives)), "run scripts/regenerate-readme"
+    assert _generated(README, "recovery-objectives") == objectives_markdown(list(plans["prod"].objectives)), "run scripts/regenerate-readme"
+
+
+def test_the_readme_keeps_its_own_parts_and_links_the_reference_that_moved_to_docs():
+    headings = re.findall(r"^## (.+)$", README, re.MULTILINE)
+    assert headings[:3] == ["First deployment", "What gets deployed", "Reviewing a plan"]
+    for name in DOCS:
+        assert f"(docs/{name}.md)" in README, name
+    assert "<!-- config-reference:start -->" not in README and "<!-- policy-rules:start -->" not in README
+    assert "## Policy pack" not in README and "## Config reference" not in README
 
 
 def test_openshift_support_table_is_the_one_the_config_checks():
     from components.platform.openshift_support import support_markdown
 
-    block = README.split("<!-- openshift-versions:start -->\n", 1)[1].split("<!-- openshift-versions:end -->", 1)[0]
-    assert block == support_markdown(), "run scripts/regenerate-readme"
+    assert _generated(DOCS["decisions"], "openshift-versions") == support_markdown(), "run scripts/regenerate-readme"
 
 
 def _checklist() -> str:

@@ -1,4 +1,4 @@
-"""The config reference table (README), generated from the models so the two never drift apart."""
+"""The config reference table (docs/config-reference.md), generated from the models so the two never drift apart."""
 
 from __future__ import annotations
 
