@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
+from langfuse_incluster import contract as incluster
 
-from components.aws.tier import LangfuseAwsTier, LangfuseAwsTierArgs, ServiceAccounts
+from components.aws.tier import AuditSettings, LangfuseAwsTier, LangfuseAwsTierArgs, ServiceAccounts
 from components.clickhouse import backup_service_account, restore_drill_service_account
 from components.clickhouse.backup import ClickHouseBackupPolicy, backup_expiry_days
 from components.langfuse.app import WEB_SERVICE_ACCOUNT, WORKER_SERVICE_ACCOUNT
@@ -60,12 +61,20 @@ def deploy_aws_tier(config: StackConfig, opts: pulumi.ResourceOptions) -> Langfu
                 clickhouse_backup=backup_service_account(CLICKHOUSE_INSTALLATION),
                 clickhouse_restore_drill=restore_drill_service_account(CLICKHOUSE_INSTALLATION),
                 external_secrets=EXTERNAL_SECRETS_SERVICE_ACCOUNT,
+                audit_export=incluster.AUDIT_EXPORT_NAME if config.audit.langfuse_export.image else None,
             ),
             existing_secrets=existing_secret_names(config),
             noncurrent_version_days=config.aws.noncurrent_version_days,
             access_log_retention_days=config.aws.access_log_retention_days,
             object_lock_days=config.aws.object_lock_days,
             secret_recovery_days=config.aws.secret_recovery_days,
+            audit=AuditSettings(
+                retention_days=config.audit.retention_days,
+                # Compliance mode cannot be undone, not even by the root user: prod's record; elsewhere governance.
+                lock_mode="COMPLIANCE" if config.environment == "prod" else "GOVERNANCE",
+                cloudwatch_retention_days=config.audit.cloudwatch_retention_days,
+                alert_emails=tuple(config.audit.alert_emails),
+            ),
             disaster_recovery=dr_provider,
             disaster_recovery_region=dr.region if dr.enabled else None,
             replication_alert_emails=tuple(dr.alert_emails),

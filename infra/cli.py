@@ -31,9 +31,11 @@ from rich.text import Text
 from components.platform.openshift_support import SUPPORTED as SUPPORTED_OPENSHIFT
 from infra.new_stack import NewStack
 from infra.new_stack import render as render_new_stack
+from infra.offline_plan.compliance import ComplianceReport
 from infra.offline_plan.diff import DIFF_FILE, PlanReadError, diff_plans
 from infra.offline_plan.plan import (
     ACCESS_FILE,
+    COMPLIANCE_FILE,
     OBJECTIVES_FILE,
     PREREQUISITES_FILE,
     PROJECT_ROOT,
@@ -44,12 +46,13 @@ from infra.offline_plan.plan import (
 from infra.offline_plan.profile import PlanProfile
 from infra.offline_plan.pulumi_yaml import YamlError, decode_text, load
 from infra.offline_plan.render import SUMMARY_FILE, OutputError, write_files
-from infra.offline_plan.stack_file import StackFileError, check_stack_name, engine_config, known_stacks
+from infra.offline_plan.stack_file import StackFileError, check_stack_name, engine_config, known_stacks, read_stack_file
 from infra.restore import STEPS_FILE, clickhouse_restore, environment_config, postgres_restore
-from infra.stack_config import ConfigError
+from infra.stack_config import ConfigError, StackConfig
 from infra.stack_config.json_schema import stack_file_schema_text
 from infra.stack_config.loader import parse_engine_config
 from infra.stack_config.reference import reference_markdown
+from infra.verify_command import gate_command, round_trip_command, run_verify_module
 from policies.rules import ALL_RULES
 
 EXIT_INVALID_PLAN = 1
@@ -128,7 +131,7 @@ def _version() -> str:
 @click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
 @click.version_option(_version(), "--version", "-V", prog_name="langfuse-rosa", message="%(prog)s %(version)s")
 def main() -> None:
-    """Langfuse on ROSA: offline plans of the Pulumi stacks, restores, and new stack files."""
+    """Langfuse on ROSA: offline plans of the Pulumi stacks, restores, new stack files, and checks of a deployed Langfuse."""
 
 
 @main.command()
@@ -331,7 +334,7 @@ def _restore(stack: str, out: Path | None, store: str, render) -> None:
 @click.option("--apps-domain", required=True, help="The cluster's apps domain (`oc get ingresses.config cluster -o jsonpath='{.spec.domain}'`).")
 @click.option("--api-server-cidr", "api_server_cidrs", multiple=True, required=True, help="An address of `oc get endpoints kubernetes -n default`, as a CIDR (repeatable).")
 @click.option("--resource-prefix", required=True, help="Prefix of every AWS name the stack creates (globally unique for buckets), e.g. acme-langfuse-dev.")
-@click.option("--oidc-endpoint-url", default=None, help="Environment layer: the `OIDC Endpoint URL` of `rosa describe cluster` (the provider ARN is derived from it).")
+@click.option("--oidc-endpoint-url", default=None, help="The `OIDC Endpoint URL` of `rosa describe cluster` (the provider ARN is derived from it; the stack's roles trust it).")
 @click.option("--csi-driver-role-arn", default=None, help="Cluster layer: the EBS CSI driver's operator role (`rosa list operator-roles`).")
 @_stacks_dir_option
 def new_stack(stack: str, layer: str, stacks_dir: Path | None, oidc_endpoint_url: str | None, csi_driver_role_arn: str | None, **values: Any) -> None:
@@ -342,14 +345,14 @@ def new_stack(stack: str, layer: str, stacks_dir: Path | None, oidc_endpoint_url
     path = folder / f"Pulumi.{stack}.yaml"
     if path.exists():
         _fail(f"new-stack: {path} exists already: choose another stack name (or edit that file)")
-    if layer == "environment" and oidc_endpoint_url is None:
-        _fail("new-stack: --oidc-endpoint-url is required for an environment stack: the OIDC Endpoint URL `rosa describe cluster` prints")
+    if oidc_endpoint_url is None:
+        _fail("new-stack: --oidc-endpoint-url is required: the OIDC Endpoint URL `rosa describe cluster` prints (the stack's roles trust that provider)")
     if layer == "cluster" and csi_driver_role_arn is None:
         _fail("new-stack: --csi-driver-role-arn is required for a cluster layer stack: `rosa list operator-roles` names it")
     spec = NewStack(
         stack=stack,
         layer=layer,
-        oidc_endpoint_url=oidc_endpoint_url if layer == "environment" else None,
+        oidc_endpoint_url=oidc_endpoint_url,
         csi_driver_role_arn=csi_driver_role_arn if layer == "cluster" else None,
         api_server_cidrs=tuple(values.pop("api_server_cidrs")),
         **values,
@@ -375,6 +378,110 @@ def _write_new_file(path: Path, text: str) -> None:
     except OSError as error:
         temporary.unlink(missing_ok=True)
         _fail(f"new-stack: cannot write {path}: {error.strerror}; nothing was written")
+
+
+@main.command()
+@_stack_option
+@click.option("--project", default=None, help="One platform project namespace [default: every enabled project].")
+@click.option("--since", default=None, help="Start of the window: Nd (e.g. 7d) or YYYY-MM-DD [default: the first of the month, UTC].")
+@click.option("--context", "kube_context", default=None, help="The kubeconfig context of the cluster [default: the stack's cluster.kubeContext].")
+@click.option("--kubeconfig", default=None, help="The kubeconfig file [default: $KUBECONFIG or ~/.kube/config].")
+@click.option("--langfuse-url", default=None, help="Langfuse's URL [default: https://<the stack's Langfuse hostname>].")
+@_stacks_dir_option
+def usage(stack: str | None, project: str | None, since: str | None, kube_context: str | None, kubeconfig: str | None,
+          langfuse_url: str | None, stacks_dir: Path | None) -> None:  # fmt: skip
+    """Print cost and usage per platform project, from Langfuse (keys read from the cluster with your kubeconfig)."""
+    from infra.environment import hostname
+    from infra.usage_report import UsageInputError, parse_since, tenants_from_cluster, usage_rows
+
+    stack = _required_stack(stack, stacks_dir, "usage")
+    config = _environment_config(stack, stacks_dir, "report the usage of")
+    now = datetime.now(UTC)
+    try:
+        start = parse_since(since, now)
+        tenants = tenants_from_cluster(config, kube_context, kubeconfig, project)
+    except UsageInputError as error:
+        _fail(f"stack '{stack}': {error}")
+    if project is not None and not tenants:
+        _fail(f"stack '{stack}': --project = {project!r} has no ProjectSettings with spec.langfuse.enabled and a Ready tenant")
+    rows = usage_rows(tenants, langfuse_url or f"https://{hostname(config)}", start, now)
+    table = Table(title=f"Stack {stack}: LLM cost per project since {start.isoformat()} (UTC)", title_justify="left")
+    for column in ("Project", "Since", "Today", "Month", "Budget", "Used", "Forecast", "Tokens", "Traces", "Errors today", "Top models"):
+        table.add_column(column, justify="left" if column in ("Project", "Top models") else "right")
+    for r in rows:
+        if r.error:
+            table.add_row(escape(r.namespace), *["-"] * 9, escape(r.error))
+            continue
+        table.add_row(
+            escape(r.namespace), f"${r.since_usd:,.2f}", f"${r.today_usd:,.2f}", f"${r.month_usd:,.2f}", f"${r.budget_usd:,.0f}",
+            f"{r.month_usd / r.budget_usd:.0%}", f"${r.forecast_usd:,.2f}", f"{r.tokens:,.0f}", f"{r.traces:,.0f}", f"{r.errors_today:,.0f}",
+            escape(", ".join(f"{m} ${c:,.2f}" for m, c in r.top_models)),
+        )
+    Console(highlight=False, width=200).print(table)
+
+
+URL_HELP = "Langfuse's URL, e.g. through a tunnel [default: https://<langfuse.hostname>, the stack's Route]."
+CA_FILE_HELP = "CA bundle for Langfuse's certificate [default: certifi's]."
+
+
+@main.command()
+@_stack_option
+@_stacks_dir_option
+@click.option("--url", default=None, help=URL_HELP)
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder for verify.md and verify.json [default: verify/<stack>].")
+@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), default=None, help=CA_FILE_HELP)
+def verify(stack: str | None, stacks_dir: Path | None, url: str | None, report_dir: Path | None, ca_file: str | None) -> None:
+    """Prove the deployed Langfuse works end to end, through Langfuse's SDK.
+
+    Health, readiness, a trace with a generation and a score sent and read back within verification.readBackSeconds,
+    its event objects SSE-KMS in the events bucket. Writes verify.md and verify.json. Exit 0: passed; 1: a step
+    failed (named); 2: bad input."""
+    stack = _required_stack(stack, stacks_dir, "verify")
+    config = _environment_config(stack, stacks_dir, "verify")
+    out = report_dir or PROJECT_ROOT / "verify" / stack
+    try:
+        command = round_trip_command(stack, config, url, str(out), ca_file)
+    except ConfigError as error:
+        _fail(*error.lines)
+    sys.exit(run_verify_module(command))
+
+
+@main.command()
+@_stack_option
+@click.option("--project", required=True, help="Name or id of the Langfuse project whose scores gate the release.")
+@click.option("--score", required=True, help="Name of the numeric score.")
+@click.option("--min", "minimum", required=True, help="The bar the average must reach.")
+@click.option("--window", required=True, help="How far back: 30m, 24h, 7d.")
+@click.option("--min-count", type=click.IntRange(min=1), default=10, show_default=True, help="Fewer scores than this cannot judge a release.")
+@click.option("--key-secret", default=None, help="Secrets Manager secret {publicKey, secretKey} of the project [default: LANGFUSE_PUBLIC_KEY/LANGFUSE_SECRET_KEY].")
+@_stacks_dir_option
+@click.option("--url", default=None, help=URL_HELP)
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Also write verify.md and verify.json to this folder.")
+@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), default=None, help=CA_FILE_HELP)
+def gate(
+    stack: str | None, project: str, score: str, minimum: str, window: str, min_count: int, key_secret: str | None,
+    stacks_dir: Path | None, url: str | None, report_dir: Path | None, ca_file: str | None,
+) -> None:  # fmt: skip
+    """Gate a release on evaluation scores: the average of a score over a window must reach a bar.
+
+    The average of SCORE over WINDOW (Langfuse's v2 metrics) must reach MIN, over at least MIN_COUNT scores. Prints
+    what it measured. Exit 0: passed; 1: below the bar or too few scores; 2: bad input."""
+    stack = _required_stack(stack, stacks_dir, "gate")
+    config = _environment_config(stack, stacks_dir, "gate")
+    report = str(report_dir) if report_dir else None
+    command = gate_command(stack, config, project, score, minimum, window, min_count, key_secret, url, report, ca_file)
+    sys.exit(run_verify_module(command))
+
+
+def _environment_config(stack: str, stacks_dir: Path | None, action: str) -> StackConfig:
+    """An environment stack's config (the commands that talk to a deployed Langfuse); a cluster layer is bad input."""
+    try:
+        config = parse_engine_config(stack, read_stack_file(stacks_dir or PROJECT_ROOT / "stacks", stack).config)
+    except (StackFileError, ConfigError) as error:
+        _fail(*_error_lines(error))
+    if not isinstance(config, StackConfig):
+        _fail(f"stack '{stack}': langfuse-rosa:layer is cluster: the cluster layer runs no Langfuse; {action} its environment stack")
+    return config
 
 
 @main.command("config-reference")
@@ -447,11 +554,24 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
             f"against {len(access.documents)} policy documents, in {escape(str(out_dir / ACCESS_FILE))}.",
             soft_wrap=True,
         )
+    if result.compliance is not None:
+        _print_compliance(console, result.compliance, out_dir)
     if result.prerequisites:
         console.print(f"[bold]Before the first `pulumi up`[/], these must exist (table in {PREREQUISITES_FILE}):")
         for item in result.prerequisites:
             console.print(Text(f"  - {item.what} ({item.where})"), soft_wrap=True)
     console.print(Text(f"Written to {out_dir} in {seconds:.1f} s."))
+
+
+def _print_compliance(console: Console, report: ComplianceReport, out_dir: Path) -> None:
+    # One line per store; compliance-report.md has every column in full.
+    table = Table(title=f"Compliance report (in full in {out_dir / COMPLIANCE_FILE})", title_justify="left")
+    for column in ("Store", "Region", "At rest", "Retention", "Readers", "Audited by"):
+        table.add_column(column, no_wrap=True, overflow="ellipsis")
+    for row in report.stores:
+        table.add_row(row.store, row.region, row.at_rest.split(" (", 1)[0], row.retention, str(len(row.readers)), row.audited.split(" (", 1)[0])
+    console.print(table)
+    console.print(escape("Projects: " + "; ".join(f"{setting}: {value}" for setting, value in report.projects)), soft_wrap=True)
 
 
 def _print_profile(console: Console, profile: PlanProfile, total: float) -> None:

@@ -1,7 +1,7 @@
-"""The cluster layer stack (`layer: cluster`): the EBS key and encrypted StorageClass, the operators, and —
-once OLM has installed them — their operands: External Secrets' ExternalSecretsConfig, the isolation of the
-namespace cert-manager runs in, and the Barman Cloud Plugin beside CloudNativePG (its certificates need
-cert-manager's CRDs)."""
+"""The cluster layer stack (`layer: cluster`): the EBS key and encrypted StorageClass, the operators, the audit
+log's destination in CloudWatch Logs, and — once OLM has installed them — their operands: External Secrets'
+ExternalSecretsConfig, the isolation of the namespace cert-manager runs in, the Barman Cloud Plugin beside
+CloudNativePG (its certificates need cert-manager's CRDs), and the ClusterLogForwarder."""
 
 from __future__ import annotations
 
@@ -9,16 +9,24 @@ import pulumi
 
 from components.aws.kms import CustomerManagedKey, CustomerManagedKeyArgs
 from components.aws.policy_documents import ebs_csi_key_usage
-from components.network import Addresses
+from components.network import Addresses, Flow, Port
 from components.network.isolation import NamespaceIsolation, NamespaceIsolationArgs
-from components.network.model import Flow, Port, tcp
+from components.network.model import tcp
 from components.network.operator_flows import OPERATOR_PODS, operator_flows
+from components.platform.audit_forwarding import AuditLogForwarding, AuditLogForwardingArgs
 from components.platform.barman_cloud_plugin import BarmanCloudPlugin, BarmanCloudPluginArgs
-from components.platform.catalog import CERT_MANAGER, CERT_MANAGER_OPERAND_NAMESPACE, CLOUDNATIVE_PG, CLUSTER_OPERATORS
+from components.platform.catalog import (
+    CERT_MANAGER,
+    CERT_MANAGER_OPERAND_NAMESPACE,
+    CLOUDNATIVE_PG,
+    OPENSHIFT_LOGGING,
+)
 from components.platform.external_secrets import ExternalSecretsOperand, ExternalSecretsOperandArgs
-from components.platform.operators import OperatorSubscription, OperatorSubscriptionArgs
+from components.platform.openshift_support import cluster_operators
+from components.platform.operators import OperatorPackage, OperatorSubscription, OperatorSubscriptionArgs
 from components.platform.storage_class import EncryptedStorageClass, EncryptedStorageClassArgs
 from infra.stack_config.cluster_layer import ClusterStackConfig
+from infra.stack_config.types import oidc_issuer
 
 
 def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOptions) -> None:
@@ -39,18 +47,36 @@ def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOption
     )
     net = config.network
     api_server = Addresses("api-server", tuple(net.api_server.cidrs), tuple(net.cluster_networks))
+    operators = cluster_operators(config.cluster.openshift_version)
     subscriptions = [
         OperatorSubscription(
             package.package,
             OperatorSubscriptionArgs(
                 package=package,
                 install_plan_approval=config.operators.install_plan_approval,
-                flows=operator_flows(package, api_server, net.api_server.port),
+                flows=operator_flows(package, api_server, net.api_server.port) + _collector_flows(config, package),
             ),
             opts=opts,
         )
-        for package in CLUSTER_OPERATORS
+        for package in operators
     ]
+    operator_namespaces = {p.namespace for p in operators} | {CERT_MANAGER_OPERAND_NAMESPACE}
+    AuditLogForwarding(
+        "audit-forwarding",
+        AuditLogForwardingArgs(
+            namespace=OPENSHIFT_LOGGING.namespace,
+            resource_prefix=config.aws.resource_prefix,
+            account_id=config.aws.account_id,
+            region=config.cluster.region,
+            oidc_provider_arn=config.aws.oidc_provider_arn,
+            oidc_issuer=oidc_issuer(config.aws.oidc_provider_arn),
+            retention_days=config.audit.retention_days,
+            audited_namespaces=sorted(operator_namespaces | set(config.audit.namespaces)),
+            postgres_namespaces=config.audit.namespaces,
+            operands=config.operators.operands_enabled,
+        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=subscriptions)),
+    )
     if config.operators.operands_enabled:
         after_operators = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=subscriptions))
         ExternalSecretsOperand(
@@ -78,3 +104,11 @@ def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOption
         )
     pulumi.export("storageClass", storage.name)
     pulumi.export("ebsKeyArn", ebs_key.arn)
+
+
+def _collector_flows(config: ClusterStackConfig, package: OperatorPackage) -> tuple[Flow, ...]:
+    """OpenShift Logging's collector pods send to CloudWatch Logs and STS on 443."""
+    if package.package != OPENSHIFT_LOGGING.package:
+        return ()
+    cloudwatch = Addresses("cloudwatch-logs", tuple(config.audit.egress_cidrs), tuple(config.network.cluster_networks))
+    return (Flow(OPERATOR_PODS, cloudwatch, tcp(443), "the collector sends to CloudWatch Logs and STS"),)

@@ -50,6 +50,7 @@ def data_tier_args(
             memory=pg.resources.memory,
             zone_anti_affinity=pg.zone_anti_affinity,
             max_connections=pg.max_connections,
+            audit=config.audit.pgaudit,
             backup=PostgresBackup(
                 destination=f"s3://{aws_tier.buckets.backups}/{aws_tier.prefixes.postgres_backups.rstrip('/')}",
                 role_arn=aws_tier.role_arns["postgres-backup"],

@@ -18,13 +18,14 @@ from components.langfuse.web.certificate import IssuedCertificate, RouteCertific
 from components.langfuse.worker.queue_scaling import QueueScaling
 from components.langfuse.workload import Autoscaling, Resources
 from components.monitoring.alert_routing import AlertRouting, AlertRoutingArgs
-from components.monitoring.alerts import AlertThresholds, LangfuseAlerts, LangfuseAlertsArgs
+from components.monitoring.alerts import AlertThresholds, LangfuseAlerts, LangfuseAlertsArgs, UsageAlertSettings
 from components.monitoring.grafana import GrafanaSso, LangfuseGrafana, LangfuseGrafanaArgs
 from components.monitoring.probes import EndpointProbes, EndpointProbesArgs
 from components.monitoring.statsd_exporter import LangfuseMetricsExporter, LangfuseMetricsExporterArgs, StatsdTarget
 from components.network import NamespaceIsolation, NamespaceIsolationArgs
 from components.network.langfuse_flows import langfuse_flows
 from components.secrets import AwsSecretStore, AwsSecretStoreArgs, ReferencedSecrets, ReferencedSecretsArgs
+from infra.audit import deploy_audit_export
 from infra.aws_tier import deploy_aws_tier, s3_backend
 from infra.data_tier import data_tier_args
 from infra.external_backend import external_backend
@@ -40,7 +41,8 @@ from infra.secret_references import (
 from infra.stack_config import StackConfig
 from infra.stack_config.models import WorkloadConfig
 from infra.stack_config.types import cpu_millicores, memory_mib
-from infra.tenancy import deploy_tenancy
+from infra.tenancy import deploy_tenancy, shared_project_init
+from infra.verification import deploy_round_trip_monitor, round_trip_alerting
 
 
 def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
@@ -138,6 +140,8 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
                 clickhouse_backup_max_age_hours=2 * config.data_tier.clickhouse.backup.interval_hours + 1 if config.data_tier else None,
                 restore_drill_max_age_days=RESTORE_DRILL_MAX_AGE_DAYS if config.data_tier else None,
                 tenant_keys=config.tenancy.enabled,
+                usage=_usage_alerts(config),
+                round_trip=round_trip_alerting(config),
             ),
         ),
         opts=in_namespace,
@@ -157,6 +161,7 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
                 ),
                 service_ca_bundle=namespace.service_ca_bundle,
                 replicas=1,
+                usage_dashboard=_usage_alerts(config) is not None,
             ),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, *referenced])),
         )
@@ -169,11 +174,23 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
             ),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, *referenced])),
         )
+    deploy_audit_export(config, aws_tier, backend, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, isolation, store])))
     deploy_tenancy(
         config, config.langfuse.namespace, store.name, f"https://{hostname(config)}",
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, isolation, store, app])),
     )
+    deploy_round_trip_monitor(
+        config, config.langfuse.namespace, f"https://{hostname(config)}", namespace.trusted_ca_bundle,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, isolation, *referenced, app])),
+    )
     pulumi.export("langfuseUrl", app.url)
+
+
+def _usage_alerts(config: StackConfig) -> UsageAlertSettings | None:
+    usage = config.tenancy.usage
+    if not (config.tenancy.enabled and usage.enabled):
+        return None
+    return UsageAlertSettings(f"https://{hostname(config)}", usage.poll_interval_seconds, usage.error_rate_jump)
 
 
 # The drills run weekly (dataTier.restoreDrillSchedule): one missed run is tolerated.
@@ -237,6 +254,7 @@ def app_args(
             if lf.worker.queue_scaling.enabled
             else None
         ),
+        shared_project=shared_project_init(config),
     )
 
 

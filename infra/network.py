@@ -19,6 +19,9 @@ def langfuse_network(config: StackConfig) -> LangfuseNetwork:
         https_egress=Addresses("https-egress", tuple(net.https_egress_cidrs), excluded),
         grafana=config.monitoring.grafana is not None,
         tenant_controller=config.tenancy.enabled,
+        usage_reporting=config.tenancy.enabled and config.tenancy.usage.enabled,
+        round_trip_monitor=config.verification.monitor.enabled,
+        audit_export=config.audit.langfuse_export.image is not None,
     )
 
 

@@ -26,7 +26,7 @@ class NewStack:
     apps_domain: str
     api_server_cidrs: tuple[str, ...]
     resource_prefix: str
-    oidc_endpoint_url: str | None = None  # environment layer
+    oidc_endpoint_url: str
     csi_driver_role_arn: str | None = None  # cluster layer
 
 
@@ -123,7 +123,9 @@ def _cluster(spec: NewStack) -> str:
         + f"""  langfuse-rosa:layer: cluster
   langfuse-rosa:aws:
     accountId: {_q(spec.account_id)}
-    # Names the EBS key's alias (alias/<prefix>-ebs).
+    # From the "OIDC Endpoint URL" of `rosa describe cluster`: the audit log collector's role trusts it.
+    oidcProviderArn: {oidc_provider_arn(spec.account_id, spec.oidc_endpoint_url)}
+    # Names the EBS and audit log keys' aliases, the audit log groups and the collector's role (<prefix>-...).
     resourcePrefix: {spec.resource_prefix}
   langfuse-rosa:operators:
     # Manual: every operator install and upgrade waits for `oc patch installplan ... approved=true`.
@@ -134,13 +136,16 @@ def _cluster(spec: NewStack) -> str:
     # ROSA's operator role of the EBS CSI driver: `rosa list operator-roles --cluster {spec.cluster_name}`
     # (the ...-openshift-cluster-csi-drivers-ebs-cloud-credentials role).
     csiDriverRoleArn: {spec.csi_driver_role_arn}
+  # The API server's audit log goes to CloudWatch Logs (Red Hat OpenShift Logging): every request in these
+  # namespaces, writes elsewhere. List the langfuse.namespace of every environment stack on this cluster.
+  langfuse-rosa:audit:
+    namespaces: [langfuse-{spec.environment}]
 """
     )
 
 
 def _environment(spec: NewStack) -> str:
     size = _SIZES[spec.environment]
-    assert spec.oidc_endpoint_url is not None
     cpu_request, cpu_limit = size.cpu
     workload = lambda replicas: (  # noqa: E731
         f"replicas: {{ min: {replicas[0]}, max: {replicas[1]} }}\n"
@@ -180,5 +185,9 @@ def _environment(spec: NewStack) -> str:
       zoneAntiAffinity: {size.spread}
     redis:
       zoneAntiAffinity: {size.spread}
+  # `langfuse-rosa verify` (and the deploy workflow after each `up`) sends a trace with this key: a project made
+  # in Langfuse's UI once it runs, its key stored here in Secrets Manager (README, First deployment, step 10).
+  langfuse-rosa:verification:
+    projectKey: {{ secretsManagerName: {spec.resource_prefix}/langfuse-verification-key }}
 """
     )

@@ -38,6 +38,14 @@ def prerequisites(config: StackConfig | ClusterStackConfig, stack: str, stack_se
         ),
         _secrets_key(stack, region, where, stack_secrets_provider),
     ]
+    trusted_by = "the audit log collector's role trusts it" if isinstance(config, ClusterStackConfig) else "every workload role trusts it"
+    items.append(
+        Prerequisite(
+            f"IAM OIDC provider {config.aws.oidc_provider_arn}",
+            f"account {account}",
+            f"the cluster's: `rosa create oidc-provider` (or `rosa create cluster --sts --mode auto`); {trusted_by}",
+        )
+    )
     if isinstance(config, ClusterStackConfig):
         items.append(
             Prerequisite(
@@ -47,13 +55,6 @@ def prerequisites(config: StackConfig | ClusterStackConfig, stack: str, stack_se
             )
         )
         return items
-    items.append(
-        Prerequisite(
-            f"IAM OIDC provider {config.aws.oidc_provider_arn}",
-            f"account {account}",
-            "the cluster's: `rosa create oidc-provider` (or `rosa create cluster --sts --mode auto`); every workload role trusts it",
-        )
-    )
     items.append(
         Prerequisite(
             f"cluster layer stack cluster-{config.environment} applied with its operands on",
@@ -88,7 +89,7 @@ def prerequisites(config: StackConfig | ClusterStackConfig, stack: str, stack_se
                 where,
                 "a JSON object with the keys "
                 + ", ".join(f"`{k}`" for k in sorted(keys))
-                + f" (read into {', '.join(sorted(readers))}); "
+                + f" (read by {', '.join(sorted(readers))}); "
                 f"encrypted with aws/secretsmanager or alias/{config.aws.resource_prefix}-secrets",
             )
         )
@@ -139,11 +140,12 @@ def _secrets_manager_entries(config: StackConfig) -> dict[str, tuple[set[str], s
             keys, readers = entries.setdefault(str(value.secrets_manager_name), (set(), set()))
             keys.add(value.property)
             readers.add(f"Secret {secret.target}")
-    key = tenancy_key(config)
-    if key is not None:
-        keys, readers = entries.setdefault(key.secrets_manager_name, (set(), set()))
-        keys |= {key.public_key_property, key.secret_key_property}
-        readers.add("the tenant controller")
+    verify = "`langfuse-rosa verify`: an API key of a project made in Langfuse's UI once it runs (README, First deployment, step 10)"
+    for key, reader in ((tenancy_key(config), "the tenant controller"), (config.verification.project_key, verify)):
+        if key is not None:
+            keys, readers = entries.setdefault(key.secrets_manager_name, (set(), set()))
+            keys |= {key.public_key_property, key.secret_key_property}
+            readers.add(reader)
     return entries
 
 

@@ -14,6 +14,11 @@ ROUTE_TLS_SECRET = "langfuse-web-tls"
 LICENSE_SECRET = "langfuse-license"
 SLACK_SECRET = "langfuse-slack"
 GRAFANA_SSO_SECRET = "langfuse-grafana-sso"
+# Without a licence, Langfuse web creates the shared project and its key at start (LANGFUSE_INIT_*), from the same
+# Secrets Manager secret the tenant controller hands to every namespace.
+INIT_PROJECT_SECRET = "langfuse-init-project"
+INIT_USER_SECRET = "langfuse-init-user"
+VERIFICATION_SECRET = "langfuse-verification-key"
 
 
 def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
@@ -36,6 +41,15 @@ def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
                 secret_type="kubernetes.io/tls",
             )
         )
+    if shares_one_project(config):
+        key, owner = config.tenancy.shared_project_key, config.tenancy.shared_project.owner
+        assert key is not None  # StackConfig's validator
+        secrets.append(_key_pair(INIT_PROJECT_SECRET, key))
+        if owner is not None:
+            secrets.append(_single(INIT_USER_SECRET, "password", owner.password))
+    verification = config.verification
+    if verification.monitor.enabled and verification.project_key is not None:
+        secrets.append(_key_pair(VERIFICATION_SECRET, verification.project_key))
     backend = config.backend
     if backend.mode == "external":
         assert backend.postgres and backend.clickhouse and backend.redis
@@ -49,11 +63,34 @@ def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
     return secrets
 
 
+def _key_pair(name: str, key: KeyPairRef) -> ReferencedSecret:
+    return ReferencedSecret(
+        name,
+        (
+            SecretValue("public-key", key.secrets_manager_name, key.public_key_property),
+            SecretValue("secret-key", key.secrets_manager_name, key.secret_key_property),
+        ),
+    )
+
+
 def existing_secret_names(config: StackConfig) -> list[str]:
     """Secrets Manager names the External Secrets role may read besides the stack's own."""
     names = {value.secrets_manager_name for secret in referenced_secrets(config) for value in secret.values}
     key = tenancy_key(config)
     return sorted(names | ({key.secrets_manager_name} if key is not None else set()))
+
+
+def shares_one_project(config: StackConfig) -> bool:
+    """Tenancy without a licence: every namespace gets the key of the one project LANGFUSE_INIT_* creates."""
+    return config.tenancy.enabled and config.langfuse.license_key is None
+
+
+def init_project_keys() -> tuple[SecretKeyRef, SecretKeyRef]:
+    return SecretKeyRef(INIT_PROJECT_SECRET, "public-key"), SecretKeyRef(INIT_PROJECT_SECRET, "secret-key")
+
+
+def init_user_password() -> SecretKeyRef:
+    return SecretKeyRef(INIT_USER_SECRET, "password")
 
 
 def tenancy_key(config: StackConfig) -> KeyPairRef | None:
@@ -99,3 +136,8 @@ def slack_webhook() -> SecretKeyRef:
 
 def grafana_client_secret() -> SecretKeyRef:
     return SecretKeyRef(GRAFANA_SSO_SECRET, "client-secret")
+
+
+def verification_key() -> tuple[SecretKeyRef, SecretKeyRef]:
+    """The round-trip monitor's key (public, secret), from the verification project's referenced secret."""
+    return SecretKeyRef(VERIFICATION_SECRET, "public-key"), SecretKeyRef(VERIFICATION_SECRET, "secret-key")

@@ -91,6 +91,12 @@ def project_path(*parts: str) -> Path:
     return PROJECT_ROOT.joinpath(*parts)
 
 
+def langfuse_env_names() -> set[str]:
+    """Every environment variable name Langfuse v4.16's web and worker read."""
+    text = project_path("tests", "data", "langfuse", "env-vars-v4.16.0.txt").read_text()
+    return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+
+
 def rendered_secrets_hold_no_data(plan: Plan) -> bool:
     """Every Kubernetes Secret is written by External Secrets; the only Secrets rendered are requests for a
     service-account token, which Kubernetes fills in."""

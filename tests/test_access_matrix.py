@@ -1,11 +1,14 @@
 """The AWS access matrix: every request that reaches the rendered buckets, keys, roles and topics, decided by
 Principal Mapper against the rendered policies, must come out as intended here, row by row, in every stack;
-every policy document the plan renders must be exercised both ways; and the policies this project shipped
-before (IfExists denies, object-ARN encryption context) must fail the matrix."""
+iam-simulate (tests/iam_simulate.py), a second, maintained evaluator that also validates each request against
+AWS's IAM data, must decide every row the same; every policy document the plan renders must be exercised both
+ways; and the policies this project shipped before (IfExists denies, object-ARN encryption context, a replication
+trust without a source) must fail the matrix under both evaluators."""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 
 import pytest
@@ -15,6 +18,7 @@ from infra.offline_plan.access_requests import Catalogue
 from infra.offline_plan.iam_evaluator import Principal, is_allowed
 from infra.offline_plan.plan import ACCESS_FILE
 from tests.conftest import CLUSTER_STACKS, STACKS
+from tests.iam_simulate import disagreements, keyed, second_opinions
 
 ALLOW, DENY = True, False
 
@@ -64,6 +68,34 @@ COMMON = {
     'worker: event read GetObject': ALLOW,
     'worker: export kms:GenerateDataKey (SSE-KMS, via S3)': ALLOW,
     'worker: media delete DeleteObject': ALLOW,
+}
+# every environment stack: the trail, its bucket and key, its CloudWatch Logs copy and alarms
+AUDIT = {
+    'alerts: a foreign alarm publishes to audit-alerts': DENY,
+    'alerts: alarm audit-BucketPolicyChanged publishes': ALLOW,
+    'alerts: alarm audit-KeyDeletionScheduled publishes': ALLOW,
+    'alerts: alarm audit-SecretReadRefused publishes': ALLOW,
+    "cloudtrail: another trail's GetBucketAcl": DENY,
+    'cloudtrail: GetBucketAcl of its bucket': ALLOW,
+    'cloudtrail: PutObject a digest file (SSE-S3)': ALLOW,
+    'cloudtrail: PutObject a log file': ALLOW,
+    'cloudtrail: PutObject a log file asking for SSE-S3': DENY,
+    'cloudtrail: PutObject a log file without bucket-owner-full-control': DENY,
+    'cloudtrail: another trail assumes the CloudWatch Logs role': DENY,
+    'cloudtrail: another trail delivers into the bucket': DENY,
+    'cloudtrail: assumes its CloudWatch Logs role': ALLOW,
+    'cloudtrail: kms:Decrypt': DENY,
+    'cloudtrail: kms:DescribeKey': ALLOW,
+    "cloudtrail: kms:GenerateDataKey for another account's trail": DENY,
+    'cloudtrail: kms:GenerateDataKey for its log files': ALLOW,
+    'cloudtrail logs: PutLogEvents into another log group': DENY,
+    'cloudtrail logs: logs:CreateLogStream': ALLOW,
+    'cloudtrail logs: logs:PutLogEvents': ALLOW,
+    'cloudwatch logs: kms:Decrypt for another log group with the key of cloudtrail': DENY,
+    'cloudwatch logs: kms:GenerateDataKey for log group cloudtrail': ALLOW,
+    'log delivery: audit logs into access-logs': ALLOW,
+    'other account: Decrypt with key audit-key': DENY,
+    'other account: GetObject from audit': DENY,
 }
 # stacks whose stores run in the cluster (dev, staging, prod)
 IN_CLUSTER_STORES = {
@@ -130,10 +162,18 @@ STAGING_AND_PROD = {
 }
 # prod: licence, disaster recovery (replication, its alerts, the DR buckets and key)
 PROD = {
-    'alerts: S3 publishes a replication event': ALLOW,
-    'alerts: alarm OperationsFailedReplication publishes': ALLOW,
-    'alerts: alarm ReplicationLatency publishes': ALLOW,
-    'alerts: another bucket publishes to the topic': DENY,
+    'alerts: S3 publishes a replication event of backups': ALLOW,
+    'alerts: S3 publishes a replication event of audit': ALLOW,
+    'alerts: a foreign alarm publishes to backup-replication-alerts': DENY,
+    'alerts: alarm backup-replication-failed publishes': ALLOW,
+    'alerts: alarm backup-replication-late publishes': ALLOW,
+    'alerts: alarm audit-replication-failed publishes': ALLOW,
+    'alerts: alarm audit-replication-late publishes': ALLOW,
+    'alerts: another bucket publishes to the topic of backups': DENY,
+    'alerts: another bucket publishes to the topic of audit': DENY,
+    'log delivery: audit-replica (DR) logs into access-logs (DR)': ALLOW,
+    'other account: Decrypt with key dr-audit-key': DENY,
+    'other account: GetObject from audit-replica (DR)': DENY,
     'external-secrets: GetSecretValue for ExternalSecret langfuse-license': ALLOW,
     'log delivery: a foreign bucket logs into access-logs (DR)': DENY,
     'log delivery: backups-replica (DR) logs into access-logs (DR)': ALLOW,
@@ -144,6 +184,8 @@ PROD = {
     'replication: ReplicateObject into another bucket': DENY,
     'replication: S3 assumes the replication role': ALLOW,
     'replication: another service assumes the replication role': DENY,
+    "replication: S3, for another account's bucket, assumes the replication role": DENY,
+    'replication: S3, for another bucket of the account, assumes the replication role': DENY,
     'replication: kms:Decrypt under the replica key': ALLOW,
     'replication: kms:Encrypt under the replica key': ALLOW,
     'replication: kms:GenerateDataKey under the replica key': ALLOW,
@@ -158,6 +200,8 @@ PROD = {
     'replication: s3:ReplicateObject into the DR bucket': ALLOW,
     'replication: s3:ReplicateTags into the DR bucket': ALLOW,
 }
+# The audit bucket's copy is decided as the backups': the same requests, under its own role and keys.
+PROD |= {f"replication of audit: {row.removeprefix('replication: ')}": outcome for row, outcome in PROD.items() if row.startswith("replication: ")}
 # cluster layers: the EBS key
 CLUSTER_LAYER = {
     'ebs: CSI driver CreateGrant for EC2': ALLOW,
@@ -168,13 +212,29 @@ CLUSTER_LAYER = {
     'ebs: CSI driver kms:ReEncryptFrom': ALLOW,
     'ebs: another role of the account decrypts': DENY,
     'other account: Decrypt with key ebs-key': DENY,
+    # the audit log's destination: the collector's role, the log groups' key
+    'cloudwatch logs: kms:Decrypt for another log group with the key of api-audit': DENY,
+    'cloudwatch logs: kms:Decrypt for another log group with the key of postgresql': DENY,
+    'cloudwatch logs: kms:GenerateDataKey for log group api-audit': ALLOW,
+    'cloudwatch logs: kms:GenerateDataKey for log group postgresql': ALLOW,
+    'log collector: PutLogEvents into another log group (api-audit)': DENY,
+    'log collector: PutLogEvents into another log group (postgresql)': DENY,
+    'log collector: logs:CreateLogStream into api-audit': ALLOW,
+    'log collector: logs:CreateLogStream into postgresql': ALLOW,
+    'log collector: logs:PutLogEvents into api-audit': ALLOW,
+    'log collector: logs:PutLogEvents into postgresql': ALLOW,
+    'other account: Decrypt with key audit-key': DENY,
+    "sts: another service account assumes the log collector's role (api-audit)": DENY,
+    "sts: another service account assumes the log collector's role (postgresql)": DENY,
+    'sts: the log collector assumes its role (api-audit)': ALLOW,
+    'sts: the log collector assumes its role (postgresql)': ALLOW,
 }
 
 
 def expected(stack: str) -> dict[str, bool]:
     if stack.startswith("cluster-"):
         return dict(CLUSTER_LAYER)
-    rows = dict(COMMON)
+    rows = dict(COMMON) | AUDIT
     rows |= EXTERNAL_STORES if stack == "external" else IN_CLUSTER_STORES
     if stack in ("staging", "prod"):
         rows |= STAGING_AND_PROD
@@ -187,10 +247,11 @@ def expected(stack: str) -> dict[str, bool]:
 
 
 ALL_STACKS = STACKS + CLUSTER_STACKS + ("external",)
-# Bucket, key, trust, role and topic policies: dev/staging 5 buckets + 2 keys + 6 roles x 2; prod adds the DR
-# buckets and key, the replication role and the alert topic; external mode has no backup roles and no backups bucket; a cluster layer
-# renders the EBS key only.
-DOCUMENTS = {"dev": 19, "staging": 19, "prod": 25, "external": 12, "cluster-dev": 1, "cluster-staging": 1, "cluster-prod": 1}
+# Bucket, key, trust, role and topic policies: dev/staging 6 buckets + 3 keys + 7 roles x 2 (the trail's CloudWatch
+# Logs role among them) + the audit alert topic; prod adds the DR buckets and keys, the replication roles and their
+# alert topic; external mode has no backup roles and no backups bucket; a cluster layer renders the EBS key and the
+# audit log's key and collector role.
+DOCUMENTS = {"dev": 24, "staging": 24, "prod": 34, "external": 17, "cluster-dev": 4, "cluster-staging": 4, "cluster-prod": 4}
 
 
 def _config(stack_files, stack: str) -> dict:
@@ -218,6 +279,47 @@ def test_every_rendered_policy_document_is_exercised_both_ways(plans, stack):
         assert outcomes == {True, False}, f"{document}: decisions {outcomes}"
 
 
+@pytest.fixture(scope="module")
+def iam_simulate_rows(plans):
+    """Every row of every stack, and iam-simulate's decision on each (one node process)."""
+    rows = {key: row for stack in ALL_STACKS for key, row in keyed(stack, plans[stack].access.rows).items()}
+    return rows, second_opinions(rows)
+
+
+@pytest.mark.parametrize("stack", ALL_STACKS)
+def test_iam_simulate_decides_every_row_as_principal_mapper_does(plans, iam_simulate_rows, stack):
+    rows, opinions = iam_simulate_rows
+    ours = {key: row for key, row in rows.items() if key.startswith(f"{stack} | ")}
+    assert len(ours) == len(plans[stack].access.rows) == len(expected(stack))
+    assert disagreements(ours, opinions) == []
+
+
+def test_iam_simulate_refuses_a_request_aws_would_not_see_and_catches_a_disagreement(plans):
+    """A misspelt action, an object ARN for a bucket action, a context key the action does not carry, a policy
+    with a broken element, and a row whose recorded decision is wrong: each is reported."""
+    rows = {row.request.id: row for row in plans["prod"].access.rows}
+    put = rows["web: ingestion event upload PutObject"]
+    listing = rows["worker: event list ListBucket (its prefix)"]
+
+    def request(row, **changes):
+        return dataclasses.replace(row, request=dataclasses.replace(row.request, **changes))
+
+    broken_policy = copy.deepcopy(put.resource_policy)
+    broken_policy["Statement"][0]["Effect"] = "Permit"
+    bad = {
+        "action": request(put, action="s3:PutObjects"),
+        "arn": request(listing, resource=listing.request.resource + "/events/"),
+        "key": request(put, context={**put.request.context, "s3:x-amz-server-side-encrpytion": "aws:kms"}),
+        "policy": dataclasses.replace(put, resource_policy=broken_policy),
+        "decision": dataclasses.replace(put, allowed=not put.allowed),
+    }
+    found = disagreements(bad, second_opinions(bad))
+    assert [line.split(":", 1)[0] for line in found] == list(bad)
+    assert "invalid.action" in found[0] and "no.resource.types" in found[1]
+    assert found[2].endswith("s3:x-amz-server-side-encrpytion") and "Statement[0].Effect" in found[3]
+    assert found[4] == "decision: Principal Mapper denies, iam-simulate allows"
+
+
 # -- controls: the policies shipped before this matrix existed must fail it --------------------------------
 
 
@@ -234,6 +336,13 @@ def _old_bucket_policy(bucket: str, key: str) -> dict:
     ]}
 
 
+def _broken(matrix) -> set[str]:
+    """The rows whose decision differs from the intended one, once iam-simulate has decided every row alike."""
+    rows = keyed("control", matrix.rows)
+    assert disagreements(rows, second_opinions(rows)) == []
+    return {row.request.id for row in matrix.rows if row.allowed != expected("prod")[row.request.id]}
+
+
 def test_the_old_ifexists_bucket_policy_fails_the_matrix(plans, stack_files):
     plan = plans["prod"]
     index = policy_index(plan.resources, str(stack_files["prod"]["langfuse-rosa:aws"]["accountId"]))
@@ -242,8 +351,7 @@ def test_the_old_ifexists_bucket_policy_fails_the_matrix(plans, stack_files):
         old = _old_bucket_policy(bucket, data_key)
         old["Statement"] += [s for s in policy["Statement"] if s["Effect"] == "Allow"]  # log delivery stays
         index.buckets[bucket] = old
-    decided = {row.request.id: row.allowed for row in _matrix(plan, stack_files, "prod", index=index).rows}
-    broken = {request for request, allowed in expected("prod").items() if allowed and not decided[request]}
+    broken = _broken(_matrix(plan, stack_files, "prod", index=index))
     assert broken == {
         # Multipart parts and completions carry no encryption header: every multipart upload fails.
         "barman: barman-cloud-wal-archive UploadPart", "barman: barman-cloud-wal-archive CompleteMultipartUpload",
@@ -255,6 +363,9 @@ def test_the_old_ifexists_bucket_policy_fails_the_matrix(plans, stack_files):
         "log delivery: events logs into access-logs", "log delivery: media logs into access-logs",
         "log delivery: exports logs into access-logs", "log delivery: backups logs into access-logs",
         "log delivery: backups-replica (DR) logs into access-logs (DR)",
+        "log delivery: audit logs into access-logs", "log delivery: audit-replica (DR) logs into access-logs (DR)",
+        # CloudTrail's digest files carry SSE-S3; its log files name the audit key, not the one the old policy pinned.
+        "cloudtrail: PutObject a digest file (SSE-S3)", "cloudtrail: PutObject a log file",
     }
 
 
@@ -272,12 +383,32 @@ def test_the_old_object_arn_replication_policy_fails_the_matrix(plans, stack_fil
         if statement["Sid"] == "ReadSourceVersions":
             statement["Action"] = [a for a in statement["Action"] if a not in ("s3:GetObjectRetention", "s3:GetObjectLegalHold")]
     index.role_policies[role] = [(name, old)]
-    decided = {row.request.id: row.allowed for row in _matrix(plan, stack_files, "prod", index=index).rows}
-    broken = {request for request, allowed in expected("prod").items() if allowed and not decided[request]}
+    broken = _broken(_matrix(plan, stack_files, "prod", index=index))
     assert broken == {
         "replication: Decrypt the source object", "replication: kms:GenerateDataKey under the replica key",
         "replication: kms:Encrypt under the replica key", "replication: kms:Decrypt under the replica key",
         "replication: s3:GetObjectRetention on a source object", "replication: s3:GetObjectLegalHold on a source object",
+    }
+
+
+def test_the_old_replication_trust_without_a_source_fails_the_matrix(plans, stack_files):
+    """The trust as rendered before: S3, with no aws:SourceAccount / aws:SourceArn, so S3 replicating any
+    account's bucket could be made to assume the role."""
+    plan = plans["prod"]
+    index = policy_index(plan.resources, str(stack_files["prod"]["langfuse-rosa:aws"]["accountId"]))
+    (role,) = [arn for arn in index.trust if arn.endswith("-backup-replication")]
+    (statement,) = index.trust[role]["Statement"]
+    (source,) = [
+        r.inputs["bucket"] for r in plan.resources
+        if r.type == "aws:s3/bucketReplicationConfig:BucketReplicationConfig" and r.inputs["role"] == role
+    ]
+    assert statement["Condition"] == {"StringEquals": {
+        "aws:SourceAccount": str(stack_files["prod"]["langfuse-rosa:aws"]["accountId"]), "aws:SourceArn": f"arn:aws:s3:::{source}",
+    }}
+    index.trust[role] = {**index.trust[role], "Statement": [{k: v for k, v in statement.items() if k != "Condition"}]}
+    assert _broken(_matrix(plan, stack_files, "prod", index=index)) == {
+        "replication: S3, for another account's bucket, assumes the replication role",
+        "replication: S3, for another bucket of the account, assumes the replication role",
     }
 
 
@@ -329,3 +460,22 @@ def test_the_plan_writes_the_matrix(plans, tmp_path):
     assert summary == {"file": ACCESS_FILE, "requests": len(plan.access.rows), "allowed": plan.access.allowed,
                        "policyDocuments": DOCUMENTS["prod"], "documentsNotExercised": []}
     assert json.dumps(summary)
+
+
+def test_cloudtrail_delivers_only_through_the_digest_exemption_and_its_source_arn(plans, stack_files):
+    """Controls for the audit bucket's policy: drop the digest prefix's exemption from the encryption denies, or the
+    aws:SourceArn condition from CloudTrail's write, and the matrix sees it."""
+    plan = plans["prod"]
+    index = policy_index(plan.resources, str(stack_files["prod"]["langfuse-rosa:aws"]["accountId"]))
+    (audit,) = [b for b in index.buckets if b.endswith("-audit")]
+    policy = copy.deepcopy(index.buckets[audit])
+    for statement in policy["Statement"]:
+        if "NotResource" in statement:
+            statement["Resource"] = f"arn:aws:s3:::{audit}/*"
+            del statement["NotResource"]
+        if statement.get("Sid") == "AWSCloudTrailWrite":
+            del statement["Condition"]["StringEquals"]["aws:SourceArn"]
+    index.buckets[audit] = policy
+    decided = {row.request.id: row.allowed for row in _matrix(plan, stack_files, "prod", index=index).rows}
+    changed = {request for request, allowed in expected("prod").items() if decided[request] != allowed}
+    assert changed == {"cloudtrail: PutObject a digest file (SSE-S3)", "cloudtrail: another trail delivers into the bucket"}

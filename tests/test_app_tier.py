@@ -12,6 +12,7 @@ from tests.conftest import (
     env_of,
     env_value,
     find,
+    langfuse_env_names,
     langfuse_pods,
     mebibytes,
     pod_templates,
@@ -220,14 +221,9 @@ def test_migrations_run_in_a_job_before_web_and_worker_roll(plans, stack):
     assert job["spec"]["backoffLimit"] == 2 and job["spec"]["activeDeadlineSeconds"] == 1800
 
 
-def _langfuse_env_names() -> set[str]:
-    text = project_path("tests", "data", "langfuse", "env-vars-v4.16.0.txt").read_text()
-    return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
-
-
 @pytest.mark.parametrize("stack", STACKS + ("external",))
 def test_every_env_var_is_one_langfuse_reads(plans, stack):
-    known = _langfuse_env_names()
+    known = langfuse_env_names()
     assert len(known) > 500  # the list is the real one, not an empty file
     pods = langfuse_pods(plans[stack])
     assert len(pods) == 3

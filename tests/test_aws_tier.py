@@ -116,10 +116,10 @@ def test_bucket_policies_refuse_plain_http_and_only_encryption_headers_that_are_
         allows = [s for s in statements.values() if s["Effect"] == "Allow"]
         if bucket == "access-logs":
             assert denies == {"DenyOtherEncryption": {"StringNotEquals": {sse: "AES256"}, "Null": {sse: "false"}}}
-            # Only S3's log delivery may write here, and only for this account's four data buckets.
+            # Only S3's log delivery may write here, and only for this account's four data buckets and its audit bucket.
             (delivery,) = allows
             assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
-            assert delivery["Condition"]["ArnLike"]["aws:SourceArn"] == sorted(f"arn:aws:s3:::{prefix}-{b}" for b in BUCKETS[:4])
+            assert delivery["Condition"]["ArnLike"]["aws:SourceArn"] == sorted(f"arn:aws:s3:::{prefix}-{b}" for b in (*BUCKETS[:4], "audit"))
         else:
             assert denies == {
                 "DenyOtherEncryption": {"StringNotEquals": {sse: "aws:kms"}, "Null": {sse: "false"}},
@@ -135,16 +135,18 @@ def test_object_lock_and_replication_only_where_the_stack_asks(plans, stack_file
         plan = plans[stack]
         _, prefix, _ = _aws(stack_files, stack)
         locks = by_bucket(plan, ":BucketObjectLockConfiguration")
-        replication = resources(plan, ":BucketReplicationConfig")
+        replication = {r.inputs["bucket"]: r for r in resources(plan, ":BucketReplicationConfig")}
+        # The audit bucket is locked everywhere: compliance mode in prod, governance elsewhere (tests/test_audit.py).
+        audit = {f"{prefix}-audit"}
         if stack == "prod":
             dr_region = stack_setting(stack_files, stack, "disasterRecovery", "region")
             replica = f"{prefix}-backups-{dr_region}"
             days = stack_setting(stack_files, stack, "aws", "objectLockDays")
-            assert set(locks) == {f"{prefix}-backups", replica}
+            assert set(locks) == {f"{prefix}-backups", replica} | audit | {f"{prefix}-audit-{dr_region}"}
             assert by_bucket(plan, ":BucketLogging")[replica]["targetBucket"] == f"{prefix}-access-logs-{dr_region}"
-            assert all(lock["rule"]["defaultRetention"] == {"days": days, "mode": "GOVERNANCE"} for lock in locks.values())
-            (config,) = replication
-            assert config.inputs["bucket"] == f"{prefix}-backups"
+            assert all(locks[name]["rule"]["defaultRetention"] == {"days": days, "mode": "GOVERNANCE"} for name in (f"{prefix}-backups", replica))
+            assert set(replication) == {f"{prefix}-backups", f"{prefix}-audit"}
+            config = replication[f"{prefix}-backups"]
             (rule,) = config.inputs["rules"]
             assert rule["destination"]["bucket"] == f"arn:aws:s3:::{replica}"
             assert rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"].startswith(f"arn:aws:kms:{dr_region}:")
@@ -155,7 +157,7 @@ def test_object_lock_and_replication_only_where_the_stack_asks(plans, stack_file
             dr_sse = by_bucket(plan, ":BucketServerSideEncryptionConfiguration")[replica]["rules"][0]
             assert dr_sse["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"].startswith(f"arn:aws:kms:{dr_region}:")
         else:
-            assert locks == {} and replication == []
+            assert set(locks) == audit and replication == {}
 
 
 # -- keys ---------------------------------------------------------------------------------------------
@@ -164,7 +166,8 @@ def test_object_lock_and_replication_only_where_the_stack_asks(plans, stack_file
 @pytest.mark.parametrize("stack", STACKS + ("cluster-prod",))
 def test_keys_rotate_are_protected_and_trust_no_wildcard_principal(plans, stack_files, stack):
     keys = resources(plans[stack], ":Key")
-    assert len(keys) == {"prod": 3, "cluster-prod": 1}.get(stack, 2)
+    # data, secrets, audit; prod adds the DR copies' keys of backups and audit; a cluster layer has the EBS key and its audit log's
+    assert len(keys) == {"prod": 5, "cluster-prod": 2}.get(stack, 3)
     account = stack_setting(stack_files, stack, "aws", "accountId")
     for key in keys:
         assert key.inputs["enableKeyRotation"] is True and key.inputs["rotationPeriodInDays"] == 365
@@ -213,7 +216,9 @@ def test_each_role_trusts_exactly_its_service_account_with_the_sts_audience(plan
         else:
             annotations = find(plan, "ServiceAccount", service_account)["metadata"]["annotations"]
             assert annotations["eks.amazonaws.com/role-arn"] == arn
-    expected = {f"{prefix}-{role}" for role in IRSA_ROLES} | ({f"{prefix}-backup-replication"} if stack == "prod" else set())
+    # And CloudTrail's role into CloudWatch Logs; in prod the two replication roles.
+    expected = {f"{prefix}-{role}" for role in (*IRSA_ROLES, "audit-cloudwatch-logs")}
+    expected |= {f"{prefix}-backup-replication", f"{prefix}-audit-replication"} if stack == "prod" else set()
     assert set(roles) == expected
 
 
@@ -370,37 +375,42 @@ def test_prod_plan_lists_the_whole_aws_side(plans):
     for component_counts in plans["prod"].counts().values():
         for kind, n in component_counts.items():
             counts[kind] = counts.get(kind, 0) + n
-    assert counts["aws.kms.Key"] == 3  # data, secrets, and the DR copy's key in the DR region
+    assert counts["aws.kms.Key"] == 5  # data, secrets, audit, and the DR copies' keys of backups and audit in the DR region
     for control in ("Bucket", "BucketServerSideEncryptionConfiguration", "BucketPolicy", "BucketVersioning",
                     "BucketLifecycleConfiguration", "BucketPublicAccessBlock", "BucketOwnershipControls"):
-        assert counts[f"aws.s3.{control}"] == 7, control  # five buckets, the DR replica and its log bucket
-    assert counts["aws.s3.BucketLogging"] == 5 and counts["aws.s3.BucketReplicationConfig"] == 1
-    # Replication failures and lag: S3 events and two CloudWatch alarms into one topic that mails a person.
-    assert counts["aws.s3.BucketNotification"] == counts["aws.sns.Topic"] == counts["aws.sns.TopicPolicy"] == 1
-    assert counts["aws.cloudwatch.MetricAlarm"] == 2 and counts["aws.sns.TopicSubscription"] == 1
-    assert counts["aws.iam.Role"] == counts["aws.iam.RolePolicy"] == 7  # six workloads and replication
+        assert counts[f"aws.s3.{control}"] == 9, control  # five buckets and the audit bucket, the two DR replicas and their log bucket
+    assert counts["aws.s3.BucketLogging"] == 7 and counts["aws.s3.BucketReplicationConfig"] == 2  # all but the two log buckets
+    # Replication failures and lag of both copies: S3 events and two CloudWatch alarms each into one topic that mails a person;
+    # the trail's three alarms into the audit topic.
+    assert counts["aws.s3.BucketNotification"] == 2 and counts["aws.sns.Topic"] == counts["aws.sns.TopicPolicy"] == 2
+    assert counts["aws.cloudwatch.MetricAlarm"] == 7 and counts["aws.sns.TopicSubscription"] == 1
+    assert counts["aws.cloudtrail.Trail"] == 1 and counts["aws.cloudwatch.LogGroup"] == 1 and counts["aws.cloudwatch.LogMetricFilter"] == 3
+    assert counts["aws.iam.Role"] == counts["aws.iam.RolePolicy"] == 9  # six workloads, two replications, CloudTrail's CloudWatch Logs role
     assert counts["aws.secretsmanager.Secret"] == counts["aws.secretsmanager.SecretVersion"] == 4
     assert counts["SecretStore"] == 1 and counts["ExternalSecret"] == 8  # 4 generated, Langfuse SSO, Grafana SSO, licence, Slack
     cluster = {kind for component_counts in plans["cluster-prod"].counts().values() for kind in component_counts}
-    assert {"Subscription", "ExternalSecretsConfig", "aws.kms.Key", "StorageClass"} <= cluster
+    assert {"Subscription", "ExternalSecretsConfig", "aws.kms.Key", "StorageClass", "ClusterLogForwarder", "aws.cloudwatch.LogGroup"} <= cluster
 
 
 def test_a_failing_or_late_replication_reaches_the_alert_addresses(plans, stack_files):
     plan = plans["prod"]
     _, prefix, region = _aws(stack_files, "prod")
     dr_region = stack_setting(stack_files, "prod", "disasterRecovery", "region")
-    (topic,) = resources(plan, ":Topic")
+    (topic,) = [t for t in resources(plan, ":Topic") if t.inputs["name"].endswith("-backup-replication-alerts")]
     topic_arn = f"arn:aws:sns:{region}:{stack_setting(stack_files, 'prod', 'aws', 'accountId')}:{topic.inputs['name']}"
-    (notification,) = resources(plan, ":BucketNotification")
-    assert notification.inputs == {"bucket": f"{prefix}-backups", "topics": [{"topicArn": topic_arn, "events": [
-        "s3:Replication:OperationFailedReplication", "s3:Replication:OperationMissedThreshold", "s3:Replication:OperationNotTracked",
-    ]}]}
-    alarms = {a.inputs["metricName"]: a.inputs for a in resources(plan, ":MetricAlarm")}
-    assert set(alarms) == {"OperationsFailedReplication", "ReplicationLatency"}
-    for alarm in alarms.values():
-        assert alarm["namespace"] == "AWS/S3" and alarm["alarmActions"] == [topic_arn]
-        assert alarm["dimensions"] == {"SourceBucket": f"{prefix}-backups", "DestinationBucket": f"{prefix}-backups-{dr_region}",
-                                       "RuleId": "copy-backups-to-dr-region"}
-    assert alarms["ReplicationLatency"]["threshold"] == 900 and alarms["OperationsFailedReplication"]["threshold"] == 0
+    notifications = {n.inputs["bucket"]: n.inputs for n in resources(plan, ":BucketNotification")}
+    assert set(notifications) == {f"{prefix}-backups", f"{prefix}-audit"}
+    for bucket, notification in notifications.items():
+        assert notification == {"bucket": bucket, "topics": [{"topicArn": topic_arn, "events": [
+            "s3:Replication:OperationFailedReplication", "s3:Replication:OperationMissedThreshold", "s3:Replication:OperationNotTracked",
+        ]}]}
+    alarms = {a.inputs["name"]: a.inputs for a in resources(plan, ":MetricAlarm") if a.inputs["namespace"] == "AWS/S3"}
+    assert set(alarms) == {f"{prefix}-{copy}-replication-{what}" for copy in ("backup", "audit") for what in ("failed", "late")}
+    for name, alarm in alarms.items():
+        source = "backups" if "-backup-" in name else "audit"
+        assert alarm["alarmActions"] == [topic_arn]
+        assert alarm["dimensions"] == {"SourceBucket": f"{prefix}-{source}", "DestinationBucket": f"{prefix}-{source}-{dr_region}",
+                                       "RuleId": f"copy-{source}-to-dr-region"}
+        assert alarm["threshold"] == (900 if alarm["metricName"] == "ReplicationLatency" else 0)
     subscriptions = [(s.inputs["protocol"], s.inputs["endpoint"]) for s in resources(plan, ":TopicSubscription")]
     assert subscriptions == [("email", email) for email in stack_setting(stack_files, "prod", "disasterRecovery", "alertEmails")]

@@ -172,6 +172,7 @@ def test_the_cluster_s_stacks_come_from_what_rosa_and_oc_print(guide_runs):
         cluster.storage.csi_driver_role_arn
         == "arn:aws:iam::111122223333:role/rosa-prod-a1b2-openshift-cluster-csi-drivers-ebs-cloud-credentials"
     )
+    assert cluster.aws.oidc_provider_arn == environment.aws.oidc_provider_arn  # the audit log collector's role trusts it
     assert read_stack_file(stacks, "prod").secrets_provider == "awskms://alias/pulumi-langfuse-rosa?region=eu-west-1"
     login = _calls(guide_runs["eu-west-1"], "pulumi", "login")
     assert login == [["login", "s3://acme-pulumi-state-111122223333?region=eu-west-1&awssdk=v2"]]

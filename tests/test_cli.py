@@ -35,19 +35,24 @@ def test_help_texts_are_whole_sentences_never_cut():
     assert "..." not in listing.split("Commands:")[1]
     words = " ".join(listing.split())
     assert "Print the JSON Schema of a stack file (schemas/stack- config.schema.json), generated from the config models." in words
-    for command in (["plan"], ["restore", "postgres"], ["restore", "clickhouse"], ["new-stack"]):
+    for command in (["plan"], ["restore", "postgres"], ["restore", "clickhouse"], ["new-stack"], ["usage"], ["verify"], ["gate"]):
         text = " ".join(_cli(*command, "--help").stdout.split())
         assert STACKS_DIR_HELP in text, command  # one wording everywhere
     restore = " ".join(_cli("restore", "clickhouse", "--help").stdout.split())
     assert "Output folder for the manifests to apply and steps.md [default: restore/<stack>/<store>]" in restore
 
 
-@pytest.mark.parametrize("command", [["plan"], ["restore", "postgres"], ["restore", "clickhouse", "--backup", "full-20260101"]])
+GATE = ["gate", "--project", "p", "--score", "s", "--min", "0.8", "--window", "24h"]
+
+
+@pytest.mark.parametrize(
+    "command", [["plan"], ["restore", "postgres"], ["restore", "clickhouse", "--backup", "full-20260101"], ["usage"], ["verify"], GATE]
+)
 def test_a_missing_stack_lists_the_known_stacks(command):
     result = _cli(*command)
     assert result.returncode == 2
     assert result.stderr.startswith(
-        f"error: {' '.join(command[:2]) if command[0] == 'restore' else 'plan'}: --stack is required: one of cluster-dev, cluster-prod, "
+        f"error: {' '.join(command[:2]) if command[0] == 'restore' else command[0]}: --stack is required: one of cluster-dev, cluster-prod, "
         "cluster-staging, dev, prod, staging (the Pulumi.<stack>.yaml files in "
     )
 
@@ -80,11 +85,14 @@ def test_new_stack_writes_files_the_real_loader_reads_and_that_plan_cleanly(tmp_
         config = parse_engine_config(f"qa-{env}", read_stack_file(stacks, f"qa-{env}").config)
         assert isinstance(config, StackConfig) and config.environment == env
         assert config.aws.oidc_provider_arn == "arn:aws:iam::123456789012:oidc-provider/oidc.op1.openshiftapps.com/2abc"
+        assert config.verification.project_key.secrets_manager_name == f"acme-qa-{env}/langfuse-verification-key"
     result = _cli("new-stack", "cluster-qa", "--layer", "cluster", "--environment", "prod", *COMMON, "--resource-prefix", "acme-rosa-qa",
                   "--csi-driver-role-arn", "arn:aws:iam::123456789012:role/rosa-qa-openshift-cluster-csi-drivers-ebs-cloud-credentials",
-                  "--stacks-dir", str(stacks))  # fmt: skip
+                  "--oidc-endpoint-url", "https://oidc.op1.openshiftapps.com/2abc", "--stacks-dir", str(stacks))  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert isinstance(parse_engine_config("cluster-qa", read_stack_file(stacks, "cluster-qa").config), ClusterStackConfig)
+    cluster = parse_engine_config("cluster-qa", read_stack_file(stacks, "cluster-qa").config)
+    assert isinstance(cluster, ClusterStackConfig) and cluster.audit.namespaces == ["langfuse-prod"]
+    assert cluster.aws.oidc_provider_arn == "arn:aws:iam::123456789012:oidc-provider/oidc.op1.openshiftapps.com/2abc"
     for stack in ("qa-prod", "cluster-qa"):
         plan = build_plan(stack, stacks)
         assert plan.ok, (stack, plan.schema_failures, plan.policy_violations)
@@ -106,7 +114,7 @@ def test_new_stack_refuses_bad_values_and_existing_files_and_writes_nothing(tmp_
     missing = _cli(
         "new-stack", "qa", "--environment", "dev", *COMMON, "--resource-prefix", "acme-qa", "--stacks-dir", str(tmp_path)
     )
-    assert missing.returncode == 2 and "--oidc-endpoint-url is required for an environment stack" in missing.stderr
+    assert missing.returncode == 2 and "--oidc-endpoint-url is required: the OIDC Endpoint URL" in missing.stderr
     existing = _cli("new-stack", "dev", "--environment", "dev", *COMMON, "--resource-prefix", "acme-qa",
                     "--oidc-endpoint-url", "https://oidc.op1.openshiftapps.com/2abc")  # fmt: skip
     assert existing.returncode == 2 and "exists already" in existing.stderr

@@ -34,7 +34,7 @@ def _document(path) -> dict:
 
 def test_the_committed_schema_is_generated_from_the_models():
     assert project_path(*SCHEMA_PATH).read_text() == stack_file_schema_text(), (
-        "run: .venv/bin/langfuse-rosa config-schema > schemas/stack-config.schema.json"
+        "run scripts/regenerate-readme (or .venv/bin/langfuse-rosa config-schema > schemas/stack-config.schema.json)"
     )
 
 

@@ -332,7 +332,7 @@ def test_cluster_layer_storage_class_is_encrypted_gp3_with_its_own_key(plans, st
     parameters = dict(storage_class["parameters"])
     assert re.fullmatch(rf"arn:aws:kms:eu-west-1:{account}:key/[0-9a-f-]{{36}}", parameters.pop("kmsKeyId"))
     assert parameters == {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"}
-    (key,) = [r for r in plan.resources if r.type == "aws:kms/key:Key"]
+    (key,) = [r for r in plan.resources if r.type == "aws:kms/key:Key" and r.name == "ebs-key"]
     assert key.inputs["enableKeyRotation"] is True and key.protect
     csi_role = stack_setting(stack_files, f"cluster-{stack}", "storage", "csiDriverRoleArn")
     grants = [st for st in json.loads(key.inputs["policy"])["Statement"] if st["Principal"] == {"AWS": csi_role}]

@@ -73,6 +73,7 @@ cert-manager                  | ip:203.0.113.0/24            | 53/TCP 443/TCP 53
 CERT_MANAGER_VPC = "53/TCP 443/TCP 6443/TCP 53/UDP"
 OPERATORS = (
     "cnpg-system", "clickhouse-operator", "external-secrets-operator", "openshift-keda", "grafana-operator", "cert-manager-operator",
+    "openshift-logging",
 )  # fmt: skip
 # Namespaces with an operator's flows (operator_flows): the operators', cert-manager's operand namespace, and the
 # Barman Cloud Plugin's Deployment, which runs in CloudNativePG's namespace and shares its policies.
@@ -110,6 +111,10 @@ def _intended() -> set[tuple[str, str, str]]:
         rows += [(pods, neighbour, "any"), (neighbour, pods, "any")]
     # CloudNativePG's namespace reaches the instances' status port, the plugin's pods included.
     rows += [("barman-cloud", "Postgres", "8000/TCP")]
+    # OpenShift Logging's collector sends to CloudWatch Logs and STS on 443, anywhere (audit.egressCidrs' default).
+    logging = "operator:openshift-logging"
+    rows.remove((logging, "ip:10.0.0.0/16", "6443/TCP"))
+    rows += [(logging, "ip:10.0.0.0/16", "443/TCP 6443/TCP")] + [(logging, f"ip:{ip}", "443/TCP") for ip in ("0.0.0.0/0", "198.51.100.7", "203.0.113.0/24")]
     return {(ALIASES.get(src, src), ALIASES.get(dst, dst), ports) for src, dst, ports in rows}
 
 

@@ -459,6 +459,142 @@ def test_clickhouse_backup_rule(prod):
     assert stack_check("clickhouse-backup-scheduled", [*without_backup, cron]) == []
 
 
+# -- the audit record (policies/rules/audit_trail.py, audit_record.py) ---------------------------------------------------
+
+TRAIL = "aws:cloudtrail/trail:Trail"
+
+
+def _without(subjects: list[Subject], resource_type: str) -> list[Subject]:
+    return [s for s in subjects if s.type != resource_type]
+
+
+def _data_selector(trail: Subject) -> dict[str, Any]:
+    return next(s for s in trail.props["advancedEventSelectors"] if any(f["field"] == "resources.ARN" for f in s["fieldSelectors"]))
+
+
+def test_trail_coverage_rule(prod):
+    assert stack_check("cloudtrail-covers-buckets", prod) == []
+    assert stack_check("cloudtrail-covers-buckets", _without(prod, TRAIL)) == [
+        ("stack", "no CloudTrail trail: nothing records who reads or changes the stack's data and keys.")
+    ]
+    (arns,) = [f for f in _data_selector(first(prod, TRAIL))["fieldSelectors"] if f["field"] == "resources.ARN"]
+    arns["startsWiths"] = [a for a in arns["startsWiths"] if "-media/" not in a]
+    assert stack_check("cloudtrail-covers-buckets", prod) == [
+        ("Bucket/media", "no trail logs the object reads and writes of bucket acme-langfuse-prod-media (S3 data events).")
+    ]
+    # Writes only (readOnly false): the reads go unrecorded. And a basic selector over every bucket covers them all.
+    arns["startsWiths"].append("arn:aws:s3:::acme-langfuse-prod-media/")
+    _data_selector(first(prod, TRAIL))["fieldSelectors"].append({"field": "readOnly", "equals": ["false"]})
+    assert {m for _, m in stack_check("cloudtrail-covers-buckets", prod)} >= {
+        "no trail logs the object reads of bucket acme-langfuse-prod-events (S3 data events)."
+    }
+    basic = Subject(TRAIL, "basic", {"eventSelectors": [{"readWriteType": "All", "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3"]}]}]})
+    assert stack_check("cloudtrail-covers-buckets", _without(prod, TRAIL) + [basic]) == []
+
+
+def test_trail_management_events_rule(prod):
+    assert stack_check("cloudtrail-management-events", prod) == []
+    trail = first(prod, TRAIL)
+    management = next(s for s in trail.props["advancedEventSelectors"] if s["fieldSelectors"][0]["equals"] == ["Management"])
+    management["fieldSelectors"].append({"field": "eventSource", "notEquals": ["kms.amazonaws.com"]})
+    trail.props["isMultiRegionTrail"] = False
+    assert stack_check("cloudtrail-management-events", prod) == [
+        ("Trail/audit", "the trail records one region only (isMultiRegionTrail is not true)."),
+        ("Trail/audit", "the trail does not log read and write management events of kms.amazonaws.com."),
+    ]
+    # AWS's console option "exclude AWS KMS events" on a basic selector, and write-only management events.
+    excluded = Subject(TRAIL, "basic", {"isMultiRegionTrail": True, "eventSelectors": [
+        {"readWriteType": "WriteOnly", "includeManagementEvents": True, "excludeManagementEventSources": ["kms.amazonaws.com"]}]})
+    assert stack_check("cloudtrail-management-events", [excluded]) == [
+        ("Trail/basic", "the trail does not log read and write management events of kms.amazonaws.com."),
+        ("Trail/basic", "the trail does not log read management events of secretsmanager.amazonaws.com."),
+    ]
+
+
+def test_trail_log_file_validation_rule(prod):
+    trail = first(prod, TRAIL)
+    assert check("cloudtrail-log-file-validation", TRAIL, trail.props) == []
+    assert check("cloudtrail-log-file-validation", TRAIL, {**trail.props, "enableLogFileValidation": False}) == [
+        "log file validation is off (enableLogFileValidation): a changed or deleted log file would go unnoticed."
+    ]
+
+
+def test_trail_bucket_rule(prod):
+    assert stack_check("cloudtrail-bucket-locked-and-encrypted", prod) == []
+    lock = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+    unlocked = [s for s in prod if not (s.type == lock and s.props["bucket"] == "acme-langfuse-prod-audit")]
+    assert stack_check("cloudtrail-bucket-locked-and-encrypted", unlocked) == [
+        ("Trail/audit", "the trail's bucket acme-langfuse-prod-audit has no object lock with a default retention: its log files can be deleted.")
+    ]
+    first(prod, SSE, bucket="acme-langfuse-prod-audit").props["rules"] = [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
+    first(prod, TRAIL).props["kmsKeyId"] = None
+    assert stack_check("cloudtrail-bucket-locked-and-encrypted", prod) == [
+        ("Trail/audit", "the trail's log files are not encrypted with a customer-managed KMS key (kmsKeyId)."),
+        ("Trail/audit", "the trail's bucket acme-langfuse-prod-audit does not default to SSE-KMS with a customer-managed key."),
+    ]
+    first(prod, TRAIL).props["s3BucketName"] = "someone-elses-bucket"
+    assert stack_check("cloudtrail-bucket-locked-and-encrypted", prod)[-1] == (
+        "Trail/audit", "the trail delivers to someone-elses-bucket, which this stack does not manage: its lock cannot be checked."
+    )
+
+
+def test_cluster_audit_forwarding_rule(plans):
+    layer = subjects_of(plans["cluster-prod"])
+    assert stack_check("cluster-audit-forwarding", layer) == []
+    assert stack_check("cluster-audit-forwarding", subjects_of(plans["prod"])) == []  # an environment stack: not its job
+    forwarder = "kubernetes:observability.openshift.io/v1:ClusterLogForwarder"
+    assert stack_check("cluster-audit-forwarding", _without(layer, forwarder)) == [
+        ("stack", "no ClusterLogForwarder sends the audit input (kubeAPI) to an output: the API server's audit log is not forwarded.")
+    ]
+    # Forwarding application logs only is not forwarding the audit log.
+    spec = first(layer, forwarder).props["spec"]
+    spec["pipelines"] = [p for p in spec["pipelines"] if p["name"] != "api-audit"]
+    assert len(stack_check("cluster-audit-forwarding", layer)) == 1
+    subscription = "kubernetes:operators.coreos.com/v1alpha1:Subscription"
+    without_logging = [s for s in layer if not (s.type == subscription and s.props["spec"]["name"] == "cluster-logging")]
+    assert stack_check("cluster-audit-forwarding", without_logging) == [
+        ("stack", "the cluster layer does not install Red Hat OpenShift Logging (Subscription to cluster-logging): the API server's audit log stays on the cluster.")
+    ]
+    # The first apply, before OLM has installed any operator: Subscriptions only, nothing to forward with yet.
+    first_apply = [s for s in layer if not s.type.startswith("kubernetes:") or s.type.split(":")[1].split("/")[0] in ("core", "operators.coreos.com")
+                   or s.type.split(":")[1].split("/")[0].endswith(".k8s.io")]
+    assert stack_check("cluster-audit-forwarding", _without(first_apply, forwarder)) == []
+
+
+def test_pgaudit_rule(plans):
+    cluster_type = "kubernetes:postgresql.cnpg.io/v1:Cluster"
+    cluster = copy.deepcopy(find(plans["prod"], "Cluster", "langfuse-postgres"))
+    assert check("pgaudit-enabled", cluster_type, cluster) == []
+    parameters = cluster["spec"]["postgresql"]["parameters"]
+    parameters["pgaudit.log"], parameters["pgaudit.log_parameter"] = "ddl", "on"
+    assert check("pgaudit-enabled", cluster_type, cluster) == [
+        "pgaudit.log is 'ddl': it must log ddl, role (DDL and role/privilege changes).",
+        "pgaudit.log_parameter is on: statement parameters, which may carry user data, would be logged.",
+    ]
+    assert check("pgaudit-enabled", cluster_type, cluster, requirePgaudit=False) == []  # dev's config
+    assert load_policy_config("dev")["pgaudit-enabled"] == {"requirePgaudit": False}
+    assert load_policy_config("prod")["pgaudit-enabled"] == {"requirePgaudit": True}
+
+
+def test_audit_retention_rule(prod, plans):
+    prod_config = load_policy_config("prod")["audit-retention"]
+    assert stack_check("audit-retention", prod, **prod_config) == []
+    lock = first(prod, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", bucket="acme-langfuse-prod-audit")
+    lock.props["rule"]["defaultRetention"] = {"mode": "GOVERNANCE", "days": 30}
+    assert stack_check("audit-retention", prod, **prod_config) == [
+        ("Bucket/audit", "audit bucket acme-langfuse-prod-audit locks its records for 30 days, less than 365."),
+        ("Bucket/audit", "audit bucket acme-langfuse-prod-audit locks in GOVERNANCE mode, not COMPLIANCE: an administrator could delete records."),
+    ]
+    # Dev's config accepts governance mode and 30 days.
+    assert stack_check("audit-retention", prod, **load_policy_config("dev")["audit-retention"]) == []
+    layer = subjects_of(plans["cluster-prod"])
+    assert stack_check("audit-retention", layer, **prod_config) == []
+    first(layer, "aws:cloudwatch/logGroup:LogGroup", name="acme-rosa-prod-api-audit").props["retentionInDays"] = 90
+    assert stack_check("audit-retention", layer, **prod_config) == [
+        ("LogGroup/api-audit", "audit log group acme-rosa-prod-api-audit keeps its records 90 days, less than 365.")
+    ]
+
+
 def test_every_rule_has_a_test_above():
     source = project_path("tests", "test_policies.py").read_text()
     untested = [name for name in RULES if f'"{name}"' not in source]

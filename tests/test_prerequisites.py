@@ -25,6 +25,7 @@ def test_prod_lists_each_referenced_secret_with_region_and_keys_and_its_oidc_pro
         config["langfuse-rosa:sso"]["clientSecret"]["secretsManagerName"]: "client-secret",
         config["langfuse-rosa:monitoring"]["grafana"]["clientSecret"]["secretsManagerName"]: "client-secret",
         config["langfuse-rosa:monitoring"]["slack"]["webhook"]["secretsManagerName"]: "webhook-url",
+        config["langfuse-rosa:verification"]["projectKey"]["secretsManagerName"]: "publicKey`, `secretKey",
     }
     listed = {
         what.removeprefix("Secrets Manager secret "): detail
@@ -50,11 +51,15 @@ def test_external_mode_lists_the_store_credentials_with_their_properties_and_the
     assert any(what.startswith("ConfigMap ") for what in rows)
 
 
-def test_dev_references_no_secret_and_the_cluster_layer_needs_its_csi_role(plans, stack_files):
-    assert not [what for what in _rows(plans["dev"]) if what.startswith("Secrets Manager")]
+def test_dev_references_only_its_verification_key_and_the_cluster_layer_needs_its_csi_role_and_oidc_provider(plans, stack_files):
+    (secret,) = [(what, detail) for what, (_, detail) in _rows(plans["dev"]).items() if what.startswith("Secrets Manager")]
+    assert secret[0] == "Secrets Manager secret acme-langfuse-dev/langfuse-verification-key"
+    assert "(read by `langfuse-rosa verify`: an API key of a project made in Langfuse's UI once it runs" in secret[1]
     role = stack_files["cluster-prod"]["langfuse-rosa:storage"]["csiDriverRoleArn"]
-    assert f"IAM role {role}" in _rows(plans["cluster-prod"])
-    assert not [what for what in _rows(plans["cluster-prod"]) if "OIDC" in what]
+    rows = _rows(plans["cluster-prod"])
+    assert f"IAM role {role}" in rows
+    provider = stack_files["cluster-prod"]["langfuse-rosa:aws"]["oidcProviderArn"]
+    assert rows[f"IAM OIDC provider {provider}"][1].endswith("the audit log collector's role trusts it")
 
 
 def test_the_secrets_key_comes_from_the_stack_file_once_pulumi_stack_init_wrote_it(tmp_path):

@@ -114,7 +114,7 @@ def test_the_committed_cluster_stacks_are_the_checklist_s_steady_state_and_its_f
     document = yaml.safe_load(project_path("stacks", "Pulumi.cluster-dev.yaml").read_text())
     document["config"]["langfuse-rosa:operators"]["operandsEnabled"] = False
     (tmp_path / "Pulumi.cluster-dev.yaml").write_text(yaml.safe_dump(document))
-    operands = ("ExternalSecretsConfig", "Certificate", "Issuer")
+    operands = ("ExternalSecretsConfig", "Certificate", "Issuer", "ClusterLogForwarder")
     off = build_plan("cluster-dev", tmp_path)
     assert off.ok and not [o for o in off.objects if o.kind in operands]
     assert all(objects_of(plans["cluster-dev"], kind) for kind in operands)

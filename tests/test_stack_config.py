@@ -118,8 +118,8 @@ INVALID = [
     ),
     pytest.param(
         _set("langfse", value={}),
-        "langfuse-rosa:langfse is not a known key (did you mean langfuse?); allowed here: aws, backend, cluster, dataTier, disasterRecovery, environment, "
-        "langfuse, layer, monitoring, network, sso, tenancy",
+        "langfuse-rosa:langfse is not a known key (did you mean langfuse?); allowed here: audit, aws, backend, cluster, dataTier, disasterRecovery, environment, "
+        "langfuse, layer, monitoring, network, sso, tenancy, verification",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -308,6 +308,22 @@ INVALID = [
         _external(_set("backend", "postgres", "port", value=70000)),
         "langfuse-rosa:backend.postgres.port = 70000 is invalid: input should be less than or equal to 65535",
         id="port-out-of-range",
+    ),
+    pytest.param(
+        _set("verification", "monitor", value={"enabled": True}),
+        "langfuse-rosa:verification.monitor is invalid: image is required when the monitor is enabled",
+        id="round-trip-monitor-without-image",
+    ),
+    pytest.param(
+        _set("verification", value={"monitor": {"enabled": True, "image": "ghcr.io/acme/m@sha256:" + "0" * 64}}),
+        "langfuse-rosa:verification is invalid: projectKey is required when monitor.enabled is true: the monitor sends with it",
+        id="round-trip-monitor-without-key",
+    ),
+    pytest.param(
+        _set("verification", "readBackSeconds", value=60),
+        "langfuse-rosa:verification is invalid: monitor.latencyAlertSeconds (60) must be below readBackSeconds (60): a slow round trip "
+        "warns before it fails",
+        id="round-trip-warns-only-after-it-fails",
     ),
 ]
 

@@ -39,6 +39,12 @@ class SecureBucketArgs:
     log_bucket: str | None = None  # where its server access logs go; None for the log bucket itself
     log_sources: Sequence[str] = field(default_factory=tuple)  # buckets that log into this one
     object_lock_days: int | None = None
+    # GOVERNANCE: nobody deletes a locked version without the bypass permission, which no role here has. COMPLIANCE:
+    # nobody at all, the root user included, until the retention ends (S3 User Guide, "Object Lock": retention modes).
+    object_lock_mode: str = "GOVERNANCE"
+    bucket_key: bool = True  # S3 Bucket Keys with SSE-KMS (fewer KMS calls; the encryption context is then the bucket ARN)
+    policy_statements: Sequence[dict] = field(default_factory=tuple)  # its own writers' statements (CloudTrail delivery)
+    encryption_exempt: Sequence[str] = field(default_factory=tuple)  # key prefixes written with another encryption
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -46,6 +52,7 @@ class SecureBucket(pulumi.ComponentResource):
     arn: str
     bucket: aws.s3.Bucket
     versioning: aws.s3.BucketVersioning
+    policy: aws.s3.BucketPolicy
 
     def __init__(self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("langfuse-rosa:aws:SecureBucket", name, None, opts)
@@ -77,12 +84,16 @@ class SecureBucket(pulumi.ComponentResource):
         self.versioning = aws.s3.BucketVersioning(
             name, bucket=bucket_id, versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child
         )
-        aws.s3.BucketServerSideEncryptionConfiguration(name, bucket=bucket_id, rules=[_encryption(args.kms_key_arn)], opts=child)
-        aws.s3.BucketPolicy(
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            name, bucket=bucket_id, rules=[_encryption(args.kms_key_arn, args.bucket_key)], opts=child
+        )
+        self.policy = aws.s3.BucketPolicy(
             name,
             bucket=bucket_id,
             policy=pulumi.Output.from_input(args.kms_key_arn).apply(
-                lambda key: json.dumps(bucket_policy(args.bucket, key, args.log_sources, args.account_id))
+                lambda key: json.dumps(
+                    bucket_policy(args.bucket, key, args.log_sources, args.account_id, args.policy_statements, args.encryption_exempt)
+                )
             ),
             # The public access block must exist first, or S3 may judge the Deny-with-"*" policy public.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
@@ -99,17 +110,18 @@ class SecureBucket(pulumi.ComponentResource):
             aws.s3.BucketObjectLockConfiguration(
                 name,
                 bucket=bucket_id,
-                # Governance: nobody deletes a locked version without the explicit bypass permission, which no
-                # role here has; the lock then expires by itself.
+                # Every new version is locked for that long; the lock then expires by itself.
                 rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
-                    default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(mode="GOVERNANCE", days=args.object_lock_days)
+                    default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
+                        mode=args.object_lock_mode, days=args.object_lock_days
+                    )
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
             )
         self.register_outputs({"bucket": args.bucket})
 
 
-def _encryption(kms_key_arn: pulumi.Input[str] | None) -> aws.s3.BucketServerSideEncryptionConfigurationRuleArgs:
+def _encryption(kms_key_arn: pulumi.Input[str] | None, bucket_key: bool) -> aws.s3.BucketServerSideEncryptionConfigurationRuleArgs:
     if kms_key_arn is None:
         return aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
             apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
@@ -121,7 +133,7 @@ def _encryption(kms_key_arn: pulumi.Input[str] | None) -> aws.s3.BucketServerSid
             sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
         ),
         # One data key per bucket instead of per object: far fewer KMS calls, same key.
-        bucket_key_enabled=True,
+        bucket_key_enabled=bucket_key,
     )
 
 

@@ -21,6 +21,7 @@ class ServiceAccountRoleArgs:
     namespace: str
     service_account: str
     policy: pulumi.Input[Document]
+    audience: str = "sts.amazonaws.com"  # of the pod's projected token (the pod identity webhook's)
 
 
 class ServiceAccountRole(pulumi.ComponentResource):
@@ -32,7 +33,7 @@ class ServiceAccountRole(pulumi.ComponentResource):
             name,
             name=args.role_name,
             assume_role_policy=json.dumps(
-                web_identity_trust(args.oidc_provider_arn, args.oidc_issuer, args.namespace, args.service_account)
+                web_identity_trust(args.oidc_provider_arn, args.oidc_issuer, args.namespace, args.service_account, args.audience)
             ),
             max_session_duration=3600,
             opts=pulumi.ResourceOptions(parent=self),

@@ -1,5 +1,5 @@
-"""LangfuseAwsTier: the environment's keys, buckets (with DR replication), and one IAM role per workload
-that talks to AWS, each allowed exactly what that workload does."""
+"""LangfuseAwsTier: the environment's keys, buckets (with DR replication), its audit trail, and one IAM role per
+workload that talks to AWS, each allowed exactly what that workload does."""
 
 from __future__ import annotations
 
@@ -10,15 +10,21 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.audit_trail import AuditTrail, AuditTrailArgs, log_group_arn, trail_arn
 from components.aws.bucket import LifecycleRule, SecureBucket, SecureBucketArgs
 from components.aws.irsa import ServiceAccountRole, ServiceAccountRoleArgs
 from components.aws.kms import CustomerManagedKey, CustomerManagedKeyArgs
 from components.aws.policy_documents import (
     S3Grant,
+    alarm_topic_policy,
+    audit_export_writer,
+    audit_key_usage,
+    cloudtrail_delivery,
+    cloudtrail_digest_prefix,
+    deny_overwrites,
     replication,
-    replication_alerts_topic_policy,
     s3_access,
-    s3_service_trust,
+    s3_replication_trust,
     secrets_reader,
 )
 from components.aws.secrets_manager import SecretsManagerSettings
@@ -27,8 +33,18 @@ READ = ("s3:GetObject",)
 WRITE = ("s3:PutObject",)
 DELETE = ("s3:DeleteObject",)
 MULTIPART = ("s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
-REPLICATION_RULE = "copy-backups-to-dr-region"
 REPLICATION_MINUTES = 15
+AUDIT_EXPORT_PREFIX = "langfuse-audit-logs/"
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """The audit record: how long it is locked (and then kept no longer), in which Object Lock mode."""
+
+    retention_days: int
+    lock_mode: str  # COMPLIANCE | GOVERNANCE
+    cloudwatch_retention_days: int
+    alert_emails: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,7 @@ class ServiceAccounts:
     clickhouse_backup: str
     clickhouse_restore_drill: str
     external_secrets: str
+    audit_export: str | None = None  # the audit_logs export's, when it runs
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,7 @@ class LangfuseAwsTierArgs:
     access_log_retention_days: int
     object_lock_days: int | None
     secret_recovery_days: int
+    audit: AuditSettings
     disaster_recovery: aws.Provider | None  # provider of the DR region, when backups are copied there
     disaster_recovery_region: str | None
     replication_alert_emails: Sequence[str] = ()  # who hears of a failing or late backup replication
@@ -71,6 +89,7 @@ class Buckets:
     exports: str
     backups: str | None  # None in external mode: managed stores keep their own backups
     access_logs: str
+    audit: str  # CloudTrail's log files and the audit_logs exports
 
 
 @dataclass(frozen=True)
@@ -84,6 +103,17 @@ class Prefixes:
     clickhouse_backups: str = "clickhouse/"
 
 
+def bucket_names(resource_prefix: str, in_cluster_stores: bool = True) -> Buckets:
+    """The environment's bucket names (also what `langfuse-rosa verify` checks, without running the program)."""
+    p = resource_prefix
+    return Buckets(f"{p}-events", f"{p}-media", f"{p}-exports", f"{p}-backups" if in_cluster_stores else None, f"{p}-access-logs", f"{p}-audit")
+
+
+def data_key_alias(resource_prefix: str) -> str:
+    """The S3 data key's alias name, without `alias/`."""
+    return f"{resource_prefix}-data"
+
+
 class LangfuseAwsTier(pulumi.ComponentResource):
     buckets: Buckets
     prefixes: Prefixes
@@ -95,15 +125,13 @@ class LangfuseAwsTier(pulumi.ComponentResource):
         super().__init__("langfuse-rosa:aws:LangfuseAwsTier", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         prefix = args.resource_prefix
-        self.buckets = Buckets(
-            f"{prefix}-events", f"{prefix}-media", f"{prefix}-exports", f"{prefix}-backups" if args.in_cluster_stores else None, f"{prefix}-access-logs"
-        )
+        self.buckets = bucket_names(prefix, args.in_cluster_stores)
         self.prefixes = p = Prefixes()
 
         data_key = CustomerManagedKey(
             "data-key",
             CustomerManagedKeyArgs(
-                alias=f"{prefix}-data",
+                alias=data_key_alias(prefix),
                 description=f"{prefix}: S3 objects (events, media, exports, backups)",
                 account_id=args.account_id,
             ),
@@ -137,7 +165,7 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             "access-logs",
             b.access_logs,
             [LifecycleRule("expire-logs", expiration_days=args.access_log_retention_days)],
-            log_sources=tuple(name for name in (b.events, b.media, b.exports, b.backups) if name),
+            log_sources=tuple(name for name in (b.events, b.media, b.exports, b.backups, b.audit) if name),
         )
         bucket("events", b.events, [LifecycleRule("infrequent-access", transition_to_ia_days=30)], log_bucket=b.access_logs)
         bucket("media", b.media, [LifecycleRule("infrequent-access", transition_to_ia_days=90)], log_bucket=b.access_logs)
@@ -149,10 +177,15 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             if args.clickhouse_backup_expiry_days
             else []
         )
+        replicated: list[Replicated] = []
         if b.backups is not None:
             backups = bucket("backups", b.backups, expire_clickhouse, log_bucket=b.access_logs, object_lock_days=args.object_lock_days)
-            if args.disaster_recovery is not None and args.disaster_recovery_region is not None:
-                self._replicate(backups, data_key, args)
+            replicated.append(Replicated("backups", "backup", backups, data_key, args.object_lock_days, "GOVERNANCE", True))
+        audit_bucket, audit_key, self.audit_trail_arn = self._audit(args, data_event_buckets=[n for n in (b.events, b.media, b.exports, b.backups) if n])
+        replicated.append(Replicated("audit", "audit", audit_bucket, audit_key, args.audit.retention_days, args.audit.lock_mode, False,
+                                     (LifecycleRule("expire-audit-records", expiration_days=args.audit.retention_days),)))
+        if args.disaster_recovery is not None and args.disaster_recovery_region is not None:
+            self._replicate(replicated, args)
 
         key = data_key.arn
         sa = args.service_accounts
@@ -192,6 +225,11 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             secrets_key.arn.apply(lambda arn: secrets_reader(secret_patterns, arn, args.region)),
             args,
         )
+        if sa.audit_export is not None:
+            self.role_arns["audit-export"] = self._role(
+                "audit-export", sa.audit_export, audit_key.arn.apply(lambda arn: audit_export_writer(b.audit, AUDIT_EXPORT_PREFIX, arn)), args
+            )
+        self.audit_key_arn = audit_key.arn
         self.register_outputs({"buckets": [name for name in vars(self.buckets).values() if name], "roles": self.role_arns})
 
     def _role(self, role: str, service_account: str, policy: pulumi.Input[dict], args: LangfuseAwsTierArgs) -> str:
@@ -209,21 +247,74 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         ).arn
 
-    def _replicate(self, source: SecureBucket, source_key: CustomerManagedKey, args: LangfuseAwsTierArgs) -> None:
-        """Copy every backup to a bucket in the DR region, under that region's own key."""
+    def _audit(self, args: LangfuseAwsTierArgs, data_event_buckets: Sequence[str]) -> tuple[SecureBucket, CustomerManagedKey, str]:
+        """The audit key, the audit bucket (object-locked, its own key, its access logged) and the trail into it."""
+        child = pulumi.ResourceOptions(parent=self)
+        prefix, b, audit = args.resource_prefix, self.buckets, args.audit
+        name = f"{prefix}-audit"
+        arn, group = trail_arn(args.region, args.account_id, name), f"{prefix}-cloudtrail"
+        key = CustomerManagedKey(
+            "audit-key",
+            CustomerManagedKeyArgs(
+                alias=name,
+                description=f"{prefix}: the audit record (CloudTrail, the CloudWatch Logs copy, Langfuse's audit_logs)",
+                account_id=args.account_id,
+                usage_statements=audit_key_usage(args.account_id, args.region, arn, [log_group_arn(args.region, args.account_id, group)]),
+            ),
+            opts=child,
+        )
+        bucket = SecureBucket(
+            "audit",
+            SecureBucketArgs(
+                bucket=b.audit,
+                purpose="audit",
+                kms_key_arn=key.arn,
+                account_id=args.account_id,
+                noncurrent_version_days=args.noncurrent_version_days,
+                lifecycle=[LifecycleRule("expire-audit-records", expiration_days=audit.retention_days)],
+                log_bucket=b.access_logs,
+                object_lock_days=audit.retention_days,
+                object_lock_mode=audit.lock_mode,
+                # No bucket key: CloudTrail's key policy conditions name the trail in the encryption context, which
+                # a bucket key replaces by the bucket ARN; CloudTrail's own KMS calls are free of charge (CloudTrail
+                # User Guide, "How AWS CloudTrail uses AWS KMS"), and the daily export makes a handful.
+                bucket_key=False,
+                policy_statements=[*cloudtrail_delivery(b.audit, arn, args.account_id), deny_overwrites(b.audit, AUDIT_EXPORT_PREFIX)],
+                # CloudTrail encrypts digest files with SSE-S3 whatever the trail's key (CloudTrail User Guide,
+                # "Encrypting CloudTrail log files with AWS KMS keys (SSE-KMS)", note).
+                encryption_exempt=[cloudtrail_digest_prefix(args.account_id)],
+            ),
+            opts=child,
+        )
+        dr_buckets = (
+            [f"{prefix}-backups-{args.disaster_recovery_region}"] if b.backups and args.disaster_recovery_region else []
+        ) + ([f"{name}-{args.disaster_recovery_region}"] if args.disaster_recovery_region else [])
+        AuditTrail(
+            "audit-trail",
+            AuditTrailArgs(
+                trail_name=name,
+                account_id=args.account_id,
+                region=args.region,
+                bucket=b.audit,
+                kms_key_arn=key.arn,
+                # Reads of the exported audit_logs are logged too; CloudTrail's own AWSLogs/ is not (it would log its deliveries).
+                data_event_arns=[f"arn:aws:s3:::{n}/" for n in [*data_event_buckets, *dr_buckets]] + [f"arn:aws:s3:::{b.audit}/{AUDIT_EXPORT_PREFIX}"],
+                log_group_name=group,
+                cloudwatch_retention_days=audit.cloudwatch_retention_days,
+                alert_emails=tuple(audit.alert_emails),
+                bucket_prefix=prefix,
+                depends_on=[bucket.policy, key],
+            ),
+            opts=child,
+        )
+        return bucket, key, arn
+
+    def _replicate(self, sources: Sequence[Replicated], args: LangfuseAwsTierArgs) -> None:
+        """Copy every version of each source to a bucket of its own in the DR region, under that region's key."""
         dr_region = args.disaster_recovery_region
         assert args.disaster_recovery is not None and dr_region is not None
         in_dr = pulumi.ResourceOptions(parent=self, provider=args.disaster_recovery)
-        dr_key = CustomerManagedKey(
-            "dr-backups-key",
-            CustomerManagedKeyArgs(
-                alias=f"{args.resource_prefix}-backups-dr",
-                description=f"{args.resource_prefix}: backup replicas",
-                account_id=args.account_id,
-            ),
-            opts=in_dr,
-        )
-        replica_name = f"{args.resource_prefix}-backups-{dr_region}"
+        replicas = {s.purpose: f"{args.resource_prefix}-{s.purpose}-{dr_region}" for s in sources}
         # S3 delivers access logs only to a bucket in the same region, so the DR region has its own log bucket.
         dr_logs = f"{args.resource_prefix}-access-logs-{dr_region}"
         SecureBucket(
@@ -235,42 +326,71 @@ class LangfuseAwsTier(pulumi.ComponentResource):
                 account_id=args.account_id,
                 noncurrent_version_days=args.noncurrent_version_days,
                 lifecycle=[LifecycleRule("expire-logs", expiration_days=args.access_log_retention_days)],
-                log_sources=(replica_name,),
+                log_sources=tuple(replicas.values()),
             ),
             opts=in_dr,
         )
-        destination = SecureBucket(
-            "dr-backups",
-            SecureBucketArgs(
-                bucket=replica_name,
-                purpose="backups-replica",
-                kms_key_arn=dr_key.arn,
-                account_id=args.account_id,
-                noncurrent_version_days=args.noncurrent_version_days,
-                object_lock_days=args.object_lock_days,
-                log_bucket=dr_logs,
-            ),
-            opts=in_dr,
+        pairs = []
+        for source in sources:
+            dr_key = CustomerManagedKey(
+                f"dr-{source.purpose}-key",
+                CustomerManagedKeyArgs(
+                    alias=f"{args.resource_prefix}-{source.purpose}-dr",
+                    description=f"{args.resource_prefix}: {source.role} replicas",
+                    account_id=args.account_id,
+                ),
+                opts=in_dr,
+            )
+            destination = SecureBucket(
+                f"dr-{source.purpose}",
+                SecureBucketArgs(
+                    bucket=replicas[source.purpose],
+                    purpose=f"{source.purpose}-replica",
+                    kms_key_arn=dr_key.arn,
+                    account_id=args.account_id,
+                    noncurrent_version_days=args.noncurrent_version_days,
+                    lifecycle=source.replica_lifecycle,
+                    object_lock_days=source.object_lock_days,
+                    object_lock_mode=source.object_lock_mode,
+                    bucket_key=source.bucket_keys,
+                    log_bucket=dr_logs,
+                ),
+                opts=in_dr,
+            )
+            self._replication(source, destination, dr_key, args)
+            pairs.append((source, destination))
+        self._alert_on_replication(pairs, args)
+
+    def _replication(self, source: Replicated, destination: SecureBucket, dr_key: CustomerManagedKey, args: LangfuseAwsTierArgs) -> None:
+        dr_region = args.disaster_recovery_region
+        assert dr_region is not None
+        role_name = f"{args.resource_prefix}-{source.role}-replication"
+        role = aws.iam.Role(
+            f"{source.role}-replication",
+            name=role_name,
+            assume_role_policy=json.dumps(s3_replication_trust(args.account_id, source.bucket.name)),
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        role_name = f"{args.resource_prefix}-backup-replication"
-        role = aws.iam.Role("backup-replication", name=role_name, assume_role_policy=json.dumps(s3_service_trust()), opts=pulumi.ResourceOptions(parent=self))
         aws.iam.RolePolicy(
-            "backup-replication",
+            f"{source.role}-replication",
             role=role.id,
-            policy=pulumi.Output.all(source_key.arn, dr_key.arn).apply(
+            policy=pulumi.Output.all(source.key.arn, dr_key.arn).apply(
                 lambda keys: json.dumps(
-                    replication(source.name, keys[0], args.region, destination.name, keys[1], dr_region, object_lock=args.object_lock_days is not None)
+                    replication(
+                        source.bucket.name, keys[0], args.region, destination.name, keys[1], dr_region,
+                        object_lock=source.object_lock_days is not None, bucket_keys=source.bucket_keys,
+                    )
                 )
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.s3.BucketReplicationConfig(
-            "backups",
-            bucket=source.bucket.id,
+            source.purpose,
+            bucket=source.bucket.bucket.id,
             role=f"arn:aws:iam::{args.account_id}:role/{role_name}",
             rules=[
                 aws.s3.BucketReplicationConfigRuleArgs(
-                    id=REPLICATION_RULE,
+                    id=source.rule_id,
                     status="Enabled",
                     filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
                     delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(status="Enabled"),
@@ -295,70 +415,91 @@ class LangfuseAwsTier(pulumi.ComponentResource):
                 )
             ],
             # Replication needs versioning on both sides first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[source.versioning, destination.versioning, role]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[source.bucket.versioning, destination.versioning, role]),
         )
-        self._alert_on_replication(source, destination, args)
 
-    def _alert_on_replication(self, source: SecureBucket, destination: SecureBucket, args: LangfuseAwsTierArgs) -> None:
+    def _alert_on_replication(self, pairs: Sequence[tuple[Replicated, SecureBucket]], args: LangfuseAwsTierArgs) -> None:
         """A failing or late replication reaches a person: S3 replication events and two CloudWatch alarms on
-        the replication metrics publish to one SNS topic, which mails `replication_alert_emails`. Prometheus in
-        the cluster sees no S3 metrics, so this path does not go through Alertmanager."""
+        the replication metrics of each replicated bucket publish to one SNS topic, which mails
+        `replication_alert_emails`. Prometheus in the cluster sees no S3 metrics, so this path does not go
+        through Alertmanager."""
         child = pulumi.ResourceOptions(parent=self)
         topic_name = f"{args.resource_prefix}-backup-replication-alerts"
         # Not encrypted: the messages carry bucket and object names only, and the AWS managed SNS key cannot be
         # used by S3 or CloudWatch as publishers (SNS Developer Guide, "Encryption at rest": key policy for
         # AWS service event sources).
         topic = aws.sns.Topic("backup-replication-alerts", name=topic_name, opts=child)
-        dimensions = {"SourceBucket": source.name, "DestinationBucket": destination.name, "RuleId": REPLICATION_RULE}
-        alarms = {
-            # S3 User Guide, "Replication metrics": OperationsFailedReplication (count), ReplicationLatency (seconds).
-            f"{args.resource_prefix}-backup-replication-failed": ("OperationsFailedReplication", "Sum", 0, "objects failed to replicate"),
-            f"{args.resource_prefix}-backup-replication-late": (
-                "ReplicationLatency", "Maximum", REPLICATION_MINUTES * 60, f"replication is more than {REPLICATION_MINUTES} minutes behind",
-            ),
-        }
-        for alarm_name, (metric, statistic, threshold, what) in alarms.items():
-            aws.cloudwatch.MetricAlarm(
-                alarm_name,
-                name=alarm_name,
-                alarm_description=f"Backups of {source.name} to {destination.name}: {what}. Runbook: docs/runbooks/backups.md",
-                namespace="AWS/S3",
-                metric_name=metric,
-                dimensions=dimensions,
-                statistic=statistic,
-                period=300,
-                evaluation_periods=1,
-                comparison_operator="GreaterThanThreshold",
-                threshold=threshold,
-                # No data means no replication activity (metrics are emitted while objects replicate), not a failure.
-                treat_missing_data="notBreaching",
-                alarm_actions=[topic.arn],
-                ok_actions=[topic.arn],
-                opts=child,
-            )
-        alarm_arns = [f"arn:aws:cloudwatch:{args.region}:{args.account_id}:alarm:{name}" for name in alarms]
+        alarm_arns = []
+        for replicated, destination in pairs:
+            source, stem = replicated.bucket, f"{args.resource_prefix}-{replicated.role}-replication"
+            dimensions = {"SourceBucket": source.name, "DestinationBucket": destination.name, "RuleId": replicated.rule_id}
+            alarms = {
+                # S3 User Guide, "Replication metrics": OperationsFailedReplication (count), ReplicationLatency (seconds).
+                f"{stem}-failed": ("OperationsFailedReplication", "Sum", 0, "objects failed to replicate"),
+                f"{stem}-late": ("ReplicationLatency", "Maximum", REPLICATION_MINUTES * 60, f"replication is more than {REPLICATION_MINUTES} minutes behind"),
+            }
+            for alarm_name, (metric, statistic, threshold, what) in alarms.items():
+                aws.cloudwatch.MetricAlarm(
+                    alarm_name,
+                    name=alarm_name,
+                    alarm_description=f"Replication of {source.name} to {destination.name}: {what}. Runbook: docs/runbooks/backups.md",
+                    namespace="AWS/S3",
+                    metric_name=metric,
+                    dimensions=dimensions,
+                    statistic=statistic,
+                    period=300,
+                    evaluation_periods=1,
+                    comparison_operator="GreaterThanThreshold",
+                    threshold=threshold,
+                    # No data means no replication activity (metrics are emitted while objects replicate), not a failure.
+                    treat_missing_data="notBreaching",
+                    alarm_actions=[topic.arn],
+                    ok_actions=[topic.arn],
+                    opts=child,
+                )
+            alarm_arns += [f"arn:aws:cloudwatch:{args.region}:{args.account_id}:alarm:{name}" for name in alarms]
+        sources = [replicated.bucket.name for replicated, _ in pairs]
         policy = aws.sns.TopicPolicy(
             "backup-replication-alerts",
             arn=topic.arn,
-            policy=topic.arn.apply(lambda arn: json.dumps(replication_alerts_topic_policy(arn, args.account_id, source.name, alarm_arns))),
+            policy=topic.arn.apply(lambda arn: json.dumps(alarm_topic_policy(arn, args.account_id, alarm_arns, sources))),
             opts=child,
         )
-        aws.s3.BucketNotification(
-            "backups",
-            bucket=source.bucket.id,
-            topics=[
-                aws.s3.BucketNotificationTopicArgs(
-                    topic_arn=topic.arn,
-                    # S3 User Guide, "Receiving replication failure events with Amazon S3 Event Notifications".
-                    events=[
-                        "s3:Replication:OperationFailedReplication",
-                        "s3:Replication:OperationMissedThreshold",
-                        "s3:Replication:OperationNotTracked",
-                    ],
-                )
-            ],
-            # S3 checks that it may publish when the notification is created.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
-        )
+        for replicated, _ in pairs:
+            aws.s3.BucketNotification(
+                replicated.purpose,
+                bucket=replicated.bucket.bucket.id,
+                topics=[
+                    aws.s3.BucketNotificationTopicArgs(
+                        topic_arn=topic.arn,
+                        # S3 User Guide, "Receiving replication failure events with Amazon S3 Event Notifications".
+                        events=[
+                            "s3:Replication:OperationFailedReplication",
+                            "s3:Replication:OperationMissedThreshold",
+                            "s3:Replication:OperationNotTracked",
+                        ],
+                    )
+                ],
+                # S3 checks that it may publish when the notification is created.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            )
         for i, email in enumerate(args.replication_alert_emails):
             aws.sns.TopicSubscription(f"backup-replication-alerts-{i}", topic=topic.arn, protocol="email", endpoint=email, opts=child)
+
+
+@dataclass(frozen=True)
+class Replicated:
+    """A bucket copied to the DR region, and how its replica is kept."""
+
+    purpose: str  # backups | audit: names the replica, its key and the replication rule
+    role: str  # names the replication role (backup, audit)
+    bucket: SecureBucket
+    key: CustomerManagedKey
+    object_lock_days: int | None
+    object_lock_mode: str
+    bucket_keys: bool
+    replica_lifecycle: Sequence[LifecycleRule] = ()
+
+    @property
+    def rule_id(self) -> str:
+        return f"copy-{self.purpose}-to-dr-region"

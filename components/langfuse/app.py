@@ -10,7 +10,7 @@ from components.aws.secrets_manager import SecretsManagerSettings
 from components.common.service_account import service_account
 from components.langfuse.app_secrets import LangfuseAppSecrets, LangfuseAppSecretsArgs
 from components.langfuse.backend import ConfigMapKeyRef, LangfuseBackend, SecretKeyRef
-from components.langfuse.environment import SsoSettings
+from components.langfuse.environment import SharedProjectInit, SsoSettings
 from components.langfuse.images import LangfuseImages
 from components.langfuse.migration import LangfuseMigration, LangfuseMigrationArgs
 from components.langfuse.process import LangfuseProcessArgs, Sizing
@@ -45,6 +45,7 @@ class LangfuseAppArgs:
     protect_secrets: bool
     statsd: StatsdTarget | None = None
     worker_queue_scaling: QueueScaling | None = None  # None: the worker scales on CPU and memory only
+    shared_project: SharedProjectInit | None = None  # tenancy without a licence: web creates it at start
 
 
 class LangfuseApp(pulumi.ComponentResource):
@@ -103,6 +104,7 @@ class LangfuseApp(pulumi.ComponentResource):
                 nextauth_secret=secrets.nextauth_secret,
                 sso=args.sso,
                 password_sign_up=args.password_sign_up,
+                shared_project=args.shared_project,
             ),
             rollout_after=[migration.job],
             opts=in_namespace,

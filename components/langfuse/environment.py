@@ -39,6 +39,26 @@ class SsoSettings:
     allow_account_linking: bool
 
 
+@dataclass(frozen=True)
+class InitUser:
+    email: str
+    name: str
+    password: SecretKeyRef
+
+
+@dataclass(frozen=True)
+class SharedProjectInit:
+    """The one organisation, project and key pair Langfuse web creates at start when there is no licence."""
+
+    organization_id: str
+    organization_name: str
+    project_id: str
+    project_name: str
+    public_key: SecretKeyRef
+    secret_key: SecretKeyRef
+    owner: InitUser | None  # None with SSO: password sign-in is off
+
+
 def value(name: str, val: pulumi.Input[str]) -> EnvVar:
     return EnvVar(name=name, value=val)
 
@@ -179,6 +199,32 @@ def sign_in_env(sso: SsoSettings | None, password_sign_up: bool) -> list[EnvVar]
         # SSO users on first login, and AUTH_DISABLE_SIGNUP would refuse them too (web/src/server/auth.ts).
         flag("AUTH_DISABLE_USERNAME_PASSWORD", True),
     ]
+
+
+def init_env(init: SharedProjectInit | None) -> list[EnvVar]:
+    """LANGFUSE_INIT_*, read by web at start (web/src/initialize.ts, v4.16.0, run from instrumentation.ts unless
+    NEXT_PUBLIC_LANGFUSE_RUN_NEXT_INIT is "false"). ORG_ID gates everything (without it every other INIT variable
+    is ignored); PROJECT_ID is needed for the project and its key; PUBLIC_KEY and SECRET_KEY only together (one
+    alone is ignored with a warning); USER_EMAIL and USER_PASSWORD only together. Organisation and project are
+    upserted by id with `update: {}`, so names apply at creation only. Not set: PROJECT_RETENTION (applied only
+    with the data-retention entitlement, Enterprise; this mode has no licence) and ORG_CLOUD_PLAN (Langfuse's CI)."""
+    if init is None:
+        return []
+    env = [
+        value("LANGFUSE_INIT_ORG_ID", init.organization_id),
+        value("LANGFUSE_INIT_ORG_NAME", init.organization_name),
+        value("LANGFUSE_INIT_PROJECT_ID", init.project_id),
+        value("LANGFUSE_INIT_PROJECT_NAME", init.project_name),
+        secret("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", init.public_key),
+        secret("LANGFUSE_INIT_PROJECT_SECRET_KEY", init.secret_key),
+    ]
+    if init.owner is not None:
+        env += [
+            value("LANGFUSE_INIT_USER_EMAIL", init.owner.email),
+            value("LANGFUSE_INIT_USER_NAME", init.owner.name),
+            secret("LANGFUSE_INIT_USER_PASSWORD", init.owner.password),
+        ]
+    return env
 
 
 def process_env(

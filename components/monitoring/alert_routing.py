@@ -17,7 +17,10 @@ import pulumi_kubernetes as k8s
 from components.common.labels import recommended_labels
 from components.langfuse.backend import SecretKeyRef
 
-_TITLE = '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }}'
+_TITLE = (
+    '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }}'
+    "{{ with .CommonLabels.project_namespace }} (project {{ . }}){{ end }}"
+)
 _TEXT = (
     "{{ range .Alerts }}*{{ .Annotations.summary }}*\n{{ .Annotations.description }}\n"
     "Runbook: {{ .Annotations.runbook_url }}\n{{ end }}"
@@ -30,6 +33,9 @@ class AlertRoutingArgs:
     webhook: SecretKeyRef
     critical_channel: str
     warning_channel: str
+
+
+_USAGE_ALERTS = {"name": "alertname", "value": "LangfuseProject.+", "matchType": "=~"}
 
 
 def _receiver(name: str, channel: str, webhook: SecretKeyRef) -> dict:
@@ -73,6 +79,20 @@ class AlertRouting(pulumi.ComponentResource):
                     "groupInterval": "5m",
                     "repeatInterval": "4h",
                     "routes": [
+                        # Cost alerts per platform project: one message per project (named in the title), a daily
+                        # reminder while it lasts (a crossed budget stays crossed until the month ends).
+                        {
+                            "receiver": "slack-critical",
+                            "matchers": [_USAGE_ALERTS, {"name": "severity", "value": "critical", "matchType": "="}],
+                            "groupBy": ["alertname", "project_namespace"],
+                            "repeatInterval": "24h",
+                        },
+                        {
+                            "receiver": "slack-warning",
+                            "matchers": [_USAGE_ALERTS],
+                            "groupBy": ["alertname", "project_namespace"],
+                            "repeatInterval": "24h",
+                        },
                         {
                             "receiver": "slack-critical",
                             "matchers": [{"name": "severity", "value": "critical", "matchType": "="}],
@@ -90,6 +110,8 @@ class AlertRouting(pulumi.ComponentResource):
                     _inhibit("RedisMemoryAtLimit", "RedisMemoryNearLimit", ["pod"]),
                     _inhibit("PersistentVolumeFullInADay", "PersistentVolumeFillingUp", ["persistentvolumeclaim"]),
                     _inhibit("CertificateExpiresImminently", "CertificateExpiresSoon", ["instance"]),
+                    _inhibit("LangfuseProjectBudgetExhausted", "LangfuseProjectBudgetThresholdCrossed", ["project_namespace"]),
+                    _inhibit("LangfuseProjectBudgetExhausted", "LangfuseProjectForecastOverBudget", ["project_namespace"]),
                 ],
             },
             opts=pulumi.ResourceOptions(parent=self),

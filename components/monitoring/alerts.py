@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-from langfuse_incluster import contract as tenancy
+from langfuse_incluster import contract as incluster
 
 from components.common.labels import recommended_labels
 
@@ -35,6 +35,12 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class RoundTripAlerting:
+    interval_seconds: int  # a round trip this often
+    latency_seconds: int  # warn above this ingestion-to-queryable
+
+
+@dataclass(frozen=True)
 class AlertThresholds:
     ingestion_backlog: int  # waiting jobs in an ingestion queue
     postgres_backup_max_age_hours: int
@@ -43,6 +49,17 @@ class AlertThresholds:
     clickhouse_backup_max_age_hours: int | None = None
     restore_drill_max_age_days: int | None = None  # where docs/runbooks is browsable, e.g. https://github.com/<org>/<repo>/blob/main/docs/runbooks
     tenant_keys: bool = False  # the tenant controller runs: alert when a key outlives its rotation
+    round_trip: RoundTripAlerting | None = None  # the round-trip monitor runs: alert on its results
+    usage: UsageAlertSettings | None = None  # the usage exporter runs: budgets, forecasts, expensive traces, errors
+
+
+@dataclass(frozen=True)
+class UsageAlertSettings:
+    langfuse_url: str  # https://<the Route's host>: links to traces and sessions
+    poll_interval_seconds: int  # the exporter's; its usage figures refresh every second interval
+    error_rate_jump: float  # today's error rate over the last 7 days' that alerts
+    min_errors: int = 20  # ... with at least this many errors today
+    min_error_rate: float = 0.05  # ... and at least this share of today's observations
 
 
 def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
@@ -135,6 +152,8 @@ def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
         # -- Backups and restore drills (kube-state-metrics: a CronJob's last successful run) -------------------
         *_backup_freshness(ns, t),
         *_tenant_keys(ns, t),
+        *_usage(ns, t),
+        *_round_trip(ns, t),
         # -- ClickHouse and Keeper -------------------------------------------------------------------------------
         Alert(
             "ClickHouseReplicaLag", "warning", f"max by (pod) (ClickHouseAsyncMetrics_ReplicasMaxAbsoluteDelay{{{ns}}}) > 300", "10m",
@@ -260,7 +279,7 @@ def _backup_freshness(ns: str, t: AlertThresholds) -> list[Alert]:
 def _tenant_keys(ns: str, t: AlertThresholds) -> list[Alert]:
     if not t.tenant_keys:
         return []
-    age, period = f"{tenancy.KEY_AGE_METRIC}{{{ns}}}", f"{tenancy.KEY_ROTATION_PERIOD_METRIC}{{{ns}}}"
+    age, period = f"{incluster.KEY_AGE_METRIC}{{{ns}}}", f"{incluster.KEY_ROTATION_PERIOD_METRIC}{{{ns}}}"
     return [
         Alert(
             # The controller rotates within its 10-minute timer of the due time; a day's grace covers retries.
@@ -269,6 +288,133 @@ def _tenant_keys(ns: str, t: AlertThresholds) -> list[Alert]:
             "The key in langfuse-keys of {{ $labels.project_namespace }} is {{ $value | humanizeDuration }} old, over a day past "
             "its rotation: the tenant controller is failing to rotate it (status.langfuse.conditions of its ProjectSettings says why).",
             "tenancy", "tenancy",
+        ),
+    ]
+
+
+def _usage(ns: str, t: AlertThresholds) -> list[Alert]:
+    """Per project (label project_namespace), from the usage exporter's series (contract USAGE_*)."""
+    u = t.usage
+    if u is None:
+        return []
+    by = "namespace, project_namespace"
+    month = f'sum by ({by}) ({incluster.USAGE_COST_METRIC}{{{ns},period="month"}})'
+    threshold = f"max by ({by}, {incluster.THRESHOLD_LABEL}) ({incluster.USAGE_BUDGET_THRESHOLD_METRIC}{{{ns},{incluster.THRESHOLD_LABEL}{{op}}\"[1-9][0-9]{{2,}}\"}})"
+
+    def crossed(op: str) -> str:  # the highest threshold (in USD) the month's cost has reached; 100 % and above or below
+        return f"topk by ({by}) (1, {threshold.replace('{op}', op)} <= on ({by}) group_left () {month})"
+
+    def costly(metric: str, ident: str) -> str:
+        return (
+            f"max by ({by}, {incluster.LANGFUSE_PROJECT_LABEL}, {ident}) ({metric}{{{ns}}})\n"
+            f"> on ({by}) group_left () max by ({by}) ({incluster.USAGE_HIGH_COST_METRIC}{{{ns}}})"
+        )
+
+    def ratio(window: str) -> str:
+        return (
+            f'max by ({by}) ({incluster.USAGE_ERRORS_METRIC}{{{ns},window="{window}"}})'
+            f' / max by ({by}) ({incluster.USAGE_OBSERVATIONS_METRIC}{{{ns},window="{window}"}})'
+        )
+
+    link = f"{u.langfuse_url.rstrip('/')}/project/{{{{ $labels.langfuse_project_id }}}}"
+    stale = 6 * u.poll_interval_seconds  # three missed refreshes of the usage figures (every second interval)
+    project = "{{ $labels.project_namespace }}"
+    return [
+        Alert(
+            "LangfuseProjectBudgetThresholdCrossed", "warning", crossed("!~"), "5m",
+            f"Project {project} has spent {{{{ $labels.threshold_percent }}}} % of its monthly LLM budget",
+            f"The LLM spend of {project} this month has reached the {{{{ $labels.threshold_percent }}}} % threshold of its budget "
+            "({{ $value | printf \"%.2f\" }} USD).",
+            "usage", "usage",
+        ),
+        Alert(
+            "LangfuseProjectBudgetExhausted", "critical", crossed("=~"), "5m",
+            f"Project {project} has spent {{{{ $labels.threshold_percent }}}} % of its monthly LLM budget",
+            f"The LLM spend of {project} this month has reached {{{{ $value | printf \"%.2f\" }}}} USD, the "
+            "{{ $labels.threshold_percent }} % threshold: its budget is used up.",
+            "usage", "usage",
+        ),
+        Alert(
+            "LangfuseProjectForecastOverBudget", "warning",
+            f"max by ({by}) ({incluster.USAGE_FORECAST_METRIC}{{{ns}}}) > on ({by}) max by ({by}) ({incluster.USAGE_BUDGET_METRIC}{{{ns}}})",
+            "1h",
+            f"Project {project} is on course to exceed its monthly LLM budget",
+            f"At the last 7 days' rate {project} will have spent {{{{ $value | printf \"%.2f\" }}}} USD by the end of the month, over its budget.",
+            "usage", "usage",
+        ),
+        Alert(
+            "LangfuseProjectExpensiveTrace", "warning", costly(incluster.USAGE_TOP_TRACE_METRIC, "trace_id, trace_name"), "0m",
+            f"A trace of project {project} cost {{{{ $value | printf \"%.2f\" }}}} USD",
+            f"Trace {{{{ $labels.trace_name }}}} ({{{{ $labels.trace_id }}}}) of {project} cost more than the project's high-cost threshold "
+            f"in the last 24 h: {link}/traces/{{{{ $labels.trace_id }}}}",
+            "usage", "usage",
+        ),
+        Alert(
+            "LangfuseProjectExpensiveSession", "warning", costly(incluster.USAGE_TOP_SESSION_METRIC, "session_id"), "0m",
+            f"A session of project {project} cost {{{{ $value | printf \"%.2f\" }}}} USD",
+            f"Session {{{{ $labels.session_id }}}} of {project} cost more than the project's high-cost threshold in the last 24 h: "
+            f"{link}/sessions/{{{{ $labels.session_id }}}}",
+            "usage", "usage",
+        ),
+        Alert(
+            "LangfuseProjectErrorRateJump", "warning",
+            f"({ratio('today')}) > {u.error_rate_jump:g} * ({ratio('baseline')})\n"
+            f"and ({ratio('today')}) > {u.min_error_rate:g}\n"
+            f'and max by ({by}) ({incluster.USAGE_ERRORS_METRIC}{{{ns},window="today"}}) >= {u.min_errors}',
+            "15m",
+            f"Errors in project {project} jumped to {{{{ $value | humanizePercentage }}}} of its observations",
+            f"Today {{{{ $value | humanizePercentage }}}} of the observations of {project} are at level ERROR, over {u.error_rate_jump:g} "
+            "times its rate of the last 7 days: a model, a prompt or a tool is failing.",
+            "usage", "usage",
+        ),
+        Alert(
+            "LangfuseUsageMetricsStale", "warning",
+            f'time() - max by ({by}) ({incluster.USAGE_LAST_SUCCESS_METRIC}{{{ns},query="usage"}}) > {stale}', "10m",
+            f"The cost figures of project {project} are stale",
+            f"The usage exporter has not read the usage of {project} from Langfuse for over {stale // 60} minutes: budget and "
+            "forecast alerts for it are blind.",
+            "usage", "usage",
+        ),
+        Alert(
+            "LangfuseUsageExporterDown", "warning", f"absent_over_time({incluster.USAGE_PROJECTS_METRIC}{{{ns}}}[15m])", "5m",
+            "The usage exporter is down",
+            "No metrics from the usage exporter for 15 minutes: no budget, forecast or expensive-trace alerts for any project.",
+            "usage", "usage",
+        ),
+    ]
+
+
+def _round_trip(ns: str, t: AlertThresholds) -> list[Alert]:
+    """The round-trip monitor's results (langfuse_incluster.monitor): its gauges hold the last round trip, which
+    runs every interval; two runs in a row is the bar, so one transient failure does not page."""
+    if t.round_trip is None:
+        return []
+    twice = f"{2 * t.round_trip.interval_seconds // 60}m"
+    stale = 3 * t.round_trip.interval_seconds
+    success, latency = f"{incluster.ROUND_TRIP_SUCCESS_METRIC}{{{ns}}}", f"{incluster.ROUND_TRIP_QUERYABLE_SECONDS_METRIC}{{{ns}}}"
+    last_run = f"{incluster.ROUND_TRIP_LAST_RUN_METRIC}{{{ns}}}"
+    return [
+        Alert(
+            "LangfuseRoundTripFailing", "critical", f"max({success}) == 0", twice,
+            "Langfuse's round trip fails",
+            "A trace sent through the Langfuse SDK cannot be stored and read back: "
+            f"{incluster.ROUND_TRIP_FAILURES_METRIC} and the monitor's log name the failing step (health, readiness, "
+            "authenticate, ingest, read-back).",
+            "roundtrip", "roundtrip",
+        ),
+        Alert(
+            "LangfuseIngestionSlow", "warning", f"min({latency}) > {t.round_trip.latency_seconds}", twice,
+            f"Traces take over {t.round_trip.latency_seconds} s to become queryable",
+            "The last round trips' traces became readable {{ $value | humanizeDuration }} after they were sent: the "
+            "worker, Redis or ClickHouse is slow, though nothing is down yet.",
+            "roundtrip", "roundtrip",
+        ),
+        Alert(
+            "LangfuseRoundTripNotRunning", "warning",
+            f"time() - max({last_run}) > {stale}\nor absent({last_run})", "10m",
+            "The Langfuse round-trip monitor reports nothing",
+            f"No round trip has ended for over {stale // 60} minutes: the monitor is down or stuck, and the round-trip alerts are blind.",
+            "roundtrip", "roundtrip",
         ),
     ]
 

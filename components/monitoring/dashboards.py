@@ -12,6 +12,7 @@ from grafana_foundation_sdk.builders.stat import Panel as Stat
 from grafana_foundation_sdk.builders.timeseries import Panel as TimeSeries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import DataSourceRef
+from langfuse_incluster import contract as tenancy
 
 DATASOURCE_UID = "thanos"
 _DATASOURCE = DataSourceRef(type_val="prometheus", uid=DATASOURCE_UID)
@@ -124,6 +125,42 @@ def backups(ns: str) -> Dashboard:
         .with_panel(_stat("PostgreSQL: newest base backup", "s", _query(f'time() - max(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{{namespace="{ns}"}})'), width=8))
         .with_panel(_stat("PostgreSQL: oldest recovery point", "dateTimeAsIso", _query(f'min(barman_cloud_cloudnative_pg_io_first_recoverability_point{{namespace="{ns}"}}) * 1000'), width=8))
         .with_panel(_series("PostgreSQL: seconds since last WAL archived", "s", _query(f'cnpg_pg_stat_archiver_seconds_since_last_archival{{namespace="{ns}"}}', "{{pod}}")))
+    )
+
+
+def usage(ns: str) -> Dashboard:
+    """Cost and usage per platform project, from the usage exporter (langfuse_incluster.contract USAGE_*)."""
+    sel = f'namespace="{ns}"'
+    month = f'{tenancy.USAGE_COST_METRIC}{{{sel},period="month"}}'
+    return (
+        _dashboard("langfuse-usage", "Langfuse: cost and usage per project").time("now-30d", "now").refresh("5m")
+        .with_row(Row("All projects"))
+        .with_panel(_stat("Spend this month (USD)", "currencyUSD", _query(f"sum({month})"), width=6))
+        .with_panel(_stat("Spend today (USD)", "currencyUSD", _query(f'sum({tenancy.USAGE_COST_METRIC}{{{sel},period="today"}})'), width=6))
+        .with_panel(_stat("Month-end forecast (USD)", "currencyUSD", _query(f"sum({tenancy.USAGE_FORECAST_METRIC}{{{sel}}})"), width=6))
+        .with_panel(_stat("Budgeted (USD)", "currencyUSD", _query(f"sum({tenancy.USAGE_BUDGET_METRIC}{{{sel}}})"), width=6))
+        .with_panel(_series("Top projects by spend this month", "currencyUSD",
+                            _query(f"topk(10, sum by (project_namespace) ({month}))", "{{project_namespace}}")))
+        .with_panel(_series("Spend this month by model", "currencyUSD", _query(f"sum by (model) ({month})", "{{model}}")))
+        .with_row(Row("Budget burn and forecast"))
+        .with_panel(_series("Budget used (month to date / budget)", "percentunit",
+                            _query(f"topk(10, sum by (project_namespace) ({month}) / on (project_namespace) max by (project_namespace) "
+                                   f"({tenancy.USAGE_BUDGET_METRIC}{{{sel}}}))", "{{project_namespace}}")))
+        .with_panel(_series("Forecast / budget", "percentunit",
+                            _query(f"topk(10, max by (project_namespace) ({tenancy.USAGE_FORECAST_METRIC}{{{sel}}}) / on (project_namespace) "
+                                   f"max by (project_namespace) ({tenancy.USAGE_BUDGET_METRIC}{{{sel}}}))", "{{project_namespace}}")))
+        .with_row(Row("Per project and model"))
+        .with_panel(_series("Cost this month by project and model", "currencyUSD",
+                            _query(f"topk(20, sum by (project_namespace, model) ({month}))", "{{project_namespace}} {{model}}"), width=24))
+        .with_panel(_series("Tokens this month by project", "short",
+                            _query(f'topk(10, sum by (project_namespace) ({tenancy.USAGE_TOKENS_METRIC}{{{sel},period="month"}}))', "{{project_namespace}}")))
+        .with_panel(_series("Traces this month by project", "short",
+                            _query(f'topk(10, sum by (project_namespace) ({tenancy.USAGE_TRACES_METRIC}{{{sel},period="month"}}))', "{{project_namespace}}")))
+        .with_panel(_series("Most expensive traces, last 24 h", "currencyUSD",
+                            _query(f'topk(10, {tenancy.USAGE_TOP_TRACE_METRIC}{{{sel}}})', "{{project_namespace}} {{trace_name}} {{trace_id}}")))
+        .with_panel(_series("Error share of observations today", "percentunit",
+                            _query(f'{tenancy.USAGE_ERRORS_METRIC}{{{sel},window="today"}} / on (project_namespace) '
+                                   f'{tenancy.USAGE_OBSERVATIONS_METRIC}{{{sel},window="today"}}', "{{project_namespace}}")))
     )
 
 

@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 from components.common.labels import recommended_labels, selector_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.langfuse.backend import ConfigMapKeyRef, SecretKeyRef
-from components.monitoring.dashboards import DASHBOARDS, DATASOURCE_UID, dashboard_json
+from components.monitoring.dashboards import DASHBOARDS, DATASOURCE_UID, dashboard_json, usage
 from components.monitoring.thanos import THANOS_TENANCY_URL, namespace_metrics_reader_rules
 
 # Public pin (grafana/grafana 12.1.1); verify with `skopeo inspect` before the first deploy.
@@ -50,6 +50,7 @@ class LangfuseGrafanaArgs:
     sso: GrafanaSso
     service_ca_bundle: ConfigMapKeyRef  # signs the Thanos querier's certificate
     replicas: int
+    usage_dashboard: bool = False  # the usage exporter runs: cost and usage per project
 
 
 class LangfuseGrafana(pulumi.ComponentResource):
@@ -199,7 +200,7 @@ class LangfuseGrafana(pulumi.ComponentResource):
             },
             opts=in_grafana,
         )
-        for build in DASHBOARDS:
+        for build in (*DASHBOARDS, *((usage,) if args.usage_dashboard else ())):
             content = dashboard_json(build, ns)
             k8s.apiextensions.CustomResource(
                 f"{NAME}-{content['uid']}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from langfuse_incluster import contract as tenancy
+from langfuse_incluster import contract as incluster
 
 from components.clickhouse import backup as clickhouse_backup
 from components.clickhouse import installation as clickhouse
@@ -52,6 +52,9 @@ class LangfuseNetwork:
     https_egress: Addresses  # S3, STS, Secrets Manager, the SSO issuer, the public route
     grafana: bool
     tenant_controller: bool = False
+    usage_reporting: bool = False  # the usage exporter and the weekly summary (with the tenant controller)
+    round_trip_monitor: bool = False
+    audit_export: bool = False
 
 
 WEB = Pods("langfuse-web", selector_labels("langfuse", "web"))
@@ -62,7 +65,11 @@ BLACKBOX = Pods("blackbox-exporter", selector_labels("blackbox-exporter", "probe
 GRAFANA = Pods("grafana", grafana.POD_LABELS)
 REDIS = Pods("redis", selector_labels("valkey", "redis"))
 SENTINEL = Pods("sentinel", selector_labels("valkey", "sentinel"))
-TENANT_CONTROLLER = Pods(tenancy.CONTROLLER_NAME, tenancy.POD_LABELS)
+TENANT_CONTROLLER = Pods(incluster.CONTROLLER_NAME, incluster.POD_LABELS)
+ROUND_TRIP_MONITOR = Pods(incluster.MONITOR_NAME, incluster.MONITOR_POD_LABELS)
+USAGE_EXPORTER = Pods(incluster.EXPORTER_NAME, incluster.EXPORTER_POD_LABELS)
+USAGE_SUMMARY = Pods(incluster.SUMMARY_NAME, incluster.SUMMARY_POD_LABELS)
+AUDIT_EXPORT = Pods(incluster.AUDIT_EXPORT_NAME, incluster.AUDIT_EXPORT_POD_LABELS)
 
 
 def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
@@ -89,7 +96,30 @@ def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
         flows += [
             Flow(TENANT_CONTROLLER, WEB, tcp(WEB_PORT), "projects and API keys (Langfuse's public API)"),
             Flow(TENANT_CONTROLLER, network.api_server, tcp(network.api_server_port), "watches ProjectSettings, writes langfuse-keys"),
-            Flow(MONITORING, TENANT_CONTROLLER, tcp(tenancy.METRICS_PORT), "scrape (key ages)"),
+            Flow(MONITORING, TENANT_CONTROLLER, tcp(incluster.METRICS_PORT), "scrape (key ages)"),
+        ]
+    if network.round_trip_monitor:
+        flows += [
+            Flow(ROUND_TRIP_MONITOR, network.https_egress, HTTPS, "the round trip through the public Route, as SDK users reach Langfuse"),
+            Flow(MONITORING, ROUND_TRIP_MONITOR, tcp(incluster.MONITOR_METRICS_PORT), "scrape (round-trip results)"),
+        ]
+    if network.usage_reporting:
+        flows += [
+            *(Flow(pods, WEB, tcp(WEB_PORT), "v2 metrics and model prices (Langfuse's public API)") for pods in (USAGE_EXPORTER, USAGE_SUMMARY)),
+            *(Flow(pods, network.api_server, tcp(network.api_server_port), "reads ProjectSettings and langfuse-keys") for pods in (USAGE_EXPORTER, USAGE_SUMMARY)),
+            Flow(MONITORING, USAGE_EXPORTER, tcp(incluster.EXPORTER_METRICS_PORT), "scrape (cost and usage per project)"),
+            Flow(USAGE_SUMMARY, network.https_egress, HTTPS, "the weekly summary to Slack's incoming webhook"),
+        ]
+    if network.audit_export:
+        database = (
+            (Pods("postgresql", {"cnpg.io/cluster": network.stores.postgres_cluster}), tcp(postgres.PORT))
+            if isinstance(network.stores, InClusterStores)
+            else (network.stores.addresses, network.stores.ports)
+        )
+        flows += [
+            Flow(AUDIT_EXPORT, *database, "reads audit_logs"),
+            Flow(AUDIT_EXPORT, network.https_egress, HTTPS, "S3 (the audit bucket) and STS (web identity)"),
+            Flow(AUDIT_EXPORT, network.api_server, tcp(network.api_server_port), "its watermark ConfigMap"),
         ]
     sources = {f.source.name: f.source for f in flows if isinstance(f.source, Pods)} | {WEB.name: WEB, MIGRATION.name: MIGRATION}
     flows += [Flow(pods, DNS, DNS_PORTS, "name resolution") for pods in sources.values()]

@@ -1,5 +1,5 @@
-"""The operators the data tier needs, pinned (the same pins on every supported OpenShift release:
-components/platform/openshift_support.py says which, and why).
+"""The operators the data tier needs, pinned (the same pins on every supported OpenShift release but OpenShift
+Logging's, whose lines each list a few releases: components/platform/openshift_support.py says which, and why).
 
 - CloudNativePG is published only to OperatorHub.io, not to a catalog OpenShift ships, so it gets its own
   CatalogSource: the versioned catalog image each CloudNativePG release pushes (`<operator image>-catalog`,
@@ -27,9 +27,23 @@ components/platform/openshift_support.py says which, and why).
   pkg/controller/certmanager/default_cert_manager_controller.go). The channel head of `stable-v1` is v1.19.1
   (public cluster records of `oc get subscription`; verify with `oc describe packagemanifest
   openshift-cert-manager-operator -n openshift-marketplace` before the first install).
+- Red Hat OpenShift Logging, for the API server's audit log: `redhat-operators`, package `cluster-logging`,
+  channel `stable-6.4`, CSV cluster-logging.v6.4.7, into `openshift-logging` (its suggested namespace, labelled
+  for cluster monitoring as its CSV asks: operatorframework.io/cluster-monitoring), AllNamespaces. 6.4 is the
+  newest line whose bundle lists OpenShift 4.18 (OPENSHIFT_VERSIONS "v4.16-v4.19"; 6.5 starts at 4.19);
+  openshift/cluster-logging-operator branch release-6.4 at 1215c349 (2026-08-21): Makefile, bundle/art.yaml
+  (name cluster-logging.v6.4.7), bundle/manifests/cluster-logging.clusterserviceversion.yaml. Verify the channel
+  head with `oc describe packagemanifest cluster-logging -n openshift-marketplace` before the first install.
+  Not being listed for 4.20, 6.4 is not in that release's catalog: OpenShift 4.19 and 4.20 get 6.5 (channel
+  `stable-6.5`, CSV cluster-logging.v6.5.3, OPENSHIFT_VERSIONS "v4.19-v4.22", skipRange ">=6.3.0-0 <6.5.0", so
+  OLM upgrades a running 6.4 when the channel moves; branch release-6.5 at 4e85dbb7, the same files). Its
+  ClusterLogForwarder CRD and collector are 6.4's for everything the stack renders (same API version, the
+  CloudWatch output unchanged, service-account audience "openshift", the collect-*-logs ClusterRoles).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from components.clickhouse.installation import CHOP_POD_LABELS, OPERATOR_ACCESS_PORT
 from components.monitoring.grafana import POD_LABELS as GRAFANA_POD_LABELS
@@ -94,6 +108,16 @@ CERT_MANAGER = OperatorPackage(
 )
 CERT_MANAGER_OPERAND_NAMESPACE = "cert-manager"
 
+OPENSHIFT_LOGGING = OperatorPackage(
+    package="cluster-logging",
+    channel="stable-6.4",
+    starting_csv="cluster-logging.v6.4.7",
+    source="redhat-operators",
+    namespace="openshift-logging",
+    namespace_labels=(("openshift.io/cluster-monitoring", "true"),),
+)
+OPENSHIFT_LOGGING_6_5 = replace(OPENSHIFT_LOGGING, channel="stable-6.5", starting_csv="cluster-logging.v6.5.3")
+
 GRAFANA_OPERATOR = OperatorPackage(
     package="grafana-operator",
     channel="v5",
@@ -103,6 +127,8 @@ GRAFANA_OPERATOR = OperatorPackage(
     reaches=(Reach(NamespacePods("langfuse-grafana", ANY_NAMESPACE, GRAFANA_POD_LABELS), tcp(GRAFANA_PORT), "provisioning through Grafana's API"),),
 )
 
+# Every operator the cluster layer installs (OpenShift Logging at its 4.18 pin; openshift_support.cluster_operators
+# gives a release's own pins). The namespaces are the same on every release.
 CLUSTER_OPERATORS: tuple[OperatorPackage, ...] = (
     CLOUDNATIVE_PG,
     ALTINITY_CLICKHOUSE,
@@ -110,4 +136,5 @@ CLUSTER_OPERATORS: tuple[OperatorPackage, ...] = (
     CUSTOM_METRICS_AUTOSCALER,
     GRAFANA_OPERATOR,
     CERT_MANAGER,
+    OPENSHIFT_LOGGING,
 )

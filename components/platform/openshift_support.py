@@ -22,6 +22,11 @@ refuses a CSV whose minKubeVersion is above the cluster's Kubernetes):
 - Red Hat's cert-manager Operator 1.19 (redhat-operators, stable-v1): CSV minKubeVersion 1.31.0 (openshift/
   cert-manager-operator branch cert-manager-1.19); public deployment notes run 1.19.0 (with Custom Metrics
   Autoscaler 2.18) on OpenShift 4.20.
+- Red Hat OpenShift Logging (redhat-operators): CSV minKubeVersion 1.18.3, and each line's bundle lists the
+  OpenShift releases whose catalog carries it (openshift/cluster-logging-operator Makefile OPENSHIFT_VERSIONS): 6.4
+  v4.16-v4.19, 6.5 v4.19-v4.22. No one line spans 4.18-4.20, so this is the one pin that depends on the release:
+  6.4 on 4.18, 6.5 on 4.19 and 4.20 (4.19 takes 6.5 so that the line a cluster runs is still listed after its
+  next upgrade; OLM moves a 6.4 to 6.5 when the channel changes: catalog.py).
 
 So the floor is 4.18, the first release with Kubernetes 1.31. The ceiling is the newest release every pin above
 is known to install on: 4.20. 4.21 and later are refused until someone confirms each pinned CSV in that release's
@@ -37,9 +42,12 @@ from components.platform.catalog import (
     ALTINITY_CLICKHOUSE,
     CERT_MANAGER,
     CLOUDNATIVE_PG,
+    CLUSTER_OPERATORS,
     CUSTOM_METRICS_AUTOSCALER,
     EXTERNAL_SECRETS,
     GRAFANA_OPERATOR,
+    OPENSHIFT_LOGGING,
+    OPENSHIFT_LOGGING_6_5,
 )
 from components.platform.operators import OperatorPackage
 
@@ -50,6 +58,10 @@ class OperatorSupport:
     name: str
     min_kubernetes: str | None  # the CSV's minKubeVersion (major.minor), None when it declares none
     openshift_range: str  # where its vendor supports or publishes it
+    by_release: tuple[tuple[str, OperatorPackage], ...] = ()  # OpenShift minor -> its own pin, where it differs
+
+    def package_on(self, openshift_version: str) -> OperatorPackage:
+        return dict(self.by_release).get(openshift_version, self.package)
 
 
 OPERATOR_SUPPORT: tuple[OperatorSupport, ...] = (
@@ -59,6 +71,10 @@ OPERATOR_SUPPORT: tuple[OperatorSupport, ...] = (
     OperatorSupport(CUSTOM_METRICS_AUTOSCALER, "Custom Metrics Autoscaler", None, "Red Hat: 4.12-4.21"),
     OperatorSupport(GRAFANA_OPERATOR, "Grafana Operator", "1.23", "no OpenShift range (community)"),
     OperatorSupport(CERT_MANAGER, "cert-manager Operator for Red Hat OpenShift", "1.31", "Red Hat; run on 4.20"),
+    OperatorSupport(
+        OPENSHIFT_LOGGING, "Red Hat OpenShift Logging", "1.18", "Red Hat: 6.4 on 4.16-4.19, 6.5 on 4.19-4.22",
+        by_release=(("4.19", OPENSHIFT_LOGGING_6_5), ("4.20", OPENSHIFT_LOGGING_6_5)),
+    ),
 )
 
 # Every OpenShift minor ROSA has offered recently, with its Kubernetes minor; `SUPPORTED` are the ones this
@@ -74,6 +90,12 @@ KUBERNETES_OF_OPENSHIFT: dict[str, str] = {
     "4.21": "1.34",
 }
 SUPPORTED: tuple[str, ...] = ("4.18", "4.19", "4.20")
+
+
+def cluster_operators(openshift_version: str) -> tuple[OperatorPackage, ...]:
+    """The operators the cluster layer subscribes to on a supported release, each at that release's pin."""
+    pins = {o.package.package: o.package_on(openshift_version) for o in OPERATOR_SUPPORT}
+    return tuple(pins.get(p.package, p) for p in CLUSTER_OPERATORS)
 
 
 def _minor(version: str) -> tuple[int, int]:
@@ -116,7 +138,7 @@ def support_markdown() -> str:
     header = "| OpenShift (ROSA) | Kubernetes | " + " | ".join(o.name for o in operators) + " |"
     rows = [header, "| --- | --- | " + " | ".join("---" for _ in operators) + " |"]
     for version in SUPPORTED:
-        cells = [f"`{o.package.channel}` {o.package.starting_csv}" for o in operators]
+        cells = [f"`{o.package_on(version).channel}` {o.package_on(version).starting_csv}" for o in operators]
         rows.append(f"| {version} | {KUBERNETES_OF_OPENSHIFT[version]} | " + " | ".join(cells) + " |")
     rows.append("| *limits* | | " + " | ".join(_limit(o) for o in operators) + " |")
     refused = [v for v in KUBERNETES_OF_OPENSHIFT if v not in SUPPORTED]

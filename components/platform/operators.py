@@ -29,6 +29,7 @@ class OperatorPackage:
     catalog_image: str | None = None  # set when the package is in no catalog OpenShift ships
     own_namespace: bool = False  # OwnNamespace install mode (the operator still acts cluster-wide through its operand)
     reaches: tuple[Reach, ...] = ()  # where its pods connect besides the API server and DNS (NetworkPolicies)
+    namespace_labels: tuple[tuple[str, str], ...] = ()  # extra labels its namespace needs
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class OperatorSubscription(pulumi.ComponentResource):
             pkg.namespace,
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=pkg.namespace,
-                labels=labels,
+                labels={**labels, **dict(pkg.namespace_labels)},
             ),
             opts=child,
         )

@@ -53,6 +53,13 @@ SUPERUSER_RESERVED_CONNECTIONS = 9
 METRICS_EXPORTER_CONNECTIONS = 6
 
 
+# pgaudit: DDL and role/privilege changes (GRANT, REVOKE, CREATE/ALTER ROLE), never the values of a statement's
+# parameters (they may carry user data), no extra line per relation. Any pgaudit.* parameter makes CloudNativePG add
+# pgaudit to shared_preload_libraries and CREATE EXTENSION it in every database (docs, "PostgreSQL Configuration",
+# managed extensions, and "Logging", PGAudit logs: records reach the instance's stdout as JSON, logger "pgaudit").
+# The standard image ships it (cloudnative-pg/postgres-containers docker-bake.hcl, extensions).
+PGAUDIT_PARAMETERS = {"pgaudit.log": "ddl, role", "pgaudit.log_parameter": "off", "pgaudit.log_relation": "off"}
+
 # Labels the operator puts on every instance pod (CloudNativePG docs, "Labels and annotations").
 INSTANCE_ROLE = {"cnpg.io/podRole": "instance"}
 
@@ -100,6 +107,7 @@ class PostgresClusterArgs:
     max_connections: int
     backup: PostgresBackup
     recovery: PostgresRecovery | None = None
+    audit: bool = True  # pgaudit (PGAUDIT_PARAMETERS)
     database: str = "langfuse"
     owner: str = "langfuse"
 
@@ -237,6 +245,7 @@ def _cluster_spec(args: PostgresClusterArgs, owner_secret: str, store: str) -> d
                 "max_connections": str(args.max_connections),
                 "superuser_reserved_connections": str(SUPERUSER_RESERVED_CONNECTIONS),
                 "archive_timeout": f"{args.backup.archive_timeout_minutes}min",
+                **(PGAUDIT_PARAMETERS if args.audit else {}),
             },
             # Evaluated before CloudNativePG's catch-all `host all all all scram-sha-256`: no plain-TCP client
             # reaches authentication.

@@ -20,6 +20,7 @@ from components.langfuse.web.component import NAME as WEB_SERVICE
 from components.langfuse.web.component import PORT as WEB_PORT
 from components.secrets import SecretValue, external_secret
 from components.tenancy import admission, rbac
+from components.tenancy.usage import SINGLE_INSTANCE, DefaultBudget, budget_environment
 
 NAME = contract.CONTROLLER_NAME
 KEY_SECRET = "langfuse-tenant-controller-key"
@@ -45,6 +46,7 @@ class TenantControllerArgs:
     rotation_days: int
     rotation_overlap_hours: int
     deletion_policy: Literal["Retain", "Delete"]
+    default_budget: DefaultBudget | None = None  # usage reporting on: the controller reports each project's budget
 
 
 class TenantController(pulumi.ComponentResource):
@@ -106,6 +108,7 @@ class TenantController(pulumi.ComponentResource):
             k8s.core.v1.EnvVarArgs(name=contract.ENV_DELETION_POLICY, value=args.deletion_policy),
             from_key_secret(public_env, "public-key"),
             from_key_secret(secret_env, "secret-key"),
+            *(budget_environment(args.default_budget) if args.default_budget else []),
         ]
         container = k8s.core.v1.ContainerArgs(
             name="controller",
@@ -127,7 +130,10 @@ class TenantController(pulumi.ComponentResource):
         )
         k8s.apps.v1.Deployment(
             NAME,
-            metadata=metadata,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=NAME, namespace=args.namespace, labels=labels,
+                annotations={SINGLE_INSTANCE: "kopf standalone: one active instance, no peering"},
+            ),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=1,
                 strategy=k8s.apps.v1.DeploymentStrategyArgs(type="Recreate"),

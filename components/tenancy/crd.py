@@ -30,6 +30,21 @@ LANGFUSE_SPEC = {
             "type": "string", "enum": ["Retain", "Delete"],
             "description": "when disabled or deleted: Retain keeps the Langfuse project and its data (default), Delete deletes a project the controller created",
         },
+        # Types only: the values (positive, percentages ascending) are the controller's to judge, so a bad one is
+        # a `Budget` condition that says why and which budget applies instead, not a bare API-server refusal.
+        "budget": {
+            "type": "object",
+            "description": "the project's LLM spend budget (default: the stack's tenancy.usage.defaultBudget); alerts go to Slack",
+            "required": ["monthlyUsd"],
+            "properties": {
+                "monthlyUsd": {"type": "number", "description": "budget per calendar month (UTC) in USD"},
+                "thresholds": {
+                    "type": "array", "maxItems": 10, "items": {"type": "integer"},
+                    "description": "percentages of the budget that alert, ascending (default [50, 80, 100]; 100 and above are critical)",
+                },
+                "highCostUsd": {"type": "number", "description": "one trace or session costing more than this in a day alerts"},
+            },
+        },
     },
 }
 
@@ -60,7 +75,7 @@ LANGFUSE_STATUS = {
                 "type": "object",
                 "required": ["type", "status", "reason", "message", "lastTransitionTime"],
                 "properties": {
-                    "type": {"type": "string", "enum": ["Ready", "Isolated", "RetentionApplied"]},
+                    "type": {"type": "string", "enum": ["Ready", "Isolated", "RetentionApplied", "Budget"]},
                     "status": {"type": "string", "enum": ["True", "False", "Unknown"]},
                     "reason": {"type": "string", "pattern": "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"},
                     "message": {"type": "string", "maxLength": 32768},

@@ -46,8 +46,10 @@ NOT_ON_PLAN = "This feature is not available on your current plan."
 
 
 @functools.cache
-def langfuse_openapi() -> OpenAPI:
+def langfuse_openapi(amendments: tuple[Callable[[dict], None], ...] = ()) -> OpenAPI:
     spec = _amend(yaml.load(SPEC_FILE.read_text(), Loader=yaml.CSafeLoader))
+    for amend in amendments:
+        amend(spec)
     return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))  # the spec itself uses `const` (OpenAPI 3.1)
 
 
@@ -103,6 +105,23 @@ class Call:
     status: int
 
 
+class StandInExtension:
+    """What an extension of the stand-in may provide; every hook defaults to doing nothing."""
+
+    @staticmethod
+    def amend_spec(spec: dict) -> None:
+        """Amend Langfuse's OpenAPI spec where v4.16 answers otherwise (cite the server code)."""
+
+    def prepare(self, request: Request) -> Request:
+        return request
+
+    def route(self, standin: StandInLangfuse, request: Request) -> Response | None:
+        return None
+
+    def handle(self, standin: StandInLangfuse, request: Request, scope, parts: list[str]) -> Response | None:
+        return None
+
+
 @dataclass
 class StandInLangfuse:
     plan: str = "self-hosted:enterprise"
@@ -110,9 +129,13 @@ class StandInLangfuse:
     rate_limit: tuple[int, float] | None = None  # (requests, seconds): beyond that, 429 with Retry-After
     org_id: str = "org-platform"
     org_key: tuple[str, str] = ("pk-lf-org", "sk-lf-org")
+    # Endpoints kept in modules of their own (standin_ingestion.Ingestion, standin_usage.UsageEndpoints), each a
+    # StandInExtension: its spec amendments, a request hook before validation, and routes before the built-in ones
+    # (`route`) or after the stand-in has authenticated the caller (`handle`).
+    extensions: tuple = ()
 
     def __post_init__(self) -> None:
-        self.openapi = langfuse_openapi()
+        self.openapi = langfuse_openapi(tuple(type(e).amend_spec for e in self.extensions))
         self.projects: dict[str, Project] = {}
         self.keys: dict[str, ApiKey] = {}
         self.calls: list[Call] = []
@@ -173,6 +196,8 @@ class StandInLangfuse:
         return response(environ, start_response)
 
     def _handle(self, request: Request) -> Response:
+        for extension in self.extensions:
+            request = extension.prepare(request)
         checked = self.openapi.unmarshal_request(WerkzeugOpenAPIRequest(request))
         if checked.errors:
             self.violations.append(f"request {request.method} {request.path}: {checked.errors}")
@@ -188,6 +213,10 @@ class StandInLangfuse:
             if len(self._recent) >= limit:
                 return _json(429, {"message": "Rate limit exceeded"}, {"Retry-After": "1"})
             self._recent.append(now)
+        for extension in self.extensions:
+            answer = extension.route(self, request)
+            if answer is not None:
+                return answer
         scope = self._scope(request.headers.get("Authorization", ""))
         if scope is None:
             return _json(401, {"message": "Invalid credentials"})
@@ -210,6 +239,10 @@ class StandInLangfuse:
                 return self._org_only(scope) or self._exists(project_id) or self._create_key(project_id, body)
             case ("DELETE", ["projects", project_id, "apiKeys", key_id]):
                 return self._org_only(scope) or self._exists(project_id) or self._delete_key(project_id, key_id)
+        for extension in self.extensions:
+            response = extension.handle(self, request, scope, parts)
+            if response is not None:
+                return response
         return _json(405, {"message": "Method not allowed"})
 
     # --- the handlers ------------------------------------------------------------------------------------

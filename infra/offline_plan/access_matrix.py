@@ -35,9 +35,14 @@ class Request:
 
 @dataclass(frozen=True)
 class Row:
+    """One request's decision and exactly what it was decided on, so a second evaluator can decide the same."""
+
     request: Request
     allowed: bool
-    documents: tuple[str, ...]  # the policy documents the decision read
+    documents: tuple[str, ...]  # the rendered policy documents the decision read
+    identity_policies: tuple[Document, ...]  # the principal's: the request's own, then its rendered role policies
+    resource_policy: Document | None
+    resource_account: str
 
 
 @dataclass(frozen=True)
@@ -114,16 +119,10 @@ def evaluate(request: Request, index: PolicyIndex) -> Row:
     found = index.resource_policy(request.resource)
     if found is not None:
         documents.append(found[0])
-    allowed = is_allowed(
-        principal,
-        request.action,
-        request.resource,
-        request.context,
-        identity,
-        found[1] if found else None,
-        index.resource_account(request.resource),
-    )
-    return Row(request, allowed, tuple(documents))
+    resource_policy = found[1] if found else None
+    account = index.resource_account(request.resource)
+    allowed = is_allowed(principal, request.action, request.resource, request.context, identity, resource_policy, account)
+    return Row(request, allowed, tuple(documents), tuple(identity), resource_policy, account)
 
 
 @dataclass(frozen=True)

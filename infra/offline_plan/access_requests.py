@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
+from components.platform.audit_forwarding import ROLE_ARN_ANNOTATION
 from infra.offline_plan.access_matrix import Request
 from infra.offline_plan.iam_evaluator import Principal
 from infra.offline_plan.render import RenderedObject, RenderedResource
@@ -70,6 +71,7 @@ class Catalogue:
         self.account = str(aws["accountId"])
         self.region = config["langfuse-rosa:cluster"]["region"]
         self.oidc_provider = aws.get("oidcProviderArn")
+        self.prefix = aws.get("resourcePrefix", "")
         self.csi_role = (config.get("langfuse-rosa:storage") or {}).get("csiDriverRoleArn")
         self.requests: list[Request] = []
 
@@ -100,8 +102,14 @@ class Catalogue:
                 return default.get("kmsMasterKeyId")
         return None
 
-    def _via_s3(self, bucket: str, region: str | None = None) -> dict[str, str]:
-        return {"kms:ViaService": f"s3.{region or self.region}.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{bucket}"}
+    def _bucket_keys(self, bucket: str) -> bool:
+        return any(sse.inputs["bucket"] == bucket and sse.inputs["rules"][0].get("bucketKeyEnabled") for sse in self._of_type(":BucketServerSideEncryptionConfiguration"))
+
+    def _via_s3(self, bucket: str, region: str | None = None, key: str = "x") -> dict[str, str]:
+        """What S3 tells KMS: the bucket ARN as encryption context with a bucket key, the object's without (S3 User
+        Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys")."""
+        arn = f"arn:aws:s3:::{bucket}" if self._bucket_keys(bucket) else f"arn:aws:s3:::{bucket}/{key}"
+        return {"kms:ViaService": f"s3.{region or self.region}.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": arn}
 
     def _data_key_use(self, id: str, writer: str, principal: Principal, bucket: str, actions: tuple[str, ...]) -> None:
         key = self._bucket_key(bucket)
@@ -363,39 +371,54 @@ class Catalogue:
                       f"arn:aws:s3:::{bucket}/x", {**TLS, "aws:SourceArn": "arn:aws:s3:::someone-elses-bucket", "aws:SourceAccount": FOREIGN_ACCOUNT},
                       "must fail: delivery only for this account's buckets")
 
+    def _other_bucket(self, bucket: str) -> str:
+        """Another bucket of this stack than `bucket` (the first by name)."""
+        return min((r.inputs["bucket"] for r in self._of_type("s3/bucket:Bucket") if r.inputs["bucket"] != bucket), default=f"{bucket}-other")
+
     def replication(self) -> None:
         for config in self._of_type(":BucketReplicationConfig"):
             role_arn, source = config.inputs["role"], config.inputs["bucket"]
             me = self._role(role_arn, "S3 replication")
             w = "S3 replication"
-            self._add("replication: S3 assumes the replication role", w, Principal("service", "s3.amazonaws.com", "S3"), "sts:AssumeRole",
-                      role_arn, TLS, "S3 User Guide, Setting up permissions for live replication (trust)")
-            self._add("replication: another service assumes the replication role", w, Principal("service", "lambda.amazonaws.com", "Lambda"),
-                      "sts:AssumeRole", role_arn, TLS, "must fail: the trust names S3 only")
+            what = "replication" if self._logical(source) == "backups" else f"replication of {self._logical(source)}"
+            s3 = Principal("service", "s3.amazonaws.com", "S3")
+            # S3 assumes the role for a replication configuration, naming the bucket and its owner (S3 User Guide,
+            # Setting up permissions for live replication: the trust policy used for replication).
+            for_us = {**TLS, "aws:SourceAccount": self.account, "aws:SourceArn": f"arn:aws:s3:::{source}"}
+            self._add(f"{what}: S3 assumes the replication role", w, s3, "sts:AssumeRole", role_arn, for_us,
+                      "S3 User Guide, Setting up permissions for live replication (trust)")
+            self._add(f"{what}: S3, for another account's bucket, assumes the replication role", w, s3, "sts:AssumeRole", role_arn,
+                      {**TLS, "aws:SourceAccount": FOREIGN_ACCOUNT, "aws:SourceArn": "arn:aws:s3:::someone-elses-bucket"},
+                      "must fail: confused deputy (trust conditions on aws:SourceAccount, aws:SourceArn)")
+            self._add(f"{what}: S3, for another bucket of the account, assumes the replication role", w, s3, "sts:AssumeRole", role_arn,
+                      {**for_us, "aws:SourceArn": f"arn:aws:s3:::{self._other_bucket(source)}"}, "must fail: only the source bucket's replication")
+            self._add(f"{what}: another service assumes the replication role", w, Principal("service", "lambda.amazonaws.com", "Lambda"),
+                      "sts:AssumeRole", role_arn, for_us, "must fail: the trust names S3 only")
+            obj = "postgres/langfuse-postgres/wals/x.gz" if what == "replication" else "AWSLogs/x.json.gz"
             locked = any(r.inputs["bucket"] == source for r in self._of_type(":BucketObjectLockConfiguration"))
             src = f"arn:aws:s3:::{source}"
             for action in ("s3:GetReplicationConfiguration", "s3:ListBucket"):
-                self._add(f"replication: {action} on the source", w, me, action, src, TLS, "S3 User Guide, Setting up permissions for live replication")
+                self._add(f"{what}: {action} on the source", w, me, action, src, TLS, "S3 User Guide, Setting up permissions for live replication")
             reads = ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"]
             reads += ["s3:GetObjectRetention", "s3:GetObjectLegalHold"] if locked else []
             for action in reads:
-                self._add(f"replication: {action} on a source object", w, me, action, f"{src}/postgres/langfuse-postgres/wals/x.gz", TLS,
+                self._add(f"{what}: {action} on a source object", w, me, action, f"{src}/{obj}", TLS,
                           "S3 User Guide, live replication; Object Lock considerations (Retention, LegalHold)")
             source_key = self._bucket_key(source)
             if source_key:
-                self._add("replication: Decrypt the source object", w, me, "kms:Decrypt", source_key, {**TLS, **self._via_s3(source)},
+                self._add(f"{what}: Decrypt the source object", w, me, "kms:Decrypt", source_key, {**TLS, **self._via_s3(source, key=obj)},
                           "S3 User Guide, Replicating encrypted objects; bucket key => bucket ARN context")
             for rule in config.inputs["rules"]:
                 destination = rule["destination"]["bucket"].split(":::", 1)[1]
                 replica_key = rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"]
                 dst_region = replica_key.split(":")[3]
                 for action in ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"):
-                    self._add(f"replication: {action} into the DR bucket", w, me, action, f"arn:aws:s3:::{destination}/postgres/x.gz", TLS,
+                    self._add(f"{what}: {action} into the DR bucket", w, me, action, f"arn:aws:s3:::{destination}/{obj}", TLS,
                               "S3 User Guide, Setting up permissions for live replication")
                 for action in ("kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"):
-                    self._add(f"replication: {action} under the replica key", w, me, action, replica_key,
-                              {**TLS, **self._via_s3(destination, dst_region)}, "S3 User Guide, Amazon S3 Bucket Keys and replication")
-                self._add("replication: ReplicateObject into another bucket", w, me, "s3:ReplicateObject",
+                    self._add(f"{what}: {action} under the replica key", w, me, action, replica_key,
+                              {**TLS, **self._via_s3(destination, dst_region, obj)}, "S3 User Guide, Amazon S3 Bucket Keys and replication")
+                self._add(f"{what}: ReplicateObject into another bucket", w, me, "s3:ReplicateObject",
                           f"arn:aws:s3:::{source.replace('-backups', '-events')}/x", TLS, "must fail: only the DR bucket")
 
     def replication_alerts(self) -> None:
@@ -405,16 +428,149 @@ class Catalogue:
                 if topic["topicArn"] not in topics:
                     continue
                 s3 = Principal("service", "s3.amazonaws.com", "S3 event notifications")
+                logical = self._logical(notification.inputs["bucket"])
                 context = {**TLS, "aws:SourceArn": f"arn:aws:s3:::{notification.inputs['bucket']}", "aws:SourceAccount": self.account}
-                self._add("alerts: S3 publishes a replication event", "S3 event notifications", s3, "sns:Publish", topic["topicArn"], context,
-                          "S3 User Guide, Receiving replication failure events with Amazon S3 Event Notifications")
-                self._add("alerts: another bucket publishes to the topic", "S3 event notifications", s3, "sns:Publish", topic["topicArn"],
-                          {**context, "aws:SourceArn": "arn:aws:s3:::someone-elses-bucket", "aws:SourceAccount": FOREIGN_ACCOUNT}, "must fail: confused deputy")
+                self._add(f"alerts: S3 publishes a replication event of {logical}", "S3 event notifications", s3, "sns:Publish", topic["topicArn"],
+                          context, "S3 User Guide, Receiving replication failure events with Amazon S3 Event Notifications")
+                self._add(f"alerts: another bucket publishes to the topic of {logical}", "S3 event notifications", s3, "sns:Publish",
+                          topic["topicArn"], {**context, "aws:SourceArn": "arn:aws:s3:::someone-elses-bucket", "aws:SourceAccount": FOREIGN_ACCOUNT},
+                          "must fail: confused deputy")
         cloudwatch = Principal("service", "cloudwatch.amazonaws.com", "CloudWatch alarms")
         for alarm in self._of_type(":MetricAlarm"):
+            name = alarm.inputs["name"].removeprefix(f"{self.prefix}-")
             for topic in alarm.inputs.get("alarmActions", []):
-                self._add(f"alerts: alarm {alarm.inputs['metricName']} publishes", "CloudWatch", cloudwatch, "sns:Publish", topic,
+                self._add(f"alerts: alarm {name} publishes", "CloudWatch", cloudwatch, "sns:Publish", topic,
                           {**TLS, "aws:SourceArn": alarm.arn, "aws:SourceAccount": self.account}, "CloudWatch User Guide, alarm actions to SNS")
+        for topic in sorted({topic for alarm in self._of_type(":MetricAlarm") for topic in alarm.inputs.get("alarmActions", [])}):
+            self._add(f"alerts: a foreign alarm publishes to {topic.rsplit(':', 1)[1].removeprefix(f'{self.prefix}-')}", "CloudWatch", cloudwatch,
+                      "sns:Publish", topic, {**TLS, "aws:SourceArn": f"arn:aws:cloudwatch:{self.region}:{FOREIGN_ACCOUNT}:alarm:x",
+                                             "aws:SourceAccount": FOREIGN_ACCOUNT}, "must fail: confused deputy")
+
+    def cloudtrail(self) -> None:
+        """The trail's deliveries, as CloudTrail makes them (CloudTrail User Guide, "Amazon S3 bucket policy for
+        CloudTrail", "How AWS CloudTrail uses AWS KMS": S3 asks KMS for a data key on CloudTrail's behalf, with the
+        trail's ARN as encryption context; "Sending events to CloudWatch Logs")."""
+        ct = Principal("service", "cloudtrail.amazonaws.com", "CloudTrail")
+        w = "CloudTrail"
+        for trail in self._of_type(":Trail"):
+            if trail.type != "aws:cloudtrail/trail:Trail" or not trail.arn:
+                continue
+            bucket, key, arn = trail.inputs["s3BucketName"], trail.inputs.get("kmsKeyId"), trail.arn
+            other = f"arn:aws:cloudtrail:{self.region}:{FOREIGN_ACCOUNT}:trail/someone-elses"
+            me = {**TLS, "aws:SourceArn": arn, "aws:SourceAccount": self.account}
+            them = {**TLS, "aws:SourceArn": other, "aws:SourceAccount": FOREIGN_ACCOUNT}
+            acl = {"s3:x-amz-acl": "bucket-owner-full-control"}
+            sse = {SSE: "aws:kms", SSE_KEY: key} if key else {}
+            logs = f"arn:aws:s3:::{bucket}/AWSLogs/{self.account}/CloudTrail/{self.region}/2026/01/01/{self.account}_CloudTrail_{self.region}_20260101T0000Z_a1.json.gz"
+            digest = f"arn:aws:s3:::{bucket}/AWSLogs/{self.account}/CloudTrail-Digest/{self.region}/2026/01/01/{self.account}_CloudTrail-Digest_{self.region}_audit_{self.region}_20260101T000000Z.json.gz"
+            source = "CloudTrail User Guide, Amazon S3 bucket policy for CloudTrail"
+            self._add("cloudtrail: GetBucketAcl of its bucket", w, ct, "s3:GetBucketAcl", f"arn:aws:s3:::{bucket}", me, source)
+            self._add("cloudtrail: another trail's GetBucketAcl", w, ct, "s3:GetBucketAcl", f"arn:aws:s3:::{bucket}", them, "must fail: aws:SourceArn")
+            self._add("cloudtrail: PutObject a log file", w, ct, "s3:PutObject", logs, {**me, **acl, **sse}, f"{source}; SSE-KMS with the trail's key")
+            self._add("cloudtrail: PutObject a digest file (SSE-S3)", w, ct, "s3:PutObject", digest, {**me, **acl, SSE: "AES256"},
+                      "CloudTrail User Guide, SSE-KMS: digest files are encrypted with SSE-S3")
+            self._add("cloudtrail: PutObject a log file without bucket-owner-full-control", w, ct, "s3:PutObject", logs, {**me, **sse},
+                      "must fail: s3:x-amz-acl condition")
+            self._add("cloudtrail: PutObject a log file asking for SSE-S3", w, ct, "s3:PutObject", logs, {**me, **acl, SSE: "AES256"},
+                      "must fail: bucket policy DenyOtherEncryption outside the digest prefix")
+            self._add("cloudtrail: another trail delivers into the bucket", w, ct, "s3:PutObject", logs, {**them, **acl, **sse}, "must fail: aws:SourceArn")
+            if key:
+                context = {**me, "kms:EncryptionContext:aws:cloudtrail:arn": arn}
+                self._add("cloudtrail: kms:GenerateDataKey for its log files", w, ct, "kms:GenerateDataKey", key, context,
+                          "CloudTrail User Guide, Configure AWS KMS key policies for CloudTrail (encrypt)")
+                self._add("cloudtrail: kms:DescribeKey", w, ct, "kms:DescribeKey", key, me, "CloudTrail User Guide, key policies (describe)")
+                self._add("cloudtrail: kms:GenerateDataKey for another account's trail", w, ct, "kms:GenerateDataKey", key,
+                          {**them, "kms:EncryptionContext:aws:cloudtrail:arn": other}, "must fail: aws:SourceArn and the encryption context")
+                self._add("cloudtrail: kms:Decrypt", w, ct, "kms:Decrypt", key, context, "must fail: CloudTrail only encrypts")
+            role = trail.inputs.get("cloudWatchLogsRoleArn")
+            group = (trail.inputs.get("cloudWatchLogsGroupArn") or "").removesuffix(":*")
+            if role and group:
+                self._add("cloudtrail: assumes its CloudWatch Logs role", w, ct, "sts:AssumeRole", role, me,
+                          "CloudTrail User Guide, Sending events to CloudWatch Logs")
+                self._add("cloudtrail: another trail assumes the CloudWatch Logs role", w, ct, "sts:AssumeRole", role, them, "must fail: aws:SourceArn")
+                writer = self._role(role, "CloudTrail to CloudWatch Logs")
+                stream = f"{group}:log-stream:{self.account}_CloudTrail_{self.region}"
+                for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+                    self._add(f"cloudtrail logs: {action}", w, writer, action, stream, TLS, "CloudTrail User Guide, role policy for CloudWatch Logs")
+                self._add("cloudtrail logs: PutLogEvents into another log group", w, writer, "logs:PutLogEvents",
+                          f"arn:aws:logs:{self.region}:{self.account}:log-group:other:log-stream:x", TLS, "must fail: only the trail's group")
+        self._log_group_encryption()
+
+    def _log_group_encryption(self) -> None:
+        """CloudWatch Logs encrypting each log group under its key (CloudWatch Logs User Guide, "Encrypt log data in
+        CloudWatch Logs using AWS KMS": the regional service principal, the group's ARN as encryption context)."""
+        logs = Principal("service", f"logs.{self.region}.amazonaws.com", "CloudWatch Logs")
+        for group in self._of_type(":LogGroup"):
+            key, arn = group.inputs.get("kmsKeyId"), group.arn
+            if not key or not arn:
+                continue
+            name = group.inputs["name"].removeprefix(f"{self.prefix}-")
+            self._add(f"cloudwatch logs: kms:GenerateDataKey for log group {name}", "CloudWatch Logs", logs, "kms:GenerateDataKey", key,
+                      {**TLS, "kms:EncryptionContext:aws:logs:arn": arn}, "CloudWatch Logs User Guide, Encrypt log data using AWS KMS")
+            self._add(f"cloudwatch logs: kms:Decrypt for another log group with the key of {name}", "CloudWatch Logs", logs, "kms:Decrypt", key,
+                      {**TLS, "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{self.region}:{self.account}:log-group:other"},
+                      "must fail: only this stack's groups")
+
+    def audit_export(self) -> None:
+        """The audit_logs export (langfuse_incluster.audit_export): one PutObject with If-None-Match per window,
+        SSE-KMS with the audit key named (boto3 put_object, IfNoneMatch="*", ServerSideEncryption, SSEKMSKeyId)."""
+        for cron in self._find("CronJob"):
+            pod = cron.manifest["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+            env = {e["name"]: e.get("value") for c in pod["containers"] for e in c.get("env", [])}
+            if "AUDIT_BUCKET" not in env:
+                continue
+            role_arn = self._service_account_role(pod.get("serviceAccountName", ""))
+            if role_arn is None:
+                continue
+            me = self._role(role_arn, f"audit_logs export ({cron.name})")
+            w, source = "audit_logs export", "langfuse_incluster/audit_export/sink.py (put_object IfNoneMatch='*')"
+            bucket, prefix, key = env["AUDIT_BUCKET"], env["AUDIT_PREFIX"], env["AUDIT_KMS_KEY_ID"]
+            obj = f"{prefix}2026/01/01/audit_logs-20251231T000000Z-20260101T000000Z.jsonl.gz"
+            arn = f"arn:aws:s3:::{bucket}/{obj}"
+            headers = {SSE: "aws:kms", SSE_KEY: key}
+            self._add("audit export: PutObject a window (If-None-Match)", w, me, "s3:PutObject", arn, {**TLS, **headers, "s3:if-none-match": "*"}, source)
+            self._add("audit export: PutObject without If-None-Match (an overwrite)", w, me, "s3:PutObject", arn, {**TLS, **headers},
+                      "must fail: role and bucket policy require If-None-Match")
+            self._add("audit export: PutObject outside its prefix", w, me, "s3:PutObject", f"arn:aws:s3:::{bucket}/AWSLogs/{self.account}/x",
+                      {**TLS, **headers, "s3:if-none-match": "*"}, "must fail: its prefix only")
+            self._add("audit export: DeleteObject an export", w, me, "s3:DeleteObject", arn, TLS, "must fail: append-only")
+            self._add("audit export: GetObject an export", w, me, "s3:GetObject", arn, TLS, "must fail: it reads nothing back")
+            context = {**TLS, **self._via_s3(bucket, key=obj)}
+            self._add("audit export: kms:GenerateDataKey (SSE-KMS, via S3)", w, me, "kms:GenerateDataKey", key, context, "S3 SSE-KMS on PutObject")
+            self._add("audit export: kms:Decrypt", w, me, "kms:Decrypt", key, context, "must fail: it reads nothing back")
+
+    def log_forwarder(self) -> None:
+        """The cluster's log collector: its projected token (audience "openshift": cluster-logging-operator
+        internal/collector/collector.go, defaultAudience) for the role its ClusterLogForwarder names, then
+        CloudWatch Logs writes into the groups its outputs name."""
+        if not self.oidc_provider:
+            return
+        issuer = self.oidc_provider.split(":oidc-provider/", 1)[1]
+        secrets = {(o.namespace, o.name): o for o in self._find("Secret")}
+        token = Principal("web-identity", self.oidc_provider, "collector token (cluster OIDC provider)")
+        for forwarder in self._find("ClusterLogForwarder"):
+            spec, namespace = forwarder.manifest["spec"], forwarder.namespace
+            account = spec["serviceAccount"]["name"]
+            for output in spec.get("outputs", []):
+                cw = output.get("cloudwatch")
+                if not cw or cw["authentication"]["type"] != "iamRole":
+                    continue
+                secret = secrets[(namespace, cw["authentication"]["iamRole"]["roleARN"]["secretName"])]
+                role = secret.manifest["metadata"]["annotations"][ROLE_ARN_ANNOTATION]
+                w = f"log collector ({forwarder.name})"
+                sub = {f"{issuer}:sub": f"system:serviceaccount:{namespace}:{account}", f"{issuer}:aud": "openshift"}
+                self._add(f"sts: the log collector assumes its role ({output['name']})", w, token, "sts:AssumeRoleWithWebIdentity", role, sub,
+                          "cluster-logging-operator collector.go: projected token, audience openshift")
+                self._add(f"sts: another service account assumes the log collector's role ({output['name']})", w, token,
+                          "sts:AssumeRoleWithWebIdentity", role, {**sub, f"{issuer}:sub": f"system:serviceaccount:{namespace}:default"},
+                          "must fail: trust names one service account")
+                me = self._role(role, "log collector")
+                group = f"arn:aws:logs:{cw['region']}:{self.account}:log-group:{cw['groupName']}"
+                for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+                    self._add(f"log collector: {action} into {cw['groupName'].removeprefix(f'{self.prefix}-')}", w, me, action,
+                              f"{group}:log-stream:ip-10-0-1-1.audit", TLS, "Vector aws_cloudwatch_logs sink")
+                self._add(f"log collector: PutLogEvents into another log group ({output['name']})", w, me, "logs:PutLogEvents",
+                          f"arn:aws:logs:{cw['region']}:{self.account}:log-group:other:log-stream:x", TLS, "must fail: only its groups")
 
     def ebs(self) -> None:
         for sc in self._find("StorageClass"):
@@ -458,7 +614,7 @@ class Catalogue:
 
     def all(self) -> list[Request]:
         for writer in (self.langfuse, self.barman, self.clickhouse, self.clickhouse_restore_drill, self.external_secrets, self.web_identity, self.server_access_logs,
-                       self.replication, self.replication_alerts, self.ebs, self.other_account):
+                       self.replication, self.replication_alerts, self.cloudtrail, self.audit_export, self.log_forwarder, self.ebs, self.other_account):
             writer()
         ids = [r.id for r in self.requests]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})

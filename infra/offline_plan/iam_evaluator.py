@@ -15,6 +15,9 @@ What it does not model, and how the matrix handles it:
   Access: not rendered by this project (none exist, ownership is BucketOwnerEnforced), so not evaluated.
 - Resource ARNs match case-insensitively (AWS: case-sensitive object keys): rows use the exact keys writers use.
 - It was written for Python <= 3.9 (`from collections import Mapping`); the aliases below are the only patch.
+
+It is unmaintained and AGPL-3.0; the test suite decides every row again with a maintained evaluator,
+cloud-copilot's iam-simulate (tests/iam_simulate.py), and fails where the two disagree.
 """
 
 from __future__ import annotations

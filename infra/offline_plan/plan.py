@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import Any
 
 from infra.offline_plan.access_matrix import AccessMatrix, access_matrix, policy_index
 from infra.offline_plan.access_requests import requests_of
+from infra.offline_plan.compliance import ComplianceReport, compliance_report, decoded
 from infra.offline_plan.policy import PolicyViolation, evaluate, load_policy_config
 from infra.offline_plan.profile import PlanProfile
 from infra.offline_plan.reachability import Reachability, reachability
@@ -37,6 +37,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REACHABILITY_FILE = "network/reachability.md"
 OBJECTIVES_FILE = "recovery-objectives.md"
 ACCESS_FILE = "aws/access-matrix.md"
+COMPLIANCE_FILE = "compliance-report.md"
 PREREQUISITES_FILE = "prerequisites.md"
 PLAN_README = "README.md"
 
@@ -52,6 +53,7 @@ class Plan:
     reachability: Reachability | None = None
     objectives: tuple[Objective, ...] = ()
     access: AccessMatrix | None = None
+    compliance: ComplianceReport | None = None
     prerequisites: tuple[Prerequisite, ...] = ()
     computed: dict[str, str] = field(default_factory=dict)  # stand-ins of values AWS assigns -> their markers
     profile: PlanProfile = field(default_factory=PlanProfile, compare=False, repr=False)
@@ -110,6 +112,7 @@ class Plan:
                 if self.access
                 else None
             ),
+            "complianceReport": {"file": COMPLIANCE_FILE, "stores": len(self.compliance.stores)} if self.compliance else None,
             "warnings": self.warnings,
         }
 
@@ -131,6 +134,8 @@ class Plan:
             files[REACHABILITY_FILE] = self.reachability.markdown(self.stack)
         if self.access is not None:
             files[ACCESS_FILE] = marks.text(self.access.markdown(self.stack))
+        if self.compliance is not None:
+            files[COMPLIANCE_FILE] = marks.text(self.compliance.markdown())
         if self.objectives:
             files[OBJECTIVES_FILE] = f"# Recovery objectives: {self.stack}\n\n" + objectives_markdown(list(self.objectives))
         if self.prerequisites:
@@ -175,8 +180,12 @@ def plan_of_run(run: ProgramRun, stack_file: StackFile, project_root: Path, prof
         objectives = tuple(recovery_objectives(objects, resources))
     with profile.phase("aws access matrix"):
         access = aws_access(objects, resources, config)
+    with profile.phase("compliance report"):
+        compliance = compliance_report(run.stack, objects, resources, decoded(config), access)
     needed = tuple(prerequisites(parse_engine_config(run.stack, config), run.stack, stack_file.secrets_provider))
-    return Plan(run.stack, objects, resources, schema_results, violations, run.warnings, matrix, objectives, access, needed, run.computed, profile)
+    return Plan(
+        run.stack, objects, resources, schema_results, violations, run.warnings, matrix, objectives, access, compliance, needed, run.computed, profile
+    )
 
 
 def plan_readme(plan: Plan) -> str:
@@ -201,6 +210,8 @@ def plan_readme(plan: Plan) -> str:
         steps.append(f"`{REACHABILITY_FILE}`: who can reach whom on which port under the NetworkPolicies (its head explains the canary address).")
     if plan.objectives:
         steps.append(f"`{OBJECTIVES_FILE}`: RPO and RTO per store and failure.")
+    if plan.compliance is not None:
+        steps.append(f"`{COMPLIANCE_FILE}`: per store where its data lives, how it is encrypted and kept, who reads it, what audits it.")
     lines += [f"{number}. {step}" for number, step in enumerate(steps, 2)]
     lines += [
         "",
@@ -237,7 +248,7 @@ def _cycle_collection_paused() -> Iterator[None]:
 
 def aws_access(objects: list[RenderedObject], resources: list[RenderedResource], config: dict[str, str]) -> AccessMatrix | None:
     """The access matrix, when the stack renders AWS policies. `config` as the engine passes it (objects JSON)."""
-    config = {key: json.loads(value) if value[:1] in "{[" else value for key, value in config.items()}
+    config = decoded(config)
     account = (config.get("langfuse-rosa:aws") or {}).get("accountId")
     index = policy_index(resources, str(account))
     if account is None or not index.documents():

@@ -26,6 +26,7 @@ class Registration:
     inputs: dict[str, Any]  # secrets still wrapped (rpc.is_rpc_secret), for redaction
     options: dict[str, Any] = field(default_factory=dict)
     arn: str | None = None  # the ARN AWS assigns (the mocks' answer), for resources that have one
+    region: str | None = None  # the AWS region its provider places it in
 
 
 def computed_marker(attribute: str, resource_type: str, name: str) -> str:
@@ -56,6 +57,7 @@ class PlanMocks(mocks.Mocks):
         elif args.typ.startswith("aws:"):
             resource_id, computed = self._aws(args, digest)
             outputs.update(computed)
+            outputs.setdefault("region", self.aws_accounts[(args.provider or "").rsplit("::", 1)[-1]][1])
         return resource_id, outputs
 
     def _aws(self, args: mocks.MockResourceArgs, digest: str) -> tuple[str, dict[str, Any]]:
@@ -83,6 +85,11 @@ class PlanMocks(mocks.Mocks):
             return arn, {"arn": arn}
         if args.typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             return inputs["name"], {"arn": f"arn:aws:cloudwatch:{region}:{account}:alarm:{inputs['name']}"}
+        if args.typ == "aws:cloudtrail/trail:Trail":
+            arn = f"arn:aws:cloudtrail:{region}:{account}:trail/{inputs['name']}"
+            return arn, {"arn": arn}
+        if args.typ == "aws:cloudwatch/logGroup:LogGroup":
+            return inputs["name"], {"arn": f"arn:aws:logs:{region}:{account}:log-group:{inputs['name']}"}
         if args.typ == "aws:secretsmanager/secret:Secret":
             # Secrets Manager appends "-" and six random characters to the name in the ARN.
             arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{inputs['name']}-{digest[:6]}"
@@ -142,6 +149,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 },
             },
             arn=state.get("arn") if request.type.startswith("aws:") and isinstance(state.get("arn"), str) else None,
+            region=state.get("region") if request.type.startswith("aws:") else None,
         )
         state_proto = _sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=state_proto)

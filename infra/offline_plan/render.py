@@ -62,6 +62,7 @@ class RenderedResource:
     inputs: dict[str, Any]
     protect: bool
     arn: str | None = None  # what AWS assigns (KMS keys, roles, secrets): policies and requests name resources by it
+    region: str | None = None  # AWS resources: the region of the provider they go through
 
     @property
     def package(self) -> str:
@@ -80,7 +81,7 @@ def render(registrations: list[Registration]) -> tuple[list[RenderedObject], lis
             depends_on = tuple(sorted(_object_ref(by_urn[u]) for u in reg.dependencies if u in by_urn and _is_object(by_urn[u])))
             objects.append(RenderedObject(component, reg.type, manifest(reg.inputs), depends_on))
         else:
-            resources.append(RenderedResource(component, reg.type, reg.name, clean(reg.inputs), reg.options.get("protect", False), reg.arn))
+            resources.append(RenderedResource(component, reg.type, reg.name, clean(reg.inputs), reg.options.get("protect", False), reg.arn, reg.region))
     objects.sort(key=lambda o: o.path)
     resources.sort(key=lambda r: (r.package, r.type, r.name))
     return objects, resources

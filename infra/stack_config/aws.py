@@ -21,10 +21,11 @@ class AwsConfig(Model):
     noncurrent_version_days: int = Field(default=30, ge=1, le=3650, description="how long overwritten or deleted objects are kept")
     secret_recovery_days: int = Field(default=30, ge=7, le=30, description="Secrets Manager recovery window after a delete")
 
-    @field_validator("oidc_provider_arn")
-    @classmethod
-    def _same_account(cls, arn: str, info: ValidationInfo) -> str:
-        account = info.data.get("account_id")
-        if account is not None and oidc_account(arn) != account:
-            raise ValueError(f"must be in account {account} (aws.accountId): roles trust a provider of their own account")
-        return arn
+    _same_account = field_validator("oidc_provider_arn")(classmethod(lambda cls, arn, info: provider_in_account(arn, info)))
+
+
+def provider_in_account(arn: str, info: ValidationInfo) -> str:
+    account = info.data.get("account_id")
+    if account is not None and oidc_account(arn) != account:
+        raise ValueError(f"must be in account {account} (aws.accountId): roles trust a provider of their own account")
+    return arn

@@ -12,10 +12,12 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from infra.stack_config.audit import ClusterAuditConfig
+from infra.stack_config.aws import provider_in_account
 from infra.stack_config.base import ClusterConfig, Model
 from infra.stack_config.data_tier import DEFAULT_STORAGE_CLASS
 from infra.stack_config.network import ApiServerConfig
-from infra.stack_config.types import AwsAccountId, IamRoleArn, Ipv4Cidr, ObjectName, ResourcePrefix, arn_account
+from infra.stack_config.types import AwsAccountId, IamRoleArn, Ipv4Cidr, ObjectName, OidcProviderArn, ResourcePrefix, arn_account
 
 
 class OperatorsConfig(Model):
@@ -63,7 +65,10 @@ class ClusterNetworkConfig(Model):
 
 class ClusterAwsConfig(Model):
     account_id: AwsAccountId = Field(description="account the stack may change (the AWS provider refuses any other)")
-    resource_prefix: ResourcePrefix = Field(description="prefix of the EBS key alias, e.g. acme-rosa-prod")
+    oidc_provider_arn: OidcProviderArn = Field(description="the ROSA cluster's IAM OIDC provider: the log collector's role trusts its service account through it")
+    resource_prefix: ResourcePrefix = Field(description="prefix of the key aliases, log groups and roles, e.g. acme-rosa-prod")
+
+    _same_account = field_validator("oidc_provider_arn")(classmethod(lambda cls, arn, info: provider_in_account(arn, info)))
 
 
 class ClusterStackConfig(Model):
@@ -74,6 +79,7 @@ class ClusterStackConfig(Model):
     operators: OperatorsConfig = Field(default=OperatorsConfig(), description="OLM install-plan approval")
     storage: StorageConfig = Field(description="the encrypted StorageClass")
     network: ClusterNetworkConfig = Field(description="what the operators' namespaces may reach: {apiServer}")
+    audit: ClusterAuditConfig = Field(description="the API server's audit log forwarded to CloudWatch Logs: {namespaces, retentionDays}")
 
     @field_validator("storage")
     @classmethod

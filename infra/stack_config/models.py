@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from components.langfuse.images import DEFAULT_REGISTRY, SUPPORTED_VERSIONS
+from infra.stack_config.audit import AuditConfig
 from infra.stack_config.aws import AwsConfig
 from infra.stack_config.base import (
     SUPPORTED_OPENSHIFT,
@@ -40,6 +41,7 @@ from infra.stack_config.types import (
     cpu_millicores,
     memory_mib,
 )
+from infra.stack_config.verification import VerificationConfig
 
 LangfuseVersion = Literal[SUPPORTED_VERSIONS]  # type: ignore[valid-type]
 # Releases whose default feature set serves Route.spec.tls.externalCertificate (openshift/api features/features.go,
@@ -327,6 +329,10 @@ class StackConfig(Model):
     )
     network: NetworkConfig = Field(description="egress of the namespace: {apiServer, httpsEgressCidrs, ...}; in-cluster flows are derived")
     tenancy: TenancyConfig = Field(default=TenancyConfig(), description="the tenant controller: a Langfuse project and keys per platform project")
+    verification: VerificationConfig = Field(
+        default=VerificationConfig(), description="`langfuse-rosa verify` after each deploy, and the round-trip monitor in the cluster"
+    )
+    audit: AuditConfig = Field(default=AuditConfig(), description="CloudTrail, the audit bucket and its retention, pgaudit, Langfuse's audit_logs export")
 
     @field_validator("langfuse")
     @classmethod
@@ -386,6 +392,14 @@ class StackConfig(Model):
             raise ValueError("organizationKey is required with langfuse.licenseKey: the controller creates a project per namespace")
         if langfuse.license_key is None and tenancy.shared_project_key is None:
             raise ValueError("sharedProjectKey is required without langfuse.licenseKey: every namespace gets the shared project's key")
+        owner = tenancy.shared_project.owner
+        if owner is not None and langfuse.license_key is not None:
+            raise ValueError("sharedProject.owner applies only without langfuse.licenseKey: with a licence there is no shared project")
+        sso = info.data.get("sso")
+        if owner is not None and sso is not None and sso.enabled:
+            # With SSO, Langfuse refuses password sign-in (AUTH_DISABLE_USERNAME_PASSWORD, components/langfuse/environment.py):
+            # the owner could never sign in, and a standing password beside SSO is a second way in to keep rotated.
+            raise ValueError("sharedProject.owner must not be set when sso.enabled is true: password sign-in is off with SSO")
         return tenancy
 
     @field_validator("disaster_recovery")

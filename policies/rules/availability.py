@@ -29,6 +29,11 @@ def _selects(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
     return bool(wanted) and all(labels.get(k) == v for k, v in wanted.items()) and not selector.get("matchExpressions")
 
 
+# A workload that must never run twice at once (a controller without leader election, the usage exporter that
+# would double Langfuse's load and the series) declares it, with its reason; it must then use Recreate.
+SINGLE_INSTANCE_ANNOTATION = "langfuse-rosa/single-instance"
+
+
 def workload_replicas(subjects: Sequence[Subject], config: Config) -> list[tuple[str, str]]:
     floor = config["minReplicas"]
     autoscaled = {
@@ -53,7 +58,12 @@ def workload_replicas(subjects: Sequence[Subject], config: Config) -> list[tuple
         name = dig(w.props, "metadata", "name")
         replicas = autoscaled.get((_namespace(w), name), dig(w.props, "spec", "replicas"))
         replicas = 1 if replicas is None else replicas
-        if f"{_namespace(w)}/{name}" in singletons and replicas == 1:
+        # Exempt from the floor: a workload the environment's policy config names (e.g. a leader-elected
+        # operator whose second replica never turns ready), or one that declares itself a single instance
+        # and cannot run two at once (Recreate).
+        named = f"{_namespace(w)}/{name}" in singletons
+        single = SINGLE_INSTANCE_ANNOTATION in (dig(w.props, "metadata", "annotations") or {}) and dig(w.props, "spec", "strategy", "type") == "Recreate"
+        if replicas == 1 and (named or single):
             continue
         if replicas < floor:
             problems.append((w.label, f"{name} runs {replicas} replica(s); this environment requires at least {floor}."))

@@ -109,6 +109,12 @@ def pod_spec(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any] 
     return dig(props, *path) or {}
 
 
+def pod_template_path(resource_type: str) -> tuple[str, ...] | None:
+    """Where the pod template (its metadata and spec) is: a CronJob's is under jobTemplate."""
+    path = _POD_SPEC_PATHS.get(resource_type)
+    return path[:-1] if path is not None and len(path) > 1 else None
+
+
 def pod_specs(resource_type: str, props: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     """(label, pod spec) of every pod this resource makes: its template, or an operator's pod templates."""
     spec = pod_spec(resource_type, props)

@@ -8,6 +8,11 @@ One exception, because AWS allows nothing else: a server access-log bucket (tag 
 access-logs) defaults to SSE-S3. S3 delivers access logs only to a target bucket whose default encryption is
 SSE-S3; SSE-KMS targets are not supported (S3 User Guide, "Enabling Amazon S3 server access logging"), so a
 CMK there means the bucket never receives a log. The rule then checks that, instead of a CMK.
+
+And one exception to bucket keys: the audit buckets (purpose audit, audit-replica). CloudTrail's key policy
+conditions (CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail") name the trail in the
+encryption context that S3 passes per object; a bucket key makes S3 pass the bucket ARN instead. Without one,
+CloudTrail's KMS calls cost nothing ("How AWS CloudTrail uses AWS KMS").
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from .base import Config, Rule, Setting, Subject, dig, is_kubernetes
 BUCKET = "aws:s3/bucket:Bucket"
 PURPOSE_TAG = "langfuse-rosa:purpose"
 ACCESS_LOGS = "access-logs"
+WITHOUT_BUCKET_KEY = ("audit", "audit-replica")
 SSE_CONFIGURATION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 # Keys AWS manages: encrypted, but not under the key policy and rotation we control.
 _AWS_MANAGED = ("alias/aws/",)
@@ -38,7 +44,7 @@ def for_bucket(subjects: Sequence[Subject], resource_type: str) -> dict[str, lis
     return found
 
 
-def _customer_managed(key: Any) -> bool:
+def customer_managed(key: Any) -> bool:
     return bool(key) and not str(key).startswith(_AWS_MANAGED) and ":alias/aws/" not in str(key)
 
 
@@ -62,9 +68,9 @@ def bucket_encrypted_with_cmk(subjects: Sequence[Subject], config: Config) -> li
                 continue
             if default.get("sseAlgorithm") not in ("aws:kms", "aws:kms:dsse"):
                 problems.append((bucket.label, f"bucket {name} defaults to {default.get('sseAlgorithm')!r}, not SSE-KMS."))
-            elif not _customer_managed(default.get("kmsMasterKeyId")):
+            elif not customer_managed(default.get("kmsMasterKeyId")):
                 problems.append((bucket.label, f"bucket {name} is encrypted with an AWS-managed key, not a customer-managed one."))
-            if rule.get("bucketKeyEnabled") is not True:
+            if rule.get("bucketKeyEnabled") is not True and (bucket.props.get("tags") or {}).get(PURPOSE_TAG) not in WITHOUT_BUCKET_KEY:
                 problems.append((bucket.label, f"bucket {name} does not use an S3 bucket key."))
     return problems
 
@@ -82,7 +88,7 @@ def key_rotation(resource_type: str, props: Mapping[str, Any], config: Config) -
 def secrets_manager_cmk(resource_type: str, props: Mapping[str, Any], config: Config) -> list[str]:
     if resource_type != "aws:secretsmanager/secret:Secret":
         return []
-    if not _customer_managed(props.get("kmsKeyId")):
+    if not customer_managed(props.get("kmsKeyId")):
         return [f"secret {props.get('name')} is encrypted with the AWS-managed key, not a customer-managed one."]
     return []
 
@@ -94,7 +100,7 @@ def storage_class_encrypted(resource_type: str, props: Mapping[str, Any], config
     problems = []
     if parameters.get("encrypted") != "true":
         problems.append("EBS StorageClass does not set encrypted: \"true\".")
-    if not _customer_managed(parameters.get("kmsKeyId")):
+    if not customer_managed(parameters.get("kmsKeyId")):
         problems.append("EBS StorageClass has no customer-managed kmsKeyId.")
     return problems
 
@@ -156,7 +162,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         name="s3-bucket-encrypted-with-cmk",
         theme="encryption-at-rest",
-        description="Every S3 bucket has a server-side encryption configuration: SSE-KMS with a customer-managed key and an S3 bucket key; "
+        description="Every S3 bucket has a server-side encryption configuration: SSE-KMS with a customer-managed key and an S3 bucket key "
+        "(audit buckets without one: CloudTrail's key policy names the trail in the per-object encryption context); "
         "access-log buckets SSE-S3, the only encryption S3 server access logging delivers to.",
         severity="high",
         enforcement="mandatory",

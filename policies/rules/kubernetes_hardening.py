@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .base import Config, Rule, Subject, container_check, containers, dig, is_kubernetes, pod_specs
+from .base import Config, Rule, Subject, container_check, containers, dig, is_kubernetes, pod_specs, pod_template_path
 
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 # A pod that does call the Kubernetes API says why (and keeps its token).
@@ -70,8 +70,9 @@ bounded_resources = container_check(_bounded_resources)
 
 def token_not_mounted(resource_type: str, props: Mapping[str, Any], config: Config) -> list[str]:
     problems = []
+    template = pod_template_path(resource_type) or ("spec", "template")
     for pod_label, spec in pod_specs(resource_type, props):
-        annotations = dig(props, "spec", "template", "metadata", "annotations") or {}
+        annotations = dig(props, *template, "metadata", "annotations") or {}
         if spec.get("automountServiceAccountToken") is not False and NEEDS_API_TOKEN_ANNOTATION not in annotations:
             problems.append(f"{pod_label} mounts a service-account token it does not declare a need for.")
     return problems

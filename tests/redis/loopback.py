@@ -272,6 +272,7 @@ class ProbeSample:
     kind: str  # liveness | readiness
     ok: bool
     output: str
+    finished: float = float("inf")  # time.monotonic() when it returned
 
 
 class ProbeWatch:
@@ -298,7 +299,9 @@ class ProbeWatch:
                 for kind in ("liveness", "readiness"):
                     started = time.monotonic()
                     result = self.cluster.probe(node, kind)
-                    self.samples.append(ProbeSample(started, node.pod_name, kind, result.returncode == 0, result.stdout + result.stderr))
+                    self.samples.append(
+                        ProbeSample(started, node.pod_name, kind, result.returncode == 0, result.stdout + result.stderr, time.monotonic())
+                    )
 
     def of(self, pod: str, kind: str, after: float = float("-inf"), before: float = float("inf")) -> list[ProbeSample]:
         return [s for s in self.samples if s.pod == pod and s.kind == kind and after <= s.started < before]

@@ -1,6 +1,8 @@
 """The tenant controller as the environment stack deploys it (a fixture stack: dev with a licence key and
 tenancy on): every object valid and policy-clean, one replica with Recreate, the image by digest, least
-privilege in RBAC and the network, the key alert under promtool; and the CRD extension kept current."""
+privilege in RBAC and the network, the key alert under promtool; and the CRD extension kept current. Its
+unlicensed variant: Langfuse web creates the shared project and key at start (LANGFUSE_INIT_*), from the
+Secrets Manager secret the controller hands out."""
 
 from __future__ import annotations
 
@@ -13,14 +15,41 @@ from langfuse_incluster import contract
 
 from components.tenancy.crd import EXTENDED_CRD, SCHEMA_FILE, UPSTREAM_CRD, render_extended_crd, render_schema
 from infra.offline_plan.plan import Plan, build_plan
-from tests.conftest import container, env_of, find, objects_of, project_path
+from infra.stack_config.errors import ConfigError
+from tests.conftest import container, env_of, find, langfuse_env_names, objects_of, project_path
 
 NS = "langfuse-dev"
 
 
+FIXTURE = project_path("tests", "data", "stacks", "Pulumi.tenancy.yaml")
+SHARED_KEY = "acme-langfuse-dev/langfuse-shared-project-key"
+OWNER_PASSWORD = "acme-langfuse-dev/langfuse-shared-owner"
+
+
 @pytest.fixture(scope="module")
 def plan() -> Plan:
-    return build_plan("tenancy", stacks_dir=project_path("tests", "data", "stacks"))
+    return build_plan("tenancy", stacks_dir=FIXTURE.parent)
+
+
+def _unlicensed(config: dict) -> None:
+    """The fixture without its licence: one shared project, its key in Secrets Manager, an owner (no SSO)."""
+    del config["langfuse-rosa:langfuse"]["licenseKey"]
+    tenancy = config["langfuse-rosa:tenancy"]
+    del tenancy["organizationKey"]
+    tenancy["sharedProjectKey"] = {"secretsManagerName": SHARED_KEY}
+    tenancy["sharedProject"] = {"owner": {"email": "platform-admin@example.com", "password": {"secretsManagerName": OWNER_PASSWORD, "property": "password"}}}
+
+
+def _variant(directory, mutate) -> Plan:
+    document = yaml.safe_load(FIXTURE.read_text())
+    mutate(document["config"])
+    (directory / FIXTURE.name).write_text(yaml.safe_dump(document))
+    return build_plan("tenancy", stacks_dir=directory)
+
+
+@pytest.fixture(scope="module")
+def shared_plan(tmp_path_factory) -> Plan:
+    return _variant(tmp_path_factory.mktemp("unlicensed"), _unlicensed)
 
 
 def test_the_fixture_stack_renders_the_controller_valid_and_policy_clean(plan):
@@ -115,3 +144,65 @@ def test_the_crd_extension_is_current_and_keeps_the_platform_s_schema():
         ext = extended["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"][part]
         assert {k: v for k, v in ext["properties"].items() if k != "langfuse"} == up["properties"]
     assert {k: v for k, v in extended["spec"].items() if k != "versions"} == {k: v for k, v in upstream["spec"].items() if k != "versions"}
+
+
+INIT_VALUES = {
+    "LANGFUSE_INIT_ORG_ID": "ambient-code-platform", "LANGFUSE_INIT_ORG_NAME": "Ambient Code Platform",
+    "LANGFUSE_INIT_PROJECT_ID": "ambient-code-platform-shared", "LANGFUSE_INIT_PROJECT_NAME": "ambient-code-platform",
+    "LANGFUSE_INIT_USER_EMAIL": "platform-admin@example.com", "LANGFUSE_INIT_USER_NAME": "Langfuse administrator",
+}
+INIT_SECRETS = {
+    "LANGFUSE_INIT_PROJECT_PUBLIC_KEY": {"name": "langfuse-init-project", "key": "public-key", "optional": False},
+    "LANGFUSE_INIT_PROJECT_SECRET_KEY": {"name": "langfuse-init-project", "key": "secret-key", "optional": False},
+    "LANGFUSE_INIT_USER_PASSWORD": {"name": "langfuse-init-user", "key": "password", "optional": False},
+}
+
+
+def _init_env(plan: Plan, deployment: str) -> dict[str, dict]:
+    return {name: e for name, e in env_of(container(find(plan, "Deployment", deployment))).items() if name.startswith("LANGFUSE_INIT_")}
+
+
+def test_without_a_licence_web_creates_the_shared_project_from_the_key_the_controller_hands_out(shared_plan):
+    init = _init_env(shared_plan, "langfuse-web")
+    assert {name: e["value"] for name, e in init.items() if "value" in e} == INIT_VALUES
+    assert {name: e["valueFrom"]["secretKeyRef"] for name, e in init.items() if "valueFrom" in e} == INIT_SECRETS
+    # The key comes from the one Secrets Manager secret the controller reads, through External Secrets.
+    project = find(shared_plan, "ExternalSecret", "langfuse-init-project")
+    controller = find(shared_plan, "ExternalSecret", "langfuse-tenant-controller-key")
+    def remote(external):  # noqa: E306
+        return {d["secretKey"]: (d["remoteRef"]["key"], d["remoteRef"]["property"]) for d in external["spec"]["data"]}
+    assert remote(project) == remote(controller) == {"public-key": (SHARED_KEY, "publicKey"), "secret-key": (SHARED_KEY, "secretKey")}
+    assert remote(find(shared_plan, "ExternalSecret", "langfuse-init-user")) == {"password": (OWNER_PASSWORD, "password")}
+    assert env_of(container(find(shared_plan, "Deployment", contract.CONTROLLER_NAME)))[contract.ENV_MODE]["value"] == "shared"
+    # Only web runs Langfuse's init (web/src/initialize.ts); the worker and the migration get none of it.
+    assert _init_env(shared_plan, "langfuse-worker") == {}
+    known = langfuse_env_names()
+    assert set(init) <= known and {n for n in known if n.startswith("LANGFUSE_INIT_")} - set(init) == {
+        "LANGFUSE_INIT_ORG_CLOUD_PLAN", "LANGFUSE_INIT_PROJECT_RETENTION"}
+    assert [r for r in shared_plan.schema_results if r.errors] == [] and shared_plan.policy_violations == []
+
+
+def test_with_a_licence_or_without_tenancy_web_gets_no_init_variables(plan, plans):
+    assert _init_env(plan, "langfuse-web") == {}
+    assert not any(o.name in ("langfuse-init-project", "langfuse-init-user") for o in plan.objects)
+    for stack in ("dev", "prod"):
+        assert _init_env(plans[stack], "langfuse-web") == {}
+
+
+def test_the_shared_project_owner_is_refused_with_sso_and_with_a_licence(tmp_path):
+    def with_sso(config):
+        _unlicensed(config)
+        config["langfuse-rosa:sso"] = {"enabled": True, "issuer": "https://sso.example.com/realms/langfuse", "clientId": "langfuse",
+                                       "clientSecret": {"secretsManagerName": "acme/sso", "property": "clientSecret"}}
+
+    def licensed_with_owner(config):
+        config["langfuse-rosa:tenancy"]["sharedProject"] = {"owner": {"email": "a@example.com", "password": {"secretsManagerName": "x", "property": "p"}}}
+
+    for mutate, message in (
+        (with_sso, "langfuse-rosa:tenancy is invalid: sharedProject.owner must not be set when sso.enabled is true: password sign-in is off with SSO"),
+        (licensed_with_owner, "langfuse-rosa:tenancy is invalid: sharedProject.owner applies only without langfuse.licenseKey: with a licence "
+                              "there is no shared project"),
+    ):
+        with pytest.raises(ConfigError) as raised:
+            _variant(tmp_path, mutate)
+        assert message in str(raised.value)

@@ -43,7 +43,7 @@ def _actionlint(paths: list[Path]) -> list[dict]:
 
 
 def test_every_workflow_validates_against_github_s_workflow_schema():
-    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "drift.yml", "pull-request.yml", "pulumi-stack.yml", "tenant-controller-image.yml"]
+    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "drift.yml", "pull-request.yml", "pulumi-stack.yml", "score-gate.yml", "tenant-controller-image.yml"]
     check = Path(sys.executable).parent / "check-jsonschema"
     result = subprocess.run([str(check), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -106,6 +106,57 @@ def test_merges_promote_dev_then_staging_then_prod_and_prod_waits_for_approval()
         assert job["with"]["command"] == "up" and job["with"]["stack"] == name
         assert job["with"]["environment"] == ("production" if name.endswith("prod") else name.removeprefix("cluster-"))
     assert _load("deploy.yml")["on"] == {"push": {"branches": ["main"]}, "workflow_dispatch": None}
+
+
+def test_each_environment_is_verified_after_its_up_and_the_next_is_deployed_only_when_it_passed():
+    jobs = _load("deploy.yml")["jobs"]
+    verified = [name for name, job in jobs.items() if job["with"].get("verify") is True]
+    assert verified == ["dev", "staging", "prod"]  # the cluster layers run no Langfuse
+    # Promotion order with verification between the stacks: dev up → verify dev → cluster-staging → ... → prod.
+    for stack in ("dev", "staging"):
+        follower = STACKS_IN_ORDER[STACKS_IN_ORDER.index(stack) + 1]
+        assert jobs[follower]["needs"] == stack and stack in verified
+    steps = _load("pulumi-stack.yml")["jobs"]["pulumi"]["steps"]
+    names = [s.get("name") or s.get("uses", "").split("@")[0] for s in steps]
+    up, verify = names.index("pulumi/actions"), names.index("Verify Langfuse end to end")
+    assert up < verify == len(steps) - 2 and steps[-1]["uses"].startswith("actions/upload-artifact@")
+    step = steps[verify]
+    assert step["if"] == "inputs.command == 'up' && inputs.verify" and "continue-on-error" not in step
+    script = step["run"]
+    assert '.venv/bin/langfuse-rosa verify --stack "$STACK" --report-dir "verify/$STACK" || status=$?' in script
+    assert 'cat "verify/$STACK/verify.md" >> "$GITHUB_STEP_SUMMARY"' in script and script.rstrip().endswith('exit "$status"')
+    assert steps[-1]["if"] == "always() && inputs.command == 'up' && inputs.verify"
+    assert _load("pulumi-stack.yml")["on"]["workflow_call"]["inputs"]["verify"] == {
+        "description": "after `up`, prove Langfuse works end to end (langfuse-rosa verify); the job fails when it does not",
+        "required": False, "type": "boolean", "default": False,
+    }  # fmt: skip
+
+
+def test_the_verify_step_fails_the_job_with_verify_s_exit_code_and_still_writes_the_summary(tmp_path):
+    step = next(s for s in _load("pulumi-stack.yml")["jobs"]["pulumi"]["steps"] if s.get("name") == "Verify Langfuse end to end")
+    fake = tmp_path / ".venv" / "bin" / "langfuse-rosa"
+    fake.parent.mkdir(parents=True)
+    fake.write_text('#!/bin/sh\nmkdir -p "$5" && echo "### report of $3" > "$5/verify.md"\nexit 1\n')
+    fake.chmod(0o755)
+    summary = tmp_path / "summary.md"
+    env = {"STACK": "dev", "GITHUB_STEP_SUMMARY": str(summary), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 1 and summary.read_text() == "### report of dev\n"
+
+
+def test_the_score_gate_is_a_reusable_job_that_runs_the_gate_with_the_callers_key():
+    document = _load("score-gate.yml")
+    call = document["on"]["workflow_call"]
+    assert set(call["inputs"]) == {"toolkit-ref", "stack", "project", "score", "min", "window", "min-count"}
+    assert {name for name, spec in call["secrets"].items() if spec["required"]} == {"LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY"}
+    assert document["permissions"] == {"contents": "read"}
+    (job,) = document["jobs"].values()
+    checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"] == {"repository": "acme/langfuse-rosa", "ref": "${{ inputs.toolkit-ref }}", "persist-credentials": False}
+    gate = job["steps"][-1]
+    assert '.venv/bin/langfuse-rosa gate --stack "$STACK" --project "$PROJECT" --score "$SCORE" --min "$MIN" --window "$WINDOW"' in gate["run"]
+    assert gate["env"]["LANGFUSE_SECRET_KEY"] == "${{ secrets.LANGFUSE_SECRET_KEY }}" and 'exit "$status"' in gate["run"]
+    assert "${{" not in gate["run"]  # inputs reach the script through the environment, never spliced into it
 
 
 def test_forks_get_no_credentials_and_their_prs_stop_at_the_offline_plan():

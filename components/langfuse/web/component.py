@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.langfuse.backend import SecretKeyRef
-from components.langfuse.environment import SsoSettings, flag, secret, sign_in_env, value
+from components.langfuse.environment import SharedProjectInit, SsoSettings, flag, init_env, secret, sign_in_env, value
 from components.langfuse.process import LangfuseProcessArgs, workload_spec
 from components.langfuse.volumes import scratch
 from components.langfuse.web.route import RouteSettings, route
@@ -31,6 +31,7 @@ class LangfuseWebArgs:
     nextauth_secret: SecretKeyRef
     sso: SsoSettings | None
     password_sign_up: bool
+    shared_project: SharedProjectInit | None = None  # tenancy without a licence: created at start
 
 
 class LangfuseWeb(pulumi.ComponentResource):
@@ -62,7 +63,8 @@ class LangfuseWeb(pulumi.ComponentResource):
                 flag("LANGFUSE_AUTO_POSTGRES_MIGRATION_DISABLED", True),
                 flag("LANGFUSE_AUTO_CLICKHOUSE_MIGRATION_DISABLED", True),
             ]
-            + sign_in_env(args.sso, args.password_sign_up),
+            + sign_in_env(args.sso, args.password_sign_up)
+            + init_env(args.shared_project),
             # Next.js writes its image and fetch cache under .next/cache; the rest of the filesystem is read-only.
             extra_mounts=scratch("next-cache", "/app/web/.next/cache", "512Mi"),
         )

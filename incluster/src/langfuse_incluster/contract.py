@@ -57,3 +57,102 @@ ENV_DELETION_POLICY = "TENANT_DEFAULT_DELETION_POLICY"
 
 MODES = ("per-project", "shared")
 DELETION_POLICIES = ("Retain", "Delete")
+
+# --- Cost and usage per project: the usage exporter (a Deployment) and the weekly summary (a CronJob), both
+# from this image (`python -m langfuse_incluster.exporter`, `python -m langfuse_incluster.summary`).
+EXPORTER_NAME = "langfuse-usage-exporter"
+EXPORTER_POD_LABELS = {"app.kubernetes.io/name": EXPORTER_NAME, "app.kubernetes.io/component": "usage-exporter"}
+EXPORTER_METRICS_PORT = 9090
+SUMMARY_NAME = "langfuse-usage-summary"
+SUMMARY_POD_LABELS = {"app.kubernetes.io/name": SUMMARY_NAME, "app.kubernetes.io/component": "usage-summary"}
+USAGE_ACCOUNT = "langfuse-usage"  # the ServiceAccount both run as: reads ProjectSettings and langfuse-keys
+
+# The budget's condition on status.langfuse (besides Ready, Isolated, RetentionApplied).
+BUDGET_CONDITION = "Budget"
+
+# Environment of the exporter and the summary (the controller reads the default budget too, for its condition).
+ENV_LANGFUSE_UI_URL = "LANGFUSE_UI_URL"  # https://<the Route's host>: links to traces and sessions
+ENV_DEFAULT_BUDGET_USD = "USAGE_DEFAULT_BUDGET_USD"
+ENV_DEFAULT_BUDGET_THRESHOLDS = "USAGE_DEFAULT_BUDGET_THRESHOLDS"  # comma-separated percentages, ascending
+ENV_DEFAULT_HIGH_COST_USD = "USAGE_DEFAULT_HIGH_COST_USD"  # one trace or session costing more alerts
+ENV_POLL_INTERVAL_SECONDS = "USAGE_POLL_INTERVAL_SECONDS"
+ENV_POLL_CONCURRENCY = "USAGE_POLL_CONCURRENCY"
+ENV_TOP_N = "USAGE_TOP_N"
+ENV_SLACK_WEBHOOK_URL = "SLACK_WEBHOOK_URL"  # the summary's incoming webhook (unset: Markdown only)
+
+# The exporter's metrics. Label `project_namespace` as above; `model` is Langfuse's providedModelName.
+USAGE_COST_METRIC = "langfuse_usage_cost_usd"  # {project_namespace, model, period=month|today}
+USAGE_TOKENS_METRIC = "langfuse_usage_tokens"  # same labels
+USAGE_TRACES_METRIC = "langfuse_usage_traces"  # same labels
+USAGE_OBSERVATIONS_METRIC = "langfuse_usage_observations"  # {project_namespace, window=today|baseline}
+USAGE_ERRORS_METRIC = "langfuse_usage_error_observations"  # same labels: observations at level ERROR
+USAGE_BUDGET_METRIC = "langfuse_usage_budget_usd"  # {project_namespace}
+USAGE_BUDGET_THRESHOLD_METRIC = "langfuse_usage_budget_threshold_usd"  # {project_namespace, threshold_percent}
+USAGE_FORECAST_METRIC = "langfuse_usage_forecast_usd"  # {project_namespace}: month-end forecast
+USAGE_HIGH_COST_METRIC = "langfuse_usage_high_cost_threshold_usd"  # {project_namespace}
+USAGE_TOP_TRACE_METRIC = "langfuse_usage_top_trace_cost_usd"  # {project_namespace, langfuse_project_id, rank, trace_id}
+USAGE_TOP_SESSION_METRIC = "langfuse_usage_top_session_cost_usd"  # {project_namespace, langfuse_project_id, rank, session_id}
+USAGE_LAST_SUCCESS_METRIC = "langfuse_usage_last_success_timestamp_seconds"  # {project_namespace, query}
+USAGE_POLL_ERRORS_METRIC = "langfuse_usage_poll_errors_total"  # {project_namespace, query, status}
+USAGE_API_REQUESTS_METRIC = "langfuse_usage_api_requests_total"  # {endpoint, status}
+USAGE_CYCLE_METRIC = "langfuse_usage_poll_cycle_seconds"  # the last cycle's duration
+USAGE_CYCLE_TIMESTAMP_METRIC = "langfuse_usage_poll_cycle_timestamp_seconds"  # when the last cycle ended
+USAGE_PROJECTS_METRIC = "langfuse_usage_projects"  # projects the exporter watches
+MODEL_LABEL = "model"
+PERIOD_LABEL = "period"
+WINDOW_LABEL = "window"
+QUERY_LABEL = "query"
+THRESHOLD_LABEL = "threshold_percent"
+LANGFUSE_PROJECT_LABEL = "langfuse_project_id"
+USAGE_QUERIES = ("usage", "top_traces", "top_sessions")
+
+# --- Verification (langfuse_incluster.verify) and the round-trip monitor (langfuse_incluster.monitor) ----------
+# `langfuse-rosa verify` and `gate` (infra/cli.py) run these modules as `python -m ...` in a child process: the
+# command line below is their contract with the Pulumi side, which imports nothing else of the package.
+VERIFY_MODULE = "langfuse_incluster.verify"
+MONITOR_MODULE = "langfuse_incluster.monitor"
+# Where the verification key comes from: the SDK's own variable names (langfuse/_client/environment_variables.py),
+# or, for `verify --key-secret NAME`, a JSON secret in Secrets Manager with these default properties.
+ENV_PUBLIC_KEY = "LANGFUSE_PUBLIC_KEY"
+ENV_SECRET_KEY = "LANGFUSE_SECRET_KEY"
+KEY_SECRET_PUBLIC_PROPERTY = "publicKey"
+KEY_SECRET_SECRET_PROPERTY = "secretKey"
+VERIFY_REPORT_MARKDOWN = "verify.md"
+VERIFY_REPORT_JSON = "verify.json"
+# Exit codes of both modules: 0 passed, 1 a step (or the gate) failed, 2 bad input.
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+MONITOR_NAME = "langfuse-round-trip-monitor"
+MONITOR_POD_LABELS = {"app.kubernetes.io/name": MONITOR_NAME, "app.kubernetes.io/component": "round-trip-monitor"}
+MONITOR_METRICS_PORT = 9090
+# The monitor's environment (components/monitoring/round_trip.py sets it).
+ENV_MONITOR_URL = "LANGFUSE_ROUND_TRIP_URL"  # the public URL (the Route), as SDK users reach Langfuse
+ENV_MONITOR_INTERVAL_SECONDS = "LANGFUSE_ROUND_TRIP_INTERVAL_SECONDS"
+ENV_MONITOR_READ_BACK_SECONDS = "LANGFUSE_ROUND_TRIP_READ_BACK_SECONDS"
+ENV_MONITOR_CA_FILE = "LANGFUSE_ROUND_TRIP_CA_FILE"
+# Metrics of the monitor (gauges of the last round trip; counters over the process's life).
+ROUND_TRIP_SUCCESS_METRIC = "langfuse_round_trip_success"  # 1 when the last round trip passed, 0 when it failed
+ROUND_TRIP_SECONDS_METRIC = "langfuse_round_trip_seconds"  # wall time of the last round trip
+ROUND_TRIP_QUERYABLE_SECONDS_METRIC = "langfuse_round_trip_ingestion_to_queryable_seconds"  # flush done -> trace readable
+ROUND_TRIP_LAST_RUN_METRIC = "langfuse_round_trip_last_run_timestamp_seconds"
+ROUND_TRIP_FAILURES_METRIC = "langfuse_round_trip_failures_total"  # label `step`: where it failed
+ROUND_TRIP_STEP_LABEL = "step"
+ROUND_TRIP_STEP_SECONDS_METRIC = "langfuse_round_trip_step_seconds"  # label `step`: time of each step of the last round trip
+
+# The audit_logs export (langfuse_incluster.audit_export): a daily CronJob in the Langfuse namespace.
+AUDIT_EXPORT_NAME = "langfuse-audit-export"
+AUDIT_EXPORT_POD_LABELS = {"app.kubernetes.io/name": AUDIT_EXPORT_NAME, "app.kubernetes.io/component": "audit-export"}
+AUDIT_EXPORT_MODULE = "langfuse_incluster.audit_export"
+# Its environment. The watermark (the end of the last exported window) lives in the ConfigMap AUDIT_EXPORT_NAME.
+ENV_AUDIT_BUCKET = "AUDIT_BUCKET"
+ENV_AUDIT_PREFIX = "AUDIT_PREFIX"
+ENV_AUDIT_KMS_KEY_ID = "AUDIT_KMS_KEY_ID"
+ENV_AUDIT_REGION = "AWS_REGION"
+ENV_AUDIT_NAMESPACE = "AUDIT_STATE_NAMESPACE"
+ENV_PGHOST = "PGHOST"
+ENV_PGPORT = "PGPORT"
+ENV_PGDATABASE = "PGDATABASE"
+ENV_PGUSER = "PGUSER"
+ENV_PGPASSWORD = "PGPASSWORD"
+ENV_PGSSLROOTCERT = "PGSSLROOTCERT"

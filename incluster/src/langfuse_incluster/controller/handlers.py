@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import kopf
 from pydantic import ValidationError
 
 from langfuse_incluster import contract
+from langfuse_incluster.budget import effective_budget
 from langfuse_incluster.controller.metrics import TenantMetrics
 from langfuse_incluster.controller.models import LangfuseSpec, parse_spec, parse_status
 from langfuse_incluster.controller.reconcile import Known, LangfuseError, Settings, run_pass
@@ -45,7 +46,7 @@ def _configure(settings: kopf.OperatorSettings, **_) -> None:
     settings.posting.level = logging.WARNING
 
 
-def known_from(body: dict, namespace: str, deleting: bool, now: datetime) -> Known:
+def known_from(body: dict, namespace: str, deleting: bool, now: datetime, settings: Settings | None = None) -> Known:
     meta = body.get("metadata") or {}
     spec_error = None
     try:
@@ -63,13 +64,14 @@ def known_from(body: dict, namespace: str, deleting: bool, now: datetime) -> Kno
         rotate_token=(meta.get("annotations") or {}).get(contract.ROTATE_ANNOTATION),
         deleting=deleting,
         spec_error=spec_error,
+        budget=effective_budget(body.get("spec"), settings.default_budget) if settings and settings.default_budget else None,
     )
 
 
 def reconcile_object(
     body: dict, namespace: str, patch, deleting: bool, runtime: Runtime, now: datetime | None = None, post_event=kopf.event, after_step=None
 ) -> None:
-    known = known_from(body, namespace, deleting, now or datetime.now(UTC))
+    known = known_from(body, namespace, deleting, now or datetime.now(UTC), runtime.settings)
     known.secret = runtime.secrets.read(namespace)
     try:
         result = run_pass(known, runtime.settings, runtime.langfuse, runtime.secrets, after_step=after_step)
@@ -84,8 +86,7 @@ def reconcile_object(
     if deleting:
         runtime.metrics.forget(namespace)
     else:
-        rotation = runtime.settings.rotation if known.spec.rotation_days is None else timedelta(days=known.spec.rotation_days)
-        runtime.metrics.observe(namespace, result.status, rotation)
+        runtime.metrics.observe(namespace, result.status, runtime.settings.rotation_for(known.spec))
 
 
 def _plain(body) -> dict:

@@ -74,7 +74,7 @@ class LangfuseClient:
         try:
             return method(*args, **kwargs)
         except ApiError as error:
-            raise _error(error.status_code or 0, error.body, error.headers or {}) from error
+            raise error_from_answer(error.status_code or 0, error.body, error.headers or {}) from error
         except httpx.HTTPError as error:
             raise LangfuseError(0, f"no answer: {error}") from error
 
@@ -88,11 +88,11 @@ class LangfuseClient:
         except ValueError:
             parsed = response.text
         if not 200 <= response.status_code < 300:
-            raise _error(response.status_code, parsed, dict(response.headers))
+            raise error_from_answer(response.status_code, parsed, dict(response.headers))
         return parsed
 
 
-def _error(status: int, body, headers: dict) -> LangfuseError:
+def error_from_answer(status: int, body, headers: dict) -> LangfuseError:
     message = body.get("message") or body.get("error") if isinstance(body, dict) else str(body)
     retry_after = None
     value = {k.lower(): v for k, v in headers.items()}.get("retry-after")

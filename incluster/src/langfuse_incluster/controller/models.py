@@ -35,7 +35,7 @@ class KeyStatus(_Model):
 
 
 class Condition(_Model):
-    type: Literal["Ready", "Isolated", "RetentionApplied"]
+    type: Literal["Ready", "Isolated", "RetentionApplied", "Budget"]
     status: Literal["True", "False", "Unknown"]
     reason: str
     message: str

@@ -25,15 +25,14 @@ import secrets as random_secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
+from pydantic import BaseModel
+
+from langfuse_incluster.budget import BudgetDefaults, EffectiveBudget
 from langfuse_incluster.controller.models import Condition, KeyStatus, LangfuseSpec, LangfuseStatus
 
 NAME_MIN, NAME_MAX = 3, 60
-
-
-def replace(model, **changes):
-    return model.model_copy(update=changes)
 METADATA_MANAGED_BY = "langfuse-rosa-tenant-controller"
 
 
@@ -46,6 +45,11 @@ def project_metadata(namespace: str) -> dict[str, str]:
     return {"managedBy": METADATA_MANAGED_BY, "namespace": namespace}
 
 
+def _created_for(project: ProjectView, namespace: str) -> bool:
+    """The project carries the metadata this controller gives the projects it creates for `namespace`."""
+    return project.metadata == project.metadata | project_metadata(namespace)
+
+
 # --- what is known -----------------------------------------------------------------------------------------
 
 
@@ -56,6 +60,11 @@ class Settings:
     rotation: timedelta
     overlap: timedelta
     deletion_policy: Literal["Retain", "Delete"] = "Retain"
+    default_budget: BudgetDefaults | None = None  # the stack's; None: the usage exporter is not deployed
+
+    def rotation_for(self, spec: LangfuseSpec) -> timedelta:
+        """A namespace's rotation period: its own rotationDays, else the controller's."""
+        return self.rotation if spec.rotation_days is None else timedelta(days=spec.rotation_days)
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,7 @@ class Known:
     rotate_token: str | None = None
     deleting: bool = False
     spec_error: str | None = None
+    budget: EffectiveBudget | None = None  # what spec.langfuse.budget (or the stack default) gives
     secret: SecretView | None = None
     projects: tuple[ProjectView, ...] | None = None
     keys: tuple[KeyView, ...] | None = None
@@ -255,7 +265,7 @@ def _per_project(k: Known, s: Settings, key_pair) -> Action:
         if k.projects is None:
             return ReadProjects()
         match = next((p for p in k.projects if p.name == name), None)
-        if match is None or match.metadata.get("namespace") != k.namespace or match.metadata.get("managedBy") != METADATA_MANAGED_BY:
+        if match is None or not _created_for(match, k.namespace):
             return _refuse(
                 k, "ProjectNameTaken",
                 f"a Langfuse project named {name!r} already exists and was not created for this namespace; "
@@ -275,7 +285,7 @@ def _per_project(k: Known, s: Settings, key_pair) -> Action:
     listed = {key.id: key for key in k.keys or ()} if keys_known else None
     current = status.current_key
     secret = k.secret
-    secret_holds_current = (
+    secret_holds_current = bool(
         current is not None and current.project_id == project_id and secret is not None
         and secret.key_id == current.id and secret.public_key == current.public_key and secret.secret_key
     )
@@ -299,7 +309,6 @@ def _per_project(k: Known, s: Settings, key_pair) -> Action:
         known_ids = {r.id for r in status.retiring_keys} | ({current.id} if current else set()) | ({k.pending_key_id} if k.pending_key_id else set())
         for key in listed.values():
             if key.note == key_note(k.namespace) and key.id not in known_ids:
-                k.keys = tuple(x for x in k.keys or () if x.id != key.id)
                 return DeleteKey(project_id, key.id)
 
     if k.pending_key is not None:
@@ -307,7 +316,7 @@ def _per_project(k: Known, s: Settings, key_pair) -> Action:
         assert k.pending_key_id is not None
         return WriteSecret(public, secret_value, s.public_host, k.pending_key_id, project_id)
 
-    rotation = s.rotation if spec.rotation_days is None else timedelta(days=spec.rotation_days)
+    rotation = s.rotation_for(spec)
     rotate_requested = k.rotate_token is not None and k.rotate_token != status.rotate_token
     due = current is None or not secret_holds_current or current.created_at + rotation <= k.now or rotate_requested
     if due:
@@ -322,7 +331,6 @@ def _per_project(k: Known, s: Settings, key_pair) -> Action:
     # 4. Retired keys whose overlap has passed.
     for old in status.retiring_keys:
         if old.retired_at is not None and old.retired_at + s.overlap <= k.now:
-            k.status = replace(status, retiring_keys=tuple(r for r in status.retiring_keys if r.id != old.id))
             return DeleteKey(old.project_id, old.id)
 
     if rotate_requested:
@@ -366,20 +374,18 @@ def _offboard(k: Known, s: Settings) -> Action:
             # A crash between creating the project and writing the status leaves a project only Langfuse knows.
             if k.projects is None:
                 return ReadProjects()
-            match = next((p for p in k.projects if p.metadata.get("namespace") == k.namespace and p.metadata.get("managedBy") == METADATA_MANAGED_BY), None)
+            match = next((p for p in k.projects if _created_for(p, k.namespace)), None)
             if match is not None:
                 k.status = status = _switch_project(status, match, created=True, now=k.now)
                 project_id = match.id
         for old in (*status.retiring_keys, *((status.current_key,) if status.current_key else ())):
             if old.project_id != project_id:
-                k.status = status = _forget_key(status, old.id)
                 return DeleteKey(old.project_id, old.id)
         if project_id is not None:
             if k.keys is None or k.keys_of != project_id:
                 return ReadKeys(project_id)
             ours = [key for key in k.keys if key.note == key_note(k.namespace) or (status.current_key and key.id == status.current_key.id)]
             if ours:
-                k.keys = tuple(x for x in k.keys if x.id != ours[0].id)
                 return DeleteKey(project_id, ours[0].id)
     if k.secret is not None and k.secret.managed:
         return DeleteSecret()
@@ -393,11 +399,20 @@ def _offboard(k: Known, s: Settings) -> Action:
     if k.deleting:
         return Finish(status)
     kept = f"the Langfuse project {status.project_id} and its data are kept" if status.project_id and s.mode == "per-project" else "no Langfuse project is changed"
-    conditions = _set(k, status.conditions, "Ready", "False", "Disabled", f"spec.langfuse.enabled is false: keys and Secret removed; {kept}")
+    conditions = tuple(c for c in status.conditions if c.type != "Budget")
+    conditions = _set(k, conditions, "Ready", "False", "Disabled", f"spec.langfuse.enabled is false: keys and Secret removed; {kept}")
     return Finish(replace(status, conditions=conditions, observed_generation=k.generation))
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def replace(model: M, **changes) -> M:
+    """A copy of a status model with `changes` (pydantic's model_copy; the models are never mutated)."""
+    return model.model_copy(update=changes)
+
 
 
 def _switch_project(status: LangfuseStatus, project: ProjectView, created: bool, now: datetime) -> LangfuseStatus:
@@ -452,8 +467,26 @@ def _ready(k: Known, status: LangfuseStatus, isolated: bool, shared: SharedProje
             k.events.append(Event("Warning", "RetentionNotEntitled", k.retention_refused))
     else:
         conditions = _set(k, conditions, "RetentionApplied", "True", "Applied", f"project retention is {k.spec.retention_days} days")
+    conditions = _budget_condition(k, conditions)
     conditions = _set(k, conditions, "Ready", "True", "KeysInSecret", message)
     return replace(status, isolated=isolated, conditions=conditions, observed_generation=k.generation)
+
+
+def _budget_condition(k: Known, conditions: tuple[Condition, ...]) -> tuple[Condition, ...]:
+    """`Budget`: which budget the usage alerts use. A malformed spec.langfuse.budget is refused (False, and a
+    Warning event when the refusal is new) and the stack default applies, which the message says."""
+    effective = k.budget
+    if effective is None:
+        return tuple(c for c in conditions if c.type != "Budget")
+    if effective.source == "invalid":
+        message = f"{effective.error}; the stack default ({effective.budget.describe()}) applies until it is fixed"
+        old = next((c for c in conditions if c.type == "Budget"), None)
+        if old is None or old.message != message:
+            k.events.append(Event("Warning", "InvalidBudget", message))
+        return _set(k, conditions, "Budget", "False", "InvalidBudget", message)
+    if effective.source == "default":
+        return _set(k, conditions, "Budget", "True", "StackDefault", f"no spec.langfuse.budget: the stack default applies ({effective.budget.describe()})")
+    return _set(k, conditions, "Budget", "True", "Accepted", effective.budget.describe())
 
 
 def _set(k: Known, conditions: tuple[Condition, ...], type_: str, status: str, reason: str, message: str) -> tuple[Condition, ...]:
@@ -502,9 +535,8 @@ def run_pass(k: Known, s: Settings, langfuse, secrets, max_steps: int = 40, key_
             if error.transient:
                 raise
             finish = _on_error(k, action, error)
-            if finish is not None:
-                actions.append(finish)
-                return PassResult(finish.status, k.events, actions)
+            actions.append(finish)
+            return PassResult(finish.status, k.events, actions)
         if after_step is not None:
             after_step(action)
     raise RuntimeError(f"{k.namespace}: the reconcile did not settle in {max_steps} steps: {actions[-5:]}")
@@ -556,6 +588,7 @@ def _apply(k: Known, s: Settings, action: Action, langfuse, secrets) -> None:
                 if error.status != 404:
                     raise
             k.status = _forget_key(k.status, key_id)
+            k.keys = tuple(key for key in k.keys or () if key.id != key_id) if k.keys is not None else None
         case DeleteProject(project_id=project_id):
             langfuse.delete_project(project_id)
         case WriteSecret():
@@ -575,7 +608,7 @@ def _apply(k: Known, s: Settings, action: Action, langfuse, secrets) -> None:
             raise AssertionError(action)
 
 
-def _on_error(k: Known, action: Action, error: LangfuseError) -> Finish | None:
+def _on_error(k: Known, action: Action, error: LangfuseError) -> Finish:
     if error.status == 404 and isinstance(action, ReadKeys | CreateKey | SetRetention):
         return _refuse(k, "ProjectNotFound", f"Langfuse project {k.status.project_id} no longer exists or the organisation key cannot see it; nothing was changed")
     if error.status == 403:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from langfuse_incluster import contract
+from langfuse_incluster.budget import defaults_from_environment
 from langfuse_incluster.controller.reconcile import Settings
 
 
@@ -41,6 +42,8 @@ def from_environment(env: dict[str, str] | None = None) -> ControllerSettings:
             rotation=timedelta(days=int(env.get(contract.ENV_ROTATION_DAYS, "30"))),
             overlap=timedelta(hours=int(env.get(contract.ENV_ROTATION_OVERLAP_HOURS, "48"))),
             deletion_policy=policy,  # type: ignore[arg-type]
+            # Set when the usage exporter is deployed: the controller reports the budget that applies.
+            default_budget=defaults_from_environment(env) if contract.ENV_DEFAULT_BUDGET_USD in env else None,
         ),
         api_url=need(contract.ENV_LANGFUSE_API_URL),
         public_key=need(key_names[0]),
