@@ -13,6 +13,7 @@ _STARTED = time.perf_counter()  # before the imports below, which `plan --profil
 import atexit
 import contextlib
 import gc
+import importlib.metadata
 import re
 import sys
 from collections import Counter
@@ -27,22 +28,28 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from components.platform.openshift_support import SUPPORTED as SUPPORTED_OPENSHIFT
+from infra.new_stack import NewStack
+from infra.new_stack import render as render_new_stack
 from infra.offline_plan.compliance import ComplianceReport
 from infra.offline_plan.diff import DIFF_FILE, PlanReadError, diff_plans
 from infra.offline_plan.plan import (
     ACCESS_FILE,
     COMPLIANCE_FILE,
     OBJECTIVES_FILE,
+    PREREQUISITES_FILE,
     PROJECT_ROOT,
     REACHABILITY_FILE,
     Plan,
     build_plan,
 )
 from infra.offline_plan.profile import PlanProfile
+from infra.offline_plan.pulumi_yaml import YamlError, decode_text, load
 from infra.offline_plan.render import SUMMARY_FILE, OutputError, write_files
-from infra.offline_plan.stack_file import StackFileError, check_stack_name, read_stack_file
+from infra.offline_plan.stack_file import StackFileError, check_stack_name, engine_config, known_stacks, read_stack_file
 from infra.restore import STEPS_FILE, clickhouse_restore, environment_config, postgres_restore
 from infra.stack_config import ConfigError, StackConfig
+from infra.stack_config.json_schema import stack_file_schema_text
 from infra.stack_config.loader import parse_engine_config
 from infra.stack_config.reference import reference_markdown
 from infra.verify_command import gate_command, round_trip_command, run_verify_module
@@ -59,7 +66,18 @@ def _console(stderr: bool = False) -> Console:
 
 
 class _OneLineErrors(click.Group):
-    """Usage errors (a missing or unknown option, a bad value) as one line too, not click's usage block."""
+    """Usage errors (a missing or unknown option, a bad value) as one line too, not click's usage block; and a
+    command list that shows each command's whole first sentence (click cuts it to fit 80 columns)."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.short_help or (command.help or "").strip().split("\n\n")[0].replace("\n", " ")))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -71,7 +89,9 @@ class _OneLineErrors(click.Group):
             _fail("aborted")
 
 
-def _stack_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+def _stack_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None  # a missing --stack is reported by _required_stack, which knows --stacks-dir
     try:
         check_stack_name(value)
     except StackFileError as error:
@@ -79,20 +99,50 @@ def _stack_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
-@click.group(cls=_OneLineErrors)
+def _required_stack(stack: str | None, stacks_dir: Path | None, command: str) -> str:
+    """`--stack` is required; its absence gets the stacks there are to choose from."""
+    if stack is None:
+        folder = stacks_dir or PROJECT_ROOT / "stacks"
+        stacks = known_stacks(folder)
+        _fail(f"{command}: --stack is required: one of {', '.join(stacks) or '(none yet)'} (the Pulumi.<stack>.yaml files in {folder})")
+    return stack
+
+
+# One wording for the options every command that reads a stack shares.
+STACK_HELP = "Stack name: the stack file Pulumi.<stack>.yaml in --stacks-dir."
+STACKS_DIR_HELP = "Folder of the Pulumi.<stack>.yaml stack files [default: the project's stacks/]."
+
+
+def _stack_option(command):
+    return click.option("--stack", default=None, callback=_stack_name, help=STACK_HELP)(command)
+
+
+def _stacks_dir_option(command):
+    return click.option("--stacks-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, help=STACKS_DIR_HELP)(command)
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("langfuse-rosa")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout without the package installed
+        return "unknown"
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
+@click.version_option(_version(), "--version", "-V", prog_name="langfuse-rosa", message="%(prog)s %(version)s")
 def main() -> None:
-    """Langfuse on ROSA: offline plans of the Pulumi stacks."""
+    """Langfuse on ROSA: offline plans of the Pulumi stacks, restores, new stack files, and checks of a deployed Langfuse."""
 
 
 @main.command()
-@click.option("--stack", required=True, callback=_stack_name, help="Stack name: stacks/Pulumi.<stack>.yaml.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Output directory [default: plan/<stack>].")
+@_stack_option
 @click.option(
-    "--stacks-dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    "--out",
+    type=click.Path(path_type=Path),
     default=None,
-    help="Directory of Pulumi.<stack>.yaml files [default: the project's stacks/].",
+    help="Output folder [default: plan/<stack>]; replaced whole once the plan is complete, refused if it holds anything but an earlier plan.",
 )
+@_stacks_dir_option
 @click.option(
     "--diff-against",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -100,8 +150,13 @@ def main() -> None:
     help="Another plan's output directory (e.g. main's): print what this plan adds, removes and changes, and write diff.md.",
 )
 @click.option("--profile", is_flag=True, help="Also print the time of each phase (imports, program, validation, ...).")
-def plan(stack: str, out: Path | None, stacks_dir: Path | None, diff_against: Path | None, profile: bool) -> None:
-    """Render the stack's full desired state offline (Pulumi mocks), validate it, and summarise it."""
+def plan(stack: str | None, out: Path | None, stacks_dir: Path | None, diff_against: Path | None, profile: bool) -> None:
+    """Render the stack's full desired state offline (Pulumi mocks), validate it, and summarise it.
+
+    Writes one file per Kubernetes object, the other resources' inputs, the AWS access matrix, network
+    reachability, recovery objectives, what must exist before the first `pulumi up`, and a README.md saying where
+    to start. Exit 0: valid; 1: a schema or a mandatory policy fails; 2: bad input (nothing written)."""
+    stack = _required_stack(stack, stacks_dir, "plan")
     console = _console()
     started = time.monotonic()
     out_dir = (out or PROJECT_ROOT / "plan" / stack).absolute()
@@ -150,22 +205,29 @@ def _write(out_dir: Path, files: dict[str, str], marker: str) -> None:
 BACKUP_NAME = re.compile(r"^(full-(\d{8})|incr-(\d{8}T\d{6})Z)$")
 
 
-@main.group()
+@main.group(cls=_OneLineErrors)
 def restore() -> None:
     """Render what restores a store from its backups, and print the steps in order."""
 
 
 def _stack_options(command):
-    command = click.option("--stacks-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, help="[default: stacks/]")(command)
-    command = click.option("--out", type=click.Path(path_type=Path), default=None, help="[default: restore/<stack>/<store>]")(command)
-    return click.option("--stack", required=True, callback=_stack_name, help="Stack name: stacks/Pulumi.<stack>.yaml.")(command)
+    command = _stacks_dir_option(command)
+    command = click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Output folder for the manifests to apply and steps.md [default: restore/<stack>/<store>]; replaced whole, "
+        "refused if it holds anything but an earlier restore output.",
+    )(command)
+    return _stack_option(command)
 
 
 @restore.command("postgres")
 @_stack_options
 @click.option("--target-time", default=None, help="Restore to this time, ISO 8601 with offset (e.g. 2026-11-26T03:45:00+00:00); default: the end of the WAL.")
-def restore_postgres(stack: str, out: Path | None, stacks_dir: Path | None, target_time: str | None) -> None:
+def restore_postgres(stack: str | None, out: Path | None, stacks_dir: Path | None, target_time: str | None) -> None:
     """A recovery Cluster from the stack's Barman Cloud backups, to a point in time."""
+    stack = _required_stack(stack, stacks_dir, "restore postgres")
     stacks_dir = stacks_dir or PROJECT_ROOT / "stacks"
     config = _environment(stack, stacks_dir)
     when = None
@@ -200,8 +262,9 @@ def _target_time(stack: str, text: str, retention_days: int) -> datetime:
 @restore.command("clickhouse")
 @_stack_options
 @click.option("--backup", required=True, help="Backup name under the stack's clickhouse/ prefix: full-YYYYMMDD or incr-YYYYMMDDTHHMMSSZ.")
-def restore_clickhouse(stack: str, out: Path | None, stacks_dir: Path | None, backup: str) -> None:
+def restore_clickhouse(stack: str | None, out: Path | None, stacks_dir: Path | None, backup: str) -> None:
     """A Job restoring one ClickHouse backup into a side database, and how to swap it in."""
+    stack = _required_stack(stack, stacks_dir, "restore clickhouse")
     stacks_dir = stacks_dir or PROJECT_ROOT / "stacks"
     _check_backup_name(stack, backup)
     _environment(stack, stacks_dir)
@@ -259,32 +322,84 @@ def _restore(stack: str, out: Path | None, store: str, render) -> None:
         console.print(Text(f"{number}. {step}"), soft_wrap=True)
 
 
+@main.command("new-stack")
+@click.argument("stack", callback=_stack_name)
+@click.option("--layer", type=click.Choice(["environment", "cluster"]), default="environment", show_default=True, help="An environment stack (Langfuse) or its cluster layer (operators, storage).")
+@click.option("--environment", type=click.Choice(["dev", "staging", "prod"]), required=True, help="The tier: sets sizes, spreading and approvals as the policy pack expects of it.")
+@click.option("--account-id", required=True, help="The AWS account of the cluster (`rosa describe cluster`: AWS Account).")
+@click.option("--region", required=True, help="The cluster's AWS region (`rosa describe cluster`: Region).")
+@click.option("--cluster-name", required=True, help="The ROSA cluster's name (`rosa list clusters`).")
+@click.option("--openshift-version", default=SUPPORTED_OPENSHIFT[-1], show_default=True, help=f"The cluster's OpenShift minor: {', '.join(SUPPORTED_OPENSHIFT)}.")
+@click.option("--kube-context", required=True, help="The kubeconfig context of the cluster (`oc config current-context` after `oc login`).")
+@click.option("--apps-domain", required=True, help="The cluster's apps domain (`oc get ingresses.config cluster -o jsonpath='{.spec.domain}'`).")
+@click.option("--api-server-cidr", "api_server_cidrs", multiple=True, required=True, help="An address of `oc get endpoints kubernetes -n default`, as a CIDR (repeatable).")
+@click.option("--resource-prefix", required=True, help="Prefix of every AWS name the stack creates (globally unique for buckets), e.g. acme-langfuse-dev.")
+@click.option("--oidc-endpoint-url", default=None, help="The `OIDC Endpoint URL` of `rosa describe cluster` (the provider ARN is derived from it; the stack's roles trust it).")
+@click.option("--csi-driver-role-arn", default=None, help="Cluster layer: the EBS CSI driver's operator role (`rosa list operator-roles`).")
+@_stacks_dir_option
+def new_stack(stack: str, layer: str, stacks_dir: Path | None, oidc_endpoint_url: str | None, csi_driver_role_arn: str | None, **values: Any) -> None:
+    """Write a commented stack file for a new environment or cluster layer, checked by the real config loader.
+
+    Refuses to overwrite an existing stack file; prints the file's path and the next steps."""
+    folder = (stacks_dir or PROJECT_ROOT / "stacks").absolute()
+    path = folder / f"Pulumi.{stack}.yaml"
+    if path.exists():
+        _fail(f"new-stack: {path} exists already: choose another stack name (or edit that file)")
+    if oidc_endpoint_url is None:
+        _fail("new-stack: --oidc-endpoint-url is required: the OIDC Endpoint URL `rosa describe cluster` prints (the stack's roles trust that provider)")
+    if layer == "cluster" and csi_driver_role_arn is None:
+        _fail("new-stack: --csi-driver-role-arn is required for a cluster layer stack: `rosa list operator-roles` names it")
+    spec = NewStack(
+        stack=stack,
+        layer=layer,
+        oidc_endpoint_url=oidc_endpoint_url,
+        csi_driver_role_arn=csi_driver_role_arn if layer == "cluster" else None,
+        api_server_cidrs=tuple(values.pop("api_server_cidrs")),
+        **values,
+    )
+    text = render_new_stack(spec)
+    try:
+        document = load(decode_text(text.encode()))
+        parse_engine_config(stack, engine_config(stack, path.name, document)[0])
+    except (StackFileError, ConfigError, YamlError) as error:
+        _fail(*(_error_lines(error) if not isinstance(error, YamlError) else [f"new-stack: {error}"]))
+    _write_new_file(path, text)
+    console = _console()
+    console.print(Text(f"Wrote {path}."), soft_wrap=True)
+    console.print(Text(f"Next: .venv/bin/langfuse-rosa plan --stack {stack}" + (f" --stacks-dir {folder}" if stacks_dir else "") + "; then the README's First deployment."), soft_wrap=True)
+
+
+def _write_new_file(path: Path, text: str) -> None:
+    """Write a new file whole (a temporary file renamed into place), or nothing."""
+    temporary = path.with_name(f".{path.name}.new")
+    try:
+        temporary.write_text(text)
+        temporary.replace(path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        _fail(f"new-stack: cannot write {path}: {error.strerror}; nothing was written")
+
+
 @main.command()
-@click.option("--stack", required=True, help="Stack name: stacks/Pulumi.<stack>.yaml.")
+@_stack_option
 @click.option("--project", default=None, help="One platform project namespace [default: every enabled project].")
 @click.option("--since", default=None, help="Start of the window: Nd (e.g. 7d) or YYYY-MM-DD [default: the first of the month, UTC].")
-@click.option("--context", "kube_context", default=None, help="kubeconfig context [default: the stack's cluster.kubeContext].")
-@click.option("--kubeconfig", default=None, help="kubeconfig file [default: $KUBECONFIG or ~/.kube/config].")
+@click.option("--context", "kube_context", default=None, help="The kubeconfig context of the cluster [default: the stack's cluster.kubeContext].")
+@click.option("--kubeconfig", default=None, help="The kubeconfig file [default: $KUBECONFIG or ~/.kube/config].")
 @click.option("--langfuse-url", default=None, help="Langfuse's URL [default: https://<the stack's Langfuse hostname>].")
-@click.option("--stacks-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, help="[default: stacks/]")
-def usage(stack: str, project: str | None, since: str | None, kube_context: str | None, kubeconfig: str | None,
-          langfuse_url: str | None, stacks_dir: Path | None) -> None:
-    """Cost and usage per platform project, from Langfuse (keys read from the cluster with your kubeconfig)."""
+@_stacks_dir_option
+def usage(stack: str | None, project: str | None, since: str | None, kube_context: str | None, kubeconfig: str | None,
+          langfuse_url: str | None, stacks_dir: Path | None) -> None:  # fmt: skip
+    """Print cost and usage per platform project, from Langfuse (keys read from the cluster with your kubeconfig)."""
     from infra.environment import hostname
-    from infra.offline_plan.stack_file import read_stack_file
-    from infra.stack_config import StackConfig
-    from infra.stack_config.loader import parse_engine_config
     from infra.usage_report import UsageInputError, parse_since, tenants_from_cluster, usage_rows
 
+    stack = _required_stack(stack, stacks_dir, "usage")
+    config = _environment_config(stack, stacks_dir, "report the usage of")
     now = datetime.now(UTC)
     try:
-        config = parse_engine_config(stack, read_stack_file(stacks_dir or PROJECT_ROOT / "stacks", stack).config)
-        if not isinstance(config, StackConfig):
-            raise UsageInputError("is a cluster-layer stack: usage is reported for environment stacks")
         start = parse_since(since, now)
         tenants = tenants_from_cluster(config, kube_context, kubeconfig, project)
-    except (StackFileError, ConfigError) as error:
-        _fail(*_error_lines(error))
     except UsageInputError as error:
         _fail(f"stack '{stack}': {error}")
     if project is not None and not tenants:
@@ -305,17 +420,24 @@ def usage(stack: str, project: str | None, since: str | None, kube_context: str 
     Console(highlight=False, width=200).print(table)
 
 
+URL_HELP = "Langfuse's URL, e.g. through a tunnel [default: https://<langfuse.hostname>, the stack's Route]."
+CA_FILE_HELP = "CA bundle for Langfuse's certificate [default: certifi's]."
+
+
 @main.command()
-@click.option("--stack", required=True, help="Environment stack name: stacks/Pulumi.<stack>.yaml.")
-@click.option("--stacks-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, help="[default: stacks/]")
-@click.option("--url", default=None, help="Langfuse's URL [default: https://<langfuse.hostname>, the stack's Route], e.g. through a tunnel.")
-@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="[default: verify/<stack>]")
-@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), default=None, help="CA bundle for Langfuse's certificate [default: certifi's].")
-def verify(stack: str, stacks_dir: Path | None, url: str | None, report_dir: Path | None, ca_file: str | None) -> None:
-    """Prove the deployed Langfuse works end to end, through Langfuse's SDK: health, readiness, a trace with a
-    generation and a score sent and read back within verification.readBackSeconds, its event objects SSE-KMS in the
-    events bucket. Writes verify.md and verify.json. Exit 0 passed, 1 a step failed (named), 2 bad input."""
-    config = _environment_config(stack, stacks_dir)
+@_stack_option
+@_stacks_dir_option
+@click.option("--url", default=None, help=URL_HELP)
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder for verify.md and verify.json [default: verify/<stack>].")
+@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), default=None, help=CA_FILE_HELP)
+def verify(stack: str | None, stacks_dir: Path | None, url: str | None, report_dir: Path | None, ca_file: str | None) -> None:
+    """Prove the deployed Langfuse works end to end, through Langfuse's SDK.
+
+    Health, readiness, a trace with a generation and a score sent and read back within verification.readBackSeconds,
+    its event objects SSE-KMS in the events bucket. Writes verify.md and verify.json. Exit 0: passed; 1: a step
+    failed (named); 2: bad input."""
+    stack = _required_stack(stack, stacks_dir, "verify")
+    config = _environment_config(stack, stacks_dir, "verify")
     out = report_dir or PROJECT_ROOT / "verify" / stack
     try:
         command = round_trip_command(stack, config, url, str(out), ca_file)
@@ -325,43 +447,53 @@ def verify(stack: str, stacks_dir: Path | None, url: str | None, report_dir: Pat
 
 
 @main.command()
-@click.option("--stack", required=True, help="Environment stack name: stacks/Pulumi.<stack>.yaml.")
+@_stack_option
 @click.option("--project", required=True, help="Name or id of the Langfuse project whose scores gate the release.")
 @click.option("--score", required=True, help="Name of the numeric score.")
 @click.option("--min", "minimum", required=True, help="The bar the average must reach.")
 @click.option("--window", required=True, help="How far back: 30m, 24h, 7d.")
 @click.option("--min-count", type=click.IntRange(min=1), default=10, show_default=True, help="Fewer scores than this cannot judge a release.")
 @click.option("--key-secret", default=None, help="Secrets Manager secret {publicKey, secretKey} of the project [default: LANGFUSE_PUBLIC_KEY/LANGFUSE_SECRET_KEY].")
-@click.option("--stacks-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, help="[default: stacks/]")
-@click.option("--url", default=None, help="Langfuse's URL [default: https://<langfuse.hostname>].")
-@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Also write verify.md and verify.json here.")
-@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), default=None, help="CA bundle for Langfuse's certificate [default: certifi's].")
+@_stacks_dir_option
+@click.option("--url", default=None, help=URL_HELP)
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Also write verify.md and verify.json to this folder.")
+@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), default=None, help=CA_FILE_HELP)
 def gate(
-    stack: str, project: str, score: str, minimum: str, window: str, min_count: int, key_secret: str | None,
+    stack: str | None, project: str, score: str, minimum: str, window: str, min_count: int, key_secret: str | None,
     stacks_dir: Path | None, url: str | None, report_dir: Path | None, ca_file: str | None,
 ) -> None:  # fmt: skip
-    """Gate a release on evaluation scores: the average of SCORE over WINDOW (Langfuse's v2 metrics) must reach MIN,
-    over at least MIN_COUNT scores. Prints what it measured. Exit 0 passed, 1 below the bar or too few scores, 2 bad input."""
-    config = _environment_config(stack, stacks_dir)
+    """Gate a release on evaluation scores: the average of a score over a window must reach a bar.
+
+    The average of SCORE over WINDOW (Langfuse's v2 metrics) must reach MIN, over at least MIN_COUNT scores. Prints
+    what it measured. Exit 0: passed; 1: below the bar or too few scores; 2: bad input."""
+    stack = _required_stack(stack, stacks_dir, "gate")
+    config = _environment_config(stack, stacks_dir, "gate")
     report = str(report_dir) if report_dir else None
     command = gate_command(stack, config, project, score, minimum, window, min_count, key_secret, url, report, ca_file)
     sys.exit(run_verify_module(command))
 
 
-def _environment_config(stack: str, stacks_dir: Path | None) -> StackConfig:
+def _environment_config(stack: str, stacks_dir: Path | None, action: str) -> StackConfig:
+    """An environment stack's config (the commands that talk to a deployed Langfuse); a cluster layer is bad input."""
     try:
         config = parse_engine_config(stack, read_stack_file(stacks_dir or PROJECT_ROOT / "stacks", stack).config)
     except (StackFileError, ConfigError) as error:
         _fail(*_error_lines(error))
     if not isinstance(config, StackConfig):
-        _fail(f"stack '{stack}': langfuse-rosa:layer is cluster: the cluster layer runs no Langfuse; verify its environment stack")
+        _fail(f"stack '{stack}': langfuse-rosa:layer is cluster: the cluster layer runs no Langfuse; {action} its environment stack")
     return config
 
 
 @main.command("config-reference")
 def config_reference() -> None:
-    """Print the stack config reference (the README's table) as Markdown."""
+    """Print the stack config reference (docs/config-reference.md's table) as Markdown."""
     click.echo(reference_markdown(), nl=False)
+
+
+@main.command("config-schema")
+def config_schema() -> None:
+    """Print the JSON Schema of a stack file (schemas/stack-config.schema.json), generated from the config models."""
+    click.echo(stack_file_schema_text(), nl=False)
 
 
 def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> None:
@@ -424,6 +556,10 @@ def _report(console: Console, result: Plan, out_dir: Path, seconds: float) -> No
         )
     if result.compliance is not None:
         _print_compliance(console, result.compliance, out_dir)
+    if result.prerequisites:
+        console.print(f"[bold]Before the first `pulumi up`[/], these must exist (table in {PREREQUISITES_FILE}):")
+        for item in result.prerequisites:
+            console.print(Text(f"  - {item.what} ({item.where})"), soft_wrap=True)
     console.print(Text(f"Written to {out_dir} in {seconds:.1f} s."))
 
 

@@ -9,7 +9,7 @@ import pulumi
 
 from components.aws.kms import CustomerManagedKey, CustomerManagedKeyArgs
 from components.aws.policy_documents import ebs_csi_key_usage
-from components.network import Addresses, Flow
+from components.network import Addresses, Flow, Port
 from components.network.isolation import NamespaceIsolation, NamespaceIsolationArgs
 from components.network.model import tcp
 from components.network.operator_flows import OPERATOR_PODS, operator_flows
@@ -19,11 +19,11 @@ from components.platform.catalog import (
     CERT_MANAGER,
     CERT_MANAGER_OPERAND_NAMESPACE,
     CLOUDNATIVE_PG,
-    CLUSTER_OPERATORS,
     OPENSHIFT_LOGGING,
 )
 from components.platform.external_secrets import ExternalSecretsOperand, ExternalSecretsOperandArgs
-from components.platform.operators import OperatorSubscription, OperatorSubscriptionArgs
+from components.platform.openshift_support import cluster_operators
+from components.platform.operators import OperatorPackage, OperatorSubscription, OperatorSubscriptionArgs
 from components.platform.storage_class import EncryptedStorageClass, EncryptedStorageClassArgs
 from infra.stack_config.cluster_layer import ClusterStackConfig
 from infra.stack_config.types import oidc_issuer
@@ -47,6 +47,7 @@ def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOption
     )
     net = config.network
     api_server = Addresses("api-server", tuple(net.api_server.cidrs), tuple(net.cluster_networks))
+    operators = cluster_operators(config.cluster.openshift_version)
     subscriptions = [
         OperatorSubscription(
             package.package,
@@ -57,9 +58,9 @@ def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOption
             ),
             opts=opts,
         )
-        for package in CLUSTER_OPERATORS
+        for package in operators
     ]
-    operator_namespaces = {p.namespace for p in CLUSTER_OPERATORS} | {CERT_MANAGER_OPERAND_NAMESPACE}
+    operator_namespaces = {p.namespace for p in operators} | {CERT_MANAGER_OPERAND_NAMESPACE}
     AuditLogForwarding(
         "audit-forwarding",
         AuditLogForwardingArgs(
@@ -85,9 +86,15 @@ def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOption
         )
         # cert-manager's controller, webhook and cainjector: isolated like an operator's namespace (the API server
         # calls the webhook; they reach only the API server and DNS).
+        cert_manager_flows = operator_flows(CERT_MANAGER, api_server, net.api_server.port)
+        if config.operators.cert_manager_egress_cidrs:
+            # An ACME issuer (a custom Langfuse hostname's certificate): the ACME directory, Route 53 and STS over
+            # HTTPS; DNS-01 checks propagation by asking the zone's authoritative servers (cert-manager docs, "DNS01").
+            acme = Addresses("acme", tuple(config.operators.cert_manager_egress_cidrs), tuple(net.cluster_networks))
+            cert_manager_flows += (Flow(OPERATOR_PODS, acme, (*tcp(443, 53), Port(53, "UDP")), "ACME issuance: the ACME server, Route 53, STS, authoritative DNS"),)
         cert_manager = NamespaceIsolation(
             "cert-manager-network",
-            NamespaceIsolationArgs(namespace=CERT_MANAGER_OPERAND_NAMESPACE, flows=operator_flows(CERT_MANAGER, api_server, net.api_server.port)),
+            NamespaceIsolationArgs(namespace=CERT_MANAGER_OPERAND_NAMESPACE, flows=cert_manager_flows),
             opts=after_operators,
         )
         BarmanCloudPlugin(
@@ -99,9 +106,9 @@ def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOption
     pulumi.export("ebsKeyArn", ebs_key.arn)
 
 
-def _collector_flows(config: ClusterStackConfig, package: object) -> tuple[Flow, ...]:
+def _collector_flows(config: ClusterStackConfig, package: OperatorPackage) -> tuple[Flow, ...]:
     """OpenShift Logging's collector pods send to CloudWatch Logs and STS on 443."""
-    if package is not OPENSHIFT_LOGGING:
+    if package.package != OPENSHIFT_LOGGING.package:
         return ()
     cloudwatch = Addresses("cloudwatch-logs", tuple(config.audit.egress_cidrs), tuple(config.network.cluster_networks))
     return (Flow(OPERATOR_PODS, cloudwatch, tcp(443), "the collector sends to CloudWatch Logs and STS"),)

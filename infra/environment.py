@@ -14,6 +14,7 @@ from components.langfuse.images import langfuse_images
 from components.langfuse.namespace import LangfuseNamespace, LangfuseNamespaceArgs
 from components.langfuse.process import Sizing
 from components.langfuse.web import RouteSettings
+from components.langfuse.web.certificate import IssuedCertificate, RouteCertificate
 from components.langfuse.worker.queue_scaling import QueueScaling
 from components.langfuse.workload import Autoscaling, Resources
 from components.monitoring.alert_routing import AlertRouting, AlertRoutingArgs
@@ -37,6 +38,7 @@ from infra.data_tier import data_tier_args
 from infra.external_backend import external_backend
 from infra.network import langfuse_network
 from infra.secret_references import (
+    ROUTE_TLS_SECRET,
     grafana_client_secret,
     license_key,
     referenced_secrets,
@@ -74,9 +76,14 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
     )
     with_store = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, store]))
     references = referenced_secrets(config)
-    referenced = [
+    referenced: list[pulumi.Resource] = [
         ReferencedSecrets("referenced-secrets", ReferencedSecretsArgs(namespace=namespace.name, store=store.name, secrets=references), opts=with_store)
     ] if references else []
+    certificate = config.langfuse.certificate
+    certificate_source = referenced[0] if certificate is not None and certificate.secrets_manager is not None else None
+    if certificate is not None and certificate.issuer is not None:
+        issued = IssuedCertificate(ROUTE_TLS_SECRET, hostname(config), certificate.issuer.kind, certificate.issuer.name)
+        certificate_source = RouteCertificate("route-certificate", issued, namespace.name, config.langfuse.version, in_namespace)
     metrics = LangfuseMetricsExporter(
         "metrics",
         LangfuseMetricsExporterArgs(
@@ -106,7 +113,15 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
     app = LangfuseApp(
         "langfuse",
         app_args(
-            config, namespace.name, namespace.trusted_ca_bundle, backend, aws_tier.secrets, store.name, metrics.target, namespace.service_ca_bundle
+            config,
+            namespace.name,
+            namespace.trusted_ca_bundle,
+            backend,
+            aws_tier.secrets,
+            store.name,
+            metrics.target,
+            namespace.service_ca_bundle,
+            certificate_source,
         ),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, store, *referenced])),
     )
@@ -220,6 +235,7 @@ def app_args(
     store: str,
     statsd: StatsdTarget,
     service_ca_bundle: ConfigMapKeyRef,
+    certificate_source: pulumi.Resource | None = None,
 ) -> LangfuseAppArgs:
     lf = config.langfuse
     return LangfuseAppArgs(
@@ -238,6 +254,8 @@ def app_args(
             hsts_max_age_seconds=lf.route.hsts_max_age_seconds,
             hsts_include_subdomains=lf.route.hsts_include_subdomains,
             hsts_preload=lf.route.hsts_preload,
+            certificate_secret=ROUTE_TLS_SECRET if lf.certificate is not None else None,
+            certificate_source=certificate_source,
         ),
         sso=_sso(config),
         password_sign_up=lf.password_sign_up,

@@ -102,26 +102,44 @@ def postgres_restore(stack: str, target_time: datetime | None, stacks_dir: Path,
     manifests = {f"cluster-{POSTGRES_CLUSTER}.yaml": recovery_cluster}
     _validate(stack, manifests, project_root)
     target = target_time.isoformat() if target_time else "the end of the archived WAL"
+    locked = f", under object lock ({config.aws.object_lock_days} days)" if config.aws.object_lock_days else ""
     steps = [
         f"Set in stacks/Pulumi.{stack}.yaml under langfuse-rosa:dataTier.postgres (shown above) and commit: the restored "
         f"cluster archives under a new serverName, so the backups being restored ({source}) are never written to.",
-        f"Stop Langfuse writing: oc -n {ns} annotate scaledobject langfuse-worker autoscaling.keda.sh/paused-replicas=0 --overwrite; "
-        f"oc -n {ns} delete hpa langfuse-web; oc -n {ns} scale deployment langfuse-web --replicas=0",
-        f"Delete the damaged cluster (its backups in S3 stay, under object lock, and so does its ObjectStore): "
+        _stop_writing(config),
+        f"Delete the damaged cluster (its backups in S3 stay{locked}, and so does its ObjectStore): "
         f"oc -n {ns} delete cluster {POSTGRES_CLUSTER}",
         f"Create the recovery cluster, restoring {source} to {target}: pulumi up (or oc apply -f cluster-{POSTGRES_CLUSTER}.yaml)",
         f"Wait for it: oc -n {ns} wait cluster/{POSTGRES_CLUSTER} --for=condition=Ready --timeout=6h",
-        f"Check it: oc -n {ns} cnpg psql {POSTGRES_CLUSTER} -- -d langfuse -c 'select count(*) from projects'",
-        f"Start Langfuse: oc -n {ns} annotate scaledobject langfuse-worker autoscaling.keda.sh/paused-replicas-; pulumi up "
-        "(recreates the web HPA)",
+        f"Check it with CloudNativePG's kubectl plugin (`oc cnpg`, installed apart: CloudNativePG docs, \"Kubectl Plugin\"): "
+        f"oc -n {ns} cnpg psql {POSTGRES_CLUSTER} -- -d langfuse -c 'select count(*) from projects'",
+        _start_writing(config),
         f"Take a base backup of the new timeline now: oc -n {ns} cnpg backup {POSTGRES_CLUSTER} --method plugin "
-        f"--plugin-name {PLUGIN_NAME}",
+        f"--plugin-name {PLUGIN_NAME} (without the plugin: oc -n {ns} create -f a Backup with spec.method plugin and "
+        f"spec.pluginConfiguration.name {PLUGIN_NAME})",
     ]
     return RestorePlan(manifests, {"langfuse-rosa:dataTier": {"postgres": postgres}}, steps)
 
 
+def _stop_writing(config: StackConfig) -> str:
+    ns = config.langfuse.namespace
+    worker = (
+        f"oc -n {ns} annotate scaledobject langfuse-worker autoscaling.keda.sh/paused-replicas=0 --overwrite"
+        if config.langfuse.worker.queue_scaling.enabled
+        else f"oc -n {ns} delete hpa langfuse-worker; oc -n {ns} scale deployment langfuse-worker --replicas=0"
+    )
+    return f"Stop Langfuse writing: {worker}; oc -n {ns} delete hpa langfuse-web; oc -n {ns} scale deployment langfuse-web --replicas=0"
+
+
+def _start_writing(config: StackConfig) -> str:
+    ns = config.langfuse.namespace
+    if config.langfuse.worker.queue_scaling.enabled:
+        return f"Start Langfuse: oc -n {ns} annotate scaledobject langfuse-worker autoscaling.keda.sh/paused-replicas-; pulumi up (recreates the web HPA)"
+    return "Start Langfuse: pulumi up (recreates both HPAs, which scale the Deployments back up)"
+
+
 def clickhouse_restore(stack: str, backup: str, stacks_dir: Path, project_root: Path) -> RestorePlan:
-    environment_config(stack, stacks_dir)
+    config = environment_config(stack, stacks_dir)
     plan = build_plan(stack, stacks_dir, project_root)
     cron = _in_cluster(stack, plan, "CronJob", CLICKHOUSE_BACKUP_JOB)
     scripts = _in_cluster(stack, plan, "ConfigMap", CLICKHOUSE_BACKUP_JOB)
@@ -149,11 +167,10 @@ def clickhouse_restore(stack: str, backup: str, stacks_dir: Path, project_root: 
     steps = [
         f"Restore {backup} into the side database {into} (the live tables are untouched): oc apply -f configmap-{name}.yaml -f job-{name}.yaml",
         f"Wait and read the row counts it prints: oc -n {ns} wait job/{name} --for=condition=Complete --timeout=6h; oc -n {ns} logs job/{name}",
-        f"Stop Langfuse writing: oc -n {ns} annotate scaledobject langfuse-worker autoscaling.keda.sh/paused-replicas=0 --overwrite; "
-        f"oc -n {ns} delete hpa langfuse-web; oc -n {ns} scale deployment langfuse-web --replicas=0",
+        _stop_writing(config),
         f"Swap each table, atomically: EXCHANGE TABLES {DATABASE}.<table> AND {into}.<table> {on_cluster} "
         f"(for every table `SELECT name FROM system.tables WHERE database = '{into}'` lists)",
-        f"Start Langfuse: oc -n {ns} annotate scaledobject langfuse-worker autoscaling.keda.sh/paused-replicas-; pulumi up",
+        _start_writing(config),
         f"When satisfied, drop the side database (now holding the replaced tables): DROP DATABASE {into} {on_cluster} SYNC",
     ]
     return RestorePlan(manifests, None, steps)

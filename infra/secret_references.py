@@ -9,6 +9,8 @@ from infra.stack_config.models import RedisCredentials, StackConfig
 from infra.stack_config.tenancy import KeyPairRef
 
 SSO_SECRET = "langfuse-sso"
+# The Route's certificate (langfuse.certificate): written by External Secrets or by cert-manager.
+ROUTE_TLS_SECRET = "langfuse-web-tls"
 LICENSE_SECRET = "langfuse-license"
 SLACK_SECRET = "langfuse-slack"
 GRAFANA_SSO_SECRET = "langfuse-grafana-sso"
@@ -29,6 +31,16 @@ def referenced_secrets(config: StackConfig) -> list[ReferencedSecret]:
         secrets.append(_single(GRAFANA_SSO_SECRET, "client-secret", config.monitoring.grafana.client_secret))
     if config.monitoring.slack is not None:
         secrets.append(_single(SLACK_SECRET, "webhook-url", config.monitoring.slack.webhook))
+    certificate = config.langfuse.certificate
+    if certificate is not None and certificate.secrets_manager is not None:
+        ref = certificate.secrets_manager
+        secrets.append(
+            ReferencedSecret(
+                ROUTE_TLS_SECRET,
+                (SecretValue("tls.crt", ref.secrets_manager_name, ref.certificate_property), SecretValue("tls.key", ref.secrets_manager_name, ref.key_property)),
+                secret_type="kubernetes.io/tls",
+            )
+        )
     if shares_one_project(config):
         key, owner = config.tenancy.shared_project_key, config.tenancy.shared_project.owner
         assert key is not None  # StackConfig's validator

@@ -1,4 +1,4 @@
-"""The README's table of rules, generated from the rules themselves (tests/test_readme.py keeps it current)."""
+"""docs/policy-pack.md's table of rules, generated from the rules themselves (tests/test_readme.py keeps it current)."""
 
 from __future__ import annotations
 

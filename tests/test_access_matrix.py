@@ -299,6 +299,9 @@ def expected(stack: str) -> dict[str, bool]:
         rows |= PROD | WAREHOUSES
     if stack in ("dev", "prod"):
         rows |= ANALYTICS
+    if stack == "staging":
+        # Its custom hostname's certificate comes from Secrets Manager (langfuse.certificate.secretsManager).
+        rows["external-secrets: GetSecretValue for ExternalSecret langfuse-web-tls"] = ALLOW
     return rows
 
 

@@ -137,7 +137,9 @@ def test_route_terminates_tls_redirects_http_and_sets_hsts(plans, stack_files, s
     route = find(plan, "Route", "langfuse-web")
     service = find(plan, "Service", "langfuse-web")
     assert route["spec"]["host"] == _hostname(stack_files, stack)
-    assert route["spec"]["tls"] == {"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect"}
+    custom = "certificate" in stack_setting(stack_files, stack, "langfuse")
+    expected_tls = {"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect"}
+    assert route["spec"]["tls"] == ({**expected_tls, "externalCertificate": {"name": "langfuse-web-tls"}} if custom else expected_tls)
     assert route["spec"]["to"] == {"kind": "Service", "name": service["metadata"]["name"], "weight": 100}
     assert route["spec"]["port"]["targetPort"] in {p["name"] for p in service["spec"]["ports"]}
     hsts = route["metadata"]["annotations"]["haproxy.router.openshift.io/hsts_header"]
@@ -196,7 +198,7 @@ def test_every_pod_passes_restricted_v2(plans, stack_files, stack):
 def test_namespace_enforces_restricted_pod_security(plans, stack_files, stack):
     name = stack_setting(stack_files, stack, "langfuse", "namespace")
     labels = find(plans[stack], "Namespace", name)["metadata"]["labels"]
-    kubernetes = {"4.16": "v1.29", "4.17": "v1.30", "4.18": "v1.31"}[stack_setting(stack_files, stack, "cluster", "openshiftVersion")]
+    kubernetes = {"4.18": "v1.31", "4.19": "v1.32", "4.20": "v1.33"}[stack_setting(stack_files, stack, "cluster", "openshiftVersion")]
     for mode in ("enforce", "audit", "warn"):
         assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
         assert labels[f"pod-security.kubernetes.io/{mode}-version"] == kubernetes

@@ -48,8 +48,14 @@ def test_the_trail_logs_every_region_into_the_locked_audit_bucket(plans, stack_f
 def test_the_cluster_layer_forwards_the_api_audit_log_and_postgresql_logs(plans, stack_files):
     plan = plans["cluster-prod"]
     forwarder = find(plan, "ClusterLogForwarder", "audit")["spec"]
-    (subscription,) = [o.manifest for o in plan.objects if o.kind == "Subscription" and o.manifest["spec"]["name"] == "cluster-logging"]
-    assert (subscription["spec"]["channel"], subscription["spec"]["startingCSV"], subscription["spec"]["source"]) == ("stable-6.4", "cluster-logging.v6.4.7", "redhat-operators")
+    # Each release gets the Logging line whose bundle lists it: 6.4 (4.16-4.19) on 4.18, 6.5 (4.19-4.22) on 4.19 and 4.20.
+    for stack, pin in (("cluster-dev", ("stable-6.4", "cluster-logging.v6.4.7")), ("cluster-prod", ("stable-6.5", "cluster-logging.v6.5.3")),
+                       ("cluster-staging", ("stable-6.5", "cluster-logging.v6.5.3"))):  # fmt: skip
+        version = stack_setting(stack_files, stack, "cluster", "openshiftVersion")
+        (subscription,) = [o.manifest for o in plans[stack].objects if o.kind == "Subscription" and o.manifest["spec"]["name"] == "cluster-logging"]
+        assert (version, subscription["spec"]["channel"], subscription["spec"]["startingCSV"], subscription["spec"]["source"]) == (
+            {"cluster-dev": "4.18", "cluster-prod": "4.19", "cluster-staging": "4.20"}[stack], *pin, "redhat-operators"
+        )
     pipelines = {p["name"]: p for p in forwarder["pipelines"]}
     assert pipelines["api-audit"] == {"name": "api-audit", "inputRefs": ["api-audit"], "filterRefs": ["api-audit-policy"], "outputRefs": ["api-audit"]}
     rules = forwarder["filters"][0]["kubeAPIAudit"]["rules"]

@@ -267,7 +267,8 @@ def test_each_role_is_allowed_exactly_what_its_workload_does(plans, stack_files,
 
     secrets_key = next(r.inputs["kmsKeyId"] for r in resources(plan, ":Secret"))
     referenced = {
-        "dev": [], "staging": ["acme/slack/langfuse-staging-alerts", "acme/sso/langfuse-grafana-staging", "acme/sso/langfuse-staging"],
+        "dev": [],
+        "staging": ["acme/slack/langfuse-staging-alerts", "acme/sso/langfuse-grafana-staging", "acme/sso/langfuse-staging", "acme/tls/langfuse-staging"],
         "prod": [
             "acme/langfuse/enterprise-license", "acme/slack/langfuse-prod-alerts", "acme/sso/langfuse-grafana-prod", "acme/sso/langfuse-prod",
         ],

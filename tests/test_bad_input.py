@@ -528,7 +528,7 @@ REFUSED = [
     pytest.param(
         _dev_with(_set("langfuse", "log_level", value="debug")),
         "stack 'dev': langfuse-rosa:langfuse.log_level is not a known key (keys are camelCase: did you mean logLevel?); allowed here: "
-        "hostname, imageRegistry, licenseKey, logLevel, namespace, passwordSignUp, protectSecrets, route, telemetry, version, web, worker",
+        "certificate, hostname, imageRegistry, licenseKey, logLevel, namespace, passwordSignUp, protectSecrets, route, telemetry, version, web, worker",
         id="snake-case-key-under-its-own-name",
     ),
     pytest.param(

@@ -78,7 +78,12 @@ analytics-client-schema       | Analytics                    | 9440/TCP
 operator:clickhouse-operator  | Analytics                    | 8443/TCP
 langfuse-blackbox-exporter    | Analytics                    | 8443/TCP
 Grafana                       | Analytics                    | 8443/TCP
+cert-manager                  | ip:0.0.0.0/0                 | 53/TCP 443/TCP 53/UDP
+cert-manager                  | ip:198.51.100.7              | 53/TCP 443/TCP 53/UDP
+cert-manager                  | ip:203.0.113.0/24            | 53/TCP 443/TCP 53/UDP
 """
+# cluster-prod's operators.certManagerEgressCidrs (its ACME issuer): 443 and DNS anywhere, the VPC included.
+CERT_MANAGER_VPC = "53/TCP 443/TCP 6443/TCP 53/UDP"
 OPERATORS = (
     "cnpg-system", "clickhouse-operator", "external-secrets-operator", "openshift-keda", "grafana-operator", "cert-manager-operator",
     "openshift-logging",
@@ -117,7 +122,8 @@ def _intended() -> set[tuple[str, str, str]]:
     rows += [(monitor, target, port) for target, port in SCRAPED.items() for monitor in ("user-workload-prometheus", "thanos-querier")]
     rows += [(pods, "openshift-dns", DNS) for pods in RESOLVERS]
     for operator in OPERATOR_LIKE:
-        rows += [("host-network", operator, "any"), (operator, operator, "any"), (operator, "ip:10.0.0.0/16", "6443/TCP")]
+        api_server = CERT_MANAGER_VPC if operator == "cert-manager" else "6443/TCP"
+        rows += [("host-network", operator, "any"), (operator, operator, "any"), (operator, "ip:10.0.0.0/16", api_server)]
     for pods, neighbour in SAME_NAMESPACE.items():
         rows += [(pods, neighbour, "any"), (neighbour, pods, "any")]
     # CloudNativePG's namespace reaches the instances' status port, the plugin's pods included.

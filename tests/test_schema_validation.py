@@ -18,8 +18,8 @@ def catalog() -> SchemaCatalog:
 def test_rendered_deployment_is_valid_for_every_rosa_kubernetes_version(catalog, plans):
     result = catalog.validate(find(plans["prod"], "Deployment", "langfuse-web"))
     assert result.errors == ()
-    assert result.validated_with == "kubernetes 1.29.0, 1.30.0, 1.31.0"
-    assert KUBERNETES_VERSIONS == ("1.29.0", "1.30.0", "1.31.0")  # ROSA 4.16, 4.17, 4.18
+    assert result.validated_with == "kubernetes 1.31.0, 1.32.0, 1.33.0"
+    assert KUBERNETES_VERSIONS == ("1.31.0", "1.32.0", "1.33.0")  # ROSA 4.18, 4.19, 4.20
 
 
 def test_unknown_field_in_a_core_kind_fails_strict_validation(catalog, plans):
@@ -39,7 +39,7 @@ def test_wrong_type_in_a_core_kind_fails(catalog, plans):
 
 def test_route_is_validated_against_the_openshift_schema(catalog, plans):
     route = find(plans["prod"], "Route", "langfuse-web")
-    assert catalog.validate(route).validated_with == "schemas/crds/openshift/route_route.openshift.io_v1.json"
+    assert catalog.validate(route).validated_with == "schemas/crds/route.openshift.io/route_v1.json"
     bad = copy.deepcopy(route)
     bad["spec"]["tls"]["insecureEdgeTerminationPolicy"] = "Redirct"
     assert any(e.startswith("spec.tls.insecureEdgeTerminationPolicy: 'Redirct' is not one of") for e in catalog.validate(bad).errors)
@@ -51,7 +51,7 @@ def test_custom_resources_are_strict_at_the_root_and_in_metadata(catalog, plans)
     route["metadata"]["labels"]["broken"] = 3
     errors = catalog.validate(route).errors
     assert any("'specs' was unexpected" in e for e in errors)
-    assert any(e.startswith("Kubernetes 1.29.0: metadata.labels.broken: 3 is not of type 'string'") for e in errors)
+    assert any(e.startswith("Kubernetes 1.31.0: metadata.labels.broken: 3 is not of type 'string'") for e in errors)
 
 
 def test_kind_without_schema_fails_unless_allow_listed(plans):

@@ -112,7 +112,7 @@ INVALID = [
     ),
     pytest.param(
         _set("langfuse", "webb", value={}),
-        "langfuse-rosa:langfuse.webb is not a known key (did you mean web?); allowed here: hostname, imageRegistry, licenseKey, logLevel, namespace, "
+        "langfuse-rosa:langfuse.webb is not a known key (did you mean web?); allowed here: certificate, hostname, imageRegistry, licenseKey, logLevel, namespace, "
         "passwordSignUp, protectSecrets, route, telemetry, version, web, worker",
         id="unknown-key",
     ),
@@ -248,9 +248,18 @@ INVALID = [
     ),
     pytest.param(
         _set("cluster", "openshiftVersion", value="4.17"),
-        "langfuse-rosa:cluster.openshiftVersion = '4.17' is invalid: must be 4.18: Red Hat's External Secrets Operator (1.1) "
-        "and CloudNativePG (1.30) require Kubernetes 1.31, which OpenShift 4.18 is the first to ship",
+        "langfuse-rosa:cluster.openshiftVersion = '4.17' is invalid: must be one of 4.18, 4.19, 4.20: CloudNativePG "
+        "(cloudnative-pg.v1.30.0), External Secrets Operator for Red Hat OpenShift (openshift-external-secrets-operator.v1.1.0) "
+        "and cert-manager Operator for Red Hat OpenShift (cert-manager-operator.v1.19.1) require Kubernetes 1.31 (CSV "
+        "minKubeVersion) and OpenShift 4.17 runs Kubernetes 1.30, so OLM would not install them",
         id="openshift-too-old-for-the-operators",
+    ),
+    pytest.param(
+        _set("cluster", "openshiftVersion", value="4.21"),
+        "langfuse-rosa:cluster.openshiftVersion = '4.21' is invalid: must be one of 4.18, 4.19, 4.20: OpenShift 4.21 is newer "
+        "than the releases every pinned operator CSV has been checked against (components/platform/openshift_support.py says "
+        "how to add it)",
+        id="openshift-newer-than-the-checked-pins",
     ),
     pytest.param(
         _set("aws", "objectLockDays", value=0),
@@ -444,3 +453,25 @@ def test_prod_at_postgresql_s_default_max_connections_is_refused_with_its_arithm
     ]
     values["dataTier"]["postgres"]["maxConnections"] = 331
     assert parse_stack_config("prod", values).data_tier.postgres.max_connections == 331
+
+
+def test_the_config_accepts_exactly_the_support_table_s_releases_and_refuses_the_rest_with_its_reason():
+    from components.platform.openshift_support import KUBERNETES_OF_OPENSHIFT, SUPPORTED, refusal
+
+    assert SUPPORTED == ("4.18", "4.19", "4.20")
+    for version in KUBERNETES_OF_OPENSHIFT:
+        values = _dev_values()
+        values["cluster"]["openshiftVersion"] = version
+        if version in SUPPORTED:
+            assert parse_stack_config("dev", values).cluster.kubernetes_version == KUBERNETES_OF_OPENSHIFT[version]
+        else:
+            with pytest.raises(ConfigError) as refused:
+                parse_stack_config("dev", values)
+            assert refused.value.lines == [f"stack 'dev': langfuse-rosa:cluster.openshiftVersion = '{version}' is invalid: {refusal(version)}"]
+
+
+def test_the_plan_validates_against_the_kubernetes_of_every_supported_release():
+    from components.platform.openshift_support import KUBERNETES_OF_OPENSHIFT, SUPPORTED
+    from infra.offline_plan.validation import KUBERNETES_VERSIONS
+
+    assert KUBERNETES_VERSIONS == tuple(f"{KUBERNETES_OF_OPENSHIFT[v]}.0" for v in SUPPORTED)

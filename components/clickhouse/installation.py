@@ -2,7 +2,7 @@
 
 - Cluster name `default`: Langfuse's clustered migrations run `ON CLUSTER default` (CLICKHOUSE_CLUSTER_NAME).
 - One shard: refused otherwise at config time (infra/stack_config/data_tier.py).
-- TLS everywhere, with certificates OpenShift's service CA issues (README, "TLS inside ClickHouse"):
+- TLS everywhere, with certificates OpenShift's service CA issues (docs/decisions.md, "TLS inside ClickHouse"):
   - clients: https 8443 and native 9440, with the client Service's certificate; the plaintext 8123 and 9000
     are closed (cluster `secure: yes`, `insecure: no`, Altinity docs/security_hardening.md "Disabling
     insecure connections", and `_removed_` settings, which the operator writes as `remove="1"`, pkg/xml).

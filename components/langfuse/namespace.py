@@ -21,7 +21,7 @@ INJECT_SERVICE_CA_ANNOTATION = "service.beta.openshift.io/inject-cabundle"
 @dataclass(frozen=True)
 class LangfuseNamespaceArgs:
     name: str
-    pod_security_version: str  # e.g. v1.29: the Kubernetes release of the cluster
+    pod_security_version: str  # e.g. v1.31: the Kubernetes release of the cluster
 
 
 class LangfuseNamespace(pulumi.ComponentResource):

@@ -191,7 +191,7 @@ def alerts(namespace: str, t: AlertThresholds) -> list[Alert]:
         ),
         Alert(
             # min-replicas-to-write 1: a master with no replica in sync refuses writes (NOREPLICAS) after 10 s. Its
-            # readiness does not say so (the probes leave that to this alert; README, "Redis probes").
+            # readiness does not say so (the probes leave that to this alert; docs/decisions.md, "Redis probes").
             "RedisMasterWithoutReplica", "critical",
             f'max by (pod) (redis_connected_slaves{{{ns}}} and on (pod) redis_instance_info{{{ns},role="master"}}) < 1', "2m",
             "Redis master {{ $labels.pod }} has no replica",

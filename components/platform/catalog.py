@@ -1,4 +1,5 @@
-"""The operators the data tier needs, pinned per OpenShift release.
+"""The operators the data tier needs, pinned (the same pins on every supported OpenShift release but OpenShift
+Logging's, whose lines each list a few releases: components/platform/openshift_support.py says which, and why).
 
 - CloudNativePG is published only to OperatorHub.io, not to a catalog OpenShift ships, so it gets its own
   CatalogSource: the versioned catalog image each CloudNativePG release pushes (`<operator image>-catalog`,
@@ -33,9 +34,16 @@
   openshift/cluster-logging-operator branch release-6.4 at 1215c349 (2026-08-21): Makefile, bundle/art.yaml
   (name cluster-logging.v6.4.7), bundle/manifests/cluster-logging.clusterserviceversion.yaml. Verify the channel
   head with `oc describe packagemanifest cluster-logging -n openshift-marketplace` before the first install.
+  Not being listed for 4.20, 6.4 is not in that release's catalog: OpenShift 4.19 and 4.20 get 6.5 (channel
+  `stable-6.5`, CSV cluster-logging.v6.5.3, OPENSHIFT_VERSIONS "v4.19-v4.22", skipRange ">=6.3.0-0 <6.5.0", so
+  OLM upgrades a running 6.4 when the channel moves; branch release-6.5 at 4e85dbb7, the same files). Its
+  ClusterLogForwarder CRD and collector are 6.4's for everything the stack renders (same API version, the
+  CloudWatch output unchanged, service-account audience "openshift", the collect-*-logs ClusterRoles).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from components.clickhouse.installation import CHOP_POD_LABELS, OPERATOR_ACCESS_PORT
 from components.monitoring.grafana import POD_LABELS as GRAFANA_POD_LABELS
@@ -108,6 +116,7 @@ OPENSHIFT_LOGGING = OperatorPackage(
     namespace="openshift-logging",
     namespace_labels=(("openshift.io/cluster-monitoring", "true"),),
 )
+OPENSHIFT_LOGGING_6_5 = replace(OPENSHIFT_LOGGING, channel="stable-6.5", starting_csv="cluster-logging.v6.5.3")
 
 GRAFANA_OPERATOR = OperatorPackage(
     package="grafana-operator",
@@ -118,6 +127,8 @@ GRAFANA_OPERATOR = OperatorPackage(
     reaches=(Reach(NamespacePods("langfuse-grafana", ANY_NAMESPACE, GRAFANA_POD_LABELS), tcp(GRAFANA_PORT), "provisioning through Grafana's API"),),
 )
 
+# Every operator the cluster layer installs (OpenShift Logging at its 4.18 pin; openshift_support.cluster_operators
+# gives a release's own pins). The namespaces are the same on every release.
 CLUSTER_OPERATORS: tuple[OperatorPackage, ...] = (
     CLOUDNATIVE_PG,
     ALTINITY_CLICKHOUSE,

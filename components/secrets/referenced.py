@@ -15,6 +15,7 @@ from components.secrets.external_secret import SecretValue, external_secret
 class ReferencedSecret:
     target: str  # the Kubernetes Secret External Secrets writes
     values: tuple[SecretValue, ...]
+    secret_type: str | None = None  # e.g. kubernetes.io/tls; None: Opaque
 
 
 @dataclass(frozen=True)
@@ -28,5 +29,7 @@ class ReferencedSecrets(pulumi.ComponentResource):
     def __init__(self, name: str, args: ReferencedSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("langfuse-rosa:secrets:ReferencedSecrets", name, None, opts)
         for secret in args.secrets:
-            external_secret(secret.target, args.namespace, args.store, secret.values, opts=pulumi.ResourceOptions(parent=self))
+            external_secret(
+                secret.target, args.namespace, args.store, secret.values, opts=pulumi.ResourceOptions(parent=self), secret_type=secret.secret_type
+            )
         self.register_outputs({"secrets": [s.target for s in args.secrets]})

@@ -44,7 +44,7 @@ def test_every_secret_and_status_the_controller_writes_validates(catalog, standi
     assert len(secrets.writes) >= 4
     for manifest in secrets.writes:
         result = catalog.validate(manifest)
-        assert result.errors == () and result.validated_with.startswith("kubernetes 1.29.0"), result
+        assert result.errors == () and result.validated_with.startswith("kubernetes 1.31.0"), result
     for t in tenants:
         result = catalog.validate(t.body())
         assert result.errors == (), (t.namespace, result.errors)

@@ -18,6 +18,7 @@ from infra.offline_plan.reachability import Reachability, reachability
 from infra.offline_plan.recovery_objectives import Objective, objectives_markdown, recovery_objectives
 from infra.offline_plan.render import (
     SUMMARY_FILE,
+    ComputedValues,
     RenderedObject,
     RenderedResource,
     counts_by_component,
@@ -26,8 +27,10 @@ from infra.offline_plan.render import (
     write_files,
 )
 from infra.offline_plan.runner import ProgramRun, run_program
-from infra.offline_plan.stack_file import read_stack_file
+from infra.offline_plan.stack_file import StackFile, read_stack_file
 from infra.offline_plan.validation import KUBERNETES_VERSIONS, SchemaCatalog, SchemaResult
+from infra.prerequisites import Prerequisite, prerequisites, prerequisites_markdown
+from infra.stack_config.loader import parse_engine_config
 from policies.rules import ALL_RULES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +38,8 @@ REACHABILITY_FILE = "network/reachability.md"
 OBJECTIVES_FILE = "recovery-objectives.md"
 ACCESS_FILE = "aws/access-matrix.md"
 COMPLIANCE_FILE = "compliance-report.md"
+PREREQUISITES_FILE = "prerequisites.md"
+PLAN_README = "README.md"
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class Plan:
     objectives: tuple[Objective, ...] = ()
     access: AccessMatrix | None = None
     compliance: ComplianceReport | None = None
+    prerequisites: tuple[Prerequisite, ...] = ()
+    computed: dict[str, str] = field(default_factory=dict)  # stand-ins of values AWS assigns -> their markers
     profile: PlanProfile = field(default_factory=PlanProfile, compare=False, repr=False)
 
     @property
@@ -114,22 +121,26 @@ class Plan:
             return self._files()
 
     def _files(self) -> dict[str, str]:
-        files = {obj.path: dump_yaml(obj.manifest) for obj in self.objects}
+        marks = ComputedValues(self.computed)
+        files = {obj.path: dump_yaml(marks.value(obj.manifest)) for obj in self.objects}
         by_package: dict[str, list[dict[str, Any]]] = {}
         for res in self.resources:
             by_package.setdefault(res.package, []).append(
-                {"type": res.type, "name": res.name, "component": res.component, "protect": res.protect, "inputs": res.inputs}
+                {"type": res.type, "name": res.name, "component": res.component, "protect": res.protect, "inputs": marks.value(res.inputs)}
             )
         for package, entries in by_package.items():
             files[f"resources/{package}.yaml"] = dump_yaml(entries)
         if self.reachability is not None:
             files[REACHABILITY_FILE] = self.reachability.markdown(self.stack)
         if self.access is not None:
-            files[ACCESS_FILE] = self.access.markdown(self.stack)
+            files[ACCESS_FILE] = marks.text(self.access.markdown(self.stack))
         if self.compliance is not None:
-            files[COMPLIANCE_FILE] = self.compliance.markdown()
+            files[COMPLIANCE_FILE] = marks.text(self.compliance.markdown())
         if self.objectives:
             files[OBJECTIVES_FILE] = f"# Recovery objectives: {self.stack}\n\n" + objectives_markdown(list(self.objectives))
+        if self.prerequisites:
+            files[PREREQUISITES_FILE] = prerequisites_markdown(self.stack, list(self.prerequisites))
+        files[PLAN_README] = plan_readme(self)
         files[SUMMARY_FILE] = dump_yaml(self.summary())
         return files
 
@@ -148,12 +159,13 @@ def build_plan(
     with _cycle_collection_paused():
         with profile.phase("program under mocks"):
             run = run_program(project_root, stack, stacks_dir)
-        return plan_of_run(run, read_stack_file(stacks_dir, stack).config, project_root, profile)
+        return plan_of_run(run, read_stack_file(stacks_dir, stack), project_root, profile)
 
 
-def plan_of_run(run: ProgramRun, config: dict[str, str], project_root: Path, profile: PlanProfile) -> Plan:
+def plan_of_run(run: ProgramRun, stack_file: StackFile, project_root: Path, profile: PlanProfile) -> Plan:
     """The phases after the program: render, validate, evaluate the policies, compute reachability, the
-    recovery objectives and the AWS access matrix. `config` is the stack's, as the engine passes it."""
+    recovery objectives, the AWS access matrix and what must exist before the first `up`."""
+    config = stack_file.config
     with profile.phase("render"):
         objects, resources = render(run.registrations)
     with profile.phase("schema validation"):
@@ -170,7 +182,49 @@ def plan_of_run(run: ProgramRun, config: dict[str, str], project_root: Path, pro
         access = aws_access(objects, resources, config)
     with profile.phase("compliance report"):
         compliance = compliance_report(run.stack, objects, resources, decoded(config), access)
-    return Plan(run.stack, objects, resources, schema_results, violations, run.warnings, matrix, objectives, access, compliance, profile)
+    needed = tuple(prerequisites(parse_engine_config(run.stack, config), run.stack, stack_file.secrets_provider))
+    return Plan(
+        run.stack, objects, resources, schema_results, violations, run.warnings, matrix, objectives, access, compliance, needed, run.computed, profile
+    )
+
+
+def plan_readme(plan: Plan) -> str:
+    """README.md of a plan folder: where to start reading, and what its placeholders mean."""
+    lines = [
+        f"# Offline plan of stack {plan.stack}",
+        "",
+        "What `pulumi up` of this stack would create, rendered by running the program under Pulumi's mocks",
+        "(`langfuse-rosa plan`). Where to start reading:",
+        "",
+        f"1. `{SUMMARY_FILE}`: how many objects per component and kind, schema validation, policy violations, warnings.",
+    ]
+    steps = []
+    if plan.prerequisites:
+        steps.append(f"`{PREREQUISITES_FILE}`: what must exist before the first `pulumi up` (secrets, OIDC provider, state bucket and key).")
+    steps.append("`diff.md` (only with `--diff-against`): what this plan adds, removes and changes against another plan, field by field.")
+    steps.append("`kubernetes/<component>/<kind>-<namespace>-<name>.yaml`: one file per Kubernetes object, foldered like `components/`.")
+    steps.append("`resources/<package>.yaml`: the inputs of every other resource (`aws.yaml`: keys, buckets, roles and their policies).")
+    if plan.access is not None:
+        steps.append(f"`{ACCESS_FILE}`: every request to the stack's buckets, keys and roles, and AWS's decision under these policies.")
+    if plan.reachability is not None:
+        steps.append(f"`{REACHABILITY_FILE}`: who can reach whom on which port under the NetworkPolicies (its head explains the canary address).")
+    if plan.objectives:
+        steps.append(f"`{OBJECTIVES_FILE}`: RPO and RTO per store and failure.")
+    if plan.compliance is not None:
+        steps.append(f"`{COMPLIANCE_FILE}`: per store where its data lives, how it is encrypted and kept, who reads it, what audits it.")
+    lines += [f"{number}. {step}" for number, step in enumerate(steps, 2)]
+    lines += [
+        "",
+        "Placeholders:",
+        "",
+        "- `<computed: arn of aws:kms/key:Key data>`: a value AWS assigns when the resource is created (KMS key IDs and",
+        "  ARNs, the random suffix of Secrets Manager ARNs), so no plan can know it. Schema validation and the policy",
+        "  checks ran on a stand-in of the same form (an ARN with a UUID), so the form is checked; the value is not.",
+        "- `[redacted]`: a secret (generated passwords, keys); no secret value is ever written here.",
+        "",
+        "The same input gives byte-identical files: compare two plans with `diff -r` or `langfuse-rosa plan --diff-against`.",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 @contextmanager

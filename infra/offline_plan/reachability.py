@@ -56,7 +56,7 @@ def _platform_namespace(name: str, **labels: str) -> dict[str, str]:
     return {"kubernetes.io/metadata.name": name, **labels}
 
 
-# The OpenShift side, by the labels OpenShift 4.16-4.18 sets on these namespaces and pods.
+# The OpenShift side, by the labels OpenShift sets on these namespaces and pods (4.18 and later).
 PLATFORM_ENDPOINTS = (
     Endpoint(
         "openshift-router",
@@ -306,6 +306,12 @@ class Reachability:
             "",
             "Computed from this plan's NetworkPolicies alone (infra/offline_plan/reachability.py): every allowed",
             "(source, destination, port). Everything not listed is denied.",
+            "",
+            f"`ip:<cidr>` stands for an address inside an ipBlock the policies name. `ip:{CANARY_ADDRESS}` is a canary: an",
+            "address outside every ipBlock (TEST-NET-2, RFC 5737, which no network uses), tried with every port the",
+            f"policies name and one they never name ({CANARY_PORT[0]}/{CANARY_PORT[1]}). It belongs to no one: a row",
+            "with the canary means a rule admits any address (0.0.0.0/0 or a missing `to`/`from`), and `any` in the",
+            "ports column means a rule admits every port, the canary port included.",
             "",
             "| source | destination | ports |",
             "|---|---|---|",

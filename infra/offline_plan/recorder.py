@@ -29,12 +29,19 @@ class Registration:
     region: str | None = None  # the AWS region its provider places it in
 
 
+def computed_marker(attribute: str, resource_type: str, name: str) -> str:
+    """How the plan shows a value the engine computes at `pulumi up`: `<computed: arn of aws:kms/key:Key data>`."""
+    return f"<computed: {attribute} of {resource_type} {name}>"
+
+
 class PlanMocks(mocks.Mocks):
     """Outputs = inputs, plus what providers compute that the program reads back: random values, and the
     ARNs and IDs AWS assigns, in the account and region of the provider the resource goes through."""
 
     def __init__(self) -> None:
         self.aws_accounts: dict[str, tuple[str, str]] = {}  # provider resource id -> (account, region)
+        # Values only the engine knows (AWS assigns them at creation): the stand-in -> how the plan shows it.
+        self.computed: dict[str, str] = {}
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         outputs = dict(args.inputs)
@@ -61,8 +68,13 @@ class PlanMocks(mocks.Mocks):
         account, region = self.aws_accounts[provider_id]
         inputs = args.inputs
         if args.typ == "aws:kms/key:Key":
+            # A UUID AWS draws: the stand-in has its form (validation and policy evaluation need one), the plan
+            # marks it (computed_marker).
             key_id = str(uuid.UUID(digest[:32]))
-            return key_id, {"keyId": key_id, "arn": f"arn:aws:kms:{region}:{account}:key/{key_id}"}
+            arn = f"arn:aws:kms:{region}:{account}:key/{key_id}"
+            self.computed[arn] = computed_marker("arn", args.typ, args.name)
+            self.computed[key_id] = computed_marker("keyId", args.typ, args.name)
+            return key_id, {"keyId": key_id, "arn": arn}
         if args.typ == "aws:s3/bucket:Bucket":
             bucket = inputs["bucket"]
             return bucket, {"arn": f"arn:aws:s3:::{bucket}", "region": region}
@@ -83,6 +95,7 @@ class PlanMocks(mocks.Mocks):
         if args.typ == "aws:secretsmanager/secret:Secret":
             # Secrets Manager appends "-" and six random characters to the name in the ARN.
             arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{inputs['name']}-{digest[:6]}"
+            self.computed[arn] = computed_marker("arn", args.typ, args.name)
             return arn, {"arn": arn}
         return f"{args.name}-id", {}
 

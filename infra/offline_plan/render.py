@@ -6,6 +6,7 @@ program and config give byte-identical files. Secret values never reach a file.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -136,6 +137,35 @@ def _redact(value: Any) -> Any:
     if isinstance(value, list):
         return [_redact(v) for v in value]
     return REDACTED
+
+
+class ComputedValues:
+    """Marks, in what the plan writes, the values only the engine knows (the mocks' stand-ins for KMS key IDs and
+    ARNs, Secrets Manager ARNs): each becomes `<computed: arn of aws:kms/key:Key data>`, wherever it appears (inside
+    a policy document, an environment variable, a config file). Validation and policy evaluation run on the
+    stand-ins, which have the form AWS gives the real values, so a field with a pattern is still checked."""
+
+    def __init__(self, markers: dict[str, str]) -> None:
+        self.markers = markers
+        # Longest first: an ARN contains its key ID.
+        self._pattern = re.compile("|".join(re.escape(v) for v in sorted(markers, key=len, reverse=True))) if markers else None
+
+    def text(self, text: str) -> str:
+        return self._pattern.sub(lambda m: self.markers[m.group(0)], text) if self._pattern is not None else text
+
+    def value(self, value: Any) -> Any:
+        """`value` with every stand-in marked; parts without one are returned as they are (not copied)."""
+        if self._pattern is None:
+            return value
+        if isinstance(value, str):
+            return self.text(value) if self._pattern.search(value) else value
+        if isinstance(value, dict):
+            marked = {k: self.value(v) for k, v in value.items()}
+            return value if all(marked[k] is value[k] for k in value) else marked
+        if isinstance(value, list):
+            items = [self.value(v) for v in value]
+            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+        return value
 
 
 def counts_by_component(objects: list[RenderedObject], resources: list[RenderedResource]) -> dict[str, dict[str, int]]:

@@ -7,7 +7,7 @@ import contextvars
 import logging
 import runpy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
@@ -22,6 +22,7 @@ class ProgramRun:
     stack: str
     registrations: list[Registration]
     warnings: list[str]
+    computed: dict[str, str] = field(default_factory=dict)  # stand-ins of values AWS assigns -> their plan markers
 
 
 class _Collect(logging.Handler):
@@ -71,4 +72,5 @@ def run_program(project_root: Path, stack: str, stacks_dir: Path, program: Calla
         stack=stack,
         registrations=sorted(monitor.registrations.values(), key=lambda r: r.urn),
         warnings=sorted(set(collected.messages)),
+        computed=dict(plan_mocks.computed),
     )

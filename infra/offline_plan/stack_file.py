@@ -37,6 +37,7 @@ class StackFile:
     stack: str
     config: dict[str, str]  # "namespace:key" -> value as the engine passes it (objects JSON-encoded)
     secret_keys: list[str]
+    secrets_provider: str | None = None  # `secretsprovider:` as `pulumi stack init --secrets-provider` wrote it
 
 
 def check_stack_name(stack: str) -> None:
@@ -63,7 +64,8 @@ def read_stack_file(stacks_dir: Path, stack: str) -> StackFile:
         raise StackFileError(f"stack '{stack}': {path.name} {error}") from None
     except OSError as error:
         raise StackFileError(f"stack '{stack}': cannot read {path}: {error.strerror}") from None
-    return StackFile(stack, *engine_config(stack, path.name, document))
+    provider = document.get("secretsprovider") if isinstance(document, dict) else None
+    return StackFile(stack, *engine_config(stack, path.name, document), secrets_provider=provider if isinstance(provider, str) else None)
 
 
 def engine_config(stack: str, file_name: str, document: Any) -> tuple[dict[str, str], list[str]]:

@@ -20,8 +20,10 @@ import kubernetes_validate
 import yaml
 from referencing import Registry, Resource
 
-# ROSA 4.16 -> Kubernetes 1.29, 4.17 -> 1.30, 4.18 -> 1.31.
-KUBERNETES_VERSIONS = ("1.29.0", "1.30.0", "1.31.0")
+from components.platform.openshift_support import kubernetes_versions
+
+# The Kubernetes releases of the supported ROSA releases (4.18 -> 1.31, 4.19 -> 1.32, 4.20 -> 1.33).
+KUBERNETES_VERSIONS = tuple(f"{version}.0" for version in kubernetes_versions())
 
 _ALLOWLIST_FILE = Path(__file__).with_name("schema_allowlist.yaml")
 
@@ -32,7 +34,7 @@ class SchemaResult:
     kind: str
     name: str
     errors: tuple[str, ...]  # empty when valid
-    validated_with: str  # "kubernetes 1.29.0, 1.30.0, 1.31.0" | "schemas/crds/..." | "allow-listed: <reason>"
+    validated_with: str  # "kubernetes 1.31.0, 1.32.0, 1.33.0" | "schemas/crds/..." | "allow-listed: <reason>"
 
 
 class SchemaCatalog:
@@ -136,11 +138,21 @@ def _crd_errors(path: Path, manifest: dict[str, Any]) -> tuple[str, ...]:
 
 @functools.cache
 def _crd_validator(path: Path) -> jsonschema.protocols.Validator:
-    schema = json.loads(path.read_text())
+    # A keyword written as null (openshift/api's Route has `anyOf: null`) is absent to the API server, which decodes
+    # the schema into Go structs (apiextensions JSONSchemaProps); null items of a list (`enum: [null]`) stay.
+    schema = _without_null_keywords(json.loads(path.read_text()))
     # Strict at the root as well: nothing but the fields the schema knows.
     schema.setdefault("additionalProperties", False)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft4Validator)
     return cls(schema)
+
+
+def _without_null_keywords(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: _without_null_keywords(v) for k, v in schema.items() if v is not None}
+    if isinstance(schema, list):
+        return [_without_null_keywords(v) for v in schema]
+    return schema
 
 
 def _describe(error: jsonschema.ValidationError) -> str:

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
+from components.platform.openshift_support import KUBERNETES_OF_OPENSHIFT, refusal
+from components.platform.openshift_support import SUPPORTED as SUPPORTED_OPENSHIFT
 from infra.stack_config.types import (
     AwsRegion,
     CpuQuantity,
@@ -19,9 +21,8 @@ from infra.stack_config.types import (
     cpu_millicores,
 )
 
-# ROSA release -> the Kubernetes minor it runs.
-KUBERNETES_OF_OPENSHIFT = {"4.16": "1.29", "4.17": "1.30", "4.18": "1.31"}
-OpenShiftVersion = Literal["4.18"]
+# The releases the pinned operators install and are supported on (components/platform/openshift_support.py).
+OpenShiftVersion = Literal[SUPPORTED_OPENSHIFT]  # type: ignore[valid-type]
 
 
 class Model(BaseModel):
@@ -66,7 +67,9 @@ class Cpu(Model):
 class ClusterConfig(Model):
     name: DnsLabel = Field(description="ROSA cluster name, as in `rosa list clusters`")
     region: AwsRegion = Field(description="AWS region of the cluster")
-    openshift_version: OpenShiftVersion = Field(description="OpenShift minor release of the cluster; 4.18 is the minimum")
+    openshift_version: OpenShiftVersion = Field(
+        description="OpenShift minor release of the cluster (`rosa describe cluster`); the supported ones are those every pinned operator installs on (docs: OpenShift versions)"
+    )
     kube_context: str = Field(
         min_length=1, description="kubeconfig context of the cluster; pins the stack to it so prod never deploys to dev"
     )
@@ -75,12 +78,8 @@ class ClusterConfig(Model):
     @field_validator("openshift_version", mode="before")
     @classmethod
     def _operators_install(cls, version: object) -> object:
-        # Both operators set minKubeVersion 1.31 in their CSVs: OLM will not install them on older clusters.
-        if version in ("4.16", "4.17"):
-            raise ValueError(
-                "must be 4.18: Red Hat's External Secrets Operator (1.1) and CloudNativePG (1.30) require "
-                "Kubernetes 1.31, which OpenShift 4.18 is the first to ship"
-            )
+        if isinstance(version, str) and version not in SUPPORTED_OPENSHIFT:
+            raise ValueError(refusal(version))
         return version
 
     @property

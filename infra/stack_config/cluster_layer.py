@@ -28,12 +28,17 @@ class OperatorsConfig(Model):
     )
     operands_enabled: bool = Field(
         default=False,
-        description="configure the operators' operands (External Secrets' ExternalSecretsConfig); turn on once OLM has installed the operators, whose CRDs these need",
+        description="configure the operators' operands (ExternalSecretsConfig, cert-manager's namespace policies, the Barman Cloud Plugin); on in a committed stack, off only for a new cluster's first pass, whose operators' CRDs do not exist yet (README: First deployment)",
     )
     external_secrets_egress_cidrs: list[Ipv4Cidr] = Field(
         default=["0.0.0.0/0"],
         min_length=1,
         description="where External Secrets may reach Secrets Manager and STS on 443; narrow to the VPC endpoints' subnets where they exist",
+    )
+    cert_manager_egress_cidrs: list[Ipv4Cidr] = Field(
+        default=[],
+        description="where cert-manager may connect for an ACME issuer: the ACME server, Route 53 and STS on 443, authoritative DNS on 53 "
+        "(DNS-01 checks); empty: the API server only (CA and self-signed issuers, the Barman Cloud Plugin's)",
     )
 
 

@@ -69,7 +69,7 @@ class InClusterPostgresConfig(Model):
         default="required", description="required: never two instances in one zone (needs as many zones as instances)"
     )
     max_connections: int = Field(
-        default=200, ge=50, le=5000, description="PostgreSQL max_connections; must hold every pool Langfuse can open (README: connections)"
+        default=200, ge=50, le=5000, description="PostgreSQL max_connections; must hold every pool Langfuse can open (docs/decisions.md: PostgreSQL connections)"
     )
     backup: PostgresBackupConfig = Field(default=PostgresBackupConfig(), description="continuous backup to S3")
     recovery: PostgresRecoveryConfig | None = Field(default=None, description="restore from backups at creation (see README: restores)")

@@ -15,7 +15,15 @@ from components.langfuse.images import DEFAULT_REGISTRY, SUPPORTED_VERSIONS
 from infra.stack_config.analytics import AnalyticsConfig
 from infra.stack_config.audit import AuditConfig
 from infra.stack_config.aws import AwsConfig
-from infra.stack_config.base import ClusterConfig, ConfigMapKeyRef, Cpu, Credentials, Model, SecretsManagerRef
+from infra.stack_config.base import (
+    SUPPORTED_OPENSHIFT,
+    ClusterConfig,
+    ConfigMapKeyRef,
+    Cpu,
+    Credentials,
+    Model,
+    SecretsManagerRef,
+)
 from infra.stack_config.data_tier import DataTierConfig
 from infra.stack_config.monitoring import MonitoringConfig
 from infra.stack_config.network import NetworkConfig
@@ -29,6 +37,7 @@ from infra.stack_config.types import (
     HostPort,
     HttpsUrl,
     MemoryQuantity,
+    ObjectName,
     SecretsManagerName,
     cpu_millicores,
     memory_mib,
@@ -36,6 +45,15 @@ from infra.stack_config.types import (
 from infra.stack_config.verification import VerificationConfig
 
 LangfuseVersion = Literal[SUPPORTED_VERSIONS]  # type: ignore[valid-type]
+# Releases whose default feature set serves Route.spec.tls.externalCertificate (openshift/api features/features.go,
+# RouteExternalCertificate: TechPreviewNoUpgrade only on release-4.18, Default from release-4.19).
+ROUTE_EXTERNAL_CERTIFICATE = tuple(v for v in SUPPORTED_OPENSHIFT if v != "4.18")
+
+
+def under_wildcard(hostname: str, apps_domain: str) -> bool:
+    """The router's default certificate is *.<appsDomain>: it covers exactly one label below the domain."""
+    first, _, rest = hostname.partition(".")
+    return rest == apps_domain and bool(first)
 
 
 # -- cluster and environment ------------------------------------------------------------------------
@@ -131,12 +149,49 @@ class RouteConfig(Model):
     hsts_preload: bool = Field(default=False, description="HSTS preload (only once the domain is on the preload list)")
 
 
+class CertificateIssuerRef(Model):
+    """A cert-manager issuer that exists on the cluster (e.g. an ACME ClusterIssuer solving DNS-01 on Route 53)."""
+
+    kind: Literal["ClusterIssuer", "Issuer"] = Field(default="ClusterIssuer", description="ClusterIssuer, or an Issuer in the namespace")
+    name: ObjectName = Field(description="the issuer's name (`oc get clusterissuer`)")
+
+
+class TlsSecretsManagerRef(Model):
+    """A certificate and key kept in an existing Secrets Manager secret (PEM), referenced, never copied."""
+
+    secrets_manager_name: SecretsManagerName = Field(description="name of the secret in Secrets Manager")
+    certificate_property: DataKey = Field(default="tls.crt", description="JSON property of the PEM certificate chain (leaf first)")
+    key_property: DataKey = Field(default="tls.key", description="JSON property of the PEM private key")
+
+
+class CertificateConfig(Model):
+    """Where the certificate of langfuse.hostname comes from: exactly one of issuer and secretsManager. It lands in the
+    Secret langfuse-web-tls, which the Route references (spec.tls.externalCertificate, OpenShift 4.19 and later)."""
+
+    issuer: CertificateIssuerRef | None = Field(default=None, description="cert-manager issues and renews it: {kind, name} of an existing issuer")
+    secrets_manager: TlsSecretsManagerRef | None = Field(
+        default=None, description="or it is kept in Secrets Manager: {secretsManagerName, certificateProperty, keyProperty}"
+    )
+
+    @field_validator("secrets_manager")
+    @classmethod
+    def _exactly_one(cls, secrets_manager: TlsSecretsManagerRef | None, info: ValidationInfo) -> TlsSecretsManagerRef | None:
+        issuer = info.data.get("issuer")
+        if (issuer is None) == (secrets_manager is None) and "issuer" in info.data:
+            raise ValueError("set exactly one of certificate.issuer and certificate.secretsManager")
+        return secrets_manager
+
+
 class LangfuseConfig(Model):
     namespace: EnvironmentNamespace = Field(default="langfuse", description="namespace of the app tier (created by the stack); not default, openshift-* or kube-*")
     version: LangfuseVersion = Field(default="4.16.0", description="Langfuse release; images are pinned by digest per release")
     image_registry: DnsName = Field(default=DEFAULT_REGISTRY, description="registry or mirror serving langfuse/* images")
     hostname: DnsName | None = Field(
-        default=None, description="public host name of the UI and API; default <namespace>.<cluster.appsDomain>, under the router's wildcard certificate"
+        default=None,
+        description="public host name of the UI and API; default <namespace>.<cluster.appsDomain>, under the router's wildcard certificate; another name needs certificate and a DNS record (README: custom hostname)",
+    )
+    certificate: CertificateConfig | None = Field(
+        default=None, description="the certificate of a hostname outside the router's wildcard: cert-manager or Secrets Manager"
     )
     log_level: Literal["trace", "debug", "info", "warn", "error", "fatal"] = Field(default="info", description="LANGFUSE_LOG_LEVEL")
     telemetry: bool = Field(default=False, description="send anonymous usage statistics to Langfuse")
@@ -282,6 +337,27 @@ class StackConfig(Model):
     analytics: AnalyticsConfig = Field(
         default=AnalyticsConfig(), description="a sharded ClickHouse for dashboards and warehouses, loaded from Langfuse's exports"
     )
+
+    @field_validator("langfuse")
+    @classmethod
+    def _hostname_has_a_certificate(cls, langfuse: LangfuseConfig, info: ValidationInfo) -> LangfuseConfig:
+        cluster = info.data.get("cluster")
+        if cluster is None:
+            return langfuse
+        if langfuse.certificate is not None and langfuse.hostname is None:
+            raise ValueError("certificate is for langfuse.hostname, which is not set (the default name is under the router's wildcard certificate)")
+        if langfuse.hostname is not None and langfuse.certificate is None and not under_wildcard(langfuse.hostname, cluster.apps_domain):
+            raise ValueError(
+                f"hostname {langfuse.hostname} is not covered by the router's wildcard certificate (*.{cluster.apps_domain}): set "
+                "langfuse.certificate (a cert-manager issuer or a Secrets Manager secret), or browsers get a certificate for another name"
+            )
+        if langfuse.certificate is not None and cluster.openshift_version not in ROUTE_EXTERNAL_CERTIFICATE:
+            raise ValueError(
+                f"certificate needs cluster.openshiftVersion {' or '.join(ROUTE_EXTERNAL_CERTIFICATE)}: the Route reads the certificate "
+                f"from its Secret through spec.tls.externalCertificate, generally available from OpenShift 4.19 (Technology Preview in "
+                f"{cluster.openshift_version}, which ROSA cannot enable)"
+            )
+        return langfuse
 
     @field_validator("data_tier")
     @classmethod

@@ -1,4 +1,4 @@
-"""The config reference table (README), generated from the models so the two never drift apart."""
+"""The config reference table (docs/config-reference.md), generated from the models so the two never drift apart."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ from infra.stack_config.models import StackConfig
 
 def reference_markdown() -> str:
     sections = []
-    for title, model in (("Environment stacks (`layer: environment`)", StackConfig), ("Cluster layer stacks (`layer: cluster`)", ClusterStackConfig)):
+    for title, model in (
+        ("Environment stacks (`layer: environment`)", StackConfig),
+        ("Cluster layer stacks (`layer: cluster`)", ClusterStackConfig),
+    ):
         rows = [f"### {title}", "", "| Key | Type | Default | Meaning |", "| --- | --- | --- | --- |"]
         for top_alias, field in _fields(model):
             _rows(rows, f"{NAMESPACE}:{top_alias}", field)
@@ -28,15 +31,37 @@ def _fields(model: type[BaseModel]) -> list[tuple[str, FieldInfo]]:
     return [(field.alias or name, field) for name, field in model.model_fields.items()]
 
 
-def _rows(rows: list[str], key: str, field: FieldInfo) -> None:
+def _rows(rows: list[str], key: str, field: FieldInfo, inherited: dict[str, Any] | None = None) -> None:
+    """`inherited`: what the enclosing object's default sets, shown where this key is required once the object is
+    written but has a value when it is left out (leaving out `cpu` gives request 2, limit 2)."""
     nested = _model_of(field.annotation)
     description = field.description or ((nested.__doc__ or "").strip().split("\n")[0] if nested else "")
     kind = _label(field.metadata) or _type_name(field.annotation)
-    rows.append(f"| `{key}` | {kind}{_bounds(field.metadata)} | {_default(field)} | {description} |")
+    default = _default(field)
+    leaf = key.rsplit(".", 1)[-1].split(":")[-1]
+    if inherited is not None and leaf in inherited and default in ("required", "see below"):
+        parent = key.rsplit(".", 1)[0].split(":", 1)[-1]
+        default = f"{default}; `{_flow(inherited[leaf])}` when `{parent}` is left out"
+    rows.append(f"| `{key}` | {kind}{_bounds(field.metadata)} | {default} | {description} |")
     if nested is not None:
+        own = field.default.model_dump(by_alias=True, exclude_none=True) if isinstance(field.default, BaseModel) else None
+        passed = (
+            own if own is not None else (inherited or {}).get(leaf) if isinstance((inherited or {}).get(leaf), dict) else None
+        )
         for alias, sub in _fields(nested):
             separator = "[]." if _is_list(field.annotation) else "."
-            _rows(rows, f"{key}{separator}{alias}", sub)
+            _rows(rows, f"{key}{separator}{alias}", sub, passed)
+
+
+def _flow(value: Any) -> str:
+    """A default as a stack file would write it: 2, "500m", {request: "2", limit: "2"}."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f'"{value}"' if isinstance(value, str) else str(value)
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
@@ -76,7 +101,8 @@ def _default(field: FieldInfo) -> str:
     if field.default is None:
         return "unset"
     if isinstance(field.default, BaseModel):
-        return "see below"
+        text = _flow(field.default.model_dump(by_alias=True, exclude_none=True))
+        return f"`{text}`" if len(text) <= 60 else "see below"
     if isinstance(field.default, bool):
         return f"`{str(field.default).lower()}`"
     return f"`{field.default}`"

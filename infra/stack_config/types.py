@@ -7,7 +7,7 @@ import ipaddress
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from infra.stack_config.aws_regions import AWS_REGIONS
 from infra.stack_config.cron import cnpg_schedule, cronjob_schedule
@@ -209,32 +209,53 @@ def _slack_channel(v: str) -> str:
     return v
 
 
-DnsLabel = Annotated[str, AfterValidator(_dns_label)]
-DnsName = Annotated[str, AfterValidator(_dns_name)]
-ObjectName = Annotated[str, AfterValidator(_object_name)]
-AwsRegion = Annotated[str, AfterValidator(_aws_region)]
-EmailAddress = Annotated[str, AfterValidator(_email_address)]
-S3BucketName = Annotated[str, AfterValidator(_s3_bucket)]
-IamRoleArn = Annotated[str, AfterValidator(_iam_role_arn)]
-IamUserArn = Annotated[str, AfterValidator(_iam_user_arn)]
-ExternalId = Annotated[str, AfterValidator(_external_id)]
-KmsKeyArn = Annotated[str, AfterValidator(_kms_key_arn)]
-HttpsUrl = Annotated[str, AfterValidator(_https_url)]
-HostPort = Annotated[str, AfterValidator(_host_port)]
-Ipv4Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
-DataKey = Annotated[str, AfterValidator(_secret_key_name)]
+def _string(pattern: str | None = None, description: str | None = None, **schema: object) -> WithJsonSchema:
+    """The JSON Schema editors see for a constrained string (schemas/stack-config.schema.json): a pattern close to
+    the validator's rule. The validator stays the authority (its message is what a wrong value gets)."""
+    result: dict[str, object] = {"type": "string", **schema}
+    if pattern is not None:
+        result["pattern"] = pattern
+    if description is not None:
+        result["description"] = description
+    return WithJsonSchema(result)
+
+
+_LABEL = "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+DnsLabel = Annotated[str, AfterValidator(_dns_label), _string(f"^{_LABEL}$", "DNS-1123 label")]
+DnsName = Annotated[str, AfterValidator(_dns_name), _string(f"^{_LABEL}(\\.{_LABEL})+$", "lower-case DNS name", maxLength=253)]
+ObjectName = Annotated[str, AfterValidator(_object_name), _string(f"^{_LABEL}(\\.{_LABEL})*$", "Kubernetes object name", maxLength=253)]
+AwsRegion = Annotated[str, AfterValidator(_aws_region), _string(enum=list(AWS_REGIONS))]
+EmailAddress = Annotated[str, AfterValidator(_email_address), _string(_EMAIL_ADDRESS.pattern, "email address")]
+S3BucketName = Annotated[str, AfterValidator(_s3_bucket), _string(_S3_BUCKET.pattern, "S3 bucket name")]
+IamRoleArn = Annotated[str, AfterValidator(_iam_role_arn), _string(_IAM_ROLE_ARN.pattern, "IAM role ARN")]
+IamUserArn = Annotated[str, AfterValidator(_iam_user_arn), _string(_IAM_USER_ARN.pattern, "IAM user ARN")]
+ExternalId = Annotated[str, AfterValidator(_external_id), _string(_EXTERNAL_ID.pattern, "STS external id")]
+KmsKeyArn = Annotated[str, AfterValidator(_kms_key_arn), _string(_KMS_KEY_ARN.pattern, "KMS key or alias ARN")]
+HttpsUrl = Annotated[str, AfterValidator(_https_url), _string("^https://[^/:]+(:\\d+)?(/.*)?$", "https:// URL")]
+HostPort = Annotated[str, AfterValidator(_host_port), _string(_HOST_PORT.pattern, "host:port")]
+Ipv4Cidr = Annotated[str, AfterValidator(_ipv4_cidr), _string("^\\d{1,3}(\\.\\d{1,3}){3}(/\\d{1,2})?$", "IPv4 network, CIDR notation")]
+DataKey = Annotated[str, AfterValidator(_secret_key_name), _string("^[-._a-zA-Z0-9]{1,253}$", "Secret or ConfigMap key")]
+AwsAccountId = Annotated[str, AfterValidator(_account_id), _string(_ACCOUNT_ID.pattern, "12-digit AWS account ID (quoted)")]
+OidcProviderArn = Annotated[str, AfterValidator(_oidc_provider_arn), _string(_OIDC_PROVIDER_ARN.pattern, "IAM OIDC provider ARN")]
+SecretsManagerName = Annotated[
+    str, AfterValidator(_secrets_manager_name), _string("^(?!arn:)[\\w/+=.@!-]{1,512}$", "Secrets Manager secret name (not an ARN)")
+]
+ResourcePrefix = Annotated[str, AfterValidator(_resource_prefix), _string(_RESOURCE_PREFIX.pattern, "name prefix")]
 # YAML reads `limit: 2` as an integer; a CPU count is still a valid quantity.
-AwsAccountId = Annotated[str, AfterValidator(_account_id)]
-OidcProviderArn = Annotated[str, AfterValidator(_oidc_provider_arn)]
-SecretsManagerName = Annotated[str, AfterValidator(_secrets_manager_name)]
-ResourcePrefix = Annotated[str, AfterValidator(_resource_prefix)]
-CpuQuantity = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v), AfterValidator(_cpu_quantity)]
-MemoryQuantity = Annotated[str, AfterValidator(_memory_quantity)]
-StorageQuantity = Annotated[str, AfterValidator(_storage_quantity)]
-EnvironmentNamespace = Annotated[str, AfterValidator(_environment_namespace)]
-CnpgSchedule = Annotated[str, AfterValidator(_cnpg_schedule)]
-CronJobSchedule = Annotated[str, AfterValidator(_cronjob_schedule)]
-SlackChannel = Annotated[str, AfterValidator(_slack_channel)]
+CpuQuantity = Annotated[
+    str,
+    BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v),
+    AfterValidator(_cpu_quantity),
+    WithJsonSchema({"type": ["string", "integer"], "pattern": "^[0-9]+m?$", "minimum": 1, "description": "CPU quantity, like 500m or 2"}),
+]
+MemoryQuantity = Annotated[str, AfterValidator(_memory_quantity), _string(_QUANTITY_MEMORY.pattern, "memory quantity in Mi or Gi")]
+StorageQuantity = Annotated[str, AfterValidator(_storage_quantity), _string(_QUANTITY_MEMORY.pattern, "size in Mi or Gi")]
+EnvironmentNamespace = Annotated[
+    str, AfterValidator(_environment_namespace), _string(f"^(?!(default|openshift)$)(?!(openshift|kube)-){_LABEL}$", "namespace")
+]
+CnpgSchedule = Annotated[str, AfterValidator(_cnpg_schedule), _string(description="cron, six fields (seconds first)")]
+CronJobSchedule = Annotated[str, AfterValidator(_cronjob_schedule), _string(description="cron, five fields or @daily etc.")]
+SlackChannel = Annotated[str, AfterValidator(_slack_channel), _string("^#[a-z0-9_-]{1,80}$", "Slack channel with its #")]
 
 
 def cpu_millicores(v: str) -> int:

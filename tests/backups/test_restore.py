@@ -162,3 +162,11 @@ def test_recovery_objectives_follow_each_stack_s_settings(plans, stack_files):
     assert dev["ClickHouse", "the cluster, or bad data"].rpo.startswith("24 h")
     assert ("All stores", "the region") not in dev
     assert plans["external"].objectives == ()
+
+
+def test_steps_mention_object_lock_only_where_the_bucket_has_it_and_say_oc_cnpg_is_a_plugin(postgres_plan):
+    prod = " ".join(postgres_plan.steps)
+    assert "its backups in S3 stay, under object lock (35 days), and so does its ObjectStore" in prod
+    assert "CloudNativePG's kubectl plugin (`oc cnpg`, installed apart" in prod
+    staging = " ".join(postgres_restore("staging", None, STACKS_DIR, PROJECT_ROOT).steps)
+    assert "object lock" not in staging and "its backups in S3 stay, and so does its ObjectStore" in staging
