@@ -336,7 +336,7 @@ class Catalogue:
         if trust is not None:
             statement = json.loads(trust.inputs["assumeRolePolicy"])["Statement"][0]
             theirs = statement["Principal"]["AWS"]
-            them = Principal("role", theirs, f"Snowflake's IAM user ({theirs.split(':')[4]})")
+            them = Principal("user", theirs, f"Snowflake's IAM user ({theirs.split(':')[4]})")  # STORAGE_AWS_IAM_USER_ARN is a user
             external_id = statement["Condition"]["StringEquals"]["sts:ExternalId"]
             w, source = "Snowflake storage integration", "Snowflake docs, storage integration: AssumeRole with the integration's external id"
             self._add("snowflake: its IAM user assumes the role with the external id", w, them, "sts:AssumeRole", snowflake,

@@ -154,7 +154,10 @@ def test_an_untrusted_certificate_fails_the_probe(setup):
 def test_probes_target_the_route_and_every_tls_service(plans):
     probes = {o.name: o.manifest["spec"] for o in plans["prod"].objects if o.kind == "Probe"}
     assert probes["langfuse-https-public"]["targets"]["staticConfig"]["static"] == ["https://langfuse.example.com/api/public/health"]
-    assert probes["langfuse-https-service"]["targets"]["staticConfig"]["static"] == ["https://clickhouse-langfuse.langfuse.svc:8443/ping"]
+    assert probes["langfuse-https-service"]["targets"]["staticConfig"]["static"] == [
+        "https://clickhouse-langfuse.langfuse.svc:8443/ping",
+        "https://clickhouse-analytics.langfuse.svc:8443/ping",  # prod's analytics cluster
+    ]
     tls = probes["langfuse-tls-service"]["targets"]["staticConfig"]["static"]
     assert sorted(tls) == sorted(
         [f"langfuse-redis-{i}.langfuse-redis-headless.langfuse.svc:6379" for i in range(3)]
