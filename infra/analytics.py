@@ -12,9 +12,8 @@ from components.aws.tier import AnalyticsAccess, LangfuseAwsTier
 from components.clickhouse.backup import ClickHouseBackupPolicy, backup_expiry_days
 from components.clickhouse.installation import backup_service_account
 from components.common.dns import service_fqdn
-from components.langfuse.backend import ConfigMapKeyRef
-from components.langfuse.web.component import NAME as WEB_SERVICE
-from components.langfuse.web.component import PORT as WEB_PORT
+from components.common.refs import ConfigMapKeyRef
+from components.langfuse.contract import WEB_PORT, WEB_SERVICE
 from infra.stack_config import StackConfig
 from infra.stack_config.analytics import AnalyticsConfig
 

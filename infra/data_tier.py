@@ -5,14 +5,16 @@ from __future__ import annotations
 import pulumi
 
 from components.aws.tier import LangfuseAwsTier
-from components.clickhouse import ClickHouseClusterArgs
+from components.clickhouse.contract import INSTALLATION as CLICKHOUSE_INSTALLATION
+from components.clickhouse.installation import ClickHouseClusterArgs
+from components.common.refs import ConfigMapKeyRef
 from components.data_tier import LangfuseDataTierArgs
-from components.langfuse.backend import ConfigMapKeyRef, S3Backend
-from components.postgres import PostgresClusterArgs
-from components.postgres.cluster import PostgresBackup, PostgresRecovery
-from components.redis import SentinelRedisArgs
+from components.langfuse.backend import S3Backend
+from components.postgres.cluster import PostgresBackup, PostgresClusterArgs, PostgresRecovery
+from components.postgres.contract import CLUSTER_NAME as POSTGRES_CLUSTER
 from components.redis.config import SentinelSettings
-from infra.aws_tier import CLICKHOUSE_INSTALLATION, POSTGRES_CLUSTER, clickhouse_backup_policy
+from components.redis.sentinel import SentinelRedisArgs
+from infra.aws_tier import clickhouse_backup_policy
 from infra.stack_config.models import StackConfig
 from infra.stack_config.types import memory_mib
 

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from components.aws.audit_trail import AuditTrail, AuditTrailArgs, log_group_arn, trail_arn
 from components.aws.bucket import LifecycleRule, SecureBucket, SecureBucketArgs
+from components.aws.contract import READ_ONLY_TAG
 from components.aws.irsa import ServiceAccountRole, ServiceAccountRoleArgs
 from components.aws.kms import CustomerManagedKey, CustomerManagedKeyArgs
 from components.aws.policy_documents import (
@@ -30,7 +31,6 @@ from components.aws.policy_documents import (
     secrets_reader,
 )
 from components.aws.secrets_manager import SecretsManagerSettings
-from policies.rules.analytics import READ_ONLY_TAG  # the tag the policy pack's analytics-ingestion-read-only looks for
 
 READ = ("s3:GetObject",)
 WRITE = ("s3:PutObject",)
