@@ -94,6 +94,6 @@ def s3_backend(config: StackConfig, tier: LangfuseAwsTier) -> S3Backend:
         media=S3Bucket(b.media, p.media),
         exports=S3Bucket(b.exports, p.exports),
         kms_key_arn=tier.data_key_arn,
-        web_role_arn=tier.role_arns["web"],
-        worker_role_arn=tier.role_arns["worker"],
+        web_role_arn=tier.role_arns.web,
+        worker_role_arn=tier.role_arns.worker,
     )

@@ -70,7 +70,7 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
     # The store's role and its policy must exist before External Secrets first reads through it.
     store = AwsSecretStore(
         "secret-store",
-        AwsSecretStoreArgs(namespace=namespace.name, region=config.cluster.region, role_arn=aws_tier.role_arns["external-secrets"]),
+        AwsSecretStoreArgs(namespace=namespace.name, region=config.cluster.region, role_arn=aws_tier.role_arns.external_secrets),
         opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[namespace, aws_tier])),
     )
     with_store = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, store]))
