@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pulumi
 
-from components.analytics.cluster import INSTALLATION, LOADER_SERVICE_ACCOUNT, AnalyticsCluster, AnalyticsClusterArgs
+from components.analytics.cluster import AnalyticsCluster, AnalyticsClusterArgs
+from components.analytics.contract import INSTALLATION, LOADER_SERVICE_ACCOUNT
 from components.analytics.dashboards import AnalyticsDashboards, AnalyticsDashboardsArgs
 from components.analytics.exports_job import ExportSettings, KeyRef, SharedProjectExport, SharedProjectExportArgs
 from components.aws.tier import AnalyticsAccess, LangfuseAwsTier
 from components.clickhouse.backup import ClickHouseBackupPolicy, backup_expiry_days
-from components.clickhouse.installation import backup_service_account
+from components.clickhouse.contract import backup_service_account
 from components.common.dns import service_fqdn
 from components.common.refs import ConfigMapKeyRef
 from components.langfuse.contract import WEB_PORT, WEB_SERVICE
