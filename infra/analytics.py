@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import pulumi
 
-from components.analytics.cluster import INSTALLATION, LOADER_SERVICE_ACCOUNT, AnalyticsCluster, AnalyticsClusterArgs
+from components.analytics.cluster import AnalyticsCluster, AnalyticsClusterArgs
+from components.analytics.contract import INSTALLATION, LOADER_SERVICE_ACCOUNT
 from components.analytics.dashboards import AnalyticsDashboards, AnalyticsDashboardsArgs
 from components.analytics.exports_job import ExportSettings, KeyRef, SharedProjectExport, SharedProjectExportArgs
 from components.aws.tier import AnalyticsAccess, LangfuseAwsTier
 from components.clickhouse.backup import ClickHouseBackupPolicy, backup_expiry_days
-from components.clickhouse.installation import backup_service_account
+from components.clickhouse.contract import backup_service_account
 from components.common.dns import service_fqdn
-from components.langfuse.backend import ConfigMapKeyRef
-from components.langfuse.web.component import NAME as WEB_SERVICE
-from components.langfuse.web.component import PORT as WEB_PORT
+from components.common.refs import ConfigMapKeyRef
+from components.langfuse.contract import WEB_PORT, WEB_SERVICE
 from infra.stack_config import StackConfig
 from infra.stack_config.analytics import AnalyticsConfig
 
@@ -94,11 +94,11 @@ def deploy_analytics(
             zone_anti_affinity=a.zone_anti_affinity,
             service_ca_config_map=service_ca_bundle.name,
             retention_days=a.retention_days,
-            backup_role_arn=aws_tier.role_arns["analytics-backup"],
+            backup_role_arn=aws_tier.role_arns.analytics_backup,
             backup_url=f"https://{aws_tier.buckets.backups}.s3.{region}.amazonaws.com/{aws_tier.prefixes.analytics_backups.rstrip('/')}",
             backup_kms_key_arn=aws_tier.data_key_arn,
             backup_policy=backup_policy(a),
-            loader_role_arn=aws_tier.role_arns["analytics-loader"],
+            loader_role_arn=aws_tier.role_arns.analytics_loader,
             bucket_url=f"https://{aws_tier.buckets.exports}.s3.{region}.amazonaws.com",
             exports_prefix=aws_tier.prefixes.analytics_exports,
             load_schedule=load_schedule(a.export_interval_minutes),

@@ -20,7 +20,7 @@ def deploy_audit_export(config: StackConfig, aws_tier: LangfuseAwsTier, backend:
             namespace=config.langfuse.namespace,
             image=export.image,
             schedule=export.schedule,
-            role_arn=aws_tier.role_arns["audit-export"],
+            role_arn=aws_tier.role_arns.audit_export,
             region=config.cluster.region,
             bucket=aws_tier.buckets.audit,
             prefix=AUDIT_EXPORT_PREFIX,

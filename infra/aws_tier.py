@@ -7,20 +7,18 @@ import pulumi_aws as aws
 from langfuse_incluster import contract as incluster
 
 from components.aws.tier import AuditSettings, LangfuseAwsTier, LangfuseAwsTierArgs, ServiceAccounts
-from components.clickhouse import backup_service_account, restore_drill_service_account
 from components.clickhouse.backup import ClickHouseBackupPolicy, backup_expiry_days
-from components.langfuse.app import WEB_SERVICE_ACCOUNT, WORKER_SERVICE_ACCOUNT
+from components.clickhouse.contract import INSTALLATION as CLICKHOUSE_INSTALLATION
+from components.clickhouse.contract import backup_service_account, restore_drill_service_account
 from components.langfuse.backend import S3Backend, S3Bucket
+from components.langfuse.contract import WEB_SERVICE_ACCOUNT, WORKER_SERVICE_ACCOUNT
+from components.postgres.contract import CLUSTER_NAME as POSTGRES_CLUSTER
 from components.secrets.store import SERVICE_ACCOUNT as EXTERNAL_SECRETS_SERVICE_ACCOUNT
 from infra.analytics import analytics_access
 from infra.secret_references import existing_secret_names
-from infra.stack_config.data_tier import POSTGRES_CLUSTER, ClickHouseBackupConfig
+from infra.stack_config.data_tier import ClickHouseBackupConfig
 from infra.stack_config.models import StackConfig
 from infra.stack_config.types import oidc_issuer
-
-# CloudNativePG runs a cluster's instances (which archive WAL and take base backups) under a service
-# account named after the cluster.
-CLICKHOUSE_INSTALLATION = "langfuse"
 
 
 def aws_provider(name: str, region: str, account_id: str, stack_tags: dict[str, str]) -> aws.Provider:
@@ -96,6 +94,6 @@ def s3_backend(config: StackConfig, tier: LangfuseAwsTier) -> S3Backend:
         media=S3Bucket(b.media, p.media),
         exports=S3Bucket(b.exports, p.exports),
         kms_key_arn=tier.data_key_arn,
-        web_role_arn=tier.role_arns["web"],
-        worker_role_arn=tier.role_arns["worker"],
+        web_role_arn=tier.role_arns.web,
+        worker_role_arn=tier.role_arns.worker,
     )

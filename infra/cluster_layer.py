@@ -9,9 +9,8 @@ import pulumi
 
 from components.aws.kms import CustomerManagedKey, CustomerManagedKeyArgs
 from components.aws.policy_documents import ebs_csi_key_usage
-from components.network import Addresses, Flow, Port
 from components.network.isolation import NamespaceIsolation, NamespaceIsolationArgs
-from components.network.model import tcp
+from components.network.model import Addresses, Flow, Port, tcp
 from components.network.operator_flows import OPERATOR_PODS, operator_flows
 from components.platform.audit_forwarding import AuditLogForwarding, AuditLogForwardingArgs
 from components.platform.barman_cloud_plugin import BarmanCloudPlugin, BarmanCloudPluginArgs

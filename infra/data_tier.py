@@ -5,14 +5,16 @@ from __future__ import annotations
 import pulumi
 
 from components.aws.tier import LangfuseAwsTier
-from components.clickhouse import ClickHouseClusterArgs
+from components.clickhouse.contract import INSTALLATION as CLICKHOUSE_INSTALLATION
+from components.clickhouse.installation import ClickHouseClusterArgs
+from components.common.refs import ConfigMapKeyRef
 from components.data_tier import LangfuseDataTierArgs
-from components.langfuse.backend import ConfigMapKeyRef, S3Backend
-from components.postgres import PostgresClusterArgs
-from components.postgres.cluster import PostgresBackup, PostgresRecovery
-from components.redis import SentinelRedisArgs
+from components.langfuse.backend import S3Backend
+from components.postgres.cluster import PostgresBackup, PostgresClusterArgs, PostgresRecovery
+from components.postgres.contract import CLUSTER_NAME as POSTGRES_CLUSTER
 from components.redis.config import SentinelSettings
-from infra.aws_tier import CLICKHOUSE_INSTALLATION, POSTGRES_CLUSTER, clickhouse_backup_policy
+from components.redis.sentinel import SentinelRedisArgs
+from infra.aws_tier import clickhouse_backup_policy
 from infra.stack_config.models import StackConfig
 from infra.stack_config.types import memory_mib
 
@@ -53,7 +55,7 @@ def data_tier_args(
             audit=config.audit.pgaudit,
             backup=PostgresBackup(
                 destination=f"s3://{aws_tier.buckets.backups}/{aws_tier.prefixes.postgres_backups.rstrip('/')}",
-                role_arn=aws_tier.role_arns["postgres-backup"],
+                role_arn=aws_tier.role_arns.postgres_backup,
                 retention_days=pg.backup.retention_days,
                 schedule=pg.backup.schedule,
                 archive_timeout_minutes=pg.backup.rpo_minutes,
@@ -77,13 +79,13 @@ def data_tier_args(
             name=CLICKHOUSE_INSTALLATION,
             secrets=aws_tier.secrets,
             store=store,
-            backup_role_arn=aws_tier.role_arns["clickhouse-backup"],
+            backup_role_arn=aws_tier.role_arns.clickhouse_backup,
             backup_url=f"https://{aws_tier.buckets.backups}.s3.{config.cluster.region}.amazonaws.com/{aws_tier.prefixes.clickhouse_backups.rstrip('/')}",
             backup_kms_key_arn=aws_tier.data_key_arn,
             backup_policy=clickhouse_backup_policy(ch.backup),
             service_ca_config_map=service_ca_bundle.name,
             drill_schedule=tier.restore_drill_schedule,
-            drill_role_arn=aws_tier.role_arns["clickhouse-restore-drill"],
+            drill_role_arn=aws_tier.role_arns.clickhouse_restore_drill,
             replicas=ch.replicas,
             keeper_replicas=ch.keeper_replicas,
             storage_class=tier.storage_class,

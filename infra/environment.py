@@ -6,9 +6,10 @@ from __future__ import annotations
 import pulumi
 
 from components.aws.secrets_manager import SecretsManagerSettings
+from components.common.refs import ConfigMapKeyRef
 from components.data_tier import LangfuseDataTier
 from components.langfuse.app import LangfuseApp, LangfuseAppArgs
-from components.langfuse.backend import ConfigMapKeyRef, LangfuseBackend
+from components.langfuse.backend import LangfuseBackend
 from components.langfuse.environment import SsoSettings
 from components.langfuse.images import langfuse_images
 from components.langfuse.namespace import LangfuseNamespace, LangfuseNamespaceArgs
@@ -22,7 +23,7 @@ from components.monitoring.alerts import AlertThresholds, LangfuseAlerts, Langfu
 from components.monitoring.grafana import GrafanaSso, LangfuseGrafana, LangfuseGrafanaArgs
 from components.monitoring.probes import EndpointProbes, EndpointProbesArgs
 from components.monitoring.statsd_exporter import LangfuseMetricsExporter, LangfuseMetricsExporterArgs, StatsdTarget
-from components.network import NamespaceIsolation, NamespaceIsolationArgs
+from components.network.isolation import NamespaceIsolation, NamespaceIsolationArgs
 from components.network.langfuse_flows import langfuse_flows
 from components.secrets import AwsSecretStore, AwsSecretStoreArgs, ReferencedSecrets, ReferencedSecretsArgs
 from infra.analytics import (
@@ -71,7 +72,7 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
     # The store's role and its policy must exist before External Secrets first reads through it.
     store = AwsSecretStore(
         "secret-store",
-        AwsSecretStoreArgs(namespace=namespace.name, region=config.cluster.region, role_arn=aws_tier.role_arns["external-secrets"]),
+        AwsSecretStoreArgs(namespace=namespace.name, region=config.cluster.region, role_arn=aws_tier.role_arns.external_secrets),
         opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[namespace, aws_tier])),
     )
     with_store = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, store]))

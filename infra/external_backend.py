@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from components.langfuse.backend import (
-    CaCertificateRef,
-    ClickHouseBackend,
-    ConfigMapKeyRef,
-    LangfuseBackend,
-    PostgresBackend,
-    RedisSentinelBackend,
-    S3Backend,
-    SecretKeyRef,
-)
+from components.common.refs import CaCertificateRef, ConfigMapKeyRef, SecretKeyRef
+from components.langfuse.backend import ClickHouseBackend, LangfuseBackend, PostgresBackend, RedisSentinelBackend, S3Backend
 from infra.stack_config import models
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from components.network import Addresses, Port
+from components.clickhouse.contract import INSTALLATION as CLICKHOUSE_INSTALLATION
 from components.network.langfuse_flows import ExternalStores, InClusterStores, LangfuseNetwork
-from components.redis.sentinel import REDIS_PORT
-from infra.aws_tier import CLICKHOUSE_INSTALLATION, POSTGRES_CLUSTER
+from components.network.model import Addresses, Port
+from components.postgres.contract import CLUSTER_NAME as POSTGRES_CLUSTER
+from components.redis.contract import REDIS_PORT
 from infra.stack_config import StackConfig
 
 

@@ -18,14 +18,14 @@ import yaml
 
 from components.clickhouse.installation import CLUSTER_NAME, DATABASE
 from components.clickhouse.restore import RESTORE_KEY, restore_script
-from components.postgres.object_store import PLUGIN_NAME
+from components.postgres.contract import BARMAN_CLOUD_PLUGIN
+from components.postgres.contract import CLUSTER_NAME as POSTGRES_CLUSTER
 from infra.offline_plan.plan import Plan, build_plan
 from infra.offline_plan.pulumi_yaml import decode_text, load
 from infra.offline_plan.render import dump_yaml, write_files
 from infra.offline_plan.stack_file import read_stack_file
 from infra.offline_plan.validation import SchemaCatalog
 from infra.stack_config import ConfigError, StackConfig
-from infra.stack_config.data_tier import POSTGRES_CLUSTER
 from infra.stack_config.loader import parse_engine_config
 
 CLICKHOUSE_BACKUP_JOB = "langfuse-clickhouse-backup"
@@ -115,8 +115,8 @@ def postgres_restore(stack: str, target_time: datetime | None, stacks_dir: Path,
         f"oc -n {ns} cnpg psql {POSTGRES_CLUSTER} -- -d langfuse -c 'select count(*) from projects'",
         _start_writing(config),
         f"Take a base backup of the new timeline now: oc -n {ns} cnpg backup {POSTGRES_CLUSTER} --method plugin "
-        f"--plugin-name {PLUGIN_NAME} (without the plugin: oc -n {ns} create -f a Backup with spec.method plugin and "
-        f"spec.pluginConfiguration.name {PLUGIN_NAME})",
+        f"--plugin-name {BARMAN_CLOUD_PLUGIN} (without the plugin: oc -n {ns} create -f a Backup with spec.method plugin and "
+        f"spec.pluginConfiguration.name {BARMAN_CLOUD_PLUGIN})",
     ]
     return RestorePlan(manifests, {"langfuse-rosa:dataTier": {"postgres": postgres}}, steps)
 

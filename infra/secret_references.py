@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.langfuse.backend import SecretKeyRef
+from components.common.refs import SecretKeyRef
 from components.secrets import ReferencedSecret, SecretValue
 from infra.stack_config.base import Credentials, SecretsManagerRef
 from infra.stack_config.models import RedisCredentials, StackConfig

@@ -8,7 +8,8 @@ per-project mode, which the v2 metrics API refuses (project keys only), so it ca
 
 The layering: this module (and no other on the Pulumi side) imports the in-cluster package's public client
 library, langfuse_incluster.usage (queries, figures, the tenants reader; no kopf, no Pulumi), so the CLI and the
-exporter compute the same figures with one code path; tests/tenancy/test_layering.py allows exactly that."""
+exporter compute the same figures with one code path; the import contracts (pyproject.toml, tests/test_layering.py)
+allow exactly that."""
 
 from __future__ import annotations
 

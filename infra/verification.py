@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components.langfuse.backend import ConfigMapKeyRef
+from components.common.refs import ConfigMapKeyRef
 from components.monitoring.alerts import RoundTripAlerting
 from components.monitoring.round_trip import RoundTripMonitor, RoundTripMonitorArgs
 from infra.secret_references import verification_key

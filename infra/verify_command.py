@@ -1,6 +1,6 @@
 """The command lines of `langfuse-rosa verify` and `gate`, from an environment stack's config.
 
-The Pulumi side imports nothing of langfuse_incluster but its contract (tests/tenancy/test_layering.py), so the CLI
+The Pulumi side imports nothing of langfuse_incluster but its contract (tests/test_layering.py), so the CLI
 reaches the package's verify code the way a workflow or the image would: `python -m langfuse_incluster.verify`
 in a child process, with everything it needs on its command line (derived here from the stack config, as the
 program derives it). The command line — not a Python API — is the one contract between the two sides; the SDK,

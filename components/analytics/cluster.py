@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.analytics.contract import CLIENT_NAME, INSTALLATION, LOADER_NAME, LOADER_SERVICE_ACCOUNT, PURPOSE, PURPOSE_LABEL
 from components.analytics.credentials import HASHES_SECRET, analytics_credentials, client_secret
 from components.analytics.loader import loader_script, local_config
 from components.analytics.queries import FRESHNESS
@@ -36,31 +37,14 @@ from components.clickhouse.backup import (
     clickhouse_client_pod,
     s3_endpoint_config,
 )
-from components.clickhouse.installation import (
-    NATIVE_SECURE_PORT,
-    InstallationShape,
-    backup_service_account,
-    client_service,
-    installation_spec,
-    keeper_labels,
-    keeper_spec,
-    server_labels,
-)
+from components.clickhouse.contract import NATIVE_SECURE_PORT, backup_service_account, keeper_labels, server_labels
+from components.clickhouse.installation import InstallationShape, client_service, installation_spec, keeper_spec
 from components.common.dns import service_fqdn
-from components.common.labels import recommended_labels, selector_labels
+from components.common.labels import recommended_labels
 from components.common.scripted_cron_job import SCRIPTS_DIR, ScriptedCronJobArgs, scripted_cron_job
 from components.common.service_account import service_account
 
-INSTALLATION = "analytics"
 PART_OF = "langfuse-analytics"
-# The label the policy pack knows the analytics cluster by (policies/rules/analytics.py).
-PURPOSE_LABEL = "langfuse-rosa/purpose"
-PURPOSE = "analytics"
-CLIENT_NAME = "analytics-client"  # app.kubernetes.io/name of the schema Job's and the backups' pods
-LOADER_NAME = "analytics-loader"
-LOADER_LABELS = selector_labels(LOADER_NAME, "loader")
-CLIENT_LABELS = {"app.kubernetes.io/name": CLIENT_NAME}
-LOADER_SERVICE_ACCOUNT = LOADER_NAME
 METRICS_PATH = "/analytics/metrics"
 LOADER_KEY, LOCAL_CONFIG_KEY, SCHEMA_KEY = "load.sh", "local.xml", "schema.sql"
 # Grants (ClickHouse SQL): the dashboards and the freshness scrape read, the loader reads and inserts, admin

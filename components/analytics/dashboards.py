@@ -27,10 +27,10 @@ from grafana_foundation_sdk.models.dashboard import DataSourceRef
 from components.analytics.cluster import PART_OF
 from components.analytics.queries import BOARDS, Board, Panel
 from components.analytics.schema import DATABASE
-from components.clickhouse.installation import HTTPS_PORT
+from components.clickhouse.contract import HTTPS_PORT
 from components.common.labels import recommended_labels
-from components.langfuse.backend import ConfigMapKeyRef
-from components.monitoring.grafana import INSTANCE_SELECTOR
+from components.common.refs import ConfigMapKeyRef
+from components.monitoring.contract import GRAFANA_INSTANCE_SELECTOR as INSTANCE_SELECTOR
 
 PLUGIN = "grafana-clickhouse-datasource"
 # Pinned (Grafana Operator: a plugin with a version is installed at exactly that version when Grafana starts).

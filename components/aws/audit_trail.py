@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.contract import PURPOSE_TAG
 from components.aws.policy_documents import alarm_topic_policy, cloudtrail_logs_trust, cloudtrail_logs_writer
 
-PURPOSE_TAG = "langfuse-rosa:purpose"
 METRIC_NAMESPACE = "LangfuseRosa/Audit"
 
 

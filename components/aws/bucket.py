@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.contract import PURPOSE_TAG
 from components.aws.policy_documents import bucket_policy
-
-PURPOSE_TAG = "langfuse-rosa:purpose"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from components.aws.audit_trail import AuditTrail, AuditTrailArgs, log_group_arn, trail_arn
 from components.aws.bucket import LifecycleRule, SecureBucket, SecureBucketArgs
+from components.aws.contract import READ_ONLY_TAG
 from components.aws.irsa import ServiceAccountRole, ServiceAccountRoleArgs
 from components.aws.kms import CustomerManagedKey, CustomerManagedKeyArgs
 from components.aws.policy_documents import (
@@ -30,7 +31,6 @@ from components.aws.policy_documents import (
     secrets_reader,
 )
 from components.aws.secrets_manager import SecretsManagerSettings
-from policies.rules.analytics import READ_ONLY_TAG  # the tag the policy pack's analytics-ingestion-read-only looks for
 
 READ = ("s3:GetObject",)
 WRITE = ("s3:PutObject",)
@@ -121,6 +121,22 @@ class Prefixes:
     analytics_backups: str = "analytics-clickhouse/"
 
 
+@dataclass(frozen=True)
+class RoleArns:
+    """The IAM role of each workload that talks to AWS; None where the environment runs no such workload (the
+    backup roles in external mode, analytics' and the audit export's where they are off)."""
+
+    web: str
+    worker: str
+    external_secrets: str
+    postgres_backup: str | None = None
+    clickhouse_backup: str | None = None
+    clickhouse_restore_drill: str | None = None
+    analytics_backup: str | None = None
+    analytics_loader: str | None = None
+    audit_export: str | None = None
+
+
 def bucket_names(resource_prefix: str, in_cluster_stores: bool = True) -> Buckets:
     """The environment's bucket names (also what `langfuse-rosa verify` checks, without running the program)."""
     p = resource_prefix
@@ -137,7 +153,7 @@ class LangfuseAwsTier(pulumi.ComponentResource):
     prefixes: Prefixes
     data_key_arn: pulumi.Output[str]
     secrets: SecretsManagerSettings
-    role_arns: dict[str, str]
+    role_arns: RoleArns
 
     def __init__(self, name: str, args: LangfuseAwsTierArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("langfuse-rosa:aws:LangfuseAwsTier", name, None, opts)
@@ -246,11 +262,11 @@ class LangfuseAwsTier(pulumi.ComponentResource):
                 "analytics-loader": (a.loader_service_account, [S3Grant(b.exports, p.analytics_exports, READ, list=True)]),
             }
             read_only.add("analytics-loader")
-        self.role_arns = {}
+        arns: dict[str, str] = {}  # role name (the IAM role's suffix) -> ARN
         for role, (service_account, grants) in roles.items():
             sid = "".join(part.capitalize() for part in role.split("-"))
             policy = key.apply(lambda arn, sid=sid, grants=grants: s3_access(sid, grants, arn))
-            self.role_arns[role] = self._role(role, service_account, policy, args, READ_ONLY_TAG if role in read_only else None)
+            arns[role] = self._role(role, service_account, policy, args, READ_ONLY_TAG if role in read_only else None)
         self.warehouse_access: dict[str, str] = {}
         if a is not None:
             self._warehouses(a, data_key, args)
@@ -259,18 +275,19 @@ class LangfuseAwsTier(pulumi.ComponentResource):
             f"arn:aws:secretsmanager:{args.region}:{args.account_id}:secret:{name}-??????"
             for name in args.existing_secrets
         ]
-        self.role_arns["external-secrets"] = self._role(
+        arns["external-secrets"] = self._role(
             "external-secrets",
             sa.external_secrets,
             secrets_key.arn.apply(lambda arn: secrets_reader(secret_patterns, arn, args.region)),
             args,
         )
         if sa.audit_export is not None:
-            self.role_arns["audit-export"] = self._role(
+            arns["audit-export"] = self._role(
                 "audit-export", sa.audit_export, audit_key.arn.apply(lambda arn: audit_export_writer(b.audit, AUDIT_EXPORT_PREFIX, arn)), args
             )
         self.audit_key_arn = audit_key.arn
-        self.register_outputs({"buckets": [name for name in vars(self.buckets).values() if name], "roles": self.role_arns})
+        self.role_arns = RoleArns(**{role.replace("-", "_"): arn for role, arn in arns.items()})
+        self.register_outputs({"buckets": [name for name in vars(self.buckets).values() if name], "roles": arns})
 
     def _role(self, role: str, service_account: str, policy: pulumi.Input[dict], args: LangfuseAwsTierArgs, tags: dict | None = None) -> str:
         return ServiceAccountRole(

@@ -28,13 +28,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.clickhouse.contract import BACKUP_OF_LABEL, CLIENT_NAME
 from components.clickhouse.images import CLICKHOUSE_SERVER
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.common.scripted_cron_job import SCRIPTS_DIR, ScriptedCronJobArgs, scripted_cron_job, scripts_volume
-from policies.rules.backups import BACKUP_OF_LABEL  # the label the policy pack's clickhouse-backup-scheduled looks for
 
-CLIENT_NAME = "clickhouse-client"  # app.kubernetes.io/name of every job pod that runs clickhouse-client
 SCRIPT_KEY = "backup.sh"
 CLIENT_CONFIG = """<config>
   <secure>true</secure>

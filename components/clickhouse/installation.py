@@ -30,6 +30,18 @@ import pulumi_kubernetes as k8s
 
 from components.aws.secrets_manager import SecretsManagerSettings
 from components.clickhouse.backup import ClickHouseBackup, ClickHouseBackupArgs, ClickHouseBackupPolicy, s3_endpoint_config
+from components.clickhouse.contract import (
+    HTTPS_PORT,
+    INTERSERVER_HTTPS_PORT,
+    KEEPER_RAFT_PORT,
+    KEEPER_SECURE_PORT,
+    METRICS_PORT,
+    NATIVE_SECURE_PORT,
+    backup_service_account,
+    keeper_labels,
+    restore_drill_service_account,
+    server_labels,
+)
 from components.clickhouse.credentials import USERNAME, clickhouse_credentials
 from components.clickhouse.images import CLICKHOUSE_KEEPER, CLICKHOUSE_SERVER
 from components.clickhouse.restore import ClickHouseRestoreDrill, ClickHouseRestoreDrillArgs
@@ -41,29 +53,6 @@ from components.common.service_account import service_account
 
 CLUSTER_NAME = "default"  # Langfuse runs its migrations ON CLUSTER default
 DATABASE = "default"  # Langfuse's tables live in the default database
-HTTPS_PORT = 8443
-NATIVE_SECURE_PORT = 9440
-KEEPER_SECURE_PORT = 2281
-# Labels Altinity's operator puts on the pods it creates (seen on its pods, e.g. clickhouse-backup issue #1025).
-CHOP_POD_LABELS = {"clickhouse.altinity.com/app": "chop"}  # every ClickHouse server pod of any installation
-
-
-def server_labels(installation: str) -> dict[str, str]:
-    return {"clickhouse.altinity.com/chi": installation}
-
-
-def keeper_labels(installation: str) -> dict[str, str]:
-    return {"clickhouse-keeper.altinity.com/chk": installation}
-
-
-# Replicas fetch parts from each other over the interserver port (ClickHouse's default https one); Keepers
-# replicate over Raft (the port Altinity's ClickHouseKeeperInstallation examples set). Both are set
-# explicitly so NetworkPolicies match.
-INTERSERVER_HTTPS_PORT = 9010
-KEEPER_RAFT_PORT = 9444
-# The operator's `clickhouse.access.scheme: auto` (its config/config.yaml) picks https on the host's https port
-# when the host has no http port, which `insecure: no` leaves unassigned.
-OPERATOR_ACCESS_PORT = HTTPS_PORT
 SERVICE_CA_DIR = "/etc/clickhouse-server/service-ca"
 KEEPER_TLS_DIR = "/etc/clickhouse-keeper/tls"
 # The servers' outbound TLS (interserver fetches, Keeper, S3): the service CA and the system CAs (S3),
@@ -82,8 +71,6 @@ SERVER_CLIENT_OPENSSL = (
     "<disableProtocols>sslv2,sslv3,tlsv1,tlsv1_1</disableProtocols>"
     "</client>"
 )
-# ClickHouse's and Keeper's built-in Prometheus endpoint (the <prometheus> server setting).
-METRICS_PORT = 9363
 PROMETHEUS_SETTINGS = {
     "prometheus/endpoint": "/metrics",
     "prometheus/port": METRICS_PORT,
@@ -228,14 +215,6 @@ class ClickHouseCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"installation": installation.metadata})
-
-
-def backup_service_account(installation: str) -> str:
-    return f"{installation}-clickhouse-backup"
-
-
-def restore_drill_service_account(installation: str) -> str:
-    return f"{installation}-clickhouse-restore-drill"
 
 
 def client_service(installation: str) -> str:

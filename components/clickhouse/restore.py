@@ -24,8 +24,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.clickhouse.backup import CHAIN_FUNCTIONS, SCRIPT_PRELUDE
+from components.clickhouse.contract import DRILL_LABELS
 from components.clickhouse.images import CLICKHOUSE_SERVER
-from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.common.scripted_cron_job import SCRIPTS_DIR, ScriptedCronJobArgs, run_volume, scripted_cron_job, scripts_volume
 
@@ -35,7 +35,6 @@ RESTORE_KEY = "restore.sh"
 DRILL_SERVER_CONFIG = "config.xml"
 DRILL_USERS_CONFIG = "users.xml"
 DRILL_DATA = "/var/lib/clickhouse"
-DRILL_LABELS = recommended_labels("clickhouse-restore-drill", "restore-drill", "langfuse")
 # Room a restore needs beyond the backup's bytes: its temporary files, the server's metadata and logs.
 HEADROOM_DIVISOR = 5
 

@@ -7,23 +7,14 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.clickhouse import ClickHouseCluster, ClickHouseClusterArgs
-from components.clickhouse.installation import HTTPS_PORT, NATIVE_SECURE_PORT
+from components.clickhouse.contract import HTTPS_PORT, NATIVE_SECURE_PORT
+from components.clickhouse.installation import ClickHouseCluster, ClickHouseClusterArgs
 from components.common.dns import service_fqdn
-from components.langfuse.backend import (
-    CaCertificateRef,
-    ClickHouseBackend,
-    ConfigMapKeyRef,
-    LangfuseBackend,
-    PostgresBackend,
-    RedisSentinelBackend,
-    S3Backend,
-    SecretKeyRef,
-)
-from components.postgres import PostgresCluster, PostgresClusterArgs
-from components.redis import SentinelRedis, SentinelRedisArgs
-
-POSTGRES_PORT = 5432
+from components.common.refs import CaCertificateRef, ConfigMapKeyRef, SecretKeyRef
+from components.langfuse.backend import ClickHouseBackend, LangfuseBackend, PostgresBackend, RedisSentinelBackend, S3Backend
+from components.postgres.cluster import PostgresCluster, PostgresClusterArgs
+from components.postgres.contract import PORT as POSTGRES_PORT
+from components.redis.sentinel import SentinelRedis, SentinelRedisArgs
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 import pulumi
 
 from components.aws.secrets_manager import SecretsManagerSettings
+from components.common.refs import ConfigMapKeyRef, SecretKeyRef
 from components.common.service_account import service_account
 from components.langfuse.app_secrets import LangfuseAppSecrets, LangfuseAppSecretsArgs
-from components.langfuse.backend import ConfigMapKeyRef, LangfuseBackend, SecretKeyRef
+from components.langfuse.backend import LangfuseBackend
+from components.langfuse.contract import MIGRATION_SERVICE_ACCOUNT, WEB_SERVICE_ACCOUNT, WORKER_SERVICE_ACCOUNT
 from components.langfuse.environment import SharedProjectInit, SsoSettings
 from components.langfuse.images import LangfuseImages
 from components.langfuse.migration import LangfuseMigration, LangfuseMigrationArgs
@@ -18,10 +20,6 @@ from components.langfuse.web import LangfuseWeb, LangfuseWebArgs, RouteSettings
 from components.langfuse.worker import LangfuseWorker
 from components.langfuse.worker.queue_scaling import QueueScaling
 from components.monitoring.statsd_exporter import StatsdTarget
-
-WEB_SERVICE_ACCOUNT = "langfuse-web"
-WORKER_SERVICE_ACCOUNT = "langfuse-worker"
-MIGRATION_SERVICE_ACCOUNT = "langfuse-migrate"
 
 
 @dataclass(frozen=True)

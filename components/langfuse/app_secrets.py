@@ -14,7 +14,7 @@ import pulumi
 import pulumi_random as random
 
 from components.aws.secrets_manager import GeneratedSecret, GeneratedSecretArgs, SecretsManagerSettings
-from components.langfuse.backend import SecretKeyRef
+from components.common.refs import SecretKeyRef
 from components.secrets import SecretValue, external_secret
 
 SECRET_NAME = "langfuse-app-secrets"

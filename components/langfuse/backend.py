@@ -9,34 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import pulumi
 
-
-@dataclass(frozen=True)
-class SecretKeyRef:
-    """A key of a Kubernetes Secret in the Langfuse namespace."""
-
-    name: pulumi.Input[str]
-    key: pulumi.Input[str]
-
-
-@dataclass(frozen=True)
-class ConfigMapKeyRef:
-    """A key of a ConfigMap in the Langfuse namespace (used for CA certificates)."""
-
-    name: pulumi.Input[str]
-    key: pulumi.Input[str]
-
-
-@dataclass(frozen=True)
-class CaCertificateRef:
-    """A PEM CA certificate held in a ConfigMap or a Secret of the Langfuse namespace."""
-
-    kind: Literal["ConfigMap", "Secret"]
-    name: pulumi.Input[str]
-    key: pulumi.Input[str]
+from components.common.refs import CaCertificateRef, ConfigMapKeyRef, SecretKeyRef
 
 
 @dataclass(frozen=True)

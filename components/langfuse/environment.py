@@ -11,14 +11,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.langfuse.backend import (
-    ClickHouseBackend,
-    LangfuseBackend,
-    PostgresBackend,
-    RedisSentinelBackend,
-    S3Backend,
-    SecretKeyRef,
-)
+from components.common.refs import SecretKeyRef
+from components.langfuse.backend import ClickHouseBackend, LangfuseBackend, PostgresBackend, RedisSentinelBackend, S3Backend
 from components.monitoring.statsd_exporter import StatsdTarget
 
 EnvVar = k8s.core.v1.EnvVarArgs

@@ -19,11 +19,8 @@ from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.langfuse import volumes
 from components.langfuse.backend import LangfuseBackend
+from components.langfuse.contract import MIGRATION_CONNECTIONS
 from components.langfuse.environment import clickhouse_env, postgres_env
-
-# Prisma's Schema Engine (migrate deploy, db execute) uses a single connection (Prisma docs, "Configure Prisma
-# Client with PgBouncer": "the Schema Engine is designed to use a single connection to the database").
-MIGRATION_CONNECTIONS = 1
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.common.labels import MANAGED_BY
-from components.langfuse.backend import ConfigMapKeyRef
+from components.common.refs import ConfigMapKeyRef
 
 # OpenShift's Cluster Network Operator fills a ConfigMap carrying this label with the cluster's trusted CA
 # bundle (system CAs plus the proxy's additional trust bundle) under the key `ca-bundle.crt`.

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.langfuse.backend import ConfigMapKeyRef, LangfuseBackend, SecretKeyRef
+from components.common.refs import ConfigMapKeyRef, SecretKeyRef
+from components.langfuse.backend import LangfuseBackend
 from components.langfuse.environment import EnvVar, backend_env, metrics_env, process_env
 from components.langfuse.volumes import Mounts, postgres_ca, tmp, trusted_ca
 from components.langfuse.workload import Autoscaling, Probes, Resources, WorkloadSpec

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pulumi_kubernetes as k8s
 
-from components.langfuse.backend import CaCertificateRef, ConfigMapKeyRef
+from components.common.refs import CaCertificateRef, ConfigMapKeyRef
 from components.langfuse.environment import POSTGRES_CA_FILE, TRUSTED_CA_FILE
 
 

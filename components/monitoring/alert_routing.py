@@ -15,7 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.common.labels import recommended_labels
-from components.langfuse.backend import SecretKeyRef
+from components.common.refs import SecretKeyRef
 
 _TITLE = (
     '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }}'

@@ -20,21 +20,18 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.common.labels import recommended_labels, selector_labels
+from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
-from components.langfuse.backend import ConfigMapKeyRef, SecretKeyRef
+from components.common.refs import ConfigMapKeyRef, SecretKeyRef
+from components.monitoring.contract import GRAFANA_INSTANCE_SELECTOR as INSTANCE_SELECTOR
+from components.monitoring.contract import GRAFANA_NAME as NAME
+from components.monitoring.contract import GRAFANA_POD_LABELS as POD_LABELS
 from components.monitoring.dashboards import DASHBOARDS, DATASOURCE_UID, dashboard_json, usage
 from components.monitoring.thanos import THANOS_TENANCY_URL, namespace_metrics_reader_rules
 
 # Public pin (grafana/grafana 12.1.1); verify with `skopeo inspect` before the first deploy.
 GRAFANA_IMAGE = "docker.io/grafana/grafana:12.1.1@sha256:a1701c2180249361737a99a01bc770db39381640e4d631825d38ff4535efa47d"
-NAME = "langfuse-grafana"
-PORT = 3000
-# The Grafana pod's own labels (on top of the operator's), which NetworkPolicies select.
-POD_LABELS = selector_labels("grafana", "dashboards")
 DATASOURCE_ACCOUNT = "langfuse-grafana-datasource"
-# The Grafana's label its datasources and dashboards select it by (theirs and components/analytics').
-INSTANCE_SELECTOR = {"dashboards": NAME}
 
 
 @dataclass(frozen=True)

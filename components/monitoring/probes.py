@@ -15,13 +15,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.common.labels import recommended_labels, selector_labels
-from components.langfuse.backend import ConfigMapKeyRef
+from components.common.labels import recommended_labels
+from components.common.refs import ConfigMapKeyRef
+from components.monitoring.contract import BLACKBOX_POD_LABELS
+from components.monitoring.contract import BLACKBOX_PORT as PORT
 from components.monitoring.exporter_workload import ExporterWorkload, exporter_workload
 
 # Public pin (prom/blackbox-exporter v0.28.0); verify with `skopeo inspect` before the first deploy.
 BLACKBOX_EXPORTER_IMAGE = "docker.io/prom/blackbox-exporter:v0.28.0@sha256:e753ff9f3fc458d02cca5eddab5a77e1c175eee484a8925ac7d524f04366c2fc"
-PORT = 9115
 NAME = "langfuse-blackbox-exporter"
 TRUSTED_CA = "/etc/blackbox/trusted/ca.crt"
 SERVICE_CA = "/etc/blackbox/service-ca/ca.crt"
@@ -72,7 +73,7 @@ class EndpointProbes(pulumi.ComponentResource):
         super().__init__("langfuse-rosa:monitoring:EndpointProbes", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         labels = recommended_labels("blackbox-exporter", "probes", "langfuse")
-        selector = selector_labels("blackbox-exporter", "probes")
+        selector = BLACKBOX_POD_LABELS
         metadata = k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=args.namespace, labels=labels)
         config = k8s.core.v1.ConfigMap(
             NAME, metadata=metadata, data={"blackbox.yaml": yaml.safe_dump(blackbox_config(), sort_keys=False)}, opts=child

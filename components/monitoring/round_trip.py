@@ -22,7 +22,7 @@ import pulumi_kubernetes as k8s
 from langfuse_incluster import contract
 
 from components.common.labels import recommended_labels
-from components.langfuse.backend import ConfigMapKeyRef, SecretKeyRef
+from components.common.refs import ConfigMapKeyRef, SecretKeyRef
 from components.monitoring.exporter_workload import ExporterWorkload, exporter_workload
 
 NAME = contract.MONITOR_NAME

@@ -9,14 +9,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.common.labels import recommended_labels, selector_labels
+from components.common.labels import recommended_labels
+from components.monitoring.contract import STATSD_METRICS_PORT as METRICS_PORT
+from components.monitoring.contract import STATSD_POD_LABELS, STATSD_PORT
 from components.monitoring.exporter_workload import ExporterWorkload, exporter_workload
 from components.monitoring.statsd_mapping import MAPPING_CONFIG
 
 # Public pin (prom/statsd-exporter v0.29.0); verify with `skopeo inspect` before the first deploy.
 STATSD_EXPORTER_IMAGE = "docker.io/prom/statsd-exporter:v0.29.0@sha256:632f705804922d50c1c95ba8ff9c8c0cc18d4bbb0cc265dc4f9ae708271c95b3"
-STATSD_PORT = 9125
-METRICS_PORT = 9102
 NAME = "langfuse-statsd-exporter"
 
 
@@ -45,7 +45,7 @@ class LangfuseMetricsExporter(pulumi.ComponentResource):
         super().__init__("langfuse-rosa:monitoring:LangfuseMetricsExporter", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         labels = recommended_labels("statsd-exporter", "metrics", "langfuse")
-        selector = selector_labels("statsd-exporter", "metrics")
+        selector = STATSD_POD_LABELS
         metadata = k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=args.namespace, labels=labels)
         mapping = k8s.core.v1.ConfigMap(
             f"{NAME}-mapping",

@@ -1,4 +1,3 @@
-from components.network.isolation import NamespaceIsolation, NamespaceIsolationArgs
-from components.network.model import Addresses, Flow, NamespacePods, Pods, Port
-
-__all__ = ["Addresses", "Flow", "NamespaceIsolation", "NamespaceIsolationArgs", "NamespacePods", "Pods", "Port"]
+"""Who may reach whom: the flow vocabulary (model.py), OpenShift's peers (openshift.py), the central flow tables
+(*_flows.py) and the NamespaceIsolation that turns flows into NetworkPolicies. The package imports nothing, so the
+vocabulary and the tables load without Pulumi."""

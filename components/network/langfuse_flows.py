@@ -8,13 +8,10 @@ from dataclasses import dataclass
 
 from langfuse_incluster import contract as incluster
 
-from components.analytics import cluster as analytics
-from components.clickhouse import backup as clickhouse_backup
-from components.clickhouse import installation as clickhouse
-from components.clickhouse import restore as clickhouse_restore
-from components.common.labels import selector_labels
-from components.langfuse.web.component import PORT as WEB_PORT
-from components.monitoring import grafana, probes, statsd_exporter
+from components.analytics import contract as analytics
+from components.clickhouse import contract as clickhouse
+from components.langfuse import contract as langfuse
+from components.monitoring import contract as monitoring
 from components.network.model import Addresses, Flow, Pods, Port, tcp
 from components.network.openshift import (
     DNS,
@@ -26,9 +23,8 @@ from components.network.openshift import (
     operator,
 )
 from components.platform.catalog import ALTINITY_CLICKHOUSE, CLOUDNATIVE_PG, GRAFANA_OPERATOR
-from components.postgres import cluster as postgres
-from components.postgres import restore_drill
-from components.redis import sentinel as redis
+from components.postgres import contract as postgres
+from components.redis import contract as redis
 
 HTTPS = tcp(443)
 
@@ -60,14 +56,14 @@ class LangfuseNetwork:
     shared_project_export: bool = False  # the Job that configures the shared project's export
 
 
-WEB = Pods("langfuse-web", selector_labels("langfuse", "web"))
-WORKER = Pods("langfuse-worker", selector_labels("langfuse", "worker"))
-MIGRATION = Pods("langfuse-migration", selector_labels("langfuse", "migration"))
-STATSD = Pods("statsd-exporter", selector_labels("statsd-exporter", "metrics"))
-BLACKBOX = Pods("blackbox-exporter", selector_labels("blackbox-exporter", "probes"))
-GRAFANA = Pods("grafana", grafana.POD_LABELS)
-REDIS = Pods("redis", selector_labels("valkey", "redis"))
-SENTINEL = Pods("sentinel", selector_labels("valkey", "sentinel"))
+WEB = Pods("langfuse-web", langfuse.WEB_POD_LABELS)
+WORKER = Pods("langfuse-worker", langfuse.WORKER_POD_LABELS)
+MIGRATION = Pods("langfuse-migration", langfuse.MIGRATION_POD_LABELS)
+STATSD = Pods("statsd-exporter", monitoring.STATSD_POD_LABELS)
+BLACKBOX = Pods("blackbox-exporter", monitoring.BLACKBOX_POD_LABELS)
+GRAFANA = Pods("grafana", monitoring.GRAFANA_POD_LABELS)
+REDIS = Pods("redis", redis.REDIS_POD_LABELS)
+SENTINEL = Pods("sentinel", redis.SENTINEL_POD_LABELS)
 TENANT_CONTROLLER = Pods(incluster.CONTROLLER_NAME, incluster.POD_LABELS)
 ROUND_TRIP_MONITOR = Pods(incluster.MONITOR_NAME, incluster.MONITOR_POD_LABELS)
 USAGE_EXPORTER = Pods(incluster.EXPORTER_NAME, incluster.EXPORTER_POD_LABELS)
@@ -77,11 +73,11 @@ AUDIT_EXPORT = Pods(incluster.AUDIT_EXPORT_NAME, incluster.AUDIT_EXPORT_POD_LABE
 
 def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
     flows = [
-        Flow(ROUTERS, WEB, tcp(WEB_PORT), "the Route"),
-        *(Flow(app, STATSD, (Port(statsd_exporter.STATSD_PORT, "UDP"), Port(statsd_exporter.METRICS_PORT)), "DogStatsD, and dd-trace's agent probe") for app in (WEB, WORKER)),
+        Flow(ROUTERS, WEB, tcp(langfuse.WEB_PORT), "the Route"),
+        *(Flow(app, STATSD, (Port(monitoring.STATSD_PORT, "UDP"), Port(monitoring.STATSD_METRICS_PORT)), "DogStatsD, and dd-trace's agent probe") for app in (WEB, WORKER)),
         *(Flow(app, network.https_egress, HTTPS, "S3, STS (web identity), the SSO issuer") for app in (WEB, WORKER)),
-        Flow(MONITORING, STATSD, tcp(statsd_exporter.METRICS_PORT), "scrape"),
-        Flow(MONITORING, BLACKBOX, tcp(probes.PORT), "probe requests"),
+        Flow(MONITORING, STATSD, tcp(monitoring.STATSD_METRICS_PORT), "scrape"),
+        Flow(MONITORING, BLACKBOX, tcp(monitoring.BLACKBOX_PORT), "probe requests"),
         Flow(BLACKBOX, network.https_egress, HTTPS, "probe of the public route"),
     ]
     if isinstance(network.stores, InClusterStores):
@@ -90,18 +86,18 @@ def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
         flows += [Flow(app, network.stores.addresses, network.stores.ports, "the external stores") for app in (WEB, WORKER, MIGRATION)]
     if network.grafana:
         flows += [
-            Flow(ROUTERS, GRAFANA, tcp(grafana.PORT), "Grafana's Route"),
-            Flow(operator(GRAFANA_OPERATOR.namespace), GRAFANA, tcp(grafana.PORT), "the operator provisions dashboards and datasources"),
+            Flow(ROUTERS, GRAFANA, tcp(monitoring.GRAFANA_PORT), "Grafana's Route"),
+            Flow(operator(GRAFANA_OPERATOR.namespace), GRAFANA, tcp(monitoring.GRAFANA_PORT), "the operator provisions dashboards and datasources"),
             Flow(GRAFANA, THANOS_QUERIER, (THANOS_QUERIER_TENANCY_PORT,), "the datasource (this namespace's series only)"),
             Flow(GRAFANA, network.https_egress, HTTPS, "OAuth token exchange with the SSO issuer"),
         ]
     if network.analytics:
         flows += _analytics_flows(network)
     if network.shared_project_export:
-        flows.append(Flow(Pods("blob-exports-job", incluster.EXPORTS_JOB_LABELS), WEB, tcp(WEB_PORT), "configures the shared project's export (Langfuse's public API)"))
+        flows.append(Flow(Pods("blob-exports-job", incluster.EXPORTS_JOB_LABELS), WEB, tcp(langfuse.WEB_PORT), "configures the shared project's export (Langfuse's public API)"))
     if network.tenant_controller:
         flows += [
-            Flow(TENANT_CONTROLLER, WEB, tcp(WEB_PORT), "projects and API keys (Langfuse's public API)"),
+            Flow(TENANT_CONTROLLER, WEB, tcp(langfuse.WEB_PORT), "projects and API keys (Langfuse's public API)"),
             Flow(TENANT_CONTROLLER, network.api_server, tcp(network.api_server_port), "watches ProjectSettings, writes langfuse-keys"),
             Flow(MONITORING, TENANT_CONTROLLER, tcp(incluster.METRICS_PORT), "scrape (key ages)"),
         ]
@@ -112,14 +108,14 @@ def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
         ]
     if network.usage_reporting:
         flows += [
-            *(Flow(pods, WEB, tcp(WEB_PORT), "v2 metrics and model prices (Langfuse's public API)") for pods in (USAGE_EXPORTER, USAGE_SUMMARY)),
+            *(Flow(pods, WEB, tcp(langfuse.WEB_PORT), "v2 metrics and model prices (Langfuse's public API)") for pods in (USAGE_EXPORTER, USAGE_SUMMARY)),
             *(Flow(pods, network.api_server, tcp(network.api_server_port), "reads ProjectSettings and langfuse-keys") for pods in (USAGE_EXPORTER, USAGE_SUMMARY)),
             Flow(MONITORING, USAGE_EXPORTER, tcp(incluster.EXPORTER_METRICS_PORT), "scrape (cost and usage per project)"),
             Flow(USAGE_SUMMARY, network.https_egress, HTTPS, "the weekly summary to Slack's incoming webhook"),
         ]
     if network.audit_export:
         database = (
-            (Pods("postgresql", {"cnpg.io/cluster": network.stores.postgres_cluster}), tcp(postgres.PORT))
+            (Pods("postgresql", postgres.cluster_labels(network.stores.postgres_cluster)), tcp(postgres.PORT))
             if isinstance(network.stores, InClusterStores)
             else (network.stores.addresses, network.stores.ports)
         )
@@ -136,11 +132,11 @@ def langfuse_flows(network: LangfuseNetwork) -> tuple[Flow, ...]:
 def _in_cluster_store_flows(network: LangfuseNetwork) -> list[Flow]:
     stores = network.stores
     assert isinstance(stores, InClusterStores)
-    pg = Pods("postgresql", {"cnpg.io/cluster": stores.postgres_cluster})  # instances and the operator's jobs
+    pg = Pods("postgresql", postgres.cluster_labels(stores.postgres_cluster))  # instances and the operator's jobs
     ch = Pods("clickhouse", clickhouse.server_labels(stores.clickhouse_installation))
     keeper = Pods("clickhouse-keeper", clickhouse.keeper_labels(stores.clickhouse_installation))
     clickhouse_client = tcp(clickhouse.HTTPS_PORT, clickhouse.NATIVE_SECURE_PORT)
-    jobs = Pods("clickhouse-client-jobs", {"app.kubernetes.io/name": clickhouse_backup.CLIENT_NAME})
+    jobs = Pods("clickhouse-client-jobs", clickhouse.client_pod_labels(clickhouse.CLIENT_NAME))
     return [
         *(Flow(app, pg, tcp(postgres.PORT), "Prisma") for app in (WEB, WORKER, MIGRATION)),
         *(Flow(app, ch, clickhouse_client, "queries and inserts (HTTPS), migrations (native TLS)") for app in (WEB, WORKER, MIGRATION)),
@@ -151,7 +147,7 @@ def _in_cluster_store_flows(network: LangfuseNetwork) -> list[Flow]:
         Flow(operator(CLOUDNATIVE_PG.namespace), pg, tcp(postgres.STATUS_PORT), "instance status"),
         Flow(pg, network.api_server, tcp(network.api_server_port), "the instance manager watches its Cluster"),
         Flow(pg, network.https_egress, HTTPS, "WAL archive and base backups to S3 (Barman Cloud)"),
-        Flow(Pods("postgres-restore-drill", dict(restore_drill.DRILL_LABELS)), network.https_egress, HTTPS, "the drill reads backups from S3"),
+        Flow(Pods("postgres-restore-drill", dict(postgres.DRILL_LABELS)), network.https_egress, HTTPS, "the drill reads backups from S3"),
         Flow(MONITORING, pg, tcp(postgres.METRICS_PORT), "scrape"),
         # ClickHouse and Keeper.
         Flow(ch, ch, tcp(clickhouse.INTERSERVER_HTTPS_PORT), "replicas fetch parts (interserver HTTPS)"),
@@ -159,7 +155,7 @@ def _in_cluster_store_flows(network: LangfuseNetwork) -> list[Flow]:
         Flow(jobs, ch, tcp(clickhouse.NATIVE_SECURE_PORT), "backup and restore statements"),
         Flow(ch, network.https_egress, HTTPS, "BACKUP / RESTORE to and from S3"),
         # The drill restores into a server of its own pod: it reaches S3 and nothing of the serving cluster.
-        Flow(Pods("clickhouse-restore-drill", dict(clickhouse_restore.DRILL_LABELS)), network.https_egress, HTTPS, "the drill reads backups from S3"),
+        Flow(Pods("clickhouse-restore-drill", dict(clickhouse.DRILL_LABELS)), network.https_egress, HTTPS, "the drill reads backups from S3"),
         Flow(keeper, keeper, tcp(clickhouse.KEEPER_RAFT_PORT), "Raft (TLS)"),
         Flow(operator(ALTINITY_CLICKHOUSE.namespace), ch, tcp(clickhouse.OPERATOR_ACCESS_PORT), "the operator's schema and metrics queries (HTTPS)"),
         Flow(BLACKBOX, ch, tcp(clickhouse.HTTPS_PORT), "certificate probe"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from components.network.model import Addresses, Flow, Pods, Port
 from components.network.openshift import DNS, DNS_PORTS, HOST_NETWORK, MONITORING
-from components.platform.operators import OperatorPackage
+from components.platform.catalog import OperatorPackage
 
 OPERATOR_PODS = Pods("operator", {})
 

@@ -29,12 +29,13 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.aws.audit_trail import PURPOSE_TAG, log_group_arn
+from components.aws.audit_trail import log_group_arn
+from components.aws.contract import PURPOSE_TAG
 from components.aws.irsa import ServiceAccountRole, ServiceAccountRoleArgs
 from components.aws.kms import CustomerManagedKey, CustomerManagedKeyArgs
 from components.aws.policy_documents import audit_key_usage, log_forwarder
 from components.common.labels import MANAGED_BY
-from components.postgres.cluster import INSTANCE_ROLE
+from components.postgres.contract import INSTANCE_ROLE
 
 COLLECTOR = "audit-log-collector"
 FORWARDER = "audit"

@@ -43,18 +43,30 @@ Logging's, whose lines each list a few releases: components/platform/openshift_s
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from components.clickhouse.installation import CHOP_POD_LABELS, OPERATOR_ACCESS_PORT
-from components.monitoring.grafana import POD_LABELS as GRAFANA_POD_LABELS
-from components.monitoring.grafana import PORT as GRAFANA_PORT
+from components.clickhouse.contract import CHOP_POD_LABELS, OPERATOR_ACCESS_PORT
+from components.monitoring.contract import GRAFANA_POD_LABELS, GRAFANA_PORT
 from components.network.model import NamespacePods, Reach, tcp
 from components.network.openshift import THANOS_QUERIER, THANOS_QUERIER_TENANCY_PORT
-from components.platform.operators import OperatorPackage
-from components.postgres.cluster import INSTANCE_ROLE
-from components.postgres.cluster import STATUS_PORT as POSTGRES_STATUS_PORT
+from components.postgres.contract import INSTANCE_ROLE
+from components.postgres.contract import STATUS_PORT as POSTGRES_STATUS_PORT
 
 ANY_NAMESPACE: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class OperatorPackage:
+    package: str
+    channel: str
+    starting_csv: str
+    source: str  # CatalogSource name in openshift-marketplace
+    namespace: str  # where the operator runs; it watches all namespaces
+    catalog_image: str | None = None  # set when the package is in no catalog OpenShift ships
+    own_namespace: bool = False  # OwnNamespace install mode (the operator still acts cluster-wide through its operand)
+    reaches: tuple[Reach, ...] = ()  # where its pods connect besides the API server and DNS (NetworkPolicies)
+    namespace_labels: tuple[tuple[str, str], ...] = ()  # extra labels its namespace needs
+
 
 CLOUDNATIVE_PG_VERSION = "1.30.0"
 CLOUDNATIVE_PG = OperatorPackage(

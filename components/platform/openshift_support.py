@@ -48,8 +48,8 @@ from components.platform.catalog import (
     GRAFANA_OPERATOR,
     OPENSHIFT_LOGGING,
     OPENSHIFT_LOGGING_6_5,
+    OperatorPackage,
 )
-from components.platform.operators import OperatorPackage
 
 
 @dataclass(frozen=True)

@@ -14,22 +14,10 @@ import pulumi_kubernetes as k8s
 
 from components.common.labels import MANAGED_BY
 from components.network.isolation import NamespaceIsolation, NamespaceIsolationArgs
-from components.network.model import Flow, Reach
+from components.network.model import Flow
+from components.platform.catalog import OperatorPackage
 
 MARKETPLACE_NAMESPACE = "openshift-marketplace"
-
-
-@dataclass(frozen=True)
-class OperatorPackage:
-    package: str
-    channel: str
-    starting_csv: str
-    source: str  # CatalogSource name in openshift-marketplace
-    namespace: str  # where the operator runs; it watches all namespaces
-    catalog_image: str | None = None  # set when the package is in no catalog OpenShift ships
-    own_namespace: bool = False  # OwnNamespace install mode (the operator still acts cluster-wide through its operand)
-    reaches: tuple[Reach, ...] = ()  # where its pods connect besides the API server and DNS (NetworkPolicies)
-    namespace_labels: tuple[tuple[str, str], ...] = ()  # extra labels its namespace needs
 
 
 @dataclass(frozen=True)

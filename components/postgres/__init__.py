@@ -1,5 +1,2 @@
-"""HA PostgreSQL for Langfuse, run by CloudNativePG."""
-
-from components.postgres.cluster import PostgresCluster, PostgresClusterArgs
-
-__all__ = ["PostgresCluster", "PostgresClusterArgs"]
+"""HA PostgreSQL for Langfuse, run by CloudNativePG. The package imports nothing, so its contract (contract.py)
+loads without Pulumi."""

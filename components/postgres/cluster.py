@@ -25,9 +25,13 @@ import pulumi_random as random
 from components.aws.secrets_manager import GeneratedSecret, GeneratedSecretArgs, SecretsManagerSettings
 from components.common.labels import recommended_labels
 from components.common.scheduling import ZONE_KEY
+from components.postgres.contract import (
+    BARMAN_CLOUD_PLUGIN,
+    SUPERUSER_RESERVED_CONNECTIONS,
+    instance_labels,
+)
 from components.postgres.images import POSTGRES_IMAGE
 from components.postgres.object_store import (
-    PLUGIN_NAME,
     ObjectStoreSettings,
     object_store_spec,
     recovery_source,
@@ -36,36 +40,12 @@ from components.postgres.object_store import (
 from components.postgres.restore_drill import PostgresRestoreDrill, PostgresRestoreDrillArgs
 from components.secrets import SecretValue, external_secret
 
-PORT = 5432
-# CloudNativePG's instance manager: the operator polls each instance's status on 8000, Prometheus scrapes
-# 9187 (CloudNativePG docs, "Instance manager" and "Monitoring").
-STATUS_PORT = 8000
-METRICS_PORT = 9187
-# Connections CloudNativePG's instance manager opens on every instance: at most 3 per database in each of its
-# pools (pkg/management/postgres/pool/pool.go, 1.30). As the postgres superuser (probes, role and replication-slot
-# reconciliation) in postgres, template1 and the application database: superuser_reserved_connections keeps
-# those slots from ordinary roles (PostgreSQL docs, "Connections and Authentication"); PostgreSQL's default of 3
-# would let a full application pool starve the operator's probes.
-SUPERUSER_RESERVED_CONNECTIONS = 9
-# As cnpg_metrics_exporter, an ordinary role with pg_monitor (pkg/management/postgres/metrics_exporter_role.go):
-# the default queries read postgres and, for one query, every database (target_databases '*'): postgres and
-# langfuse. Replication connections are not counted: WAL senders have their own slots since PostgreSQL 12.
-METRICS_EXPORTER_CONNECTIONS = 6
-
-
 # pgaudit: DDL and role/privilege changes (GRANT, REVOKE, CREATE/ALTER ROLE), never the values of a statement's
 # parameters (they may carry user data), no extra line per relation. Any pgaudit.* parameter makes CloudNativePG add
 # pgaudit to shared_preload_libraries and CREATE EXTENSION it in every database (docs, "PostgreSQL Configuration",
 # managed extensions, and "Logging", PGAudit logs: records reach the instance's stdout as JSON, logger "pgaudit").
 # The standard image ships it (cloudnative-pg/postgres-containers docker-bake.hcl, extensions).
 PGAUDIT_PARAMETERS = {"pgaudit.log": "ddl, role", "pgaudit.log_parameter": "off", "pgaudit.log_relation": "off"}
-
-# Labels the operator puts on every instance pod (CloudNativePG docs, "Labels and annotations").
-INSTANCE_ROLE = {"cnpg.io/podRole": "instance"}
-
-
-def instance_labels(cluster: str) -> dict[str, str]:
-    return {"cnpg.io/cluster": cluster, **INSTANCE_ROLE}
 
 
 @dataclass(frozen=True)
@@ -173,7 +153,7 @@ class PostgresCluster(pulumi.ComponentResource):
                 "schedule": args.backup.schedule,
                 "cluster": {"name": args.name},
                 "method": "plugin",
-                "pluginConfiguration": {"name": PLUGIN_NAME},
+                "pluginConfiguration": {"name": BARMAN_CLOUD_PLUGIN},
                 "backupOwnerReference": "self",
                 "immediate": True,
             },

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-PLUGIN_NAME = "barman-cloud.cloudnative-pg.io"
+from components.postgres.contract import BARMAN_CLOUD_PLUGIN
 
 
 @dataclass(frozen=True)
@@ -59,9 +59,9 @@ def object_store_spec(s: ObjectStoreSettings) -> dict:
 
 def wal_archiver(store: str, server_name: str) -> dict:
     """The Cluster's `.spec.plugins` entry: archive WAL and take base backups into `store`, under `server_name`."""
-    return {"name": PLUGIN_NAME, "isWALArchiver": True, "parameters": {"barmanObjectName": store, "serverName": server_name}}
+    return {"name": BARMAN_CLOUD_PLUGIN, "isWALArchiver": True, "parameters": {"barmanObjectName": store, "serverName": server_name}}
 
 
 def recovery_source(store: str, server_name: str) -> dict:
     """An external cluster's `plugin`: the backups in `store` under `server_name`, read only."""
-    return {"name": PLUGIN_NAME, "parameters": {"barmanObjectName": store, "serverName": server_name}}
+    return {"name": BARMAN_CLOUD_PLUGIN, "parameters": {"barmanObjectName": store, "serverName": server_name}}

@@ -21,16 +21,15 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.common.scripted_cron_job import SCRIPTS_DIR, ScriptedCronJobArgs, scripted_cron_job, scripts_volume
+from components.postgres.contract import DRILL_LABELS
 from components.postgres.images import BARMAN_CLOUD_SIDECAR_IMAGE, POSTGRES_IMAGE, POSTGRES_MAJOR
 from components.postgres.object_store import ObjectStoreSettings
 
 SCRIPT_KEY = "restore-drill.sh"
 WAL_FETCH_KEY = "wal-fetch.sh"
 BARMAN_KEY = "barman-drill.py"
-DRILL_LABELS = recommended_labels("postgres-restore-drill", "restore-drill", "langfuse")
 WORKDIR = "/var/lib/drill"
 
 BARMAN_SCRIPT = r'''"""Rendered by langfuse-rosa (components/postgres/restore_drill.py), run by the Barman Cloud sidecar image.

@@ -1,5 +1,2 @@
-"""Valkey with Sentinel for Langfuse's queues and cache; configuration rendered here, run by StatefulSets."""
-
-from components.redis.sentinel import SentinelRedis, SentinelRedisArgs
-
-__all__ = ["SentinelRedis", "SentinelRedisArgs"]
+"""Valkey with Sentinel for Langfuse's queues and cache; configuration rendered here, run by StatefulSets. The
+package imports nothing, so its contract (contract.py) loads without Pulumi."""

@@ -13,16 +13,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.aws.secrets_manager import SecretsManagerSettings
-from components.common.labels import recommended_labels, selector_labels
+from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.common.scheduling import HOST_KEY, ZONE_KEY, spread
 from components.redis.config import MONITORING_USER, SentinelSettings, rendered_files
+from components.redis.contract import METRICS_PORT, REDIS_POD_LABELS, REDIS_PORT, SENTINEL_PORT, pod_labels
 from components.redis.credentials import PASSWORD_KEYS, redis_credentials
 from components.redis.images import REDIS_EXPORTER, VALKEY
 
-REDIS_PORT = 6379
-METRICS_PORT = 9121
-SENTINEL_PORT = 26379
 TEMPLATE_DIR = "/etc/redis-templates"
 CONF_DIR = "/run/redis"
 DATA_DIR = "/data"
@@ -73,7 +71,7 @@ class SentinelRedis(pulumi.ComponentResource):
         for role, replicas, port in (("redis", args.replicas, REDIS_PORT), ("sentinel", args.sentinels, SENTINEL_PORT)):
             workload = f"{args.name}-{role}"
             labels = recommended_labels("valkey", role, "langfuse")
-            selector = selector_labels("valkey", role)
+            selector = pod_labels(role)
             headless = k8s.core.v1.Service(
                 f"{workload}-headless",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -111,7 +109,7 @@ class SentinelRedis(pulumi.ComponentResource):
             api_version="monitoring.coreos.com/v1",
             kind="PodMonitor",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=redis_name, namespace=args.namespace, labels=recommended_labels("valkey", "redis", "langfuse")),
-            spec={"selector": {"matchLabels": selector_labels("valkey", "redis")}, "podMetricsEndpoints": [{"port": "metrics", "interval": "30s"}]},
+            spec={"selector": {"matchLabels": REDIS_POD_LABELS}, "podMetricsEndpoints": [{"port": "metrics", "interval": "30s"}]},
             opts=child,
         )
         self.sentinel_nodes = sentinel_hosts.apply(lambda hosts: [f"{h}:{SENTINEL_PORT}" for h in hosts.split()])

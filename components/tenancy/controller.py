@@ -14,10 +14,13 @@ import pulumi_kubernetes as k8s
 from langfuse_incluster import contract
 
 from components.common.labels import recommended_labels
-from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from components.common.pod_security import (
+    NEEDS_API_TOKEN_ANNOTATION,
+    restricted_container_security_context,
+    restricted_pod_security_context,
+)
 from components.common.scheduling import ZONE_KEY, disruption_budget, spread
-from components.langfuse.web.component import NAME as WEB_SERVICE
-from components.langfuse.web.component import PORT as WEB_PORT
+from components.langfuse.contract import WEB_PORT, WEB_SERVICE
 from components.secrets import SecretValue, external_secret
 from components.tenancy import admission, rbac
 from components.tenancy.usage import SINGLE_INSTANCE, DefaultBudget, budget_environment
@@ -143,7 +146,7 @@ class TenantController(pulumi.ComponentResource):
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(contract.POD_LABELS)),
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(
-                        labels=labels, annotations={"langfuse-rosa/needs-api-token": "watches ProjectSettings and writes langfuse-keys"}
+                        labels=labels, annotations={NEEDS_API_TOKEN_ANNOTATION: "watches ProjectSettings and writes langfuse-keys"}
                     ),
                     spec=k8s.core.v1.PodSpecArgs(
                         service_account_name=NAME,

@@ -14,11 +14,14 @@ import pulumi_kubernetes as k8s
 from langfuse_incluster import contract
 
 from components.common.labels import recommended_labels
-from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from components.common.pod_security import (
+    NEEDS_API_TOKEN_ANNOTATION,
+    restricted_container_security_context,
+    restricted_pod_security_context,
+)
+from components.common.refs import SecretKeyRef
 from components.common.scheduling import ZONE_KEY, disruption_budget, spread
-from components.langfuse.backend import SecretKeyRef
-from components.langfuse.web.component import NAME as WEB_SERVICE
-from components.langfuse.web.component import PORT as WEB_PORT
+from components.langfuse.contract import WEB_PORT, WEB_SERVICE
 
 NAME = contract.USAGE_ACCOUNT
 SINGLE_INSTANCE = "langfuse-rosa/single-instance"  # policies/rules/availability.py: exempt from the replica floor, with Recreate
@@ -141,7 +144,7 @@ class UsageReporting(pulumi.ComponentResource):
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(contract.EXPORTER_POD_LABELS)),
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(
-                        labels=exporter_labels, annotations={"langfuse-rosa/needs-api-token": "reads ProjectSettings and langfuse-keys"}
+                        labels=exporter_labels, annotations={NEEDS_API_TOKEN_ANNOTATION: "reads ProjectSettings and langfuse-keys"}
                     ),
                     spec=pod(dict(contract.EXPORTER_POD_LABELS), exporter, "Always", spread_pods=True),
                 ),
@@ -176,7 +179,7 @@ class UsageReporting(pulumi.ComponentResource):
                         active_deadline_seconds=1800,
                         template=k8s.core.v1.PodTemplateSpecArgs(
                             metadata=k8s.meta.v1.ObjectMetaArgs(
-                                labels=summary_labels, annotations={"langfuse-rosa/needs-api-token": "reads ProjectSettings and langfuse-keys"}
+                                labels=summary_labels, annotations={NEEDS_API_TOKEN_ANNOTATION: "reads ProjectSettings and langfuse-keys"}
                             ),
                             spec=pod(dict(contract.SUMMARY_POD_LABELS), container("summary", slack), "Never", spread_pods=False),
                         ),

@@ -30,6 +30,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
+from components.aws.contract import PURPOSE_TAG
 from components.platform.audit_forwarding import ROLE_ARN_ANNOTATION
 from infra.offline_plan.access_matrix import Request
 from infra.offline_plan.iam_evaluator import Principal
@@ -710,7 +711,7 @@ class Catalogue:
         """The bucket's purpose (tag), so request ids read the same in every stack."""
         for b in self._of_type(":Bucket"):
             if b.type == "aws:s3/bucket:Bucket" and b.inputs["bucket"] == bucket:
-                purpose = (b.inputs.get("tags") or {}).get("langfuse-rosa:purpose", bucket)
+                purpose = (b.inputs.get("tags") or {}).get(PURPOSE_TAG, bucket)
                 return f"{purpose} (DR)" if b.component.split("/")[-1].startswith("dr-") else purpose
         return bucket
 

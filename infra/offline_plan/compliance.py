@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from components.aws.contract import PURPOSE_TAG
 from infra.offline_plan.access_matrix import AccessMatrix
 from infra.offline_plan.render import RenderedObject, RenderedResource
 
 READS = ("s3:GetObject", "secretsmanager:GetSecretValue")
-PURPOSE_TAG = "langfuse-rosa:purpose"
 HOLDS = {
     "events": "raw ingestion events",
     "media": "media uploads",

@@ -20,9 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.clickhouse.installation import CHOP_POD_LABELS, keeper_labels, server_labels
+from components.clickhouse.contract import CHOP_POD_LABELS, keeper_labels, server_labels
 from components.platform.catalog import CERT_MANAGER_OPERAND_NAMESPACE, CLUSTER_OPERATORS
-from components.postgres.cluster import instance_labels
+from components.postgres.contract import instance_labels
 from infra.offline_plan.render import RenderedObject
 
 CANARY_PORT = (22, "TCP")

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.langfuse.migration import MIGRATION_CONNECTIONS
-from components.langfuse.workload.deployment import surge_pods
-from components.postgres.cluster import METRICS_EXPORTER_CONNECTIONS, SUPERUSER_RESERVED_CONNECTIONS
+from components.langfuse.contract import MIGRATION_CONNECTIONS, surge_pods
+from components.postgres.contract import METRICS_EXPORTER_CONNECTIONS, SUPERUSER_RESERVED_CONNECTIONS
 from infra.stack_config.errors import config_key
 from infra.stack_config.models import StackConfig, WorkloadConfig
 

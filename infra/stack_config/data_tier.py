@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 
+from components.postgres.contract import CLUSTER_NAME as POSTGRES_CLUSTER
 from infra.stack_config.base import Cpu, Model
 from infra.stack_config.types import CnpgSchedule, CronJobSchedule, MemoryQuantity, ObjectName, StorageQuantity, memory_mib
 
@@ -20,9 +21,6 @@ DEFAULT_STORAGE_CLASS = "langfuse-gp3-encrypted"
 class Resources(Model):
     cpu: Cpu = Field(description="CPU request and limit")
     memory: MemoryQuantity = Field(description="memory request and limit")
-
-
-POSTGRES_CLUSTER = "langfuse-postgres"  # the CloudNativePG Cluster's name (and its service account's)
 
 
 class PostgresBackupConfig(Model):

@@ -14,12 +14,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
+from components.analytics.contract import PURPOSE as ANALYTICS
+from components.analytics.contract import PURPOSE_LABEL
+from components.aws.contract import READ_ONLY_TAG
+
 from .base import Config, Rule, Setting, Subject, as_list, dig, env_map, pod_spec, policy_document, statements
 from .encryption import _claims, storage_class_encrypted
 
-PURPOSE_LABEL = "langfuse-rosa/purpose"
-ANALYTICS = "analytics"
-READ_ONLY_TAG = {"langfuse-rosa:access": "read-only"}
 CLICKHOUSE = "kubernetes:clickhouse.altinity.com/v1:ClickHouseInstallation"
 KEEPER = "kubernetes:clickhouse-keeper.altinity.com/v1:ClickHouseKeeperInstallation"
 # Actions a reader of the exports needs (policy_documents.prefix_reader, s3_access with READ and list).

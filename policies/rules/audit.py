@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from components.aws.contract import PURPOSE_TAG
+
 from .base import Config, Rule, Setting, Subject, as_list, policy_document, statements
 from .encryption import buckets, for_bucket
 
-PURPOSE_TAG = "langfuse-rosa:purpose"
 LOGGING = "aws:s3/bucketLogging:BucketLogging"
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"

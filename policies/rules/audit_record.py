@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from components.aws.contract import PURPOSE_TAG
+
 from .base import Config, Rule, Setting, Subject, as_list, dig, is_kubernetes
-from .encryption import PURPOSE_TAG, buckets, for_bucket
+from .encryption import buckets, for_bucket
 
 SUBSCRIPTION = "kubernetes:operators.coreos.com/v1alpha1:Subscription"
 FORWARDER = "kubernetes:observability.openshift.io/v1:ClusterLogForwarder"

@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from components.aws.contract import PURPOSE_TAG
+
 from .base import Config, Rule, Subject, as_list
-from .encryption import PURPOSE_TAG, SSE_CONFIGURATION, buckets, customer_managed, for_bucket
+from .encryption import SSE_CONFIGURATION, buckets, customer_managed, for_bucket
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"

@@ -11,16 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from components.clickhouse.contract import BACKUP_OF_LABEL
+from components.postgres.contract import BARMAN_CLOUD_PLUGIN
+
 from .base import Config, Rule, Setting, Subject, dig
 
 CNPG_CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"
 SCHEDULED_BACKUP = "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup"
 OBJECT_STORE = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"
-BARMAN_CLOUD_PLUGIN = "barman-cloud.cloudnative-pg.io"
 CLICKHOUSE = "kubernetes:clickhouse.altinity.com/v1:ClickHouseInstallation"
 CRON_JOB = "kubernetes:batch/v1:CronJob"
-# A CronJob that backs up a store names it in this label (value: the ClickHouseInstallation's name).
-BACKUP_OF_LABEL = "langfuse-rosa/backup-of"
 _RETENTION = re.compile(r"^(\d+)([dwm])$")
 _DAYS = {"d": 1, "w": 7, "m": 30}
 

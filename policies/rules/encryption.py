@@ -20,10 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from components.aws.contract import PURPOSE_TAG
+
 from .base import Config, Rule, Setting, Subject, dig, is_kubernetes
 
 BUCKET = "aws:s3/bucket:Bucket"
-PURPOSE_TAG = "langfuse-rosa:purpose"
 ACCESS_LOGS = "access-logs"
 WITHOUT_BUCKET_KEY = ("audit", "audit-replica")
 SSE_CONFIGURATION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"

@@ -7,11 +7,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from components.common.pod_security import NEEDS_API_TOKEN_ANNOTATION
+
 from .base import Config, Rule, Subject, container_check, containers, dig, is_kubernetes, pod_specs, pod_template_path
 
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
-# A pod that does call the Kubernetes API says why (and keeps its token).
-NEEDS_API_TOKEN_ANNOTATION = "langfuse-rosa/needs-api-token"
 
 
 def restricted_security_context(resource_type: str, props: Mapping[str, Any], config: Config) -> list[str]:

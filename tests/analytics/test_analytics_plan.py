@@ -12,7 +12,8 @@ import pytest
 import yaml
 from langfuse_incluster import contract
 
-from components.analytics.cluster import GRANTS, LOADER_SERVICE_ACCOUNT, METRICS_PATH
+from components.analytics.cluster import GRANTS, METRICS_PATH
+from components.analytics.contract import LOADER_SERVICE_ACCOUNT
 from components.analytics.dashboards import PLUGIN, PLUGIN_VERSION
 from components.analytics.schema import SHARDING_KEY
 from infra.analytics import lag_alert_seconds, load_schedule

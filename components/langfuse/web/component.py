@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.langfuse.backend import SecretKeyRef
+from components.common.refs import SecretKeyRef
+from components.langfuse.contract import WEB_PORT, WEB_SERVICE
 from components.langfuse.environment import SharedProjectInit, SsoSettings, flag, init_env, secret, sign_in_env, value
 from components.langfuse.process import LangfuseProcessArgs, workload_spec
 from components.langfuse.volumes import scratch
@@ -15,8 +16,6 @@ from components.langfuse.web.route import RouteSettings, route
 from components.langfuse.workload import LangfuseWorkload, Probes
 from components.langfuse.workload.spec import http_probe
 
-NAME = "langfuse-web"
-PORT = 3000
 # Langfuse web keeps serving for 110 s after SIGTERM while it fails readiness (web/src/utils/shutdown.ts,
 # v4.16.0), so in-flight requests finish and the router stops sending new ones. The grace period must
 # outlast that, or the kubelet kills it mid-drain.
@@ -45,9 +44,9 @@ class LangfuseWeb(pulumi.ComponentResource):
         super().__init__("langfuse-rosa:langfuse:LangfuseWeb", name, None, opts)
         spec = workload_spec(
             args.process,
-            name=NAME,
+            name=WEB_SERVICE,
             component="web",
-            port=PORT,
+            port=WEB_PORT,
             probes=Probes(
                 # Up to 5 minutes to start before liveness takes over.
                 startup=http_probe("/api/public/health", "http", period=5, failures=60),
@@ -73,7 +72,7 @@ class LangfuseWeb(pulumi.ComponentResource):
         )
         assert workload.service is not None
         self.route = route(
-            NAME, args.route, args.process.namespace, workload.service.metadata.name, args.process.version, pulumi.ResourceOptions(parent=self)
+            WEB_SERVICE, args.route, args.process.namespace, workload.service.metadata.name, args.process.version, pulumi.ResourceOptions(parent=self)
         )
         self.url = pulumi.Output.from_input(f"https://{args.route.hostname}")
         self.register_outputs({"url": self.url})

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.langfuse.backend import ConfigMapKeyRef
+from components.common.refs import ConfigMapKeyRef
 from components.langfuse.workload.hpa import SCALING_BEHAVIOR
 from components.langfuse.workload.spec import WorkloadSpec
 from components.monitoring.thanos import THANOS_TENANCY_URL, namespace_metrics_reader_rules

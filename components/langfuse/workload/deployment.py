@@ -7,15 +7,8 @@ import pulumi_kubernetes as k8s
 
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.common.scheduling import HOST_KEY, ZONE_KEY, spread
+from components.langfuse.contract import MAX_SURGE_PERCENT
 from components.langfuse.workload.spec import WorkloadSpec
-
-# A rollout adds up to this share of the replicas (rounded up, Kubernetes docs "Deployments": maxSurge) before
-# it removes old pods; the PostgreSQL connection budget counts them (infra/stack_config/connections.py).
-MAX_SURGE_PERCENT = 25
-
-
-def surge_pods(replicas: int) -> int:
-    return -(-replicas * MAX_SURGE_PERCENT // 100)
 
 
 def deployment(spec: WorkloadSpec, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions) -> k8s.apps.v1.Deployment:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.common.labels import recommended_labels, selector_labels
+from components.common.labels import recommended_labels
+from components.langfuse.contract import pod_labels
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class WorkloadSpec:
 
     @property
     def selector(self) -> dict[str, str]:
-        return selector_labels("langfuse", self.component)
+        return pod_labels(self.component)
 
     def metadata(self, namespace: pulumi.Input[str]) -> k8s.meta.v1.ObjectMetaArgs:
         """Metadata of the workload's objects: all share its name and labels."""
