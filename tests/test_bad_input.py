@@ -681,5 +681,3 @@ def test_bad_restore_input_is_refused_in_one_line(args, error, tmp_path):
     expected = error.format(now=f"{now:%Y-%m-%dT%H:%M}", oldest=f"{now - timedelta(days=7):%Y-%m-%dT%H:%M}")
     assert (outcome.code, outcome.stderr.splitlines()) == (2, [f"error: {expected}"])
     assert not (tmp_path / "out").exists()
-
-
