@@ -15,7 +15,6 @@ import pytest
 
 from infra.offline_plan.access_matrix import access_matrix, policy_index
 from infra.offline_plan.access_requests import Catalogue
-from infra.offline_plan.iam_evaluator import Principal, is_allowed
 from infra.offline_plan.plan import ACCESS_FILE
 from tests.conftest import CLUSTER_STACKS, STACKS
 from tests.iam_simulate import disagreements, keyed, second_opinions
@@ -494,23 +493,6 @@ def test_requests_carry_the_headers_the_rendered_configuration_makes_writers_sen
         "barman: barman-cloud-wal-archive PutObject", "barman: barman-cloud-wal-archive CreateMultipartUpload",
         "web: ingestion event upload PutObject",
     }
-
-
-def test_the_evaluator_applies_ifexists_and_null_as_aws_documents():
-    """IAM User Guide, condition operators: ...IfExists is true when the key is absent; Null false means present."""
-    role = Principal("role", "arn:aws:iam::111122223333:role/writer", "writer")
-    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"}]}
-
-    def deny(condition):
-        return {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*", "Condition": condition}]}
-
-    if_exists = deny({"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}})
-    guarded = deny({"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}, "Null": {"s3:x-amz-server-side-encryption": "false"}})
-    for policy, absent, right, wrong in ((if_exists, DENY, ALLOW, DENY), (guarded, ALLOW, ALLOW, DENY)):
-        for context, outcome in (({}, absent), ({"s3:x-amz-server-side-encryption": "aws:kms"}, right),
-                                 ({"s3:x-amz-server-side-encryption": "AES256"}, wrong)):
-            assert is_allowed(role, "s3:PutObject", "arn:aws:s3:::b/k", context, [allow], policy, "111122223333") is outcome, (policy, context)
 
 
 def test_the_plan_writes_the_matrix(plans, tmp_path):

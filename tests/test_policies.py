@@ -21,25 +21,12 @@ from infra.offline_plan.policy import evaluate, load_policy_config
 from policies.pack import pack_policies
 from policies.rules import ALL_RULES, Rule, Subject
 from tests.conftest import STACKS, find, project_path
+from tests.unit.policies.rules.rule_checks import KEY_ARN, RULES, check, stack_check
 
-RULES = {rule.name: rule for rule in ALL_RULES}
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 STATEFULSET = "kubernetes:apps/v1:StatefulSet"
 BUCKET = "aws:s3/bucket:Bucket"
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/0b6c2f5e-3f1a-4a57-9d0e-2c1a7e5b9d10"
-
-
-def check(rule: str, resource_type: str, props: dict[str, Any], **config: Any) -> list[str]:
-    r = RULES[rule]
-    assert r.check is not None
-    return r.check(resource_type, props, r.config(config))
-
-
-def stack_check(rule: str, subjects: list[Subject], **config: Any) -> list[tuple[str, str]]:
-    r = RULES[rule]
-    assert r.stack_check is not None
-    return r.stack_check(subjects, r.config(config))
 
 
 def subjects_of(plan: Plan) -> list[Subject]:
@@ -117,20 +104,6 @@ def test_bucket_encryption_rule(prod):
     ]
     assert stack_check("s3-bucket-encrypted-with-cmk", [_bucket("b"), _sse("b", bucket_key=False)]) == [
         ("Bucket/b", "bucket b does not use an S3 bucket key.")
-    ]
-
-
-def test_key_rotation_rule():
-    assert check("kms-key-rotation", "aws:kms/key:Key", {"enableKeyRotation": True}) == []
-    assert check("kms-key-rotation", "aws:kms/key:Key", {"enableKeyRotation": False}) == ["KMS key does not rotate (enableKeyRotation is not true)."]
-    assert check("kms-key-rotation", "aws:kms/key:Key", {"customerMasterKeySpec": "RSA_2048"}) == []  # AWS cannot rotate it
-
-
-def test_secrets_manager_cmk_rule():
-    secret = "aws:secretsmanager/secret:Secret"
-    assert check("secrets-manager-cmk", secret, {"name": "p/app", "kmsKeyId": KEY_ARN}) == []
-    assert check("secrets-manager-cmk", secret, {"name": "p/app"}) == [
-        "secret p/app is encrypted with the AWS-managed key, not a customer-managed one."
     ]
 
 
@@ -263,17 +236,6 @@ def test_object_lock_rule(prod, plans):
     assert len(stack_check("backup-bucket-object-lock", subjects_of(plans["dev"]))) == 1
 
 
-def test_key_policy_rule():
-    key = "aws:kms/key:Key"
-    good = {"policy": json.dumps({"Statement": [{"Sid": "Iam", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]})}
-    assert check("kms-key-policy-no-wildcard-principal", key, good) == []
-    bad = {"policy": json.dumps({"Statement": [{"Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}]})}
-    assert check("kms-key-policy-no-wildcard-principal", key, bad) == ["key policy statement Anyone allows any principal (*)."]
-    assert check("kms-key-policy-no-wildcard-principal", key, {}) == [
-        "KMS key has no explicit key policy (the default grants the account through IAM without review)."
-    ]
-
-
 def test_iam_wildcard_rule(prod):
     role_policy = "aws:iam/rolePolicy:RolePolicy"
     assert all(check("iam-no-wildcard-actions", s.type, s.props) == [] for s in prod if s.type == role_policy)
@@ -332,18 +294,6 @@ def test_token_rule(web):
     assert check("service-account-token-not-mounted", DEPLOYMENT, web) == ["pod mounts a service-account token it does not declare a need for."]
     web["spec"]["template"]["metadata"].setdefault("annotations", {})["langfuse-rosa/needs-api-token"] = "leader election"
     assert check("service-account-token-not-mounted", DEPLOYMENT, web) == []
-
-
-def test_default_deny_rule():
-    namespace = Subject("kubernetes:core/v1:Namespace", "langfuse", {"metadata": {"name": "langfuse"}})
-    deny = Subject(
-        "kubernetes:networking.k8s.io/v1:NetworkPolicy", "default-deny",
-        {"metadata": {"name": "default-deny", "namespace": "langfuse"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}},
-    )
-    assert stack_check("namespace-default-deny", [namespace, deny]) == []
-    assert stack_check("namespace-default-deny", [namespace]) == [
-        ("Namespace/langfuse", "namespace langfuse has no default-deny NetworkPolicy (empty podSelector, Ingress and Egress, no rules).")
-    ]
 
 
 # -- high availability ------------------------------------------------------------------------------------------------
@@ -697,8 +647,9 @@ def test_analytics_read_only_rule(prod):
     ]
 
 
-def test_every_rule_has_a_test_above():
-    source = project_path("tests", "test_policies.py").read_text()
+def test_every_rule_has_a_test_above_or_in_the_unit_tests():
+    files = [project_path("tests", "test_policies.py"), *project_path("tests", "unit", "policies", "rules").glob("test_*.py")]
+    source = "".join(f.read_text() for f in files)
     untested = [name for name in RULES if f'"{name}"' not in source]
     assert untested == []
 

@@ -23,6 +23,7 @@ exports, so the two never share a role.
 from __future__ import annotations
 
 from components.analytics.schema import MANIFESTS, OBSERVATIONS
+from components.common.script_files import render_script
 
 # The columns of Langfuse's v2 observation export the loader reads, with the types ClickHouse reads them as
 # from Parquet and from JSON lines alike (packages/shared/src/server/queries/clickhouse-sql/event-query-builder.ts,
@@ -128,55 +129,22 @@ def manifest_record(url: str, path: str, observation_files: str, loaded_files: s
 
 
 def loader_script() -> str:
-    """One run. $BUCKET_URL (https://<bucket>.s3.<region>.amazonaws.com), $EXPORTS_PREFIX ("analytics/"), the
-    client's connection and $LOCAL_CONFIG (clickhouse-local's S3 credentials) come from the environment."""
-    return "#!/bin/bash\n# Rendered by langfuse-rosa (components/analytics/loader.py).\n" + f"""set -euo pipefail
-sql() {{ clickhouse-client --config-file "$CLIENT_CONFIG" --host "$CLICKHOUSE_HOST" --port "$CLICKHOUSE_PORT" --query "$1"; }}
-s3() {{ clickhouse-local --config-file "$LOCAL_CONFIG" --query "$1"; }}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-# Only what S3 still holds can be pending: its lifecycle expires export files after $LOOKBACK_DAYS.
-sql "SELECT path FROM {MANIFESTS} WHERE exported_at >= now64(3) - INTERVAL $LOOKBACK_DAYS DAY FORMAT TSV" > "$work/loaded.tsv"
-s3 "{pending_manifests('$BUCKET_URL/${EXPORTS_PREFIX}*/manifests/*.json', '$work/loaded.tsv')} FORMAT TSV" > "$work/pending.tsv"
-manifests=0 files=0 skipped=0
-while IFS= read -r path; do
-  url="$BUCKET_URL/${{path#*/}}"
-  s3 "{manifest_files('$url')} FORMAT TSV" > "$work/files.tsv"
-  listed=0 loaded=0 reasons=""
-  while IFS=$'\\t' read -r key table format; do
-    [ "$table" = "{TABLE}" ] || continue
-    listed=$((listed + 1))
-    reason=""
-    if [ "$key" = "{UNSAFE_KEY}" ]; then
-      reason="$key"
-    elif [ -z "$format" ]; then
-      reason="$key (a format the loader does not read)"
-    fi
-    if [ -n "$reason" ]; then
-      reasons="$reasons${{reasons:+; }}$reason"
-      continue
-    fi
-    # Langfuse uploads a run's file even when the window had no rows, and clickhouse-client refuses an INSERT
-    # without data: the first byte (read alone, so nothing of the stream is lost) tells an empty file.
-    s3 "{observations_select('$BUCKET_URL/$key', '$format', '$key')} FORMAT Native" | {{
-      dd bs=1 count=1 status=none of="$work/first"
-      if [ -s "$work/first" ]; then cat "$work/first" - | sql "{observations_insert()}"; else cat > /dev/null; fi
-    }}
-    loaded=$((loaded + 1))
-  done < "$work/files.tsv"
-  if [ "$(wc -l < "$work/files.tsv")" -eq 0 ]; then
-    reasons="not a version-{MANIFEST_VERSION} Langfuse manifest"
-  fi
-  s3 "{manifest_record('$url', '$path', '$listed', '$loaded', '$reasons')} FORMAT Native" | sql "INSERT INTO {MANIFESTS} FORMAT Native"
-  manifests=$((manifests + 1)) files=$((files + loaded))
-  if [ -n "$reasons" ]; then
-    skipped=$((skipped + 1))
-    echo "manifest $path: skipped $reasons" >&2
-  fi
-  echo "loaded $path: $loaded of $listed observation files"
-done < "$work/pending.tsv"
-echo "loader: $manifests manifests ($files files) loaded, $skipped with files skipped"
-"""
+    """One run (scripts/load.sh). $BUCKET_URL (https://<bucket>.s3.<region>.amazonaws.com), $EXPORTS_PREFIX
+    ("analytics/"), the client's connection and $LOCAL_CONFIG (clickhouse-local's S3 credentials) come from the
+    environment; the statements are the functions above, with the script's shell variables spliced in."""
+    return render_script(
+        __package__,
+        "load.sh",
+        MANIFESTS=MANIFESTS,
+        PENDING_MANIFESTS=pending_manifests("$BUCKET_URL/${EXPORTS_PREFIX}*/manifests/*.json", "$work/loaded.tsv"),
+        MANIFEST_FILES=manifest_files("$url"),
+        TABLE=TABLE,
+        UNSAFE_KEY=UNSAFE_KEY,
+        OBSERVATIONS_SELECT=observations_select("$BUCKET_URL/$key", "$format", "$key"),
+        OBSERVATIONS_INSERT=observations_insert(),
+        MANIFEST_VERSION=MANIFEST_VERSION,
+        MANIFEST_RECORD=manifest_record("$url", "$path", "$listed", "$loaded", "$reasons"),
+    )
 
 
 def local_config(exports_url: str) -> str:

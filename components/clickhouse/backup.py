@@ -32,6 +32,7 @@ from components.clickhouse.contract import BACKUP_OF_LABEL, CLIENT_NAME
 from components.clickhouse.images import CLICKHOUSE_SERVER
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from components.common.script_files import render_script
 from components.common.scripted_cron_job import SCRIPTS_DIR, ScriptedCronJobArgs, scripted_cron_job, scripts_volume
 
 SCRIPT_KEY = "backup.sh"
@@ -79,32 +80,10 @@ def s3_endpoint_config(url: pulumi.Input[str], kms_key_arn: pulumi.Input[str]) -
     )
 
 
-# Shared by the backup, restore and drill scripts: cycle_full and base_of (the chain's names), $now, $full
-# (this cycle's full backup).
-CHAIN_FUNCTIONS = """set -euo pipefail
-cycle_full() { local day=$(( $1 / 86400 )); echo "full-$(date -u -d "@$(( (day - day % FULL_EVERY_DAYS) * 86400 ))" +%Y%m%d)"; }
-base_of() { local t=${1#incr-}; cycle_full "$(date -u -d "${t:0:8} ${t:9:2}:${t:11:2}:${t:13:2}" +%s)"; }
-now=${BACKUP_NOW:-$(date -u +%s)}
-full=$(cycle_full "$now")
-"""
-# ... and sql(), through the client Service.
-SCRIPT_PRELUDE = CHAIN_FUNCTIONS + """sql() { clickhouse-client --config-file "$CLIENT_CONFIG" --host "$CLICKHOUSE_HOST" --port "$CLICKHOUSE_PORT" --query "$1"; }
-"""
-
-
 def backup_script(database: str, cluster: str) -> str:
     """Runs one backup; $BACKUP_URL, $FULL_EVERY_DAYS and the client's connection come from the environment.
-    BACKUP_NOW (epoch seconds) exists for the tests."""
-    return "#!/bin/bash\n# Rendered by langfuse-rosa (components/clickhouse/backup.py).\n" + SCRIPT_PRELUDE + f"""name="incr-$(date -u -d "@$now" +%Y%m%dT%H%M%SZ)"
-backup="BACKUP DATABASE {database} ON CLUSTER '{cluster}' TO S3('$BACKUP_URL"
-if sql "$backup/$name') SETTINGS base_backup = S3('$BACKUP_URL/$full')"; then
-  echo "incremental backup $name on $full"
-else
-  echo "no usable full backup $full for this cycle: taking it now" >&2
-  sql "$backup/$full')"
-  echo "full backup $full"
-fi
-"""
+    BACKUP_NOW (epoch seconds) exists for the tests. scripts/chain.sh names the chain (shared with the restore drill)."""
+    return render_script(__package__, SCRIPT_KEY, DATABASE=database, CLUSTER=cluster)
 
 
 @dataclass(frozen=True)

@@ -23,81 +23,32 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.clickhouse.backup import CHAIN_FUNCTIONS, SCRIPT_PRELUDE
 from components.clickhouse.contract import DRILL_LABELS
 from components.clickhouse.images import CLICKHOUSE_SERVER
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from components.common.script_files import render_script
 from components.common.scripted_cron_job import SCRIPTS_DIR, ScriptedCronJobArgs, run_volume, scripted_cron_job, scripts_volume
 
-DRILL_DATABASE = "restore_drill"
 DRILL_KEY = "restore-drill.sh"
 RESTORE_KEY = "restore.sh"
 DRILL_SERVER_CONFIG = "config.xml"
 DRILL_USERS_CONFIG = "users.xml"
 DRILL_DATA = "/var/lib/clickhouse"
-# Room a restore needs beyond the backup's bytes: its temporary files, the server's metadata and logs.
-HEADROOM_DIVISOR = 5
-
-# Prints the bytes it needs and exits when $2 (free bytes) is short; $1 names the restore in the message.
-REQUIRE_ROOM = f"""require_room() {{
-  local need=$(( $3 + $3 / {HEADROOM_DIVISOR} ))
-  if [ "$2" -lt "$need" ]; then
-    echo "refusing to restore $1: it needs $need bytes ($3 and a {HEADROOM_DIVISOR}th more), the volume has $2 free" >&2
-    exit 1
-  fi
-  echo "$1: needs $need bytes, the volume has $2 free"
-}}
-"""
-
-
-def restore_statement(database: str, cluster: str, source_url: str, into: str) -> str:
-    return f"RESTORE DATABASE {database} AS {into} ON CLUSTER '{cluster}' FROM S3('{source_url}')"
+# Both scripts are files in scripts/. Their require_room (scripts/require-room.sh) asks for the backup's bytes and a
+# fifth more: the restore's temporary files, the server's metadata and logs.
 
 
 def restore_script(database: str, cluster: str, backup: str, into: str) -> str:
     """The body of a restore Job: one named backup into a side database on the serving cluster, then its row counts."""
-    return f"""#!/bin/bash
-# Rendered by `langfuse-rosa restore clickhouse` (components/clickhouse/restore.py).
-{SCRIPT_PRELUDE}{REQUIRE_ROOM}live=$(sql "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = '{database}' AND active")
-free=$(sql "SELECT free_space FROM system.disks WHERE name = 'default'")
-require_room "{backup} into {into}" "$free" "$live"
-sql "{restore_statement(database, cluster, f"$BACKUP_URL/{backup}", into)}"
-sql "SELECT name, total_rows FROM system.tables WHERE database = '{into}' ORDER BY name FORMAT TSV"
-echo "restored {backup} into {into}"
-"""
+    return render_script(__package__, RESTORE_KEY, DATABASE=database, CLUSTER=cluster, BACKUP=backup, INTO=into)
 
 
 def drill_script(database: str) -> str:
     """Runs in the drill pod: starts the pod's own server, restores the newest backup into it and checks it.
     The server's start is the one step the tests cannot run (no server binary there)."""
-    return f"""#!/bin/bash
-# Rendered by langfuse-rosa (components/clickhouse/restore.py): restores the newest backup into a ClickHouse
-# server of this pod's own (loopback only, its own volume and Keeper) and checks every table.
-{CHAIN_FUNCTIONS}{REQUIRE_ROOM}sql() {{ clickhouse-client --host 127.0.0.1 --port 9000 --query "$1"; }}
-clickhouse-server --config-file={SCRIPTS_DIR}/{DRILL_SERVER_CONFIG} >/tmp/server.log 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
-until sql "SELECT 1" >/dev/null 2>&1; do
-  kill -0 "$server" 2>/dev/null || {{ echo "the drill's server did not start" >&2; cat /tmp/server.log >&2; exit 1; }}
-  sleep 1
-done
-started=$(date +%s)
-# A backup is complete once its .backup file is written; the newest one is what a restore would use.
-name=$(sql "SELECT splitByChar('/', _path)[-2] AS name FROM s3('$BACKUP_URL/*/.backup', 'One') ORDER BY _time DESC, name DESC LIMIT 1")
-[ -n "$name" ] || {{ echo "no complete backup under $BACKUP_URL" >&2; exit 1; }}
-files=$name
-case $name in incr-*) files="{{$name,$(base_of "$name")}}" ;; esac
-bytes=$(sql "SELECT sum(_size) FROM s3('$BACKUP_URL/$files/**', 'One')")
-require_room "$name" "$(df --output=avail -B1 "${{DRILL_DATA:-{DRILL_DATA}}}" | tail -n 1)" "$bytes"
-sql "RESTORE DATABASE {database} AS {DRILL_DATABASE} FROM S3('$BACKUP_URL/$name')"
-tables=$(sql "SELECT name FROM system.tables WHERE database = '{DRILL_DATABASE}' AND engine LIKE '%MergeTree' ORDER BY name")
-[ -n "$tables" ] || {{ echo "$name restored no tables" >&2; exit 1; }}
-for table in $tables; do
-  [ "$(sql "CHECK TABLE {DRILL_DATABASE}.$table SETTINGS check_query_single_value_result = 1")" = "1" ] || {{ echo "$table: checksums do not match" >&2; exit 1; }}
-  echo "$table $(sql "SELECT count() FROM {DRILL_DATABASE}.$table") rows"
-done
-echo "restore drill passed: $name, $bytes bytes, $(wc -w <<<"$tables") tables, $(( $(date +%s) - started )) s"
-"""
+    return render_script(
+        __package__, DRILL_KEY, DATABASE=database, SCRIPTS_DIR=SCRIPTS_DIR, DRILL_SERVER_CONFIG=DRILL_SERVER_CONFIG, DRILL_DATA=DRILL_DATA
+    )
 
 
 def drill_server_config(backup_url: str) -> str:

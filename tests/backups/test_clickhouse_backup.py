@@ -19,17 +19,7 @@ from tests.conftest import container, env_of, find, objects_of, stack_setting
 
 DAY = 86400
 # The stand-in for clickhouse-client: executes BACKUP statements against a directory of backups.
-CLIENT = r"""#!/bin/bash
-query=""
-while [ $# -gt 0 ]; do case "$1" in --query) query="$2"; shift 2;; *) shift;; esac; done
-echo "$query" >> "$STORE/queries"
-name=$(sed -nE "s|.* TO S3\('[^']*/([^/']+)'\).*|\1|p" <<<"$query")
-base=$(sed -nE "s|.*base_backup = S3\('[^']*/([^/']+)'\).*|\1|p" <<<"$query")
-[ -n "$name" ] || { echo "unexpected query: $query" >&2; exit 2; }
-[ -z "$base" ] || [ -e "$STORE/$base" ] || { echo "Backup $base not found" >&2; exit 1; }
-[ ! -e "$STORE/$name" ] || { echo "Backup $name already exists" >&2; exit 1; }
-echo "$base" > "$STORE/$name"
-"""
+CLIENT = Path(__file__).with_name("clickhouse-client-stand-in.sh")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +39,7 @@ def client(tmp_path) -> dict[str, str]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     path = bin_dir / "clickhouse-client"
-    path.write_text(CLIENT)
+    path.write_text(CLIENT.read_text())
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
     store = tmp_path / "store"
     store.mkdir()

@@ -17,6 +17,7 @@ from infra.offline_plan.validation import SchemaCatalog
 from infra.restore import clickhouse_restore, postgres_restore
 from infra.stack_config import ConfigError
 from tests.conftest import find, stack_setting
+from tests.shellcheck import shellcheck_text
 
 STACKS_DIR = PROJECT_ROOT / "stacks"
 TARGET = datetime(2026, 11, 26, 3, 45, tzinfo=UTC)
@@ -92,10 +93,11 @@ def test_restoring_into_the_archive_being_restored_is_refused(tmp_path):
     ]
 
 
-def test_the_clickhouse_restore_job_restores_into_a_side_database_with_the_backup_job_s_pod(plans):
+def test_the_clickhouse_restore_job_restores_into_a_side_database_with_the_backup_job_s_pod(plans, tmp_path):
     result = clickhouse_restore("prod", "incr-20261126T031700Z", STACKS_DIR, PROJECT_ROOT)
     config_map, job = result.manifests.values()
     script = config_map["data"]["restore.sh"]
+    assert shellcheck_text({"restore.sh": script}, tmp_path) == []
     url = "https://acme-langfuse-prod-backups.s3.eu-west-1.amazonaws.com/clickhouse"
     assert "RESTORE DATABASE default AS restored_incr_20261126t031700z ON CLUSTER 'default' FROM S3('$BACKUP_URL/incr-20261126T031700Z')" in script
     pod = job["spec"]["template"]["spec"]

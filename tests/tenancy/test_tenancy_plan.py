@@ -13,7 +13,6 @@ import pytest
 import yaml
 from langfuse_incluster import contract
 
-from components.tenancy.crd import EXTENDED_CRD, SCHEMA_FILE, UPSTREAM_CRD, render_extended_crd, render_schema
 from infra.offline_plan.plan import Plan, build_plan
 from infra.stack_config.errors import ConfigError
 from tests.conftest import container, env_of, find, langfuse_env_names, objects_of, project_path
@@ -133,17 +132,6 @@ def test_the_key_alert_fires_when_a_key_outlives_its_rotation(plan, tmp_path):
     (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests, sort_keys=False))
     result = subprocess.run([promtool, "test", "rules", "tests.yaml"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_the_crd_extension_is_current_and_keeps_the_platform_s_schema():
-    assert EXTENDED_CRD.read_text() == render_extended_crd(), "run scripts/extend-projectsettings-crd"
-    assert SCHEMA_FILE.read_text() == render_schema(), "run scripts/extend-projectsettings-crd"
-    upstream, extended = yaml.safe_load(UPSTREAM_CRD.read_text()), yaml.safe_load(EXTENDED_CRD.read_text())
-    for part in ("spec", "status"):
-        up = upstream["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"][part]
-        ext = extended["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"][part]
-        assert {k: v for k, v in ext["properties"].items() if k != "langfuse"} == up["properties"]
-    assert {k: v for k, v in extended["spec"].items() if k != "versions"} == {k: v for k, v in upstream["spec"].items() if k != "versions"}
 
 
 INIT_VALUES = {

