@@ -25,11 +25,24 @@ from components.platform.catalog import (
 from components.platform.external_secrets import ExternalSecretsOperand, ExternalSecretsOperandArgs
 from components.platform.operators import OperatorSubscription, OperatorSubscriptionArgs
 from components.platform.storage_class import EncryptedStorageClass, EncryptedStorageClassArgs
+from infra.ordering import after
 from infra.stack_config.cluster_layer import ClusterStackConfig
 from infra.stack_config.types import oidc_issuer
 
 
 def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOptions) -> None:
+    """The steps in dependency order; each deploys one concern and returns what later steps need."""
+    ebs_key, storage = _encrypted_storage(config, opts)
+    api_server = Addresses("api-server", tuple(config.network.api_server.cidrs), tuple(config.network.cluster_networks))
+    subscriptions = _operators(config, api_server, opts)
+    _audit_forwarding(config, after(opts, *subscriptions))
+    if config.operators.operands_enabled:
+        _operands(config, api_server, after(opts, *subscriptions))
+    pulumi.export("storageClass", storage.name)
+    pulumi.export("ebsKeyArn", ebs_key.arn)
+
+
+def _encrypted_storage(config: ClusterStackConfig, opts: pulumi.ResourceOptions) -> tuple[CustomerManagedKey, EncryptedStorageClass]:
     ebs_key = CustomerManagedKey(
         "ebs-key",
         CustomerManagedKeyArgs(
@@ -45,20 +58,25 @@ def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOption
         EncryptedStorageClassArgs(name=config.storage.class_name, kms_key_arn=ebs_key.arn, reclaim_policy=config.storage.reclaim_policy),
         opts=opts,
     )
-    net = config.network
-    api_server = Addresses("api-server", tuple(net.api_server.cidrs), tuple(net.cluster_networks))
-    subscriptions = [
+    return ebs_key, storage
+
+
+def _operators(config: ClusterStackConfig, api_server: Addresses, opts: pulumi.ResourceOptions) -> list[OperatorSubscription]:
+    return [
         OperatorSubscription(
             package.package,
             OperatorSubscriptionArgs(
                 package=package,
                 install_plan_approval=config.operators.install_plan_approval,
-                flows=operator_flows(package, api_server, net.api_server.port) + _collector_flows(config, package),
+                flows=operator_flows(package, api_server, config.network.api_server.port) + _collector_flows(config, package),
             ),
             opts=opts,
         )
         for package in CLUSTER_OPERATORS
     ]
+
+
+def _audit_forwarding(config: ClusterStackConfig, opts: pulumi.ResourceOptions) -> None:
     operator_namespaces = {p.namespace for p in CLUSTER_OPERATORS} | {CERT_MANAGER_OPERAND_NAMESPACE}
     AuditLogForwarding(
         "audit-forwarding",
@@ -74,29 +92,28 @@ def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOption
             postgres_namespaces=config.audit.namespaces,
             operands=config.operators.operands_enabled,
         ),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=subscriptions)),
+        opts=opts,
     )
-    if config.operators.operands_enabled:
-        after_operators = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=subscriptions))
-        ExternalSecretsOperand(
-            "external-secrets",
-            ExternalSecretsOperandArgs(aws_egress_cidrs=config.operators.external_secrets_egress_cidrs),
-            opts=after_operators,
-        )
-        # cert-manager's controller, webhook and cainjector: isolated like an operator's namespace (the API server
-        # calls the webhook; they reach only the API server and DNS).
-        cert_manager = NamespaceIsolation(
-            "cert-manager-network",
-            NamespaceIsolationArgs(namespace=CERT_MANAGER_OPERAND_NAMESPACE, flows=operator_flows(CERT_MANAGER, api_server, net.api_server.port)),
-            opts=after_operators,
-        )
-        BarmanCloudPlugin(
-            "barman-cloud-plugin",
-            BarmanCloudPluginArgs(namespace=CLOUDNATIVE_PG.namespace),
-            opts=pulumi.ResourceOptions.merge(after_operators, pulumi.ResourceOptions(depends_on=[cert_manager])),
-        )
-    pulumi.export("storageClass", storage.name)
-    pulumi.export("ebsKeyArn", ebs_key.arn)
+
+
+def _operands(config: ClusterStackConfig, api_server: Addresses, opts: pulumi.ResourceOptions) -> None:
+    """Once OLM has installed the operators: their operands."""
+    ExternalSecretsOperand(
+        "external-secrets",
+        ExternalSecretsOperandArgs(aws_egress_cidrs=config.operators.external_secrets_egress_cidrs),
+        opts=opts,
+    )
+    # cert-manager's controller, webhook and cainjector: isolated like an operator's namespace (the API server
+    # calls the webhook; they reach only the API server and DNS).
+    cert_manager = NamespaceIsolation(
+        "cert-manager-network",
+        NamespaceIsolationArgs(
+            namespace=CERT_MANAGER_OPERAND_NAMESPACE, flows=operator_flows(CERT_MANAGER, api_server, config.network.api_server.port)
+        ),
+        opts=opts,
+    )
+    # The plugin's certificates need cert-manager's CRDs.
+    BarmanCloudPlugin("barman-cloud-plugin", BarmanCloudPluginArgs(namespace=CLOUDNATIVE_PG.namespace), opts=after(opts, cert_manager))
 
 
 def _collector_flows(config: ClusterStackConfig, package: object) -> tuple[Flow, ...]:
