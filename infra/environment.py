@@ -13,7 +13,7 @@ from components.aws.tier import LangfuseAwsTier
 from components.data_tier import LangfuseDataTier
 from components.langfuse.app import LangfuseApp, LangfuseAppArgs
 from components.langfuse.backend import ConfigMapKeyRef, LangfuseBackend
-from components.langfuse.environment import SsoSettings
+from components.langfuse.environment import ProcessSettings, SsoSettings
 from components.langfuse.images import langfuse_images
 from components.langfuse.namespace import LangfuseNamespace, LangfuseNamespaceArgs
 from components.langfuse.process import Sizing
@@ -298,7 +298,6 @@ def app_args(
         namespace=namespace,
         secrets=secrets,
         store=store,
-        license_key=license_key(config),
         default_trusted_ca_bundle=trusted_ca_bundle,
         version=lf.version,
         images=langfuse_images(lf.version, lf.image_registry),
@@ -314,8 +313,7 @@ def app_args(
         sso=_sso(config),
         password_sign_up=lf.password_sign_up,
         backend=backend,
-        log_level=lf.log_level,
-        telemetry_enabled=lf.telemetry,
+        process=ProcessSettings(log_level=lf.log_level, telemetry_enabled=lf.telemetry, license_key=license_key(config)),
         protect_secrets=lf.protect_secrets,
         statsd=statsd,
         worker_queue_scaling=(
