@@ -270,7 +270,6 @@ def _restore(stack: str, out: Path | None, store: str, render) -> None:
 def usage(stack: str, project: str | None, since: str | None, kube_context: str | None, kubeconfig: str | None,
           langfuse_url: str | None, stacks_dir: Path | None) -> None:
     """Cost and usage per platform project, from Langfuse (keys read from the cluster with your kubeconfig)."""
-    from infra.environment import hostname
     from infra.offline_plan.stack_file import read_stack_file
     from infra.stack_config import StackConfig
     from infra.stack_config.loader import parse_engine_config
@@ -289,7 +288,7 @@ def usage(stack: str, project: str | None, since: str | None, kube_context: str 
         _fail(f"stack '{stack}': {error}")
     if project is not None and not tenants:
         _fail(f"stack '{stack}': --project = {project!r} has no ProjectSettings with spec.langfuse.enabled and a Ready tenant")
-    rows = usage_rows(tenants, langfuse_url or f"https://{hostname(config)}", start, now)
+    rows = usage_rows(tenants, langfuse_url or config.public_url, start, now)
     table = Table(title=f"Stack {stack}: LLM cost per project since {start.isoformat()} (UTC)", title_justify="left")
     for column in ("Project", "Since", "Today", "Month", "Budget", "Used", "Forecast", "Tokens", "Traces", "Errors today", "Top models"):
         table.add_column(column, justify="left" if column in ("Project", "Top models") else "right")

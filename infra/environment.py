@@ -79,7 +79,7 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
     deploy_audit_export(config, aws_tier, stores.backend, opts=after(opts, namespace, isolation, store))
     _tenancy(config, aws_tier, store, after(opts, namespace, isolation, store, app))
     deploy_round_trip_monitor(
-        config, config.langfuse.namespace, f"https://{hostname(config)}", namespace.trusted_ca_bundle,
+        config, config.langfuse.namespace, config.public_url, namespace.trusted_ca_bundle,
         opts=after(opts, namespace, isolation, *referenced, app),
     )
     pulumi.export("langfuseUrl", app.url)
@@ -189,7 +189,7 @@ def _probes(
             zone_spread=_exporter_zone_spread(config),
             trusted_ca_bundle=namespace.trusted_ca_bundle,
             service_ca_bundle=namespace.service_ca_bundle,
-            public_urls=[f"https://{hostname(config)}/api/public/health"],
+            public_urls=[f"{config.public_url}/api/public/health"],
             service_urls=service_urls,
             tls_endpoints=stores.tls_endpoints,
         ),
@@ -257,7 +257,7 @@ def _alert_routing(config: StackConfig, namespace: LangfuseNamespace, opts: pulu
 def _tenancy(config: StackConfig, aws_tier: LangfuseAwsTier, store: AwsSecretStore, opts: pulumi.ResourceOptions) -> None:
     """The tenant controller, and in shared-project mode the export of the one project."""
     exports = export_settings(config, aws_tier)
-    deploy_tenancy(config, config.langfuse.namespace, store.name, f"https://{hostname(config)}", exports, opts=opts)
+    deploy_tenancy(config, config.langfuse.namespace, store.name, config.public_url, exports, opts=opts)
     if exports is not None and shares_one_project(config):
         deploy_shared_project_export(config, config.langfuse.namespace, store.name, exports, opts)
 
@@ -266,16 +266,11 @@ def _usage_alerts(config: StackConfig) -> UsageAlertSettings | None:
     usage = config.tenancy.usage
     if not (config.tenancy.enabled and usage.enabled):
         return None
-    return UsageAlertSettings(f"https://{hostname(config)}", usage.poll_interval_seconds, usage.error_rate_jump)
+    return UsageAlertSettings(config.public_url, usage.poll_interval_seconds, usage.error_rate_jump)
 
 
 # The drills run weekly (dataTier.restoreDrillSchedule): one missed run is tolerated.
 RESTORE_DRILL_MAX_AGE_DAYS = 15
-
-
-def hostname(config: StackConfig) -> str:
-    lf = config.langfuse
-    return lf.hostname or f"{lf.namespace}.{config.cluster.apps_domain}"
 
 
 def _exporter_zone_spread(config: StackConfig) -> str:
@@ -304,7 +299,7 @@ def app_args(
         web=_sizing(lf.web),
         worker=_sizing(lf.worker),
         route=RouteSettings(
-            hostname=hostname(config),
+            hostname=config.public_host,
             timeout_seconds=lf.route.timeout_seconds,
             hsts_max_age_seconds=lf.route.hsts_max_age_seconds,
             hsts_include_subdomains=lf.route.hsts_include_subdomains,

@@ -283,6 +283,15 @@ class StackConfig(Model):
         default=AnalyticsConfig(), description="a sharded ClickHouse for dashboards and warehouses, loaded from Langfuse's exports"
     )
 
+    @property
+    def public_host(self) -> str:
+        """Where the Route serves Langfuse's UI and API: langfuse.hostname, by default under the cluster's apps domain."""
+        return self.langfuse.hostname or f"{self.langfuse.namespace}.{self.cluster.apps_domain}"
+
+    @property
+    def public_url(self) -> str:
+        return f"https://{self.public_host}"
+
     @field_validator("data_tier")
     @classmethod
     def _data_tier_matches_mode(cls, data_tier: DataTierConfig | None, info: ValidationInfo) -> DataTierConfig | None:
