@@ -16,10 +16,8 @@ from components.langfuse.backend import ConfigMapKeyRef, LangfuseBackend
 from components.langfuse.environment import ProcessSettings, SsoSettings
 from components.langfuse.images import langfuse_images
 from components.langfuse.namespace import LangfuseNamespace, LangfuseNamespaceArgs
-from components.langfuse.process import Sizing
 from components.langfuse.web import RouteSettings
 from components.langfuse.worker.queue_scaling import QueueScaling
-from components.langfuse.workload import Autoscaling, Resources
 from components.monitoring.alert_routing import AlertRouting, AlertRoutingArgs
 from components.monitoring.alerts import AlertThresholds, LangfuseAlerts, LangfuseAlertsArgs, UsageAlertSettings
 from components.monitoring.grafana import GrafanaSso, LangfuseGrafana, LangfuseGrafanaArgs
@@ -49,9 +47,8 @@ from infra.secret_references import (
     slack_webhook,
     sso_client_secret,
 )
+from infra.sizing import process_sizing
 from infra.stack_config import StackConfig
-from infra.stack_config.models import WorkloadConfig
-from infra.stack_config.types import cpu_millicores, memory_mib
 from infra.tenancy import deploy_tenancy, shared_project_init
 from infra.verification import deploy_round_trip_monitor, round_trip_alerting
 
@@ -296,8 +293,8 @@ def app_args(
         default_trusted_ca_bundle=trusted_ca_bundle,
         version=lf.version,
         images=langfuse_images(lf.version, lf.image_registry),
-        web=_sizing(lf.web),
-        worker=_sizing(lf.worker),
+        web=process_sizing(lf.web),
+        worker=process_sizing(lf.worker),
         route=RouteSettings(
             hostname=config.public_host,
             timeout_seconds=lf.route.timeout_seconds,
@@ -321,23 +318,6 @@ def app_args(
             else None
         ),
         shared_project=shared_project_init(config),
-    )
-
-
-def _sizing(workload: WorkloadConfig) -> Sizing:
-    return Sizing(
-        resources=Resources(
-            cpu_request_millicores=cpu_millicores(workload.cpu.request),
-            cpu_limit_millicores=cpu_millicores(workload.cpu.limit),
-            memory_mib=memory_mib(workload.memory),
-        ),
-        autoscaling=Autoscaling(
-            min_replicas=workload.replicas.min,
-            max_replicas=workload.replicas.max,
-            target_cpu_utilization=workload.target_cpu_utilization,
-            target_memory_utilization=workload.target_memory_utilization,
-        ),
-        postgres_pool_size=workload.effective_postgres_pool_size,
     )
 
 

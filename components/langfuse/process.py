@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.common.quantities import memory_mib
+from components.common.resources import Resources
 from components.langfuse.backend import ConfigMapKeyRef, LangfuseBackend, SecretKeyRef
 from components.langfuse.environment import EnvVar, ProcessSettings, backend_env, metrics_env, process_env
 from components.langfuse.volumes import Mounts, postgres_ca, tmp, trusted_ca
-from components.langfuse.workload import Autoscaling, Probes, Resources, WorkloadSpec
+from components.langfuse.workload import Autoscaling, Probes, WorkloadSpec
 from components.monitoring.statsd_exporter import StatsdTarget
 
 
@@ -68,7 +70,7 @@ def workload_spec(
 def _shared_env(args: LangfuseProcessArgs, port: int) -> list[EnvVar]:
     return process_env(
         port=port,
-        memory_limit_mib=args.sizing.resources.memory_mib,
+        memory_limit_mib=memory_mib(args.sizing.resources.memory),
         settings=args.settings,
         salt=args.salt,
         encryption_key=args.encryption_key,
