@@ -15,7 +15,7 @@ from components.langfuse.images import DEFAULT_REGISTRY, SUPPORTED_VERSIONS
 from infra.stack_config.analytics import AnalyticsConfig
 from infra.stack_config.audit import AuditConfig
 from infra.stack_config.aws import AwsConfig
-from infra.stack_config.base import ClusterConfig, ConfigMapKeyRef, Cpu, Credentials, Model, SecretsManagerRef
+from infra.stack_config.base import ClusterConfig, ConfigMapKeyRefConfig, Cpu, Credentials, Model, SecretsManagerRef
 from infra.stack_config.data_tier import DataTierConfig
 from infra.stack_config.monitoring import MonitoringConfig
 from infra.stack_config.network import NetworkConfig
@@ -125,6 +125,7 @@ class WorkerConfig(WorkloadConfig):
 
 
 class RouteConfig(Model):
+    # The fields of components/langfuse/web/route.py's RouteSettings, which the program builds from these by name.
     timeout_seconds: int = Field(default=120, ge=30, le=600, description="router timeout for one request")
     hsts_max_age_seconds: int = Field(default=31536000, ge=300, description="Strict-Transport-Security max-age")
     hsts_include_subdomains: bool = Field(default=True, description="HSTS includeSubDomains")
@@ -193,7 +194,7 @@ class PostgresConfig(Model):
     port: int = Field(default=5432, ge=1, le=65535, description="server port")
     database: str = Field(default="langfuse", min_length=1, max_length=63, description="database Langfuse owns")
     credentials: Credentials = Field(description="Secrets Manager secret {secretsManagerName, usernameProperty, passwordProperty}")
-    server_ca: ConfigMapKeyRef = Field(description="ConfigMap key holding the PEM CA of the server certificate")
+    server_ca: ConfigMapKeyRefConfig = Field(description="ConfigMap key holding the PEM CA of the server certificate")
     connection_budget: int = Field(
         ge=1,
         le=100_000,
@@ -243,7 +244,7 @@ class BackendConfig(Model):
         default=None, validate_default=True, description="external ClickHouse ≥ 25.12, one shard"
     )
     redis: RedisConfig | None = Field(default=None, validate_default=True, description="external Redis/Valkey ≥ 7 behind Sentinel")
-    trusted_ca_bundle: ConfigMapKeyRef | None = Field(
+    trusted_ca_bundle: ConfigMapKeyRefConfig | None = Field(
         default=None, description="external mode: extra CAs for ClickHouse, Redis and SSO; default: the cluster's trusted bundle"
     )
 
