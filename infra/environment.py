@@ -126,7 +126,6 @@ def _metrics_exporter(config: StackConfig, namespace: LangfuseNamespace, opts: p
             namespace=namespace.name,
             environment=config.environment,
             replicas=config.monitoring.exporter_replicas,
-            zone_spread=_exporter_zone_spread(config),
         ),
         opts=opts,
     )
@@ -183,7 +182,6 @@ def _probes(
         EndpointProbesArgs(
             namespace=namespace.name,
             replicas=config.monitoring.exporter_replicas,
-            zone_spread=_exporter_zone_spread(config),
             trusted_ca_bundle=namespace.trusted_ca_bundle,
             service_ca_bundle=namespace.service_ca_bundle,
             public_urls=[f"{config.public_url}/api/public/health"],
@@ -268,11 +266,6 @@ def _usage_alerts(config: StackConfig) -> UsageAlertSettings | None:
 
 # The drills run weekly (dataTier.restoreDrillSchedule): one missed run is tolerated.
 RESTORE_DRILL_MAX_AGE_DAYS = 15
-
-
-def _exporter_zone_spread(config: StackConfig) -> str:
-    # A single exporter replica (dev) has nothing to spread; a hard constraint would only block scheduling.
-    return "DoNotSchedule" if config.monitoring.exporter_replicas > 1 else "ScheduleAnyway"
 
 
 def app_args(
