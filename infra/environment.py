@@ -8,11 +8,10 @@ from dataclasses import dataclass
 import pulumi
 
 from components.analytics.cluster import AnalyticsCluster
-from components.aws.secrets_manager import SecretsManagerSettings
 from components.aws.tier import LangfuseAwsTier
 from components.data_tier import LangfuseDataTier
 from components.langfuse.app import LangfuseApp, LangfuseAppArgs
-from components.langfuse.backend import ConfigMapKeyRef, LangfuseBackend
+from components.langfuse.backend import LangfuseBackend
 from components.langfuse.environment import ProcessSettings, SsoSettings
 from components.langfuse.images import langfuse_images
 from components.langfuse.namespace import LangfuseNamespace, LangfuseNamespaceArgs
@@ -22,7 +21,7 @@ from components.monitoring.alert_routing import AlertRouting, AlertRoutingArgs
 from components.monitoring.alerts import AlertThresholds, LangfuseAlerts, LangfuseAlertsArgs, UsageAlertSettings
 from components.monitoring.grafana import GrafanaSso, LangfuseGrafana, LangfuseGrafanaArgs
 from components.monitoring.probes import EndpointProbes, EndpointProbesArgs
-from components.monitoring.statsd_exporter import LangfuseMetricsExporter, LangfuseMetricsExporterArgs, StatsdTarget
+from components.monitoring.statsd_exporter import LangfuseMetricsExporter, LangfuseMetricsExporterArgs
 from components.network import NamespaceIsolation, NamespaceIsolationArgs
 from components.network.langfuse_flows import langfuse_flows
 from components.secrets import AwsSecretStore, AwsSecretStoreArgs, ReferencedSecrets, ReferencedSecretsArgs
@@ -162,10 +161,35 @@ def _langfuse(
     metrics: LangfuseMetricsExporter,
     opts: pulumi.ResourceOptions,
 ) -> LangfuseApp:
+    lf = config.langfuse
     return LangfuseApp(
         "langfuse",
-        app_args(
-            config, namespace.name, namespace.trusted_ca_bundle, backend, aws_tier.secrets, store.name, metrics.target, namespace.service_ca_bundle
+        LangfuseAppArgs(
+            namespace=namespace.name,
+            secrets=aws_tier.secrets,
+            store=store.name,
+            default_trusted_ca_bundle=namespace.trusted_ca_bundle,
+            version=lf.version,
+            images=langfuse_images(lf.version, lf.image_registry),
+            web=process_sizing(lf.web),
+            worker=process_sizing(lf.worker),
+            route=RouteSettings(hostname=config.public_host, **lf.route.model_dump()),
+            sso=_sso(config),
+            password_sign_up=lf.password_sign_up,
+            backend=backend,
+            process=ProcessSettings(log_level=lf.log_level, telemetry_enabled=lf.telemetry, license_key=license_key(config)),
+            protect_secrets=lf.protect_secrets,
+            statsd=metrics.target,
+            worker_queue_scaling=(
+                QueueScaling(
+                    namespace=lf.namespace,
+                    waiting_jobs_per_replica=lf.worker.queue_scaling.waiting_jobs_per_replica,
+                    service_ca=namespace.service_ca_bundle,
+                )
+                if lf.worker.queue_scaling.enabled
+                else None
+            ),
+            shared_project=shared_project_init(config),
         ),
         opts=opts,
     )
@@ -266,46 +290,6 @@ def _usage_alerts(config: StackConfig) -> UsageAlertSettings | None:
 
 # The drills run weekly (dataTier.restoreDrillSchedule): one missed run is tolerated.
 RESTORE_DRILL_MAX_AGE_DAYS = 15
-
-
-def app_args(
-    config: StackConfig,
-    namespace: pulumi.Input[str],
-    trusted_ca_bundle: ConfigMapKeyRef,
-    backend: LangfuseBackend,
-    secrets: SecretsManagerSettings,
-    store: str,
-    statsd: StatsdTarget,
-    service_ca_bundle: ConfigMapKeyRef,
-) -> LangfuseAppArgs:
-    lf = config.langfuse
-    return LangfuseAppArgs(
-        namespace=namespace,
-        secrets=secrets,
-        store=store,
-        default_trusted_ca_bundle=trusted_ca_bundle,
-        version=lf.version,
-        images=langfuse_images(lf.version, lf.image_registry),
-        web=process_sizing(lf.web),
-        worker=process_sizing(lf.worker),
-        route=RouteSettings(hostname=config.public_host, **lf.route.model_dump()),
-        sso=_sso(config),
-        password_sign_up=lf.password_sign_up,
-        backend=backend,
-        process=ProcessSettings(log_level=lf.log_level, telemetry_enabled=lf.telemetry, license_key=license_key(config)),
-        protect_secrets=lf.protect_secrets,
-        statsd=statsd,
-        worker_queue_scaling=(
-            QueueScaling(
-                namespace=lf.namespace,
-                waiting_jobs_per_replica=lf.worker.queue_scaling.waiting_jobs_per_replica,
-                service_ca=service_ca_bundle,
-            )
-            if lf.worker.queue_scaling.enabled
-            else None
-        ),
-        shared_project=shared_project_init(config),
-    )
 
 
 def _sso(config: StackConfig) -> SsoSettings | None:
