@@ -42,7 +42,9 @@ def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOption
     pulumi.export("ebsKeyArn", ebs_key.arn)
 
 
-def _encrypted_storage(config: ClusterStackConfig, opts: pulumi.ResourceOptions) -> tuple[CustomerManagedKey, EncryptedStorageClass]:
+def _encrypted_storage(
+    config: ClusterStackConfig, opts: pulumi.ResourceOptions
+) -> tuple[CustomerManagedKey, EncryptedStorageClass]:
     ebs_key = CustomerManagedKey(
         "ebs-key",
         CustomerManagedKeyArgs(
@@ -55,7 +57,9 @@ def _encrypted_storage(config: ClusterStackConfig, opts: pulumi.ResourceOptions)
     )
     storage = EncryptedStorageClass(
         "storage",
-        EncryptedStorageClassArgs(name=config.storage.class_name, kms_key_arn=ebs_key.arn, reclaim_policy=config.storage.reclaim_policy),
+        EncryptedStorageClassArgs(
+            name=config.storage.class_name, kms_key_arn=ebs_key.arn, reclaim_policy=config.storage.reclaim_policy
+        ),
         opts=opts,
     )
     return ebs_key, storage
@@ -108,12 +112,15 @@ def _operands(config: ClusterStackConfig, api_server: Addresses, opts: pulumi.Re
     cert_manager = NamespaceIsolation(
         "cert-manager-network",
         NamespaceIsolationArgs(
-            namespace=CERT_MANAGER_OPERAND_NAMESPACE, flows=operator_flows(CERT_MANAGER, api_server, config.network.api_server.port)
+            namespace=CERT_MANAGER_OPERAND_NAMESPACE,
+            flows=operator_flows(CERT_MANAGER, api_server, config.network.api_server.port),
         ),
         opts=opts,
     )
     # The plugin's certificates need cert-manager's CRDs.
-    BarmanCloudPlugin("barman-cloud-plugin", BarmanCloudPluginArgs(namespace=CLOUDNATIVE_PG.namespace), opts=after(opts, cert_manager))
+    BarmanCloudPlugin(
+        "barman-cloud-plugin", BarmanCloudPluginArgs(namespace=CLOUDNATIVE_PG.namespace), opts=after(opts, cert_manager)
+    )
 
 
 def _collector_flows(config: ClusterStackConfig, package: object) -> tuple[Flow, ...]:

@@ -64,18 +64,25 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
     referenced = _referenced_secrets(config, namespace, store, after(opts, namespace, store))
     metrics = _metrics_exporter(config, namespace, after(opts, namespace, isolation))
     stores = _stores(config, namespace, aws_tier, store, after(opts, namespace, store))
-    analytics = deploy_analytics(config, config.langfuse.namespace, namespace.service_ca_bundle, aws_tier, store.name, after(opts, namespace, store))
+    analytics = deploy_analytics(
+        config, config.langfuse.namespace, namespace.service_ca_bundle, aws_tier, store.name, after(opts, namespace, store)
+    )
     app = _langfuse(config, namespace, stores.backend, aws_tier, store, metrics, after(opts, namespace, store, *referenced))
     _probes(config, namespace, stores, analytics, after(opts, namespace, isolation))
     _alerts(config, analytics, after(opts, namespace, isolation))
     grafana = _grafana(config, namespace, after(opts, namespace, *referenced))
     if grafana is not None and analytics is not None:
-        deploy_analytics_dashboards(config, config.langfuse.namespace, analytics, namespace.service_ca_bundle, after(opts, grafana, analytics))
+        deploy_analytics_dashboards(
+            config, config.langfuse.namespace, analytics, namespace.service_ca_bundle, after(opts, grafana, analytics)
+        )
     _alert_routing(config, namespace, after(opts, namespace, *referenced))
     deploy_audit_export(config, aws_tier, stores.backend, opts=after(opts, namespace, isolation, store))
     _tenancy(config, aws_tier, store, after(opts, namespace, isolation, store, app))
     deploy_round_trip_monitor(
-        config, config.langfuse.namespace, config.public_url, namespace.trusted_ca_bundle,
+        config,
+        config.langfuse.namespace,
+        config.public_url,
+        namespace.trusted_ca_bundle,
         opts=after(opts, namespace, isolation, *referenced, app),
     )
     pulumi.export("langfuseUrl", app.url)
@@ -100,10 +107,14 @@ def _isolation(config: StackConfig, namespace: LangfuseNamespace, opts: pulumi.R
     )
 
 
-def _secret_store(config: StackConfig, namespace: LangfuseNamespace, aws_tier: LangfuseAwsTier, opts: pulumi.ResourceOptions) -> AwsSecretStore:
+def _secret_store(
+    config: StackConfig, namespace: LangfuseNamespace, aws_tier: LangfuseAwsTier, opts: pulumi.ResourceOptions
+) -> AwsSecretStore:
     return AwsSecretStore(
         "secret-store",
-        AwsSecretStoreArgs(namespace=namespace.name, region=config.cluster.region, role_arn=aws_tier.role_arns["external-secrets"]),
+        AwsSecretStoreArgs(
+            namespace=namespace.name, region=config.cluster.region, role_arn=aws_tier.role_arns["external-secrets"]
+        ),
         opts=opts,
     )
 
@@ -115,7 +126,11 @@ def _referenced_secrets(
     references = referenced_secrets(config)
     if not references:
         return []
-    return [ReferencedSecrets("referenced-secrets", ReferencedSecretsArgs(namespace=namespace.name, store=store.name, secrets=references), opts=opts)]
+    return [
+        ReferencedSecrets(
+            "referenced-secrets", ReferencedSecretsArgs(namespace=namespace.name, store=store.name, secrets=references), opts=opts
+        )
+    ]
 
 
 def _metrics_exporter(config: StackConfig, namespace: LangfuseNamespace, opts: pulumi.ResourceOptions) -> LangfuseMetricsExporter:
@@ -140,7 +155,11 @@ class Stores:
 
 
 def _stores(
-    config: StackConfig, namespace: LangfuseNamespace, aws_tier: LangfuseAwsTier, store: AwsSecretStore, opts: pulumi.ResourceOptions
+    config: StackConfig,
+    namespace: LangfuseNamespace,
+    aws_tier: LangfuseAwsTier,
+    store: AwsSecretStore,
+    opts: pulumi.ResourceOptions,
 ) -> Stores:
     """In-cluster mode: the data tier; external mode: the managed stores the stack file names."""
     s3 = s3_backend(config, aws_tier)
@@ -196,11 +215,18 @@ def _langfuse(
 
 
 def _probes(
-    config: StackConfig, namespace: LangfuseNamespace, stores: Stores, analytics: AnalyticsCluster | None, opts: pulumi.ResourceOptions
+    config: StackConfig,
+    namespace: LangfuseNamespace,
+    stores: Stores,
+    analytics: AnalyticsCluster | None,
+    opts: pulumi.ResourceOptions,
 ) -> None:
     service_urls = stores.https_endpoints
     if analytics is not None:
-        service_urls = [*service_urls, pulumi.Output.concat("https://", analytics.service_host, f".{config.langfuse.namespace}.svc:8443/ping")]
+        service_urls = [
+            *service_urls,
+            pulumi.Output.concat("https://", analytics.service_host, f".{config.langfuse.namespace}.svc:8443/ping"),
+        ]
     EndpointProbes(
         "probes",
         EndpointProbesArgs(
@@ -226,7 +252,9 @@ def _alerts(config: StackConfig, analytics: AnalyticsCluster | None, opts: pulum
                 postgres_backup_max_age_hours=config.monitoring.postgres_backup_max_age_hours,
                 runbook_base_url=config.monitoring.runbook_base_url,
                 # One missed run is tolerated; two are not.
-                clickhouse_backup_max_age_hours=2 * config.data_tier.clickhouse.backup.interval_hours + 1 if config.data_tier else None,
+                clickhouse_backup_max_age_hours=2 * config.data_tier.clickhouse.backup.interval_hours + 1
+                if config.data_tier
+                else None,
                 restore_drill_max_age_days=RESTORE_DRILL_MAX_AGE_DAYS if config.data_tier else None,
                 tenant_keys=config.tenancy.enabled,
                 usage=_usage_alerts(config),
@@ -268,7 +296,12 @@ def _alert_routing(config: StackConfig, namespace: LangfuseNamespace, opts: pulu
         return
     AlertRouting(
         "alert-routing",
-        AlertRoutingArgs(namespace=namespace.name, webhook=slack_webhook(), critical_channel=slack.critical_channel, warning_channel=slack.warning_channel),
+        AlertRoutingArgs(
+            namespace=namespace.name,
+            webhook=slack_webhook(),
+            critical_channel=slack.critical_channel,
+            warning_channel=slack.warning_channel,
+        ),
         opts=opts,
     )
 

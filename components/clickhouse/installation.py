@@ -480,7 +480,6 @@ def keeper_spec(shape: InstallationShape) -> dict:
     }
 
 
-
 def _claim(name: str, storage_class: str, size: str) -> dict:
     return {
         "name": name,

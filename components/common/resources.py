@@ -13,4 +13,7 @@ class Resources:
 
     def requirements(self) -> dict[str, dict[str, str]]:
         """The container's `resources`, quantities as written."""
-        return {"requests": {"cpu": self.cpu_request, "memory": self.memory}, "limits": {"cpu": self.cpu_limit, "memory": self.memory}}
+        return {
+            "requests": {"cpu": self.cpu_request, "memory": self.memory},
+            "limits": {"cpu": self.cpu_limit, "memory": self.memory},
+        }

@@ -18,7 +18,8 @@ DEFAULT_STORAGE_CLASS = "langfuse-gp3-encrypted"
 
 
 class ResourcesConfig(Model):
-    """A container's CPU and memory as the stack file writes them; the components take them as one Resources (infra/sizing.py)."""
+    """A container's CPU and memory as the stack file writes them; components take them as one Resources
+    (infra/sizing.py)."""
 
     cpu: Cpu = Field(description="CPU request and limit")
     memory: MemoryQuantity = Field(description="memory request and limit")
