@@ -15,6 +15,7 @@ from components.clickhouse.contract import backup_service_account
 from components.common.dns import service_fqdn
 from components.common.refs import ConfigMapKeyRef
 from components.langfuse.contract import WEB_PORT, WEB_SERVICE
+from infra.sizing import container_resources
 from infra.stack_config import StackConfig
 from infra.stack_config.analytics import AnalyticsConfig
 
@@ -88,9 +89,7 @@ def deploy_analytics(
             storage_class=tier.storage_class,
             storage_size=a.storage,
             keeper_storage_size=a.keeper_storage,
-            cpu_request=a.resources.cpu.request,
-            cpu_limit=a.resources.cpu.limit,
-            memory=a.resources.memory,
+            resources=container_resources(a.resources),
             zone_anti_affinity=a.zone_anti_affinity,
             service_ca_config_map=service_ca_bundle.name,
             retention_days=a.retention_days,

@@ -391,7 +391,6 @@ def _write_new_file(path: Path, text: str) -> None:
 def usage(stack: str | None, project: str | None, since: str | None, kube_context: str | None, kubeconfig: str | None,
           langfuse_url: str | None, stacks_dir: Path | None) -> None:  # fmt: skip
     """Print cost and usage per platform project, from Langfuse (keys read from the cluster with your kubeconfig)."""
-    from infra.environment import hostname
     from infra.usage_report import UsageInputError, parse_since, tenants_from_cluster, usage_rows
 
     stack = _required_stack(stack, stacks_dir, "usage")
@@ -404,7 +403,7 @@ def usage(stack: str | None, project: str | None, since: str | None, kube_contex
         _fail(f"stack '{stack}': {error}")
     if project is not None and not tenants:
         _fail(f"stack '{stack}': --project = {project!r} has no ProjectSettings with spec.langfuse.enabled and a Ready tenant")
-    rows = usage_rows(tenants, langfuse_url or f"https://{hostname(config)}", start, now)
+    rows = usage_rows(tenants, langfuse_url or config.public_url, start, now)
     table = Table(title=f"Stack {stack}: LLM cost per project since {start.isoformat()} (UTC)", title_justify="left")
     for column in ("Project", "Since", "Today", "Month", "Budget", "Used", "Forecast", "Tokens", "Traces", "Errors today", "Top models"):
         table.add_column(column, justify="left" if column in ("Project", "Top models") else "right")

@@ -19,16 +19,33 @@ from components.platform.catalog import (
     CERT_MANAGER_OPERAND_NAMESPACE,
     CLOUDNATIVE_PG,
     OPENSHIFT_LOGGING,
+    OperatorPackage,
 )
 from components.platform.external_secrets import ExternalSecretsOperand, ExternalSecretsOperandArgs
 from components.platform.openshift_support import cluster_operators
-from components.platform.operators import OperatorPackage, OperatorSubscription, OperatorSubscriptionArgs
+from components.platform.operators import OperatorSubscription, OperatorSubscriptionArgs
 from components.platform.storage_class import EncryptedStorageClass, EncryptedStorageClassArgs
+from infra.ordering import after
 from infra.stack_config.cluster_layer import ClusterStackConfig
 from infra.stack_config.types import oidc_issuer
 
 
 def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOptions) -> None:
+    """The steps in dependency order; each deploys one concern and returns what later steps need."""
+    ebs_key, storage = _encrypted_storage(config, opts)
+    api_server = Addresses("api-server", tuple(config.network.api_server.cidrs), tuple(config.network.cluster_networks))
+    operators = cluster_operators(config.cluster.openshift_version)
+    subscriptions = _operators(config, operators, api_server, opts)
+    _audit_forwarding(config, operators, after(opts, *subscriptions))
+    if config.operators.operands_enabled:
+        _operands(config, api_server, after(opts, *subscriptions))
+    pulumi.export("storageClass", storage.name)
+    pulumi.export("ebsKeyArn", ebs_key.arn)
+
+
+def _encrypted_storage(
+    config: ClusterStackConfig, opts: pulumi.ResourceOptions
+) -> tuple[CustomerManagedKey, EncryptedStorageClass]:
     ebs_key = CustomerManagedKey(
         "ebs-key",
         CustomerManagedKeyArgs(
@@ -41,24 +58,32 @@ def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOption
     )
     storage = EncryptedStorageClass(
         "storage",
-        EncryptedStorageClassArgs(name=config.storage.class_name, kms_key_arn=ebs_key.arn, reclaim_policy=config.storage.reclaim_policy),
+        EncryptedStorageClassArgs(
+            name=config.storage.class_name, kms_key_arn=ebs_key.arn, reclaim_policy=config.storage.reclaim_policy
+        ),
         opts=opts,
     )
-    net = config.network
-    api_server = Addresses("api-server", tuple(net.api_server.cidrs), tuple(net.cluster_networks))
-    operators = cluster_operators(config.cluster.openshift_version)
-    subscriptions = [
+    return ebs_key, storage
+
+
+def _operators(
+    config: ClusterStackConfig, operators: tuple[OperatorPackage, ...], api_server: Addresses, opts: pulumi.ResourceOptions
+) -> list[OperatorSubscription]:
+    return [
         OperatorSubscription(
             package.package,
             OperatorSubscriptionArgs(
                 package=package,
                 install_plan_approval=config.operators.install_plan_approval,
-                flows=operator_flows(package, api_server, net.api_server.port) + _collector_flows(config, package),
+                flows=operator_flows(package, api_server, config.network.api_server.port) + _collector_flows(config, package),
             ),
             opts=opts,
         )
         for package in operators
     ]
+
+
+def _audit_forwarding(config: ClusterStackConfig, operators: tuple[OperatorPackage, ...], opts: pulumi.ResourceOptions) -> None:
     operator_namespaces = {p.namespace for p in operators} | {CERT_MANAGER_OPERAND_NAMESPACE}
     AuditLogForwarding(
         "audit-forwarding",
@@ -74,35 +99,35 @@ def deploy_cluster_layer(config: ClusterStackConfig, opts: pulumi.ResourceOption
             postgres_namespaces=config.audit.namespaces,
             operands=config.operators.operands_enabled,
         ),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=subscriptions)),
+        opts=opts,
     )
-    if config.operators.operands_enabled:
-        after_operators = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=subscriptions))
-        ExternalSecretsOperand(
-            "external-secrets",
-            ExternalSecretsOperandArgs(aws_egress_cidrs=config.operators.external_secrets_egress_cidrs),
-            opts=after_operators,
-        )
-        # cert-manager's controller, webhook and cainjector: isolated like an operator's namespace (the API server
-        # calls the webhook; they reach only the API server and DNS).
-        cert_manager_flows = operator_flows(CERT_MANAGER, api_server, net.api_server.port)
-        if config.operators.cert_manager_egress_cidrs:
-            # An ACME issuer (a custom Langfuse hostname's certificate): the ACME directory, Route 53 and STS over
-            # HTTPS; DNS-01 checks propagation by asking the zone's authoritative servers (cert-manager docs, "DNS01").
-            acme = Addresses("acme", tuple(config.operators.cert_manager_egress_cidrs), tuple(net.cluster_networks))
-            cert_manager_flows += (Flow(OPERATOR_PODS, acme, (*tcp(443, 53), Port(53, "UDP")), "ACME issuance: the ACME server, Route 53, STS, authoritative DNS"),)
-        cert_manager = NamespaceIsolation(
-            "cert-manager-network",
-            NamespaceIsolationArgs(namespace=CERT_MANAGER_OPERAND_NAMESPACE, flows=cert_manager_flows),
-            opts=after_operators,
-        )
-        BarmanCloudPlugin(
-            "barman-cloud-plugin",
-            BarmanCloudPluginArgs(namespace=CLOUDNATIVE_PG.namespace),
-            opts=pulumi.ResourceOptions.merge(after_operators, pulumi.ResourceOptions(depends_on=[cert_manager])),
-        )
-    pulumi.export("storageClass", storage.name)
-    pulumi.export("ebsKeyArn", ebs_key.arn)
+
+
+def _operands(config: ClusterStackConfig, api_server: Addresses, opts: pulumi.ResourceOptions) -> None:
+    """Once OLM has installed the operators: their operands."""
+    ExternalSecretsOperand(
+        "external-secrets",
+        ExternalSecretsOperandArgs(aws_egress_cidrs=config.operators.external_secrets_egress_cidrs),
+        opts=opts,
+    )
+    # cert-manager's controller, webhook and cainjector: isolated like an operator's namespace (the API server
+    # calls the webhook; they reach only the API server and DNS).
+    net = config.network
+    cert_manager_flows = operator_flows(CERT_MANAGER, api_server, net.api_server.port)
+    if config.operators.cert_manager_egress_cidrs:
+        # An ACME issuer (a custom Langfuse hostname's certificate): the ACME directory, Route 53 and STS over
+        # HTTPS; DNS-01 checks propagation by asking the zone's authoritative servers (cert-manager docs, "DNS01").
+        acme = Addresses("acme", tuple(config.operators.cert_manager_egress_cidrs), tuple(net.cluster_networks))
+        cert_manager_flows += (Flow(OPERATOR_PODS, acme, (*tcp(443, 53), Port(53, "UDP")), "ACME issuance: the ACME server, Route 53, STS, authoritative DNS"),)
+    cert_manager = NamespaceIsolation(
+        "cert-manager-network",
+        NamespaceIsolationArgs(namespace=CERT_MANAGER_OPERAND_NAMESPACE, flows=cert_manager_flows),
+        opts=opts,
+    )
+    # The plugin's certificates need cert-manager's CRDs.
+    BarmanCloudPlugin(
+        "barman-cloud-plugin", BarmanCloudPluginArgs(namespace=CLOUDNATIVE_PG.namespace), opts=after(opts, cert_manager)
+    )
 
 
 def _collector_flows(config: ClusterStackConfig, package: OperatorPackage) -> tuple[Flow, ...]:

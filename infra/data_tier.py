@@ -15,6 +15,7 @@ from components.postgres.contract import CLUSTER_NAME as POSTGRES_CLUSTER
 from components.redis.config import SentinelSettings
 from components.redis.sentinel import SentinelRedisArgs
 from infra.aws_tier import clickhouse_backup_policy
+from infra.sizing import container_resources
 from infra.stack_config.models import StackConfig
 from infra.stack_config.types import memory_mib
 
@@ -47,9 +48,7 @@ def data_tier_args(
             storage_class=tier.storage_class,
             storage_size=pg.storage,
             wal_storage_size=pg.wal_storage,
-            cpu_request=pg.resources.cpu.request,
-            cpu_limit=pg.resources.cpu.limit,
-            memory=pg.resources.memory,
+            resources=container_resources(pg.resources),
             zone_anti_affinity=pg.zone_anti_affinity,
             max_connections=pg.max_connections,
             audit=config.audit.pgaudit,
@@ -91,9 +90,7 @@ def data_tier_args(
             storage_class=tier.storage_class,
             storage_size=ch.storage,
             keeper_storage_size=ch.keeper_storage,
-            cpu_request=ch.resources.cpu.request,
-            cpu_limit=ch.resources.cpu.limit,
-            memory=ch.resources.memory,
+            resources=container_resources(ch.resources),
             zone_anti_affinity=ch.zone_anti_affinity,
         ),
         redis=SentinelRedisArgs(

@@ -9,6 +9,7 @@ from components.langfuse.environment import InitUser, SharedProjectInit
 from components.tenancy import TenantController, TenantControllerArgs, UsageReporting, UsageReportingArgs
 from components.tenancy.controller import KEY_SECRET, ControllerKey
 from components.tenancy.usage import DefaultBudget
+from infra.ordering import after
 from infra.secret_references import init_project_keys, init_user_password, shares_one_project, slack_webhook, tenancy_key
 from infra.stack_config import StackConfig
 
@@ -76,6 +77,6 @@ def deploy_tenancy(
                 shared_key_secret=KEY_SECRET,
                 slack_webhook=slack_webhook() if config.monitoring.slack is not None else None,
             ),
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[controller])),
+            opts=after(opts, controller),
         )
     return controller

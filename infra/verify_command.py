@@ -16,13 +16,8 @@ import sys
 from langfuse_incluster import contract
 
 from components.aws.tier import Prefixes, bucket_names, data_key_alias
-from infra.environment import hostname
 from infra.stack_config import ConfigError, StackConfig
 from infra.stack_config.tenancy import KeyPairRef
-
-
-def public_url(config: StackConfig) -> str:
-    return f"https://{hostname(config)}"
 
 
 def round_trip_command(
@@ -33,7 +28,7 @@ def round_trip_command(
     key = _verification_key(stack, config)
     buckets = bucket_names(config.aws.resource_prefix, config.data_tier is not None)
     command = [
-        *_module(), "round-trip", "--stack", stack, "--url", url or public_url(config),
+        *_module(), "round-trip", "--stack", stack, "--url", url or config.public_url,
         "--key-secret", key.secrets_manager_name, "--public-key-property", key.public_key_property,
         "--secret-key-property", key.secret_key_property, "--region", config.cluster.region,
         "--expect-version", config.langfuse.version, "--read-back-seconds", str(config.verification.read_back_seconds),
@@ -50,7 +45,7 @@ def gate_command(
     """`python -m langfuse_incluster.verify gate ...` against the stack's Langfuse, with the judged project's key
     from LANGFUSE_PUBLIC_KEY/LANGFUSE_SECRET_KEY or a Secrets Manager secret."""
     command = [
-        *_module(), "gate", "--stack", stack, "--url", url or public_url(config), "--project", project, "--score", score,
+        *_module(), "gate", "--stack", stack, "--url", url or config.public_url, "--project", project, "--score", score,
         "--min", minimum, "--window", window, "--min-count", str(min_count),
     ]  # fmt: skip
     if key_secret:

@@ -132,6 +132,18 @@ def test_pods_spread_across_zones_and_nodes(plans, stack, process):
 
 
 @pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("exporter", ["langfuse-statsd-exporter", "langfuse-blackbox-exporter"])
+def test_exporters_spread_over_zones_when_there_are_several(plans, stack_files, stack, exporter):
+    # monitoring.exporterReplicas alone decides (dev runs one: nothing to spread, and a hard constraint would only block it).
+    replicas = stack_files[stack].get("langfuse-rosa:monitoring", {}).get("exporterReplicas", 2)
+    spec = find(plans[stack], "Deployment", exporter)["spec"]
+    (zone,) = spec["template"]["spec"]["topologySpreadConstraints"]
+    assert spec["replicas"] == replicas
+    assert zone["topologyKey"] == "topology.kubernetes.io/zone"
+    assert zone["whenUnsatisfiable"] == ("DoNotSchedule" if replicas > 1 else "ScheduleAnyway")
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_route_terminates_tls_redirects_http_and_sets_hsts(plans, stack_files, stack):
     plan = plans[stack]
     route = find(plan, "Route", "langfuse-web")

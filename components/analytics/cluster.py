@@ -41,6 +41,7 @@ from components.clickhouse.contract import NATIVE_SECURE_PORT, backup_service_ac
 from components.clickhouse.installation import InstallationShape, client_service, installation_spec, keeper_spec
 from components.common.dns import service_fqdn
 from components.common.labels import recommended_labels
+from components.common.resources import Resources
 from components.common.scripted_cron_job import SCRIPTS_DIR, ScriptedCronJobArgs, scripted_cron_job
 from components.common.service_account import service_account
 
@@ -70,9 +71,7 @@ class AnalyticsClusterArgs:
     storage_class: str
     storage_size: str
     keeper_storage_size: str
-    cpu_request: str
-    cpu_limit: str
-    memory: str
+    resources: Resources  # per server
     zone_anti_affinity: str
     service_ca_config_map: str
     retention_days: int
@@ -123,7 +122,7 @@ class AnalyticsCluster(pulumi.ComponentResource):
         shape = InstallationShape(
             name=INSTALLATION, namespace=ns, cluster=CLUSTER, shards=args.shards, replicas=args.replicas, keeper_replicas=args.keeper_replicas,
             storage_class=args.storage_class, storage_size=args.storage_size, keeper_storage_size=args.keeper_storage_size,
-            cpu_request=args.cpu_request, cpu_limit=args.cpu_limit, memory=args.memory, zone_anti_affinity=args.zone_anti_affinity,
+            resources=args.resources, zone_anti_affinity=args.zone_anti_affinity,
             service_account=backup_service_account(INSTALLATION), service_ca_config_map=args.service_ca_config_map,
         )
         accounts = [

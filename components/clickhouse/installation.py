@@ -48,6 +48,7 @@ from components.clickhouse.restore import ClickHouseRestoreDrill, ClickHouseRest
 from components.common.dns import service_fqdn
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
+from components.common.resources import Resources
 from components.common.scheduling import ZONE_KEY
 from components.common.service_account import service_account
 
@@ -80,7 +81,7 @@ PROMETHEUS_SETTINGS = {
 }
 METRICS_CONTAINER_PORT = {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}
 # Keeper holds only replication metadata: ClickHouse's guidance for small clusters is well under a core.
-KEEPER_RESOURCES = ("250m", "1000m", "1Gi")
+KEEPER_RESOURCES = Resources(cpu_request="250m", cpu_limit="1000m", memory="1Gi")
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,7 @@ class ClickHouseClusterArgs:
     storage_class: str
     storage_size: str
     keeper_storage_size: str
-    cpu_request: str
-    cpu_limit: str
-    memory: str
+    resources: Resources  # per replica
     zone_anti_affinity: str  # required | preferred
     backup_role_arn: pulumi.Input[str]  # IAM role of the servers' service account: they write the backups
     backup_url: pulumi.Input[str]  # https://<bucket>.s3.<region>.amazonaws.com/<prefix>, no trailing slash
@@ -121,9 +120,7 @@ class InstallationShape:
     storage_class: str
     storage_size: str
     keeper_storage_size: str
-    cpu_request: str
-    cpu_limit: str
-    memory: str
+    resources: Resources  # per server
     zone_anti_affinity: str  # required | preferred
     service_account: str  # the servers' (its IAM role writes their backups)
     service_ca_config_map: str
@@ -132,8 +129,8 @@ class InstallationShape:
 def installation_shape(args: ClickHouseClusterArgs) -> InstallationShape:
     return InstallationShape(
         name=args.name, namespace=args.namespace, cluster=CLUSTER_NAME, shards=1, replicas=args.replicas, keeper_replicas=args.keeper_replicas,
-        storage_class=args.storage_class, storage_size=args.storage_size, keeper_storage_size=args.keeper_storage_size, cpu_request=args.cpu_request,
-        cpu_limit=args.cpu_limit, memory=args.memory, zone_anti_affinity=args.zone_anti_affinity, service_account=backup_service_account(args.name),
+        storage_class=args.storage_class, storage_size=args.storage_size, keeper_storage_size=args.keeper_storage_size, resources=args.resources,
+        zone_anti_affinity=args.zone_anti_affinity, service_account=backup_service_account(args.name),
         service_ca_config_map=args.service_ca_config_map,
     )
 
@@ -356,7 +353,7 @@ def installation_spec(shape: InstallationShape, users: dict, tls: str, files: di
                     "spec": {
                         **_pod_spec(
                             {"name": "clickhouse", "image": CLICKHOUSE_SERVER, "ports": [METRICS_CONTAINER_PORT]},
-                            _resources(shape.cpu_request, shape.cpu_limit, shape.memory),
+                            shape.resources.requirements(),
                             shape.zone_anti_affinity,
                             selector,
                             [("logs", "/var/log/clickhouse-server"), ("tmp", "/tmp")],
@@ -412,7 +409,7 @@ def keeper_spec(shape: InstallationShape) -> dict:
     tls = keeper_tls_secret(shape.name)
     keeper = _pod_spec(
         {"name": "clickhouse-keeper", "image": CLICKHOUSE_KEEPER, "ports": [METRICS_CONTAINER_PORT]},
-        _resources(*KEEPER_RESOURCES),
+        KEEPER_RESOURCES.requirements(),
         shape.zone_anti_affinity,
         selector,
         [("logs", "/var/log/clickhouse-keeper"), ("tmp", "/tmp")],
@@ -460,10 +457,6 @@ def keeper_spec(shape: InstallationShape) -> dict:
             "volumeClaimTemplates": [_claim("data", shape.storage_class, shape.keeper_storage_size)],
         },
     }
-
-
-def _resources(cpu_request: str, cpu_limit: str, memory: str) -> dict:
-    return {"requests": {"cpu": cpu_request, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory}}
 
 
 def _claim(name: str, storage_class: str, size: str) -> dict:

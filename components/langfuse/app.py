@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import pulumi
 
 from components.aws.secrets_manager import SecretsManagerSettings
-from components.common.refs import ConfigMapKeyRef, SecretKeyRef
+from components.common.refs import ConfigMapKeyRef
 from components.common.service_account import service_account
 from components.langfuse.app_secrets import LangfuseAppSecrets, LangfuseAppSecretsArgs
 from components.langfuse.backend import LangfuseBackend
 from components.langfuse.contract import MIGRATION_SERVICE_ACCOUNT, WEB_SERVICE_ACCOUNT, WORKER_SERVICE_ACCOUNT
-from components.langfuse.environment import SharedProjectInit, SsoSettings
+from components.langfuse.environment import ProcessSettings, SharedProjectInit, SsoSettings
 from components.langfuse.images import LangfuseImages
 from components.langfuse.migration import LangfuseMigration, LangfuseMigrationArgs
 from components.langfuse.process import LangfuseProcessArgs, Sizing
@@ -27,7 +27,6 @@ class LangfuseAppArgs:
     namespace: pulumi.Input[str]
     secrets: SecretsManagerSettings  # where Langfuse's generated secrets are kept
     store: str  # SecretStore they come through
-    license_key: SecretKeyRef | None
     # Used when the backend brings no bundle of its own: the cluster's trusted CA bundle.
     default_trusted_ca_bundle: ConfigMapKeyRef
     version: str
@@ -38,8 +37,7 @@ class LangfuseAppArgs:
     sso: SsoSettings | None
     password_sign_up: bool
     backend: LangfuseBackend
-    log_level: str
-    telemetry_enabled: bool
+    process: ProcessSettings  # handed to web and worker as it is
     protect_secrets: bool
     statsd: StatsdTarget | None = None
     worker_queue_scaling: QueueScaling | None = None  # None: the worker scales on CPU and memory only
@@ -88,9 +86,7 @@ class LangfuseApp(pulumi.ComponentResource):
                 trusted_ca_bundle=backend.trusted_ca_bundle or args.default_trusted_ca_bundle,
                 salt=secrets.salt,
                 encryption_key=secrets.encryption_key,
-                log_level=args.log_level,
-                telemetry_enabled=args.telemetry_enabled,
-                license_key=args.license_key,
+                settings=args.process,
                 statsd=args.statsd,
             )
 

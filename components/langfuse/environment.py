@@ -34,6 +34,15 @@ class SsoSettings:
 
 
 @dataclass(frozen=True)
+class ProcessSettings:
+    """What every Langfuse process (web and worker) is told alike, from the stack's langfuse settings."""
+
+    log_level: str
+    telemetry_enabled: bool
+    license_key: SecretKeyRef | None  # LANGFUSE_EE_LICENSE_KEY; None: the open-source features only
+
+
+@dataclass(frozen=True)
 class InitUser:
     email: str
     name: str
@@ -222,26 +231,19 @@ def init_env(init: SharedProjectInit | None) -> list[EnvVar]:
 
 
 def process_env(
-    *,
-    port: int,
-    memory_limit_mib: int,
-    log_level: str,
-    telemetry_enabled: bool,
-    salt: SecretKeyRef,
-    encryption_key: SecretKeyRef,
-    license_key: SecretKeyRef | None = None,
+    *, port: int, memory_limit_mib: int, settings: ProcessSettings, salt: SecretKeyRef, encryption_key: SecretKeyRef
 ) -> list[EnvVar]:
     """What web and worker both need, besides the backend."""
-    licence = [secret("LANGFUSE_EE_LICENSE_KEY", license_key)] if license_key is not None else []
+    licence = [secret("LANGFUSE_EE_LICENSE_KEY", settings.license_key)] if settings.license_key is not None else []
     return [
         node_options(memory_limit_mib),
         # Listen on all interfaces; the runtime sets HOSTNAME to the pod name otherwise.
         value("HOSTNAME", "0.0.0.0"),
         value("PORT", str(port)),
         value("NODE_EXTRA_CA_CERTS", TRUSTED_CA_FILE),
-        value("LANGFUSE_LOG_LEVEL", log_level),
+        value("LANGFUSE_LOG_LEVEL", settings.log_level),
         value("LANGFUSE_LOG_FORMAT", "json"),
-        flag("TELEMETRY_ENABLED", telemetry_enabled),
+        flag("TELEMETRY_ENABLED", settings.telemetry_enabled),
         secret("SALT", salt),
         secret("ENCRYPTION_KEY", encryption_key),
     ] + licence

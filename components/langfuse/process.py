@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.common.quantities import memory_mib
 from components.common.refs import ConfigMapKeyRef, SecretKeyRef
+from components.common.resources import Resources
 from components.langfuse.backend import LangfuseBackend
-from components.langfuse.environment import EnvVar, backend_env, metrics_env, process_env
+from components.langfuse.environment import EnvVar, ProcessSettings, backend_env, metrics_env, process_env
 from components.langfuse.volumes import Mounts, postgres_ca, tmp, trusted_ca
-from components.langfuse.workload import Autoscaling, Probes, Resources, WorkloadSpec
+from components.langfuse.workload import Autoscaling, Probes, WorkloadSpec
 from components.monitoring.statsd_exporter import StatsdTarget
 
 
@@ -32,9 +34,7 @@ class LangfuseProcessArgs:
     trusted_ca_bundle: ConfigMapKeyRef
     salt: SecretKeyRef
     encryption_key: SecretKeyRef
-    log_level: str
-    telemetry_enabled: bool
-    license_key: SecretKeyRef | None = None
+    settings: ProcessSettings
     statsd: StatsdTarget | None = None  # where metrics go; None sends none
 
 
@@ -71,12 +71,10 @@ def workload_spec(
 def _shared_env(args: LangfuseProcessArgs, port: int) -> list[EnvVar]:
     return process_env(
         port=port,
-        memory_limit_mib=args.sizing.resources.memory_mib,
-        log_level=args.log_level,
-        telemetry_enabled=args.telemetry_enabled,
+        memory_limit_mib=memory_mib(args.sizing.resources.memory),
+        settings=args.settings,
         salt=args.salt,
         encryption_key=args.encryption_key,
-        license_key=args.license_key,
     ) + backend_env(args.backend, args.sizing.postgres_pool_size)
 
 

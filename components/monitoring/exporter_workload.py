@@ -21,13 +21,17 @@ class ExporterWorkload:
     labels: dict[str, str]
     selector: dict[str, str]
     replicas: int
-    zone_spread: str  # DoNotSchedule | ScheduleAnyway
     container: k8s.core.v1.ContainerArgs  # without security context: the restricted one is set here
     volumes: Sequence[k8s.core.v1.VolumeArgs]
     service_ports: Sequence[k8s.core.v1.ServicePortArgs]
 
     def metadata(self) -> k8s.meta.v1.ObjectMetaArgs:
         return k8s.meta.v1.ObjectMetaArgs(name=self.name, namespace=self.namespace, labels=self.labels)
+
+
+def _zone_spread(replicas: int) -> str:
+    # A single replica (dev) has nothing to spread; a hard constraint would only block scheduling.
+    return "DoNotSchedule" if replicas > 1 else "ScheduleAnyway"
 
 
 def exporter_workload(workload: ExporterWorkload, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()) -> None:
@@ -45,7 +49,7 @@ def exporter_workload(workload: ExporterWorkload, parent: pulumi.Resource, depen
                 spec=k8s.core.v1.PodSpecArgs(
                     automount_service_account_token=False,
                     security_context=restricted_pod_security_context(),
-                    topology_spread_constraints=[spread(ZONE_KEY, workload.zone_spread, workload.selector, per_revision=True)],
+                    topology_spread_constraints=[spread(ZONE_KEY, _zone_spread(workload.replicas), workload.selector, per_revision=True)],
                     containers=[container],
                     volumes=list(workload.volumes),
                 ),

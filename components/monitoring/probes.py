@@ -59,8 +59,7 @@ def blackbox_config() -> dict:
 @dataclass(frozen=True)
 class EndpointProbesArgs:
     namespace: pulumi.Input[str]
-    replicas: int
-    zone_spread: str
+    replicas: int  # spread over zones when more than one
     trusted_ca_bundle: ConfigMapKeyRef  # CAs the public Route's certificate chains to
     service_ca_bundle: ConfigMapKeyRef  # OpenShift's service CA
     public_urls: Sequence[pulumi.Input[str]]
@@ -92,7 +91,6 @@ class EndpointProbes(pulumi.ComponentResource):
                 labels=labels,
                 selector=selector,
                 replicas=args.replicas,
-                zone_spread=args.zone_spread,
                 container=k8s.core.v1.ContainerArgs(
                     name="blackbox-exporter",
                     image=BLACKBOX_EXPORTER_IMAGE,

@@ -62,7 +62,6 @@ class RoundTripMonitor(pulumi.ComponentResource):
                 labels=labels,
                 selector=selector,
                 replicas=1,
-                zone_spread="ScheduleAnyway",
                 container=k8s.core.v1.ContainerArgs(
                     name="monitor",
                     image=args.image,

@@ -34,8 +34,7 @@ class StatsdTarget:
 class LangfuseMetricsExporterArgs:
     namespace: pulumi.Input[str]
     environment: str
-    replicas: int
-    zone_spread: str  # DoNotSchedule | ScheduleAnyway
+    replicas: int  # spread over zones when more than one
 
 
 class LangfuseMetricsExporter(pulumi.ComponentResource):
@@ -60,7 +59,6 @@ class LangfuseMetricsExporter(pulumi.ComponentResource):
                 labels=labels,
                 selector=selector,
                 replicas=args.replicas,
-                zone_spread=args.zone_spread,
                 container=k8s.core.v1.ContainerArgs(
                     name="statsd-exporter",
                     image=STATSD_EXPORTER_IMAGE,

@@ -24,6 +24,7 @@ import pulumi_random as random
 
 from components.aws.secrets_manager import GeneratedSecret, GeneratedSecretArgs, SecretsManagerSettings
 from components.common.labels import recommended_labels
+from components.common.resources import Resources
 from components.common.scheduling import ZONE_KEY
 from components.postgres.contract import (
     BARMAN_CLOUD_PLUGIN,
@@ -80,9 +81,7 @@ class PostgresClusterArgs:
     storage_class: str
     storage_size: str
     wal_storage_size: str
-    cpu_request: str
-    cpu_limit: str
-    memory: str
+    resources: Resources  # per instance
     zone_anti_affinity: str  # required | preferred
     max_connections: int
     backup: PostgresBackup
@@ -205,10 +204,6 @@ def _bootstrap(args: PostgresClusterArgs, owner_secret: str) -> dict:
 
 
 def _cluster_spec(args: PostgresClusterArgs, owner_secret: str, store: str) -> dict:
-    resources = {
-        "requests": {"cpu": args.cpu_request, "memory": args.memory},
-        "limits": {"cpu": args.cpu_limit, "memory": args.memory},
-    }
     spec: dict = {
         "instances": args.instances,
         "imageName": POSTGRES_IMAGE,
@@ -234,7 +229,7 @@ def _cluster_spec(args: PostgresClusterArgs, owner_secret: str, store: str) -> d
         "bootstrap": _bootstrap(args, owner_secret),
         "storage": {"storageClass": args.storage_class, "size": args.storage_size, "resizeInUseVolumes": True},
         "walStorage": {"storageClass": args.storage_class, "size": args.wal_storage_size, "resizeInUseVolumes": True},
-        "resources": resources,
+        "resources": args.resources.requirements(),
         "affinity": {
             "enablePodAntiAffinity": True,
             "topologyKey": ZONE_KEY,

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from infra.stack_config.base import Cpu, Model
-from infra.stack_config.data_tier import ClickHouseBackupConfig, Resources
+from infra.stack_config.data_tier import ClickHouseBackupConfig, ResourcesConfig
 from infra.stack_config.tenancy import KeyPairRef
 from infra.stack_config.types import ExternalId, IamUserArn, StorageQuantity
 
@@ -55,7 +55,7 @@ class AnalyticsConfig(Model):
     keeper_replicas: int = Field(default=3, ge=1, le=7, description="ClickHouse Keeper members of the analytics cluster: 1, 3 or 5")
     storage: StorageQuantity = Field(default="200Gi", description="data volume per replica")
     keeper_storage: StorageQuantity = Field(default="10Gi", description="data volume per Keeper member")
-    resources: Resources = Field(default=Resources(cpu=Cpu(request="2", limit="4"), memory="8Gi"), description="per replica")
+    resources: ResourcesConfig = Field(default=ResourcesConfig(cpu=Cpu(request="2", limit="4"), memory="8Gi"), description="per replica")
     zone_anti_affinity: Literal["required", "preferred"] = Field(default="required", description="spread each shard's replicas over zones")
     retention_days: int = Field(default=730, ge=1, le=3650, description="rows older than this (by start time) expire (the tables' TTL)")
     exports: AnalyticsExportsConfig = Field(default=AnalyticsExportsConfig(), description="Langfuse's exports the cluster loads")

@@ -26,11 +26,17 @@ OpenShiftVersion = Literal[SUPPORTED_OPENSHIFT]  # type: ignore[valid-type]
 
 
 class Model(BaseModel):
+    """The schema of what a stack file writes. Where a component takes the same concept, the `...Config` model here
+    is its stack-file form and the component's type (e.g. RouteConfig -> RouteSettings, ResourcesConfig ->
+    Resources) is built from it once by the program: components never import the stack config."""
+
     # strict: YAML already types values (a quoted "3" is not a replica count, `true` is not 1).
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False, frozen=True, strict=True)
 
 
-class ConfigMapKeyRef(Model):
+class ConfigMapKeyRefConfig(Model):
+    """A key of an existing ConfigMap: the stack-file form of the components' ConfigMapKeyRef."""
+
     config_map_name: ObjectName = Field(description="name of the ConfigMap")
     key: DataKey = Field(description="key inside the ConfigMap")
 

@@ -18,7 +18,10 @@ from infra.stack_config.types import CnpgSchedule, CronJobSchedule, MemoryQuanti
 DEFAULT_STORAGE_CLASS = "langfuse-gp3-encrypted"
 
 
-class Resources(Model):
+class ResourcesConfig(Model):
+    """A container's CPU and memory as the stack file writes them; components take them as one Resources
+    (infra/sizing.py)."""
+
     cpu: Cpu = Field(description="CPU request and limit")
     memory: MemoryQuantity = Field(description="memory request and limit")
 
@@ -59,8 +62,8 @@ class InClusterPostgresConfig(Model):
     instances: int = Field(default=3, ge=1, le=9, description="PostgreSQL instances (1 primary + standbys)")
     storage: StorageQuantity = Field(default="50Gi", description="data volume per instance")
     wal_storage: StorageQuantity = Field(default="10Gi", description="separate WAL volume per instance")
-    resources: Resources = Field(
-        default=Resources(cpu=Cpu(request="2", limit="2"), memory="4Gi"),
+    resources: ResourcesConfig = Field(
+        default=ResourcesConfig(cpu=Cpu(request="2", limit="2"), memory="4Gi"),
         description="per instance; Langfuse's minimum is 2 CPU / 4 GiB",
     )
     zone_anti_affinity: Literal["required", "preferred"] = Field(
@@ -99,8 +102,8 @@ class InClusterClickHouseConfig(Model):
     keeper_replicas: int = Field(default=3, ge=1, le=7, description="ClickHouse Keeper members: 1 (no HA), 3 or 5")
     storage: StorageQuantity = Field(default="100Gi", description="data volume per replica")
     keeper_storage: StorageQuantity = Field(default="10Gi", description="data volume per Keeper member")
-    resources: Resources = Field(
-        default=Resources(cpu=Cpu(request="2", limit="2"), memory="8Gi"),
+    resources: ResourcesConfig = Field(
+        default=ResourcesConfig(cpu=Cpu(request="2", limit="2"), memory="8Gi"),
         description="per replica; Langfuse's minimum is 2 CPU / 8 GiB",
     )
     zone_anti_affinity: Literal["required", "preferred"] = Field(default="required", description="spread replicas over zones")

@@ -18,7 +18,7 @@ from infra.stack_config.aws import AwsConfig
 from infra.stack_config.base import (
     SUPPORTED_OPENSHIFT,
     ClusterConfig,
-    ConfigMapKeyRef,
+    ConfigMapKeyRefConfig,
     Cpu,
     Credentials,
     Model,
@@ -143,6 +143,7 @@ class WorkerConfig(WorkloadConfig):
 
 
 class RouteConfig(Model):
+    # The fields of components/langfuse/web/route.py's RouteSettings, which the program builds from these by name.
     timeout_seconds: int = Field(default=120, ge=30, le=600, description="router timeout for one request")
     hsts_max_age_seconds: int = Field(default=31536000, ge=300, description="Strict-Transport-Security max-age")
     hsts_include_subdomains: bool = Field(default=True, description="HSTS includeSubDomains")
@@ -248,7 +249,7 @@ class PostgresConfig(Model):
     port: int = Field(default=5432, ge=1, le=65535, description="server port")
     database: str = Field(default="langfuse", min_length=1, max_length=63, description="database Langfuse owns")
     credentials: Credentials = Field(description="Secrets Manager secret {secretsManagerName, usernameProperty, passwordProperty}")
-    server_ca: ConfigMapKeyRef = Field(description="ConfigMap key holding the PEM CA of the server certificate")
+    server_ca: ConfigMapKeyRefConfig = Field(description="ConfigMap key holding the PEM CA of the server certificate")
     connection_budget: int = Field(
         ge=1,
         le=100_000,
@@ -298,7 +299,7 @@ class BackendConfig(Model):
         default=None, validate_default=True, description="external ClickHouse ≥ 25.12, one shard"
     )
     redis: RedisConfig | None = Field(default=None, validate_default=True, description="external Redis/Valkey ≥ 7 behind Sentinel")
-    trusted_ca_bundle: ConfigMapKeyRef | None = Field(
+    trusted_ca_bundle: ConfigMapKeyRefConfig | None = Field(
         default=None, description="external mode: extra CAs for ClickHouse, Redis and SSO; default: the cluster's trusted bundle"
     )
 
@@ -358,6 +359,15 @@ class StackConfig(Model):
                 f"{cluster.openshift_version}, which ROSA cannot enable)"
             )
         return langfuse
+
+    @property
+    def public_host(self) -> str:
+        """Where the Route serves Langfuse's UI and API: langfuse.hostname, by default under the cluster's apps domain."""
+        return self.langfuse.hostname or f"{self.langfuse.namespace}.{self.cluster.apps_domain}"
+
+    @property
+    def public_url(self) -> str:
+        return f"https://{self.public_host}"
 
     @field_validator("data_tier")
     @classmethod

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
+from components.common.quantities import MEMORY_QUANTITY, cpu_millicores, memory_mib
 from infra.stack_config.aws_regions import AWS_REGIONS
 from infra.stack_config.cron import cnpg_schedule, cronjob_schedule
 
@@ -24,8 +25,6 @@ _OIDC_PROVIDER_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::(\d{12}):oidc-provider
 # "!" only appears in names AWS services give the secrets they manage (RDS: rds!cluster-<id>).
 _SECRETS_MANAGER_NAME = re.compile(r"^[\w/+=.@!-]{1,512}$")
 _RESOURCE_PREFIX = re.compile(r"^[a-z0-9]([a-z0-9-]{1,38}[a-z0-9])?$")
-_QUANTITY_CPU = re.compile(r"^(\d+)(m?)$")
-_QUANTITY_MEMORY = re.compile(r"^(\d+)(Mi|Gi)$")
 _HOST_PORT = re.compile(r"^([^:\s]+):(\d{1,5})$")
 # What SNS accepts as an email endpoint, roughly: one @, a dotted domain, no spaces.
 _EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -189,8 +188,11 @@ def _memory_quantity(v: str) -> str:
 
 
 def _storage_quantity(v: str) -> str:
-    match = _QUANTITY_MEMORY.match(v)
-    if not match or int(match.group(1)) == 0:
+    try:
+        size = memory_mib(v)
+    except ValueError:
+        size = 0
+    if size == 0:
         raise ValueError("must be a size in Mi or Gi, more than zero, like '20Gi'")
     return v
 
@@ -248,8 +250,8 @@ CpuQuantity = Annotated[
     AfterValidator(_cpu_quantity),
     WithJsonSchema({"type": ["string", "integer"], "pattern": "^[0-9]+m?$", "minimum": 1, "description": "CPU quantity, like 500m or 2"}),
 ]
-MemoryQuantity = Annotated[str, AfterValidator(_memory_quantity), _string(_QUANTITY_MEMORY.pattern, "memory quantity in Mi or Gi")]
-StorageQuantity = Annotated[str, AfterValidator(_storage_quantity), _string(_QUANTITY_MEMORY.pattern, "size in Mi or Gi")]
+MemoryQuantity = Annotated[str, AfterValidator(_memory_quantity), _string(MEMORY_QUANTITY.pattern, "memory quantity in Mi or Gi")]
+StorageQuantity = Annotated[str, AfterValidator(_storage_quantity), _string(MEMORY_QUANTITY.pattern, "size in Mi or Gi")]
 EnvironmentNamespace = Annotated[
     str, AfterValidator(_environment_namespace), _string(f"^(?!(default|openshift)$)(?!(openshift|kube)-){_LABEL}$", "namespace")
 ]
@@ -257,20 +259,3 @@ CnpgSchedule = Annotated[str, AfterValidator(_cnpg_schedule), _string(descriptio
 CronJobSchedule = Annotated[str, AfterValidator(_cronjob_schedule), _string(description="cron, five fields or @daily etc.")]
 SlackChannel = Annotated[str, AfterValidator(_slack_channel), _string("^#[a-z0-9_-]{1,80}$", "Slack channel with its #")]
 
-
-def cpu_millicores(v: str) -> int:
-    """'2' -> 2000, '500m' -> 500."""
-    match = _QUANTITY_CPU.match(v)
-    if not match:
-        raise ValueError("must be a CPU quantity like '500m' or '2'")
-    amount = int(match.group(1))
-    return amount if match.group(2) else amount * 1000
-
-
-def memory_mib(v: str) -> int:
-    """'4Gi' -> 4096, '1536Mi' -> 1536."""
-    match = _QUANTITY_MEMORY.match(v)
-    if not match:
-        raise ValueError("must be a memory quantity in Mi or Gi, like '4Gi' or '1536Mi'")
-    amount = int(match.group(1))
-    return amount * 1024 if match.group(2) == "Gi" else amount

@@ -12,6 +12,8 @@ from components.common.labels import recommended_labels
 
 @dataclass(frozen=True)
 class RouteSettings:
+    """How the Route serves Langfuse: its host, and the router's timeout and HSTS (the stack file's langfuse.route)."""
+
     hostname: str
     timeout_seconds: int
     hsts_max_age_seconds: int

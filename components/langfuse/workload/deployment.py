@@ -8,7 +8,7 @@ import pulumi_kubernetes as k8s
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.common.scheduling import HOST_KEY, ZONE_KEY, spread
 from components.langfuse.contract import MAX_SURGE_PERCENT
-from components.langfuse.workload.spec import WorkloadSpec
+from components.langfuse.workload.spec import WorkloadSpec, resource_requirements
 
 
 def deployment(spec: WorkloadSpec, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions) -> k8s.apps.v1.Deployment:
@@ -55,7 +55,7 @@ def _pod_spec(spec: WorkloadSpec, selector: dict[str, str]) -> k8s.core.v1.PodSp
                 image_pull_policy="IfNotPresent",
                 ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=spec.container_port, protocol="TCP")],
                 env=spec.env,
-                resources=spec.resources.args(),
+                resources=resource_requirements(spec.resources),
                 startup_probe=spec.probes.startup,
                 liveness_probe=spec.probes.liveness,
                 readiness_probe=spec.probes.readiness,

@@ -8,21 +8,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.common.labels import recommended_labels
+from components.common.quantities import cpu_millicores, memory_mib
+from components.common.resources import Resources
 from components.langfuse.contract import pod_labels
-
-
-@dataclass(frozen=True)
-class Resources:
-    cpu_request_millicores: int
-    cpu_limit_millicores: int
-    memory_mib: int  # request and limit: memory is not compressible, so no overcommit
-
-    def args(self) -> k8s.core.v1.ResourceRequirementsArgs:
-        memory = _mib_quantity(self.memory_mib)
-        return k8s.core.v1.ResourceRequirementsArgs(
-            requests={"cpu": f"{self.cpu_request_millicores}m", "memory": memory},
-            limits={"cpu": f"{self.cpu_limit_millicores}m", "memory": memory},
-        )
 
 
 @dataclass(frozen=True)
@@ -77,6 +65,15 @@ def http_probe(path: str, port: str, *, period: int, failures: int, timeout: int
         timeout_seconds=timeout,
         failure_threshold=failures,
         success_threshold=1,
+    )
+
+
+def resource_requirements(resources: Resources) -> k8s.core.v1.ResourceRequirementsArgs:
+    """A Langfuse container's requests and limits, in millicores and Gi (Mi when not whole)."""
+    memory = _mib_quantity(memory_mib(resources.memory))
+    return k8s.core.v1.ResourceRequirementsArgs(
+        requests={"cpu": f"{cpu_millicores(resources.cpu_request)}m", "memory": memory},
+        limits={"cpu": f"{cpu_millicores(resources.cpu_limit)}m", "memory": memory},
     )
 
 
