@@ -44,7 +44,10 @@ def test_command_1_runs_with_only_python_on_the_path(tmp_path):
     (bin_dir / "python3").symlink_to(os.path.realpath(sys._base_executable))
     for tool in ("bash", "dirname", "grep", "sed", "rm"):
         (bin_dir / tool).symlink_to(shutil.which(tool))
-    environment = {"HOME": os.environ["HOME"], "PATH": str(bin_dir), "LANG": "C.UTF-8"}
+    # As scripts/check-command-1: only what says how this machine reaches the package index passes (uv rebuilds
+    # the project after a change to pyproject.toml, which fetches its build backend).
+    network = {k: v for k, v in os.environ.items() if re.fullmatch(r"SSL_CERT_(FILE|DIR)|PIP_[A-Z_]+|UV_[A-Z_]+|(https?|no)_proxy|(HTTPS?|NO)_PROXY", k)}
+    environment = {"HOME": os.environ["HOME"], "PATH": str(bin_dir), "LANG": "C.UTF-8", **network}
     command = f"{COMMANDS[0]} --out {tmp_path / 'plan'}"
     result = subprocess.run(["bash", "-c", command], cwd=project_path(), env=environment, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
