@@ -24,7 +24,7 @@ import pulumi_kubernetes as k8s
 
 from components.analytics.credentials import HASHES_SECRET, analytics_credentials, client_secret
 from components.analytics.loader import loader_script, local_config
-from components.analytics.queries import FRESHNESS
+from components.analytics.queries import FRESHNESS, LOADED_UNTIL_METRIC, NEWEST_OBSERVATION_METRIC, SKIPPED_MANIFESTS_METRIC
 from components.analytics.schema import CLUSTER, DATABASE, schema_statements
 from components.aws.secrets_manager import SecretsManagerSettings
 from components.clickhouse.backup import (
@@ -37,7 +37,9 @@ from components.clickhouse.backup import (
     s3_endpoint_config,
 )
 from components.clickhouse.installation import (
+    KEEPER_SERIES,
     NATIVE_SECURE_PORT,
+    SERVER_SERIES,
     InstallationShape,
     backup_service_account,
     client_service,
@@ -50,6 +52,7 @@ from components.common.dns import service_fqdn
 from components.common.labels import recommended_labels, selector_labels
 from components.common.scripted_cron_job import SCRIPTS_DIR, ScriptedCronJobArgs, scripted_cron_job
 from components.common.service_account import service_account
+from components.monitoring.series import ExportedSeries
 
 INSTALLATION = "analytics"
 PART_OF = "langfuse-analytics"
@@ -62,6 +65,19 @@ LOADER_LABELS = selector_labels(LOADER_NAME, "loader")
 CLIENT_LABELS = {"app.kubernetes.io/name": CLIENT_NAME}
 LOADER_SERVICE_ACCOUNT = LOADER_NAME
 METRICS_PATH = "/analytics/metrics"
+# What its PodMonitors (_pod_monitor below) bring in that alerts read (alerts.py, and the serving cluster's
+# ClickHouse alerts, which select by namespace): the built-in endpoints' series, as the serving cluster's, and
+# the freshness query at METRICS_PATH (tests/analytics/test_pipeline_chdb.py reads it from a real engine).
+EXPORTED_SERIES = (
+    ExportedSeries(kind="PodMonitor", name=f"{INSTALLATION}-clickhouse", series=SERVER_SERIES, source="components/clickhouse/installation.py"),
+    ExportedSeries(kind="PodMonitor", name=f"{INSTALLATION}-keeper", series=KEEPER_SERIES, source="components/clickhouse/installation.py"),
+    ExportedSeries(
+        kind="PodMonitor",
+        name=f"{INSTALLATION}-freshness",
+        series=frozenset({NEWEST_OBSERVATION_METRIC, LOADED_UNTIL_METRIC, SKIPPED_MANIFESTS_METRIC}),
+        source="queries.FRESHNESS",
+    ),
+)
 LOADER_KEY, LOCAL_CONFIG_KEY, SCHEMA_KEY = "load.sh", "local.xml", "schema.sql"
 # Grants (ClickHouse SQL): the dashboards and the freshness scrape read, the loader reads and inserts, admin
 # owns the schema and runs the backups. Reads of a Distributed table run on the other shards as the same user

@@ -38,6 +38,7 @@ from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.common.scheduling import ZONE_KEY
 from components.common.service_account import service_account
+from components.monitoring.series import ExportedSeries
 
 CLUSTER_NAME = "default"  # Langfuse runs its migrations ON CLUSTER default
 DATABASE = "default"  # Langfuse's tables live in the default database
@@ -46,6 +47,21 @@ NATIVE_SECURE_PORT = 9440
 KEEPER_SECURE_PORT = 2281
 # Labels Altinity's operator puts on the pods it creates (seen on its pods, e.g. clickhouse-backup issue #1025).
 CHOP_POD_LABELS = {"clickhouse.altinity.com/app": "chop"}  # every ClickHouse server pod of any installation
+
+
+# What the servers' and Keepers' PodMonitors (below) bring in that alerts read (alerts.py). ClickHouse's built-in
+# endpoint writes system.metrics as ClickHouseMetrics_<metric> and system.asynchronous_metrics as
+# ClickHouseAsyncMetrics_<metric> (src/Server/PrometheusMetricsWriter.h). ReadonlyReplica is a current metric
+# (src/Common/CurrentMetrics.cpp; tests/monitoring/test_alert_series.py finds it in chdb's system.metrics);
+# ReplicasMaxAbsoluteDelay a server's asynchronous one (src/Interpreters/ServerAsynchronousMetrics.cpp), and
+# KeeperIsLeader Keeper's (src/Coordination/KeeperAsynchronousMetrics.cpp), neither of which chdb computes.
+SERVER_SERIES = frozenset({"ClickHouseMetrics_ReadonlyReplica", "ClickHouseAsyncMetrics_ReplicasMaxAbsoluteDelay"})
+KEEPER_SERIES = frozenset({"ClickHouseAsyncMetrics_KeeperIsLeader"})
+_BUILT_IN = "ClickHouse's built-in Prometheus endpoint (26.x source, see above)"
+EXPORTED_SERIES = (
+    ExportedSeries(kind="PodMonitor", name="clickhouse", series=SERVER_SERIES, source=_BUILT_IN),
+    ExportedSeries(kind="PodMonitor", name="clickhouse-keeper", series=KEEPER_SERIES, source=_BUILT_IN),
+)
 
 
 def server_labels(installation: str) -> dict[str, str]:

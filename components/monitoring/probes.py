@@ -18,6 +18,7 @@ import yaml
 from components.common.labels import recommended_labels, selector_labels
 from components.langfuse.backend import ConfigMapKeyRef
 from components.monitoring.exporter_workload import ExporterWorkload, exporter_workload
+from components.monitoring.series import ExportedSeries
 
 # Public pin (prom/blackbox-exporter v0.28.0); verify with `skopeo inspect` before the first deploy.
 BLACKBOX_EXPORTER_IMAGE = "docker.io/prom/blackbox-exporter:v0.28.0@sha256:e753ff9f3fc458d02cca5eddab5a77e1c175eee484a8925ac7d524f04366c2fc"
@@ -25,6 +26,14 @@ PORT = 9115
 NAME = "langfuse-blackbox-exporter"
 TRUSTED_CA = "/etc/blackbox/trusted/ca.crt"
 SERVICE_CA = "/etc/blackbox/service-ca/ca.crt"
+# What the Probes (below) bring in that alerts read (probe_alerts.py): blackbox_exporter's probe results, which
+# tests/monitoring/test_probes.py reads from Debian's exporter running the rendered modules.
+EXPORTED_SERIES = ExportedSeries(
+    kind="Probe",
+    name="blackbox-exporter",
+    series=frozenset({"probe_success", "probe_ssl_earliest_cert_expiry"}),
+    source="blackbox_exporter (tests/monitoring/test_probes.py)",
+)
 
 
 def blackbox_config() -> dict:

@@ -25,6 +25,7 @@ import pulumi_random as random
 from components.aws.secrets_manager import GeneratedSecret, GeneratedSecretArgs, SecretsManagerSettings
 from components.common.labels import recommended_labels
 from components.common.scheduling import ZONE_KEY
+from components.monitoring.series import ExportedSeries
 from components.postgres.images import POSTGRES_IMAGE
 from components.postgres.object_store import (
     PLUGIN_NAME,
@@ -62,6 +63,24 @@ PGAUDIT_PARAMETERS = {"pgaudit.log": "ddl, role", "pgaudit.log_parameter": "off"
 
 # Labels the operator puts on every instance pod (CloudNativePG docs, "Labels and annotations").
 INSTANCE_ROLE = {"cnpg.io/podRole": "instance"}
+
+
+# What the instances' PodMonitor (below) brings in that alerts read (alerts.py): CloudNativePG's default
+# monitoring queries (config/manager/default-monitoring.yaml: pg_replication lag and in_recovery, pg_stat_archiver
+# last_archived_time and last_failed_time, as cnpg_<query>_<column>) and the Barman Cloud Plugin's backup
+# timestamp, which each instance's exporter also serves (plugin-barman-cloud docs v0.14.0, "Observability").
+EXPORTED_SERIES = ExportedSeries(
+    kind="PodMonitor",
+    name="postgresql",
+    series=frozenset({
+        "cnpg_pg_replication_lag",
+        "cnpg_pg_replication_in_recovery",
+        "cnpg_pg_stat_archiver_last_archived_time",
+        "cnpg_pg_stat_archiver_last_failed_time",
+        "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp",
+    }),
+    source="CloudNativePG default-monitoring.yaml; plugin-barman-cloud v0.14.0 docs",
+)
 
 
 def instance_labels(cluster: str) -> dict[str, str]:
