@@ -17,19 +17,19 @@ from components.langfuse.web import RouteSettings
 from components.langfuse.worker.queue_scaling import QueueScaling
 from components.langfuse.workload import Autoscaling, Resources
 from components.monitoring.alert_routing import AlertRouting, AlertRoutingArgs
-from components.monitoring.alerts import AlertThresholds, LangfuseAlerts, LangfuseAlertsArgs, UsageAlertSettings
 from components.monitoring.grafana import GrafanaSso, LangfuseGrafana, LangfuseGrafanaArgs
 from components.monitoring.probes import EndpointProbes, EndpointProbesArgs
+from components.monitoring.prometheus_rule import LangfuseAlerts, LangfuseAlertsArgs
 from components.monitoring.statsd_exporter import LangfuseMetricsExporter, LangfuseMetricsExporterArgs, StatsdTarget
 from components.network import NamespaceIsolation, NamespaceIsolationArgs
 from components.network.langfuse_flows import langfuse_flows
 from components.secrets import AwsSecretStore, AwsSecretStoreArgs, ReferencedSecrets, ReferencedSecretsArgs
+from infra.alerts import deployed_alerts
 from infra.analytics import (
     deploy_analytics,
     deploy_analytics_dashboards,
     deploy_shared_project_export,
     export_settings,
-    lag_alert_seconds,
 )
 from infra.audit import deploy_audit_export
 from infra.aws_tier import deploy_aws_tier, s3_backend
@@ -47,8 +47,8 @@ from infra.secret_references import (
 from infra.stack_config import StackConfig
 from infra.stack_config.models import WorkloadConfig
 from infra.stack_config.types import cpu_millicores, memory_mib
-from infra.tenancy import deploy_tenancy, shared_project_init
-from infra.verification import deploy_round_trip_monitor, round_trip_alerting
+from infra.tenancy import deploy_tenancy, shared_project_init, usage_reported
+from infra.verification import deploy_round_trip_monitor
 
 
 def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
@@ -128,19 +128,8 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
         "alerts",
         LangfuseAlertsArgs(
             namespace=config.langfuse.namespace,
-            thresholds=AlertThresholds(
-                ingestion_backlog=config.monitoring.ingestion_backlog_alert,
-                postgres_backup_max_age_hours=config.monitoring.postgres_backup_max_age_hours,
-                runbook_base_url=config.monitoring.runbook_base_url,
-                # One missed run is tolerated; two are not.
-                clickhouse_backup_max_age_hours=2 * config.data_tier.clickhouse.backup.interval_hours + 1 if config.data_tier else None,
-                restore_drill_max_age_days=RESTORE_DRILL_MAX_AGE_DAYS if config.data_tier else None,
-                tenant_keys=config.tenancy.enabled,
-                usage=_usage_alerts(config),
-                round_trip=round_trip_alerting(config),
-                analytics_lag_seconds=lag_alert_seconds(config.analytics.export_interval_minutes) if analytics else None,
-                analytics_backup_max_age_hours=2 * config.analytics.backup.interval_hours + 1 if analytics else None,
-            ),
+            alerts=deployed_alerts(config, f"https://{hostname(config)}"),
+            runbook_base_url=config.monitoring.runbook_base_url,
         ),
         opts=in_namespace,
     )
@@ -159,7 +148,7 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
                 ),
                 service_ca_bundle=namespace.service_ca_bundle,
                 replicas=1,
-                usage_dashboard=_usage_alerts(config) is not None,
+                usage_dashboard=usage_reported(config),
             ),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, *referenced])),
         )
@@ -188,17 +177,6 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, isolation, *referenced, app])),
     )
     pulumi.export("langfuseUrl", app.url)
-
-
-def _usage_alerts(config: StackConfig) -> UsageAlertSettings | None:
-    usage = config.tenancy.usage
-    if not (config.tenancy.enabled and usage.enabled):
-        return None
-    return UsageAlertSettings(f"https://{hostname(config)}", usage.poll_interval_seconds, usage.error_rate_jump)
-
-
-# The drills run weekly (dataTier.restoreDrillSchedule): one missed run is tolerated.
-RESTORE_DRILL_MAX_AGE_DAYS = 15
 
 
 def hostname(config: StackConfig) -> str:
