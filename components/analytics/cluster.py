@@ -69,13 +69,12 @@ METRICS_PATH = "/analytics/metrics"
 # ClickHouse alerts, which select by namespace): the built-in endpoints' series, as the serving cluster's, and
 # the freshness query at METRICS_PATH (tests/analytics/test_pipeline_chdb.py reads it from a real engine).
 EXPORTED_SERIES = (
-    ExportedSeries(kind="PodMonitor", name=f"{INSTALLATION}-clickhouse", series=SERVER_SERIES, source="components/clickhouse/installation.py"),
-    ExportedSeries(kind="PodMonitor", name=f"{INSTALLATION}-keeper", series=KEEPER_SERIES, source="components/clickhouse/installation.py"),
+    ExportedSeries(kind="PodMonitor", name=f"{INSTALLATION}-clickhouse", series=SERVER_SERIES),
+    ExportedSeries(kind="PodMonitor", name=f"{INSTALLATION}-keeper", series=KEEPER_SERIES),
     ExportedSeries(
         kind="PodMonitor",
         name=f"{INSTALLATION}-freshness",
         series=frozenset({NEWEST_OBSERVATION_METRIC, LOADED_UNTIL_METRIC, SKIPPED_MANIFESTS_METRIC}),
-        source="queries.FRESHNESS",
     ),
 )
 LOADER_KEY, LOCAL_CONFIG_KEY, SCHEMA_KEY = "load.sh", "local.xml", "schema.sql"

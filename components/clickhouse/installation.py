@@ -57,10 +57,9 @@ CHOP_POD_LABELS = {"clickhouse.altinity.com/app": "chop"}  # every ClickHouse se
 # KeeperIsLeader Keeper's (src/Coordination/KeeperAsynchronousMetrics.cpp), neither of which chdb computes.
 SERVER_SERIES = frozenset({"ClickHouseMetrics_ReadonlyReplica", "ClickHouseAsyncMetrics_ReplicasMaxAbsoluteDelay"})
 KEEPER_SERIES = frozenset({"ClickHouseAsyncMetrics_KeeperIsLeader"})
-_BUILT_IN = "ClickHouse's built-in Prometheus endpoint (26.x source, see above)"
 EXPORTED_SERIES = (
-    ExportedSeries(kind="PodMonitor", name="clickhouse", series=SERVER_SERIES, source=_BUILT_IN),
-    ExportedSeries(kind="PodMonitor", name="clickhouse-keeper", series=KEEPER_SERIES, source=_BUILT_IN),
+    ExportedSeries(kind="PodMonitor", name="clickhouse", series=SERVER_SERIES),
+    ExportedSeries(kind="PodMonitor", name="clickhouse-keeper", series=KEEPER_SERIES),
 )
 
 

@@ -32,7 +32,6 @@ EXPORTED_SERIES = ExportedSeries(
     kind="Probe",
     name="blackbox-exporter",
     series=frozenset({"probe_success", "probe_ssl_earliest_cert_expiry"}),
-    source="blackbox_exporter (tests/monitoring/test_probes.py)",
 )
 
 

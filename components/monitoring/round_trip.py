@@ -34,7 +34,6 @@ EXPORTED_SERIES = ExportedSeries(
     kind="ServiceMonitor",
     name=NAME,
     series=frozenset({contract.ROUND_TRIP_SUCCESS_METRIC, contract.ROUND_TRIP_QUERYABLE_SECONDS_METRIC, contract.ROUND_TRIP_LAST_RUN_METRIC}),
-    source="langfuse_incluster.contract",
 )
 
 

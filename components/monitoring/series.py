@@ -1,7 +1,7 @@
 """Which series can exist in an environment namespace, so that an alert reads only what its stack deploys.
 
-Each scrape configuration's owner declares, next to its PodMonitor, ServiceMonitor or Probe, the series of it
-that alerts read (ExportedSeries). The platform's series are declared here, each with the object it describes:
+Each scrape configuration's owner declares, next to its PodMonitor, ServiceMonitor or Probe, the series it
+brings in (ExportedSeries: at least those alerts read). The platform's series are declared here, each with the object it describes:
 OpenShift's platform monitoring scrapes kube-state-metrics and the kubelet, and a user namespace's rules,
 evaluated by Thanos Ruler, may read those "default metrics from core platform monitoring" beside the namespace's
 own (OpenShift docs, "About creating alerting rules for user-defined projects"). tests/monitoring/
@@ -15,12 +15,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ExportedSeries:
-    """The series one scrape configuration brings into the namespace (those alerts read), by its owner."""
+    """The series one scrape configuration brings into the namespace, as its owner declares them."""
 
     kind: str  # PodMonitor | ServiceMonitor | Probe
     name: str  # the scrape configuration's app.kubernetes.io/name label, by which a plan's test finds it
-    series: frozenset[str]
-    source: str  # where the names are documented, or the test that reads them from the real exporter
+    series: frozenset[str]  # the owner's comment above it says where the names come from
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ METRICS_PORT = 9102
 NAME = "langfuse-statsd-exporter"
 # What its ServiceMonitor (below) brings in: every series of the mapping with a fixed name (a templated one such
 # as langfuse_clickhouse_writer_$1_milliseconds cannot be named in advance), an observer's as the histogram
-# statsd_exporter writes for it (MAPPING_CONFIG's default observer_type).
+# statsd_exporter writes for it (MAPPING_CONFIG's default observer_type). tests/monitoring/test_statsd_mapping.py
+# sends Langfuse's own client's metrics through the mapping.
 EXPORTED_SERIES = ExportedSeries(
     kind="ServiceMonitor",
     name="statsd-exporter",
@@ -31,7 +32,6 @@ EXPORTED_SERIES = ExportedSeries(
         if m.get("action") != "drop" and "$" not in m["name"]
         for suffix in (("_bucket", "_sum", "_count") if m.get("match_metric_type") == "observer" else ("",))
     ),
-    source="statsd_mapping.MAPPINGS (tests/monitoring/test_statsd_mapping.py: Langfuse's own client through the mapping)",
 )
 
 

@@ -79,7 +79,6 @@ EXPORTED_SERIES = ExportedSeries(
         "cnpg_pg_stat_archiver_last_failed_time",
         "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp",
     }),
-    source="CloudNativePG default-monitoring.yaml; plugin-barman-cloud v0.14.0 docs",
 )
 
 

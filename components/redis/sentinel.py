@@ -35,7 +35,6 @@ EXPORTED_SERIES = ExportedSeries(
     kind="PodMonitor",
     name="valkey",
     series=frozenset({"redis_instance_info", "redis_connected_slaves", "redis_memory_used_bytes", "redis_memory_max_bytes"}),
-    source="redis_exporter (tests/redis/test_sentinel_drill.py scrapes Debian's)",
 )
 
 

@@ -31,7 +31,6 @@ EXPORTED_SERIES = ExportedSeries(
     kind="PodMonitor",
     name=NAME,
     series=frozenset({contract.KEY_AGE_METRIC, contract.KEY_ROTATION_PERIOD_METRIC}),
-    source="langfuse_incluster.contract",
 )
 
 

@@ -40,7 +40,6 @@ EXPORTED_SERIES = ExportedSeries(
         contract.USAGE_LAST_SUCCESS_METRIC,
         contract.USAGE_PROJECTS_METRIC,
     }),
-    source="langfuse_incluster.contract",
 )
 SINGLE_INSTANCE = "langfuse-rosa/single-instance"  # policies/rules/availability.py: exempt from the replica floor, with Recreate
 

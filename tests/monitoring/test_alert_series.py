@@ -15,7 +15,6 @@ nothing exports, and an `absent()` of it would fire for ever.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import chdb
 import promql_parser
@@ -61,10 +60,10 @@ def _rules(plan: Plan) -> list[dict]:
     return [rule for group in find(plan, "PrometheusRule", "langfuse-alerts")["spec"]["groups"] for rule in group["rules"]]
 
 
-def _selectors(expr: str) -> Iterator[promql_parser.VectorSelector]:
+def _selectors(expr: str) -> list[promql_parser.VectorSelector]:
     found: list[promql_parser.VectorSelector] = []
     promql_parser.walk(promql_parser.parse(expr), lambda node: found.append(node) if isinstance(node, promql_parser.VectorSelector) else None)
-    return iter(found)
+    return found
 
 
 def _matches(matcher: promql_parser.Matcher, value: str) -> bool:
