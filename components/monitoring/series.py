@@ -1,11 +1,12 @@
 """Which series can exist in an environment namespace, so that an alert reads only what its stack deploys.
 
 Each scrape configuration's owner declares, next to its PodMonitor, ServiceMonitor or Probe, the series it
-brings in (ExportedSeries: at least those alerts read). The platform's series are declared here, each with the object it describes:
-OpenShift's platform monitoring scrapes kube-state-metrics and the kubelet, and a user namespace's rules,
-evaluated by Thanos Ruler, may read those "default metrics from core platform monitoring" beside the namespace's
-own (OpenShift docs, "About creating alerting rules for user-defined projects"). tests/monitoring/
-test_alert_series.py parses every rendered rule of every stack and checks each selector against both.
+brings in (ExportedSeries: at least those alerts read). The platform's series are declared here, each with the
+object it describes: OpenShift's platform monitoring scrapes kube-state-metrics and the kubelet, and a user
+namespace's rules, evaluated by Thanos Ruler, may read those "default metrics from core platform monitoring"
+beside the namespace's own (OpenShift docs, "About creating alerting rules for user-defined projects").
+tests/monitoring/test_alert_series.py parses every rendered rule of every stack and checks each selector
+against both.
 Stdlib only, so every owner can import it."""
 
 from __future__ import annotations
