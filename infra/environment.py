@@ -19,19 +19,19 @@ from components.langfuse.web import RouteSettings
 from components.langfuse.web.certificate import IssuedCertificate, RouteCertificate
 from components.langfuse.worker.queue_scaling import QueueScaling
 from components.monitoring.alert_routing import AlertRouting, AlertRoutingArgs
-from components.monitoring.alerts import AlertThresholds, LangfuseAlerts, LangfuseAlertsArgs, UsageAlertSettings
 from components.monitoring.grafana import GrafanaSso, LangfuseGrafana, LangfuseGrafanaArgs
 from components.monitoring.probes import EndpointProbes, EndpointProbesArgs
+from components.monitoring.prometheus_rule import LangfuseAlerts, LangfuseAlertsArgs
 from components.monitoring.statsd_exporter import LangfuseMetricsExporter, LangfuseMetricsExporterArgs
 from components.network.isolation import NamespaceIsolation, NamespaceIsolationArgs
 from components.network.langfuse_flows import langfuse_flows
 from components.secrets import AwsSecretStore, AwsSecretStoreArgs, ReferencedSecrets, ReferencedSecretsArgs
+from infra.alerts import deployed_alerts
 from infra.analytics import (
     deploy_analytics,
     deploy_analytics_dashboards,
     deploy_shared_project_export,
     export_settings,
-    lag_alert_seconds,
 )
 from infra.audit import deploy_audit_export
 from infra.aws_tier import deploy_aws_tier, s3_backend
@@ -50,8 +50,8 @@ from infra.secret_references import (
 )
 from infra.sizing import process_sizing
 from infra.stack_config import StackConfig
-from infra.tenancy import deploy_tenancy, shared_project_init
-from infra.verification import deploy_round_trip_monitor, round_trip_alerting
+from infra.tenancy import deploy_tenancy, shared_project_init, usage_reported
+from infra.verification import deploy_round_trip_monitor
 
 
 def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
@@ -72,7 +72,7 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
     )
     app = _langfuse(config, namespace, stores.backend, aws_tier, store, metrics, certificate, after(opts, namespace, store, *referenced))
     _probes(config, namespace, stores, analytics, after(opts, namespace, isolation))
-    _alerts(config, analytics, after(opts, namespace, isolation))
+    _alerts(config, after(opts, namespace, isolation))
     grafana = _grafana(config, namespace, after(opts, namespace, *referenced))
     if grafana is not None and analytics is not None:
         deploy_analytics_dashboards(
@@ -265,26 +265,14 @@ def _probes(
     )
 
 
-def _alerts(config: StackConfig, analytics: AnalyticsCluster | None, opts: pulumi.ResourceOptions) -> None:
+def _alerts(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
+    """The alerts of what this stack deploys, each owner's (infra/alerts.py)."""
     LangfuseAlerts(
         "alerts",
         LangfuseAlertsArgs(
             namespace=config.langfuse.namespace,
-            thresholds=AlertThresholds(
-                ingestion_backlog=config.monitoring.ingestion_backlog_alert,
-                postgres_backup_max_age_hours=config.monitoring.postgres_backup_max_age_hours,
-                runbook_base_url=config.monitoring.runbook_base_url,
-                # One missed run is tolerated; two are not.
-                clickhouse_backup_max_age_hours=2 * config.data_tier.clickhouse.backup.interval_hours + 1
-                if config.data_tier
-                else None,
-                restore_drill_max_age_days=RESTORE_DRILL_MAX_AGE_DAYS if config.data_tier else None,
-                tenant_keys=config.tenancy.enabled,
-                usage=_usage_alerts(config),
-                round_trip=round_trip_alerting(config),
-                analytics_lag_seconds=lag_alert_seconds(config.analytics.export_interval_minutes) if analytics else None,
-                analytics_backup_max_age_hours=2 * config.analytics.backup.interval_hours + 1 if analytics else None,
-            ),
+            alerts=deployed_alerts(config, config.public_url),
+            runbook_base_url=config.monitoring.runbook_base_url,
         ),
         opts=opts,
     )
@@ -307,7 +295,7 @@ def _grafana(config: StackConfig, namespace: LangfuseNamespace, opts: pulumi.Res
             ),
             service_ca_bundle=namespace.service_ca_bundle,
             replicas=1,
-            usage_dashboard=_usage_alerts(config) is not None,
+            usage_dashboard=usage_reported(config),
         ),
         opts=opts,
     )
@@ -337,15 +325,6 @@ def _tenancy(config: StackConfig, aws_tier: LangfuseAwsTier, store: AwsSecretSto
         deploy_shared_project_export(config, config.langfuse.namespace, store.name, exports, opts)
 
 
-def _usage_alerts(config: StackConfig) -> UsageAlertSettings | None:
-    usage = config.tenancy.usage
-    if not (config.tenancy.enabled and usage.enabled):
-        return None
-    return UsageAlertSettings(config.public_url, usage.poll_interval_seconds, usage.error_rate_jump)
-
-
-# The drills run weekly (dataTier.restoreDrillSchedule): one missed run is tolerated.
-RESTORE_DRILL_MAX_AGE_DAYS = 15
 
 
 def _sso(config: StackConfig) -> SsoSettings | None:

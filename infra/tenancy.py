@@ -31,6 +31,11 @@ def shared_project_init(config: StackConfig) -> SharedProjectInit | None:
     )
 
 
+def usage_reported(config: StackConfig) -> bool:
+    """The usage exporter runs (deploy_tenancy): cost and usage per project, their alerts and dashboard."""
+    return config.tenancy.enabled and config.tenancy.usage.enabled
+
+
 def deploy_tenancy(
     config: StackConfig, namespace: str, store: str, public_host: str, exports: ExportSettings | None, opts: pulumi.ResourceOptions
 ) -> TenantController | None:

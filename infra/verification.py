@@ -5,7 +5,6 @@ from __future__ import annotations
 import pulumi
 
 from components.common.refs import ConfigMapKeyRef
-from components.monitoring.alerts import RoundTripAlerting
 from components.monitoring.round_trip import RoundTripMonitor, RoundTripMonitorArgs
 from infra.secret_references import verification_key
 from infra.stack_config import StackConfig
@@ -33,10 +32,3 @@ def deploy_round_trip_monitor(
         ),
         opts=opts,
     )
-
-
-def round_trip_alerting(config: StackConfig) -> RoundTripAlerting | None:
-    monitor = config.verification.monitor
-    if not monitor.enabled:
-        return None
-    return RoundTripAlerting(interval_seconds=monitor.interval_seconds, latency_seconds=monitor.latency_alert_seconds)

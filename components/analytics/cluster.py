@@ -25,7 +25,7 @@ import pulumi_kubernetes as k8s
 from components.analytics.contract import CLIENT_NAME, INSTALLATION, LOADER_NAME, LOADER_SERVICE_ACCOUNT, PURPOSE, PURPOSE_LABEL
 from components.analytics.credentials import HASHES_SECRET, analytics_credentials, client_secret
 from components.analytics.loader import loader_script, local_config
-from components.analytics.queries import FRESHNESS
+from components.analytics.queries import FRESHNESS, LOADED_UNTIL_METRIC, NEWEST_OBSERVATION_METRIC, SKIPPED_MANIFESTS_METRIC
 from components.analytics.schema import CLUSTER, DATABASE, schema_statements
 from components.aws.secrets_manager import SecretsManagerSettings
 from components.clickhouse.backup import (
@@ -38,15 +38,35 @@ from components.clickhouse.backup import (
     s3_endpoint_config,
 )
 from components.clickhouse.contract import NATIVE_SECURE_PORT, backup_service_account, keeper_labels, server_labels
-from components.clickhouse.installation import InstallationShape, client_service, installation_spec, keeper_spec
+from components.clickhouse.installation import (
+    KEEPER_SERIES,
+    SERVER_SERIES,
+    InstallationShape,
+    client_service,
+    installation_spec,
+    keeper_spec,
+)
 from components.common.dns import service_fqdn
 from components.common.labels import recommended_labels
 from components.common.resources import Resources
 from components.common.scripted_cron_job import SCRIPTS_DIR, ScriptedCronJobArgs, scripted_cron_job
 from components.common.service_account import service_account
+from components.monitoring.series import ExportedSeries
 
 PART_OF = "langfuse-analytics"
 METRICS_PATH = "/analytics/metrics"
+# What its PodMonitors (_pod_monitor below) bring in that alerts read (alerts.py, and the serving cluster's
+# ClickHouse alerts, which select by namespace): the built-in endpoints' series, as the serving cluster's, and
+# the freshness query at METRICS_PATH (tests/analytics/test_pipeline_chdb.py reads it from a real engine).
+EXPORTED_SERIES = (
+    ExportedSeries(kind="PodMonitor", name=f"{INSTALLATION}-clickhouse", series=SERVER_SERIES),
+    ExportedSeries(kind="PodMonitor", name=f"{INSTALLATION}-keeper", series=KEEPER_SERIES),
+    ExportedSeries(
+        kind="PodMonitor",
+        name=f"{INSTALLATION}-freshness",
+        series=frozenset({NEWEST_OBSERVATION_METRIC, LOADED_UNTIL_METRIC, SKIPPED_MANIFESTS_METRIC}),
+    ),
+)
 LOADER_KEY, LOCAL_CONFIG_KEY, SCHEMA_KEY = "load.sh", "local.xml", "schema.sql"
 # Grants (ClickHouse SQL): the dashboards and the freshness scrape read, the loader reads and inserts, admin
 # owns the schema and runs the backups. Reads of a Distributed table run on the other shards as the same user

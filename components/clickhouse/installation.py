@@ -51,9 +51,24 @@ from components.common.pod_security import restricted_container_security_context
 from components.common.resources import Resources
 from components.common.scheduling import ZONE_KEY
 from components.common.service_account import service_account
+from components.monitoring.series import ExportedSeries
 
 CLUSTER_NAME = "default"  # Langfuse runs its migrations ON CLUSTER default
 DATABASE = "default"  # Langfuse's tables live in the default database
+
+# What the servers' and Keepers' PodMonitors (below) bring in that alerts read (alerts.py). ClickHouse's built-in
+# endpoint writes system.metrics as ClickHouseMetrics_<metric> and system.asynchronous_metrics as
+# ClickHouseAsyncMetrics_<metric> (src/Server/PrometheusMetricsWriter.h). ReadonlyReplica is a current metric
+# (src/Common/CurrentMetrics.cpp; tests/monitoring/test_alert_series.py finds it in chdb's system.metrics);
+# ReplicasMaxAbsoluteDelay a server's asynchronous one (src/Interpreters/ServerAsynchronousMetrics.cpp), and
+# KeeperIsLeader Keeper's (src/Coordination/KeeperAsynchronousMetrics.cpp), neither of which chdb computes.
+SERVER_SERIES = frozenset({"ClickHouseMetrics_ReadonlyReplica", "ClickHouseAsyncMetrics_ReplicasMaxAbsoluteDelay"})
+KEEPER_SERIES = frozenset({"ClickHouseAsyncMetrics_KeeperIsLeader"})
+EXPORTED_SERIES = (
+    ExportedSeries(kind="PodMonitor", name="clickhouse", series=SERVER_SERIES),
+    ExportedSeries(kind="PodMonitor", name="clickhouse-keeper", series=KEEPER_SERIES),
+)
+
 SERVICE_CA_DIR = "/etc/clickhouse-server/service-ca"
 KEEPER_TLS_DIR = "/etc/clickhouse-keeper/tls"
 # The servers' outbound TLS (interserver fetches, Keeper, S3): the service CA and the system CAs (S3),

@@ -20,12 +20,20 @@ from components.common.refs import ConfigMapKeyRef
 from components.monitoring.contract import BLACKBOX_POD_LABELS
 from components.monitoring.contract import BLACKBOX_PORT as PORT
 from components.monitoring.exporter_workload import ExporterWorkload, exporter_workload
+from components.monitoring.series import ExportedSeries
 
 # Public pin (prom/blackbox-exporter v0.28.0); verify with `skopeo inspect` before the first deploy.
 BLACKBOX_EXPORTER_IMAGE = "docker.io/prom/blackbox-exporter:v0.28.0@sha256:e753ff9f3fc458d02cca5eddab5a77e1c175eee484a8925ac7d524f04366c2fc"
 NAME = "langfuse-blackbox-exporter"
 TRUSTED_CA = "/etc/blackbox/trusted/ca.crt"
 SERVICE_CA = "/etc/blackbox/service-ca/ca.crt"
+# What the Probes (below) bring in that alerts read (probe_alerts.py): blackbox_exporter's probe results, which
+# tests/monitoring/test_probes.py reads from Debian's exporter running the rendered modules.
+EXPORTED_SERIES = ExportedSeries(
+    kind="Probe",
+    name="blackbox-exporter",
+    series=frozenset({"probe_success", "probe_ssl_earliest_cert_expiry"}),
+)
 
 
 def blackbox_config() -> dict:

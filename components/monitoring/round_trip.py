@@ -1,6 +1,6 @@
 """RoundTripMonitor: `langfuse-rosa verify`'s round trip every few minutes, in the cluster, as Prometheus metrics
 (the in-cluster image's `python -m langfuse_incluster.monitor`), scraped by user-workload monitoring through a
-ServiceMonitor; the alerts on them are in alerts.py (`round_trip`).
+ServiceMonitor; the alerts on them are in round_trip_alerts.py.
 
 A long-running Deployment, not a CronJob: a CronJob's pod lives for one round trip, too briefly for Prometheus to
 scrape, and pushing instead needs a Pushgateway, which OpenShift's user-workload monitoring does not ship (we
@@ -24,9 +24,17 @@ from langfuse_incluster import contract
 from components.common.labels import recommended_labels
 from components.common.refs import ConfigMapKeyRef, SecretKeyRef
 from components.monitoring.exporter_workload import ExporterWorkload, exporter_workload
+from components.monitoring.series import ExportedSeries
 
 NAME = contract.MONITOR_NAME
 CA_DIR = "/etc/round-trip/trusted"
+# What its ServiceMonitor (below) brings in that alerts read (round_trip_alerts.py): the monitor's gauges, which
+# incluster/tests/verify/test_monitor.py reads from the monitor's registry.
+EXPORTED_SERIES = ExportedSeries(
+    kind="ServiceMonitor",
+    name=NAME,
+    series=frozenset({contract.ROUND_TRIP_SUCCESS_METRIC, contract.ROUND_TRIP_QUERYABLE_SECONDS_METRIC, contract.ROUND_TRIP_LAST_RUN_METRIC}),
+)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,26 @@ from components.common.labels import recommended_labels
 from components.monitoring.contract import STATSD_METRICS_PORT as METRICS_PORT
 from components.monitoring.contract import STATSD_POD_LABELS, STATSD_PORT
 from components.monitoring.exporter_workload import ExporterWorkload, exporter_workload
-from components.monitoring.statsd_mapping import MAPPING_CONFIG
+from components.monitoring.series import ExportedSeries
+from components.monitoring.statsd_mapping import MAPPING_CONFIG, MAPPINGS
 
 # Public pin (prom/statsd-exporter v0.29.0); verify with `skopeo inspect` before the first deploy.
 STATSD_EXPORTER_IMAGE = "docker.io/prom/statsd-exporter:v0.29.0@sha256:632f705804922d50c1c95ba8ff9c8c0cc18d4bbb0cc265dc4f9ae708271c95b3"
 NAME = "langfuse-statsd-exporter"
+# What its ServiceMonitor (below) brings in: every series of the mapping with a fixed name (a templated one such
+# as langfuse_clickhouse_writer_$1_milliseconds cannot be named in advance), an observer's as the histogram
+# statsd_exporter writes for it (MAPPING_CONFIG's default observer_type). tests/monitoring/test_statsd_mapping.py
+# sends Langfuse's own client's metrics through the mapping.
+EXPORTED_SERIES = ExportedSeries(
+    kind="ServiceMonitor",
+    name="statsd-exporter",
+    series=frozenset(
+        f"{m['name']}{suffix}"
+        for m in MAPPINGS
+        if m.get("action") != "drop" and "$" not in m["name"]
+        for suffix in (("_bucket", "_sum", "_count") if m.get("match_metric_type") == "observer" else ("",))
+    ),
+)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from components.aws.secrets_manager import GeneratedSecret, GeneratedSecretArgs,
 from components.common.labels import recommended_labels
 from components.common.resources import Resources
 from components.common.scheduling import ZONE_KEY
+from components.monitoring.series import ExportedSeries
 from components.postgres.contract import (
     BARMAN_CLOUD_PLUGIN,
     SUPERUSER_RESERVED_CONNECTIONS,
@@ -47,6 +48,22 @@ from components.secrets import SecretValue, external_secret
 # managed extensions, and "Logging", PGAudit logs: records reach the instance's stdout as JSON, logger "pgaudit").
 # The standard image ships it (cloudnative-pg/postgres-containers docker-bake.hcl, extensions).
 PGAUDIT_PARAMETERS = {"pgaudit.log": "ddl, role", "pgaudit.log_parameter": "off", "pgaudit.log_relation": "off"}
+
+# What the instances' PodMonitor (below) brings in that alerts read (alerts.py): CloudNativePG's default
+# monitoring queries (config/manager/default-monitoring.yaml: pg_replication lag and in_recovery, pg_stat_archiver
+# last_archived_time and last_failed_time, as cnpg_<query>_<column>) and the Barman Cloud Plugin's backup
+# timestamp, which each instance's exporter also serves (plugin-barman-cloud docs v0.14.0, "Observability").
+EXPORTED_SERIES = ExportedSeries(
+    kind="PodMonitor",
+    name="postgresql",
+    series=frozenset({
+        "cnpg_pg_replication_lag",
+        "cnpg_pg_replication_in_recovery",
+        "cnpg_pg_stat_archiver_last_archived_time",
+        "cnpg_pg_stat_archiver_last_failed_time",
+        "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp",
+    }),
+)
 
 
 @dataclass(frozen=True)

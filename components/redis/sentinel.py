@@ -16,6 +16,7 @@ from components.aws.secrets_manager import SecretsManagerSettings
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.common.scheduling import HOST_KEY, ZONE_KEY, spread
+from components.monitoring.series import ExportedSeries
 from components.redis.config import MONITORING_USER, SentinelSettings, rendered_files
 from components.redis.contract import METRICS_PORT, REDIS_POD_LABELS, REDIS_PORT, SENTINEL_PORT, pod_labels
 from components.redis.credentials import PASSWORD_KEYS, redis_credentials
@@ -26,6 +27,13 @@ CONF_DIR = "/run/redis"
 DATA_DIR = "/data"
 TLS_DIR = "/etc/redis/tls"
 CA_DIR = "/etc/redis/ca"
+# What the data nodes' PodMonitor (below) brings in that alerts read (alerts.py): redis_exporter's series, read
+# from the real exporter beside a real node in tests/redis/test_sentinel_drill.py.
+EXPORTED_SERIES = ExportedSeries(
+    kind="PodMonitor",
+    name="valkey",
+    series=frozenset({"redis_instance_info", "redis_connected_slaves", "redis_memory_used_bytes", "redis_memory_max_bytes"}),
+)
 
 
 @dataclass(frozen=True)

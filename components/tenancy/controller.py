@@ -21,12 +21,20 @@ from components.common.pod_security import (
 )
 from components.common.scheduling import ZONE_KEY, disruption_budget, spread
 from components.langfuse.contract import WEB_PORT, WEB_SERVICE
+from components.monitoring.series import ExportedSeries
 from components.secrets import SecretValue, external_secret
 from components.tenancy import admission, rbac
 from components.tenancy.usage import SINGLE_INSTANCE, DefaultBudget, budget_environment
 
 NAME = contract.CONTROLLER_NAME
 KEY_SECRET = "langfuse-tenant-controller-key"
+# What its PodMonitor (below) brings in that alerts read (alerts.py): the controller's key gauges, which
+# incluster/tests/test_rotation_timeline.py reads from the controller's registry.
+EXPORTED_SERIES = ExportedSeries(
+    kind="PodMonitor",
+    name=NAME,
+    series=frozenset({contract.KEY_AGE_METRIC, contract.KEY_ROTATION_PERIOD_METRIC}),
+)
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,28 @@ from components.common.pod_security import (
 from components.common.refs import SecretKeyRef
 from components.common.scheduling import ZONE_KEY, disruption_budget, spread
 from components.langfuse.contract import WEB_PORT, WEB_SERVICE
+from components.monitoring.series import ExportedSeries
 
 NAME = contract.USAGE_ACCOUNT
+# What the exporter's PodMonitor (below) brings in that alerts read (alerts.py): the usage exporter's series, which
+# tests/tenancy/test_usage_alerts_prometheus.py scrapes from the running exporter into a real Prometheus.
+EXPORTED_SERIES = ExportedSeries(
+    kind="PodMonitor",
+    name=contract.EXPORTER_NAME,
+    series=frozenset({
+        contract.USAGE_COST_METRIC,
+        contract.USAGE_BUDGET_METRIC,
+        contract.USAGE_BUDGET_THRESHOLD_METRIC,
+        contract.USAGE_FORECAST_METRIC,
+        contract.USAGE_HIGH_COST_METRIC,
+        contract.USAGE_TOP_TRACE_METRIC,
+        contract.USAGE_TOP_SESSION_METRIC,
+        contract.USAGE_OBSERVATIONS_METRIC,
+        contract.USAGE_ERRORS_METRIC,
+        contract.USAGE_LAST_SUCCESS_METRIC,
+        contract.USAGE_PROJECTS_METRIC,
+    }),
+)
 SINGLE_INSTANCE = "langfuse-rosa/single-instance"  # policies/rules/availability.py: exempt from the replica floor, with Recreate
 
 

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from components.monitoring.probes import SERVICE_CA, TRUSTED_CA
+from components.monitoring.probes import EXPORTED_SERIES, SERVICE_CA, TRUSTED_CA
 from tests.conftest import find
 
 DAYS_LEFT = 10
@@ -135,6 +135,7 @@ def test_tls_module_passes_a_trusted_endpoint_and_reports_its_expiry(setup):
     assert metrics["probe_ssl_earliest_cert_expiry"] == setup["cert"].not_valid_after_utc.timestamp()
     days_left = (metrics["probe_ssl_earliest_cert_expiry"] - time.time()) / 86400
     assert DAYS_LEFT - 1 < days_left < 14  # what CertificateExpiresSoon fires on
+    assert EXPORTED_SERIES.series <= metrics.keys()  # what the Probes are declared to bring in
 
 
 def test_https_module_needs_tls_and_a_200(setup):

@@ -10,6 +10,7 @@ import time
 import pytest
 import redis
 
+from components.redis.sentinel import EXPORTED_SERIES
 from tests.conftest import find
 from tests.redis.loopback import REWRITTEN, LoopbackSentinel, ProbeWatch, failover_drill
 
@@ -186,6 +187,9 @@ def test_metrics_exporter_reads_a_node_as_the_monitoring_user_and_nothing_more(l
         # What the alert rules divide: memory in use over the limit our config sets.
         assert float(plain["redis_memory_max_bytes"]) == maxmemory and float(plain["redis_memory_used_bytes"]) > 0
         assert "redis_connected_slaves 2" in body
+        # Every series the PodMonitor is declared to bring in (what the alerts read) is one this exporter serves.
+        served = {line.split("{")[0].split(" ")[0] for line in body.splitlines() if line and not line.startswith("#")}
+        assert EXPORTED_SERIES.series <= served, EXPORTED_SERIES.series - served
     finally:
         process.kill()
         process.wait(timeout=10)

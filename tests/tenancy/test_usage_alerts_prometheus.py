@@ -21,7 +21,8 @@ from datetime import time as clock_time
 
 import yaml
 
-from components.monitoring.alerts import AlertThresholds, UsageAlertSettings, rule_groups
+from components.monitoring.prometheus_rule import rule_groups
+from components.tenancy.alerts import usage_alerts
 from tests.conftest import project_path
 
 sys.path.insert(0, str(project_path("incluster", "tests")))
@@ -71,8 +72,8 @@ def test_each_cost_alert_fires_above_its_threshold_and_stays_quiet_below(tmp_pat
     now = datetime.now(UTC)
     w = _world(now)
     w.start(tmp_path)
-    groups = rule_groups(NS, AlertThresholds(10000, 26, "https://example.com/runbooks", usage=UsageAlertSettings("https://langfuse.example.com", 1, 3.0)))
-    usage_rules = [{k: v for k, v in r.items() if k != "for"} for g in groups if g["name"] == "langfuse-rosa.usage" for r in g["rules"]]
+    alerts = usage_alerts(namespace=NS, langfuse_url="https://langfuse.example.com", poll_interval_seconds=1, error_rate_jump=3.0)
+    usage_rules = [{k: v for k, v in r.items() if k != "for"} for g in rule_groups(alerts, "https://example.com/runbooks") for r in g["rules"]]
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": [{"name": "usage", "rules": usage_rules}]}))
     exporter_port, prometheus_port = _free_port(), _free_port()
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({

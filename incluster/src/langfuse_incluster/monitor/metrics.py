@@ -1,5 +1,5 @@
 """The last round trip as Prometheus metrics (prometheus_client), read by the PrometheusRule's round-trip alerts
-(components/monitoring/alerts.py)."""
+(components/monitoring/round_trip_alerts.py)."""
 
 from __future__ import annotations
 
