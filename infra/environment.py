@@ -9,6 +9,7 @@ import pulumi
 
 from components.analytics.cluster import AnalyticsCluster
 from components.aws.tier import LangfuseAwsTier
+from components.clickhouse.contract import HTTPS_PORT as CLICKHOUSE_HTTPS_PORT
 from components.data_tier import LangfuseDataTier
 from components.langfuse.app import LangfuseApp, LangfuseAppArgs
 from components.langfuse.backend import LangfuseBackend
@@ -248,7 +249,7 @@ def _probes(
     if analytics is not None:
         service_urls = [
             *service_urls,
-            pulumi.Output.concat("https://", analytics.service_host, f".{config.langfuse.namespace}.svc:8443/ping"),
+            pulumi.Output.concat("https://", analytics.service_host, f".{config.langfuse.namespace}.svc:{CLICKHOUSE_HTTPS_PORT}/ping"),
         ]
     EndpointProbes(
         "probes",

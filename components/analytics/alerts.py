@@ -4,7 +4,9 @@ Its servers' and Keeper's health is watched by the serving cluster's alerts (com
 
 from __future__ import annotations
 
+from components.analytics.contract import INSTALLATION
 from components.analytics.queries import LOADED_UNTIL_METRIC, NEWEST_OBSERVATION_METRIC, SKIPPED_MANIFESTS_METRIC
+from components.clickhouse.contract import backup_job
 from components.monitoring.alert import Alert, cronjob_success_age, in_namespace
 
 
@@ -15,7 +17,7 @@ def analytics_alerts(*, namespace: str, lag_seconds: int, backup_max_age_hours: 
     return [
         Alert(
             "AnalyticsBackupTooOld", "warning",
-            f"{cronjob_success_age(namespace, 'analytics-clickhouse-backup')} > {backup_max_age_hours * 3600}", "10m",
+            f"{cronjob_success_age(namespace, backup_job(INSTALLATION))} > {backup_max_age_hours * 3600}", "10m",
             f"The newest backup of the analytics cluster is older than {backup_max_age_hours} h",
             "The analytics cluster's backup CronJob has not succeeded within the window: a restore would lose more than its RPO "
             "(the history beyond the exports' lifecycle exists nowhere else).",

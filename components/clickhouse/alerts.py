@@ -6,6 +6,7 @@ The server and Keeper alerts select by namespace, not installation, so they watc
 
 from __future__ import annotations
 
+from components.clickhouse.contract import INSTALLATION, backup_job
 from components.monitoring.alert import Alert, cronjob_success_age, in_namespace
 
 
@@ -42,7 +43,7 @@ def backup_alerts(*, namespace: str, max_age_hours: int) -> list[Alert]:
     return [
         Alert(
             "ClickHouseBackupTooOld", "critical",
-            f"{cronjob_success_age(namespace, 'langfuse-clickhouse-backup')} > {max_age_hours * 3600}", "10m",
+            f"{cronjob_success_age(namespace, backup_job(INSTALLATION))} > {max_age_hours * 3600}", "10m",
             f"The newest ClickHouse backup is older than {max_age_hours} h",
             "The backup CronJob has not succeeded within the window: a restore would lose more than the stack's RPO.",
             "backups", "backups",

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.clickhouse.contract import BACKUP_OF_LABEL, CLIENT_NAME
+from components.clickhouse.contract import BACKUP_OF_LABEL, CLIENT_NAME, backup_job
 from components.clickhouse.images import CLICKHOUSE_SERVER
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
@@ -105,7 +105,7 @@ class ClickHouseBackupArgs:
 class ClickHouseBackup(pulumi.ComponentResource):
     def __init__(self, name: str, args: ClickHouseBackupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("langfuse-rosa:clickhouse:ClickHouseBackup", name, None, opts)
-        job_name = f"{args.installation}-clickhouse-backup"
+        job_name = backup_job(args.installation)
         labels = {**recommended_labels(args.client_name, "backup", args.part_of), BACKUP_OF_LABEL: args.installation}
         scripted_cron_job(
             ScriptedCronJobArgs(

@@ -39,6 +39,11 @@ def backup_service_account(installation: str) -> str:
     return f"{installation}-clickhouse-backup"
 
 
+def backup_job(installation: str) -> str:
+    """The backup CronJob of an installation (backup.py), which the backup alerts read through kube-state-metrics."""
+    return f"{installation}-clickhouse-backup"
+
+
 def restore_drill_service_account(installation: str) -> str:
     return f"{installation}-clickhouse-restore-drill"
 
