@@ -14,7 +14,7 @@ from components.clickhouse.backup import ClickHouseBackupPolicy, backup_expiry_d
 from components.clickhouse.contract import backup_service_account
 from components.common.dns import service_fqdn
 from components.common.refs import ConfigMapKeyRef
-from components.langfuse.contract import WEB_PORT, WEB_SERVICE
+from components.langfuse.contract import web_api_url
 from infra.sizing import container_resources
 from infra.stack_config import StackConfig
 from infra.stack_config.analytics import AnalyticsConfig
@@ -137,7 +137,7 @@ def deploy_shared_project_export(config: StackConfig, namespace: str, store: str
             namespace=namespace,
             image=tenancy.image,
             store=store,
-            api_url=f"http://{WEB_SERVICE}.{namespace}.svc:{WEB_PORT}",
+            api_url=web_api_url(namespace),
             organization_key=KeyRef(org.secrets_manager_name, org.public_key_property, org.secret_key_property),
             project_key=KeyRef(shared.secrets_manager_name, shared.public_key_property, shared.secret_key_property),
             target=target,

@@ -20,7 +20,7 @@ from components.common.pod_security import (
     restricted_pod_security_context,
 )
 from components.common.scheduling import ZONE_KEY, disruption_budget, spread
-from components.langfuse.contract import WEB_PORT, WEB_SERVICE
+from components.langfuse.contract import web_api_url
 from components.monitoring.series import ExportedSeries
 from components.secrets import SecretValue, external_secret
 from components.tenancy import admission, rbac
@@ -114,7 +114,7 @@ class TenantController(pulumi.ComponentResource):
 
         env = [
             k8s.core.v1.EnvVarArgs(name=contract.ENV_MODE, value=args.mode),
-            k8s.core.v1.EnvVarArgs(name=contract.ENV_LANGFUSE_API_URL, value=f"http://{WEB_SERVICE}.{args.namespace}.svc:{WEB_PORT}"),
+            k8s.core.v1.EnvVarArgs(name=contract.ENV_LANGFUSE_API_URL, value=web_api_url(args.namespace)),
             k8s.core.v1.EnvVarArgs(name=contract.ENV_PUBLIC_HOST, value=args.public_host),
             k8s.core.v1.EnvVarArgs(name=contract.ENV_ROTATION_DAYS, value=str(args.rotation_days)),
             k8s.core.v1.EnvVarArgs(name=contract.ENV_ROTATION_OVERLAP_HOURS, value=str(args.rotation_overlap_hours)),

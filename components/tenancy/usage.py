@@ -21,7 +21,7 @@ from components.common.pod_security import (
 )
 from components.common.refs import SecretKeyRef
 from components.common.scheduling import ZONE_KEY, disruption_budget, spread
-from components.langfuse.contract import WEB_PORT, WEB_SERVICE
+from components.langfuse.contract import web_api_url
 from components.monitoring.series import ExportedSeries
 
 NAME = contract.USAGE_ACCOUNT
@@ -106,7 +106,7 @@ class UsageReporting(pulumi.ComponentResource):
         )
         env = [
             k8s.core.v1.EnvVarArgs(name=contract.ENV_MODE, value=args.mode),
-            k8s.core.v1.EnvVarArgs(name=contract.ENV_LANGFUSE_API_URL, value=f"http://{WEB_SERVICE}.{args.namespace}.svc:{WEB_PORT}"),
+            k8s.core.v1.EnvVarArgs(name=contract.ENV_LANGFUSE_API_URL, value=web_api_url(args.namespace)),
             k8s.core.v1.EnvVarArgs(name=contract.ENV_LANGFUSE_UI_URL, value=args.ui_url),
             k8s.core.v1.EnvVarArgs(name=contract.ENV_POLL_INTERVAL_SECONDS, value=str(args.poll_interval_seconds)),
             k8s.core.v1.EnvVarArgs(name=contract.ENV_POLL_CONCURRENCY, value=str(args.poll_concurrency)),
