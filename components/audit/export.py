@@ -12,6 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from langfuse_incluster import contract
 
+from components.common.env import secret_env
 from components.common.labels import recommended_labels
 from components.common.pod_security import (
     NEEDS_API_TOKEN_ANNOTATION,
@@ -77,10 +78,6 @@ class LangfuseAuditExport(pulumi.ComponentResource):
         def value(env: str, v: pulumi.Input[str]) -> k8s.core.v1.EnvVarArgs:
             return k8s.core.v1.EnvVarArgs(name=env, value=v)
 
-        def secret(env: str, ref) -> k8s.core.v1.EnvVarArgs:
-            selector = k8s.core.v1.SecretKeySelectorArgs(name=ref.name, key=ref.key)
-            return k8s.core.v1.EnvVarArgs(name=env, value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=selector))
-
         env = [
             value(contract.ENV_AUDIT_BUCKET, args.bucket),
             value(contract.ENV_AUDIT_PREFIX, args.prefix),
@@ -90,8 +87,8 @@ class LangfuseAuditExport(pulumi.ComponentResource):
             value(contract.ENV_PGHOST, pg.host),
             value(contract.ENV_PGPORT, str(pg.port)),
             value(contract.ENV_PGDATABASE, pg.database),
-            secret(contract.ENV_PGUSER, pg.username),
-            secret(contract.ENV_PGPASSWORD, pg.password),
+            secret_env(contract.ENV_PGUSER, pg.username.name, pg.username.key),
+            secret_env(contract.ENV_PGPASSWORD, pg.password.name, pg.password.key),
             # libpq verifies the server's certificate and host name against the CA (sslmode verify-full).
             value("PGSSLMODE", "verify-full"),
             value(contract.ENV_PGSSLROOTCERT, CA_FILE),
