@@ -8,13 +8,14 @@ import pulumi
 from components.analytics.cluster import AnalyticsCluster, AnalyticsClusterArgs
 from components.analytics.contract import INSTALLATION, LOADER_SERVICE_ACCOUNT
 from components.analytics.dashboards import AnalyticsDashboards, AnalyticsDashboardsArgs
-from components.analytics.exports_job import ExportSettings, KeyRef, SharedProjectExport, SharedProjectExportArgs
+from components.analytics.exports_job import ExportSettings, SharedProjectExport, SharedProjectExportArgs
 from components.aws.tier import AnalyticsAccess, LangfuseAwsTier
 from components.clickhouse.backup import backup_expiry_days
 from components.clickhouse.contract import backup_service_account
 from components.common.dns import service_fqdn
 from components.common.refs import ConfigMapKeyRef
 from components.langfuse.contract import web_api_url
+from infra.secret_references import key_pair
 from infra.sizing import clickhouse_backup_policy, container_resources
 from infra.stack_config import StackConfig
 
@@ -132,8 +133,8 @@ def deploy_shared_project_export(config: StackConfig, namespace: str, store: str
             image=tenancy.image,
             store=store,
             api_url=web_api_url(namespace),
-            organization_key=KeyRef(org.secrets_manager_name, org.public_key_property, org.secret_key_property),
-            project_key=KeyRef(shared.secrets_manager_name, shared.public_key_property, shared.secret_key_property),
+            organization_key=key_pair(org),
+            project_key=key_pair(shared),
             target=target,
         ),
         opts=opts,
