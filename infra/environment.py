@@ -10,6 +10,7 @@ import pulumi
 from components.analytics.cluster import AnalyticsCluster
 from components.aws.tier import LangfuseAwsTier
 from components.clickhouse.contract import HTTPS_PORT as CLICKHOUSE_HTTPS_PORT
+from components.common.dns import service_fqdn
 from components.data_tier import LangfuseDataTier
 from components.langfuse.app import LangfuseApp, LangfuseAppArgs
 from components.langfuse.backend import LangfuseBackend
@@ -249,7 +250,7 @@ def _probes(
     if analytics is not None:
         service_urls = [
             *service_urls,
-            pulumi.Output.concat("https://", analytics.service_host, f".{config.langfuse.namespace}.svc:{CLICKHOUSE_HTTPS_PORT}/ping"),
+            pulumi.Output.concat("https://", service_fqdn(analytics.service_host, config.langfuse.namespace), f":{CLICKHOUSE_HTTPS_PORT}/ping"),
         ]
     EndpointProbes(
         "probes",
