@@ -107,8 +107,7 @@ def deploy_analytics(
     return cluster
 
 
-def deploy_analytics_dashboards(config: StackConfig, namespace: str, cluster: AnalyticsCluster, service_ca_bundle: ConfigMapKeyRef,
-                                opts: pulumi.ResourceOptions) -> None:
+def deploy_analytics_dashboards(namespace: str, cluster: AnalyticsCluster, service_ca_bundle: ConfigMapKeyRef, opts: pulumi.ResourceOptions) -> None:
     AnalyticsDashboards(
         "analytics-dashboards",
         AnalyticsDashboardsArgs(

@@ -77,9 +77,7 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
     _alerts(config, after(opts, namespace, isolation))
     grafana = _grafana(config, namespace, after(opts, namespace, *referenced))
     if grafana is not None and analytics is not None:
-        deploy_analytics_dashboards(
-            config, config.langfuse.namespace, analytics, namespace.service_ca_bundle, after(opts, grafana, analytics)
-        )
+        deploy_analytics_dashboards(config.langfuse.namespace, analytics, namespace.service_ca_bundle, after(opts, grafana, analytics))
     _alert_routing(config, namespace, after(opts, namespace, *referenced))
     deploy_audit_export(config, aws_tier, stores.backend, opts=after(opts, namespace, isolation, store))
     _tenancy(config, aws_tier, store, after(opts, namespace, isolation, store, app))
