@@ -8,25 +8,20 @@ import pulumi
 from components.analytics.cluster import AnalyticsCluster, AnalyticsClusterArgs
 from components.analytics.contract import INSTALLATION, LOADER_SERVICE_ACCOUNT
 from components.analytics.dashboards import AnalyticsDashboards, AnalyticsDashboardsArgs
-from components.analytics.exports_job import ExportSettings, KeyRef, SharedProjectExport, SharedProjectExportArgs
+from components.analytics.exports_job import ExportSettings, SharedProjectExport, SharedProjectExportArgs
 from components.aws.tier import AnalyticsAccess, LangfuseAwsTier
-from components.clickhouse.backup import ClickHouseBackupPolicy, backup_expiry_days
+from components.clickhouse.backup import backup_expiry_days
 from components.clickhouse.contract import backup_service_account
 from components.common.dns import service_fqdn
 from components.common.refs import ConfigMapKeyRef
-from components.langfuse.contract import WEB_PORT, WEB_SERVICE
-from infra.sizing import container_resources
+from components.langfuse.contract import web_api_url
+from infra.secret_references import key_pair
+from infra.sizing import clickhouse_backup_policy, container_resources
 from infra.stack_config import StackConfig
-from infra.stack_config.analytics import AnalyticsConfig
 
 # Langfuse exports a window only once it is this old (BLOB_STORAGE_LAG_BUFFER_MS, worker
 # handleBlobStorageIntegrationProjectJob.ts): the newest exported row is always at least this far behind.
 EXPORT_LAG_BUFFER_SECONDS = 20 * 60
-
-
-def backup_policy(analytics: AnalyticsConfig) -> ClickHouseBackupPolicy:
-    b = analytics.backup
-    return ClickHouseBackupPolicy(interval_hours=b.interval_hours, full_every_days=b.full_every_days, retention_days=b.retention_days)
 
 
 def load_schedule(interval_minutes: int) -> str:
@@ -52,7 +47,7 @@ def analytics_access(config: StackConfig) -> AnalyticsAccess | None:
         servers_service_account=backup_service_account(INSTALLATION),
         loader_service_account=LOADER_SERVICE_ACCOUNT,
         export_retention_days=a.exports.file_retention_days,
-        backup_expiry_days=backup_expiry_days(backup_policy(a)),
+        backup_expiry_days=backup_expiry_days(clickhouse_backup_policy(a.backup)),
         snowflake=(snowflake.iam_user_arn, snowflake.external_id) if snowflake else None,
         bigquery=a.warehouses.bigquery,
     )
@@ -96,7 +91,7 @@ def deploy_analytics(
             backup_role_arn=aws_tier.role_arns.analytics_backup,
             backup_url=f"https://{aws_tier.buckets.backups}.s3.{region}.amazonaws.com/{aws_tier.prefixes.analytics_backups.rstrip('/')}",
             backup_kms_key_arn=aws_tier.data_key_arn,
-            backup_policy=backup_policy(a),
+            backup_policy=clickhouse_backup_policy(a.backup),
             loader_role_arn=aws_tier.role_arns.analytics_loader,
             bucket_url=f"https://{aws_tier.buckets.exports}.s3.{region}.amazonaws.com",
             exports_prefix=aws_tier.prefixes.analytics_exports,
@@ -112,8 +107,7 @@ def deploy_analytics(
     return cluster
 
 
-def deploy_analytics_dashboards(config: StackConfig, namespace: str, cluster: AnalyticsCluster, service_ca_bundle: ConfigMapKeyRef,
-                                opts: pulumi.ResourceOptions) -> None:
+def deploy_analytics_dashboards(namespace: str, cluster: AnalyticsCluster, service_ca_bundle: ConfigMapKeyRef, opts: pulumi.ResourceOptions) -> None:
     AnalyticsDashboards(
         "analytics-dashboards",
         AnalyticsDashboardsArgs(
@@ -137,9 +131,9 @@ def deploy_shared_project_export(config: StackConfig, namespace: str, store: str
             namespace=namespace,
             image=tenancy.image,
             store=store,
-            api_url=f"http://{WEB_SERVICE}.{namespace}.svc:{WEB_PORT}",
-            organization_key=KeyRef(org.secrets_manager_name, org.public_key_property, org.secret_key_property),
-            project_key=KeyRef(shared.secrets_manager_name, shared.public_key_property, shared.secret_key_property),
+            api_url=web_api_url(namespace),
+            organization_key=key_pair(org),
+            project_key=key_pair(shared),
             target=target,
         ),
         opts=opts,

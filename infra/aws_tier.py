@@ -7,7 +7,7 @@ import pulumi_aws as aws
 from langfuse_incluster import contract as incluster
 
 from components.aws.tier import AuditSettings, LangfuseAwsTier, LangfuseAwsTierArgs, ServiceAccounts
-from components.clickhouse.backup import ClickHouseBackupPolicy, backup_expiry_days
+from components.clickhouse.backup import backup_expiry_days
 from components.clickhouse.contract import INSTALLATION as CLICKHOUSE_INSTALLATION
 from components.clickhouse.contract import backup_service_account, restore_drill_service_account
 from components.langfuse.backend import S3Backend, S3Bucket
@@ -16,7 +16,7 @@ from components.postgres.contract import CLUSTER_NAME as POSTGRES_CLUSTER
 from components.secrets.store import SERVICE_ACCOUNT as EXTERNAL_SECRETS_SERVICE_ACCOUNT
 from infra.analytics import analytics_access
 from infra.secret_references import existing_secret_names
-from infra.stack_config.data_tier import ClickHouseBackupConfig
+from infra.sizing import clickhouse_backup_policy
 from infra.stack_config.models import StackConfig
 from infra.stack_config.types import oidc_issuer
 
@@ -29,10 +29,6 @@ def aws_provider(name: str, region: str, account_id: str, stack_tags: dict[str, 
         allowed_account_ids=[account_id],
         default_tags=aws.ProviderDefaultTagsArgs(tags=stack_tags),
     )
-
-
-def clickhouse_backup_policy(backup: ClickHouseBackupConfig) -> ClickHouseBackupPolicy:
-    return ClickHouseBackupPolicy(interval_hours=backup.interval_hours, full_every_days=backup.full_every_days, retention_days=backup.retention_days)
 
 
 def stack_tags(environment: str) -> dict[str, str]:

@@ -14,8 +14,7 @@ from components.postgres.cluster import PostgresBackup, PostgresClusterArgs, Pos
 from components.postgres.contract import CLUSTER_NAME as POSTGRES_CLUSTER
 from components.redis.config import SentinelSettings
 from components.redis.sentinel import SentinelRedisArgs
-from infra.aws_tier import clickhouse_backup_policy
-from infra.sizing import container_resources
+from infra.sizing import clickhouse_backup_policy, container_resources
 from infra.stack_config.models import StackConfig
 from infra.stack_config.types import memory_mib
 

@@ -10,6 +10,7 @@ import pulumi
 from components.analytics.cluster import AnalyticsCluster
 from components.aws.tier import LangfuseAwsTier
 from components.clickhouse.contract import HTTPS_PORT as CLICKHOUSE_HTTPS_PORT
+from components.common.dns import service_fqdn
 from components.data_tier import LangfuseDataTier
 from components.langfuse.app import LangfuseApp, LangfuseAppArgs
 from components.langfuse.backend import LangfuseBackend
@@ -76,9 +77,7 @@ def deploy_environment(config: StackConfig, opts: pulumi.ResourceOptions) -> Non
     _alerts(config, after(opts, namespace, isolation))
     grafana = _grafana(config, namespace, after(opts, namespace, *referenced))
     if grafana is not None and analytics is not None:
-        deploy_analytics_dashboards(
-            config, config.langfuse.namespace, analytics, namespace.service_ca_bundle, after(opts, grafana, analytics)
-        )
+        deploy_analytics_dashboards(config.langfuse.namespace, analytics, namespace.service_ca_bundle, after(opts, grafana, analytics))
     _alert_routing(config, namespace, after(opts, namespace, *referenced))
     deploy_audit_export(config, aws_tier, stores.backend, opts=after(opts, namespace, isolation, store))
     _tenancy(config, aws_tier, store, after(opts, namespace, isolation, store, app))
@@ -249,7 +248,7 @@ def _probes(
     if analytics is not None:
         service_urls = [
             *service_urls,
-            pulumi.Output.concat("https://", analytics.service_host, f".{config.langfuse.namespace}.svc:{CLICKHOUSE_HTTPS_PORT}/ping"),
+            pulumi.Output.concat("https://", service_fqdn(analytics.service_host, config.langfuse.namespace), f":{CLICKHOUSE_HTTPS_PORT}/ping"),
         ]
     EndpointProbes(
         "probes",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from components.common.refs import SecretKeyRef
 from components.secrets import ReferencedSecret, SecretValue
+from components.tenancy.controller import ControllerKey
 from infra.stack_config.base import Credentials, SecretsManagerRef
 from infra.stack_config.models import RedisCredentials, StackConfig
 from infra.stack_config.tenancy import KeyPairRef
@@ -71,6 +72,11 @@ def _key_pair(name: str, key: KeyPairRef) -> ReferencedSecret:
             SecretValue("secret-key", key.secrets_manager_name, key.secret_key_property),
         ),
     )
+
+
+def key_pair(key: KeyPairRef) -> ControllerKey:
+    """A key pair of the stack config as the components that read it through External Secrets take it."""
+    return ControllerKey(key.secrets_manager_name, key.public_key_property, key.secret_key_property)
 
 
 def existing_secret_names(config: StackConfig) -> list[str]:

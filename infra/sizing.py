@@ -1,12 +1,13 @@
 """Container sizes from the stack config: one Resources value per container, whichever store or Langfuse process
-it sizes, and the sizing of a Langfuse process."""
+it sizes, the sizing of a Langfuse process, and a ClickHouse cluster's backup cadence (serving or analytics)."""
 
 from __future__ import annotations
 
+from components.clickhouse.backup import ClickHouseBackupPolicy
 from components.common.resources import Resources
 from components.langfuse.process import Sizing
 from components.langfuse.workload import Autoscaling
-from infra.stack_config.data_tier import ResourcesConfig
+from infra.stack_config.data_tier import ClickHouseBackupConfig, ResourcesConfig
 from infra.stack_config.models import WorkloadConfig
 
 
@@ -25,3 +26,7 @@ def process_sizing(workload: WorkloadConfig) -> Sizing:
         ),
         postgres_pool_size=workload.effective_postgres_pool_size,
     )
+
+
+def clickhouse_backup_policy(backup: ClickHouseBackupConfig) -> ClickHouseBackupPolicy:
+    return ClickHouseBackupPolicy(interval_hours=backup.interval_hours, full_every_days=backup.full_every_days, retention_days=backup.retention_days)

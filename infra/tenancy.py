@@ -7,10 +7,17 @@ import pulumi
 from components.analytics.exports_job import ExportSettings
 from components.langfuse.environment import InitUser, SharedProjectInit
 from components.tenancy import TenantController, TenantControllerArgs, UsageReporting, UsageReportingArgs
-from components.tenancy.controller import KEY_SECRET, ControllerKey
+from components.tenancy.controller import KEY_SECRET
 from components.tenancy.usage import DefaultBudget
 from infra.ordering import after
-from infra.secret_references import init_project_keys, init_user_password, shares_one_project, slack_webhook, tenancy_key
+from infra.secret_references import (
+    init_project_keys,
+    init_user_password,
+    key_pair,
+    shares_one_project,
+    slack_webhook,
+    tenancy_key,
+)
 from infra.stack_config import StackConfig
 
 
@@ -55,7 +62,7 @@ def deploy_tenancy(
             # that entitlement answers 403, which the controller reports — it never falls back silently.
             mode=mode,
             public_host=public_host,
-            key=ControllerKey(key.secrets_manager_name, key.public_key_property, key.secret_key_property),
+            key=key_pair(key),
             store=store,
             rotation_days=tenancy.rotation_days,
             rotation_overlap_hours=tenancy.rotation_overlap_hours,

@@ -12,6 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from langfuse_incluster import contract
 
+from components.common.env import secret_env
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.secrets import SecretValue, external_secret
@@ -71,11 +72,6 @@ class SharedProjectExport(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-        def from_keys(env: str, key: str) -> k8s.core.v1.EnvVarArgs:
-            return k8s.core.v1.EnvVarArgs(
-                name=env, value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=KEY_SECRET, key=key))
-            )
-
         settings = {contract.ENV_LANGFUSE_API_URL: args.api_url, **args.target.env()}
         job = f"langfuse-blob-exports-{hashlib.sha256(repr((args.image, sorted(settings.items()))).encode()).hexdigest()[:8]}"
         k8s.batch.v1.Job(
@@ -98,10 +94,10 @@ class SharedProjectExport(pulumi.ComponentResource):
                                 command=["python", "-m", contract.EXPORTS_JOB_MODULE],
                                 env=[
                                     *(k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in settings.items()),
-                                    from_keys(contract.ENV_ORG_PUBLIC_KEY, "org-public-key"),
-                                    from_keys(contract.ENV_ORG_SECRET_KEY, "org-secret-key"),
-                                    from_keys(contract.ENV_SHARED_PUBLIC_KEY, "project-public-key"),
-                                    from_keys(contract.ENV_SHARED_SECRET_KEY, "project-secret-key"),
+                                    secret_env(contract.ENV_ORG_PUBLIC_KEY, KEY_SECRET, "org-public-key"),
+                                    secret_env(contract.ENV_ORG_SECRET_KEY, KEY_SECRET, "org-secret-key"),
+                                    secret_env(contract.ENV_SHARED_PUBLIC_KEY, KEY_SECRET, "project-public-key"),
+                                    secret_env(contract.ENV_SHARED_SECRET_KEY, KEY_SECRET, "project-secret-key"),
                                 ],
                                 resources=k8s.core.v1.ResourceRequirementsArgs(
                                     requests={"cpu": "50m", "memory": "128Mi"}, limits={"cpu": "500m", "memory": "256Mi"}

@@ -12,12 +12,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 from langfuse_incluster import contract
 
+from components.common.env import secret_env
 from components.common.labels import recommended_labels
 from components.common.pod_security import (
     NEEDS_API_TOKEN_ANNOTATION,
     restricted_container_security_context,
     restricted_pod_security_context,
 )
+from components.common.scripted_cron_job import cron_job
 from components.langfuse.backend import PostgresBackend
 from components.langfuse.volumes import ca_file, scratch
 
@@ -77,10 +79,6 @@ class LangfuseAuditExport(pulumi.ComponentResource):
         def value(env: str, v: pulumi.Input[str]) -> k8s.core.v1.EnvVarArgs:
             return k8s.core.v1.EnvVarArgs(name=env, value=v)
 
-        def secret(env: str, ref) -> k8s.core.v1.EnvVarArgs:
-            selector = k8s.core.v1.SecretKeySelectorArgs(name=ref.name, key=ref.key)
-            return k8s.core.v1.EnvVarArgs(name=env, value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=selector))
-
         env = [
             value(contract.ENV_AUDIT_BUCKET, args.bucket),
             value(contract.ENV_AUDIT_PREFIX, args.prefix),
@@ -90,8 +88,8 @@ class LangfuseAuditExport(pulumi.ComponentResource):
             value(contract.ENV_PGHOST, pg.host),
             value(contract.ENV_PGPORT, str(pg.port)),
             value(contract.ENV_PGDATABASE, pg.database),
-            secret(contract.ENV_PGUSER, pg.username),
-            secret(contract.ENV_PGPASSWORD, pg.password),
+            secret_env(contract.ENV_PGUSER, pg.username.name, pg.username.key),
+            secret_env(contract.ENV_PGPASSWORD, pg.password.name, pg.password.key),
             # libpq verifies the server's certificate and host name against the CA (sslmode verify-full).
             value("PGSSLMODE", "verify-full"),
             value(contract.ENV_PGSSLROOTCERT, CA_FILE),
@@ -106,38 +104,26 @@ class LangfuseAuditExport(pulumi.ComponentResource):
             security_context=restricted_container_security_context(),
             volume_mounts=mounts.volume_mounts,
         )
-        k8s.batch.v1.CronJob(
-            NAME,
-            metadata=metadata,
-            spec=k8s.batch.v1.CronJobSpecArgs(
-                schedule=args.schedule,
-                time_zone="Etc/UTC",
-                # One run at a time: the watermark has one writer.
-                concurrency_policy="Forbid",
-                starting_deadline_seconds=1800,
-                successful_jobs_history_limit=3,
-                failed_jobs_history_limit=3,
-                job_template=k8s.batch.v1.JobTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=k8s.batch.v1.JobSpecArgs(
-                        backoff_limit=3,
-                        active_deadline_seconds=3600,
-                        template=k8s.core.v1.PodTemplateSpecArgs(
-                            metadata=k8s.meta.v1.ObjectMetaArgs(
-                                labels=labels, annotations={NEEDS_API_TOKEN_ANNOTATION: "reads and moves its watermark in its ConfigMap"}
-                            ),
-                            spec=k8s.core.v1.PodSpecArgs(
-                                service_account_name=NAME,
-                                automount_service_account_token=True,
-                                restart_policy="Never",
-                                security_context=restricted_pod_security_context(),
-                                containers=[container],
-                                volumes=mounts.volumes,
-                            ),
-                        ),
-                    ),
+        # cron_job's policy runs one Job at a time (concurrency Forbid): the watermark has one writer.
+        cron_job(
+            metadata,
+            schedule=args.schedule,
+            pod_template=k8s.core.v1.PodTemplateSpecArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    labels=labels, annotations={NEEDS_API_TOKEN_ANNOTATION: "reads and moves its watermark in its ConfigMap"}
+                ),
+                spec=k8s.core.v1.PodSpecArgs(
+                    service_account_name=NAME,
+                    automount_service_account_token=True,
+                    restart_policy="Never",
+                    security_context=restricted_pod_security_context(),
+                    containers=[container],
+                    volumes=mounts.volumes,
                 ),
             ),
+            deadline_seconds=3600,
+            backoff_limit=3,
+            history=3,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[account, state]),
         )
         self.register_outputs({})

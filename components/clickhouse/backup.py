@@ -30,6 +30,7 @@ import pulumi_kubernetes as k8s
 
 from components.clickhouse.contract import BACKUP_OF_LABEL, CLIENT_NAME, backup_job
 from components.clickhouse.images import CLICKHOUSE_SERVER
+from components.common.env import secret_env
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.common.script_files import render_script
@@ -174,14 +175,8 @@ def clickhouse_client_pod(
                     env=[
                         k8s.core.v1.EnvVarArgs(name="CLICKHOUSE_HOST", value=client.host),
                         k8s.core.v1.EnvVarArgs(name="CLICKHOUSE_PORT", value=str(client.port)),
-                        k8s.core.v1.EnvVarArgs(
-                            name="CLICKHOUSE_USER",
-                            value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret, key="username")),
-                        ),
-                        k8s.core.v1.EnvVarArgs(
-                            name="CLICKHOUSE_PASSWORD",
-                            value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret, key="password")),
-                        ),
+                        secret_env("CLICKHOUSE_USER", secret, "username"),
+                        secret_env("CLICKHOUSE_PASSWORD", secret, "password"),
                         *(k8s.core.v1.EnvVarArgs(name=name, value=value) for name, value in env.items()),
                         k8s.core.v1.EnvVarArgs(name="CLIENT_CONFIG", value=f"{SCRIPTS_DIR}/client.xml"),
                     ],

@@ -1,4 +1,5 @@
-"""A CronJob running a script from its own ConfigMap (mounted at /scripts): backups and restore drills.
+"""A CronJob running a script from its own ConfigMap (mounted at /scripts): backups and restore drills; and
+`cron_job`, the same CronJob policy for a Job whose code is in its image (the audit export).
 
 In UTC, never two runs at once, a run that misses its start by half an hour is skipped, and a few finished
 Jobs are kept for their logs. Its last success is kube-state-metrics' kube_cronjob_status_last_successful_time,
@@ -31,24 +32,43 @@ class ScriptedCronJobArgs:
 def scripted_cron_job(args: ScriptedCronJobArgs, parent: pulumi.Resource) -> k8s.batch.v1.CronJob:
     metadata = k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace, labels=args.labels)
     scripts = k8s.core.v1.ConfigMap(args.name, metadata=metadata, data=args.scripts, opts=pulumi.ResourceOptions(parent=parent))
+    return cron_job(
+        metadata,
+        schedule=args.schedule,
+        pod_template=args.pod_template,
+        deadline_seconds=args.deadline_seconds,
+        backoff_limit=args.backoff_limit,
+        history=args.history,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[scripts]),
+    )
+
+
+def cron_job(
+    metadata: k8s.meta.v1.ObjectMetaArgs,  # name, namespace and labels (its Jobs carry the same labels)
+    *,
+    schedule: str,
+    pod_template: k8s.core.v1.PodTemplateSpecArgs,
+    deadline_seconds: int,
+    backoff_limit: int,
+    history: int,
+    opts: pulumi.ResourceOptions,
+) -> k8s.batch.v1.CronJob:
     return k8s.batch.v1.CronJob(
-        args.name,
+        metadata.name,
         metadata=metadata,
         spec=k8s.batch.v1.CronJobSpecArgs(
-            schedule=args.schedule,
+            schedule=schedule,
             time_zone="Etc/UTC",
             concurrency_policy="Forbid",
             starting_deadline_seconds=1800,
-            successful_jobs_history_limit=args.history,
-            failed_jobs_history_limit=args.history,
+            successful_jobs_history_limit=history,
+            failed_jobs_history_limit=history,
             job_template=k8s.batch.v1.JobTemplateSpecArgs(
-                metadata=k8s.meta.v1.ObjectMetaArgs(labels=args.labels),
-                spec=k8s.batch.v1.JobSpecArgs(
-                    backoff_limit=args.backoff_limit, active_deadline_seconds=args.deadline_seconds, template=args.pod_template
-                ),
+                metadata=k8s.meta.v1.ObjectMetaArgs(labels=metadata.labels),
+                spec=k8s.batch.v1.JobSpecArgs(backoff_limit=backoff_limit, active_deadline_seconds=deadline_seconds, template=pod_template),
             ),
         ),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[scripts]),
+        opts=opts,
     )
 
 

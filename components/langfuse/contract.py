@@ -13,6 +13,12 @@ WORKER_SERVICE_ACCOUNT = "langfuse-worker"
 MIGRATION_SERVICE_ACCOUNT = "langfuse-migrate"
 
 
+def web_api_url(namespace: str) -> str:
+    """Langfuse's API as in-cluster clients (the tenant controller, the usage exporter, the export Job) call it:
+    web's Service, by its namespace-qualified name."""
+    return f"http://{WEB_SERVICE}.{namespace}.svc:{WEB_PORT}"
+
+
 def pod_labels(component: str) -> dict[str, str]:
     """The pods of one Langfuse workload: `web`, `worker` or `migration`."""
     return selector_labels("langfuse", component)

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.common.dns import service_fqdn
 from components.common.labels import recommended_labels
 from components.common.refs import ConfigMapKeyRef
 from components.monitoring.contract import BLACKBOX_POD_LABELS
@@ -124,7 +125,7 @@ class EndpointProbes(pulumi.ComponentResource):
             parent=self,
             depends_on=[config],
         )
-        prober = pulumi.Output.concat(NAME, ".", args.namespace, f".svc:{PORT}")
+        prober = pulumi.Output.concat(service_fqdn(NAME, args.namespace), f":{PORT}")
         probes = [("https_public", pulumi.Output.all(*args.public_urls))]
         if args.service_urls:
             probes.append(("https_service", pulumi.Output.all(*args.service_urls)))

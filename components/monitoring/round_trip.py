@@ -21,6 +21,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from langfuse_incluster import contract
 
+from components.common.env import secret_env
 from components.common.labels import recommended_labels
 from components.common.refs import ConfigMapKeyRef, SecretKeyRef
 from components.monitoring.exporter_workload import ExporterWorkload, exporter_workload
@@ -55,10 +56,6 @@ class RoundTripMonitor(pulumi.ComponentResource):
         labels = recommended_labels(NAME, "round-trip-monitor", "langfuse")
         selector = dict(contract.MONITOR_POD_LABELS)
 
-        def from_secret(env: str, ref: SecretKeyRef) -> k8s.core.v1.EnvVarArgs:
-            selected = k8s.core.v1.SecretKeySelectorArgs(name=ref.name, key=ref.key)
-            return k8s.core.v1.EnvVarArgs(name=env, value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=selected))
-
         def value(env: str, text: str) -> k8s.core.v1.EnvVarArgs:
             return k8s.core.v1.EnvVarArgs(name=env, value=text)
 
@@ -78,8 +75,8 @@ class RoundTripMonitor(pulumi.ComponentResource):
                     command=["python", "-m", contract.MONITOR_MODULE],
                     env=[
                         value(contract.ENV_MONITOR_URL, args.url),
-                        from_secret(contract.ENV_PUBLIC_KEY, args.public_key),
-                        from_secret(contract.ENV_SECRET_KEY, args.secret_key),
+                        secret_env(contract.ENV_PUBLIC_KEY, args.public_key.name, args.public_key.key),
+                        secret_env(contract.ENV_SECRET_KEY, args.secret_key.name, args.secret_key.key),
                         value(contract.ENV_MONITOR_INTERVAL_SECONDS, str(args.interval_seconds)),
                         value(contract.ENV_MONITOR_READ_BACK_SECONDS, str(args.read_back_seconds)),
                         value(contract.ENV_MONITOR_CA_FILE, f"{CA_DIR}/ca.crt"),

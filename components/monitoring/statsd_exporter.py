@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.common.dns import service_fqdn
 from components.common.labels import recommended_labels
 from components.monitoring.contract import STATSD_METRICS_PORT as METRICS_PORT
 from components.monitoring.contract import STATSD_POD_LABELS, STATSD_PORT
@@ -113,7 +114,7 @@ class LangfuseMetricsExporter(pulumi.ComponentResource):
             },
             opts=child,
         )
-        host = pulumi.Output.concat(NAME, ".", args.namespace, ".svc")
+        host = service_fqdn(NAME, args.namespace)
         self.target = StatsdTarget(
             host=host,
             port=STATSD_PORT,

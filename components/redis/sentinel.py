@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.aws.secrets_manager import SecretsManagerSettings
+from components.common.env import secret_env
 from components.common.labels import recommended_labels
 from components.common.pod_security import restricted_container_security_context, restricted_pod_security_context
 from components.common.scheduling import HOST_KEY, ZONE_KEY, spread
@@ -143,12 +144,7 @@ def _metrics_container(args: SentinelRedisArgs, headless: str) -> k8s.core.v1.Co
                 name="POD_NAME",
                 value_from=k8s.core.v1.EnvVarSourceArgs(field_ref=k8s.core.v1.ObjectFieldSelectorArgs(field_path="metadata.name")),
             ),
-            k8s.core.v1.EnvVarArgs(
-                name="REDIS_PASSWORD",
-                value_from=k8s.core.v1.EnvVarSourceArgs(
-                    secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=f"{args.name}-redis-auth", key="monitoring-password")
-                ),
-            ),
+            secret_env("REDIS_PASSWORD", f"{args.name}-redis-auth", "monitoring-password"),
         ],
         ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=METRICS_PORT, protocol="TCP")],
         resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "20m", "memory": "32Mi"}, limits={"cpu": "200m", "memory": "64Mi"}),
@@ -185,12 +181,7 @@ def _script_env(args: SentinelRedisArgs, redis_hosts: pulumi.Output[str], sentin
         k8s.core.v1.EnvVarArgs(name="REDIS_CLI", value="valkey-cli"),
     ]
     for key, variable in PASSWORD_KEYS.items():
-        env.append(
-            k8s.core.v1.EnvVarArgs(
-                name=variable,
-                value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret, key=key)),
-            )
-        )
+        env.append(secret_env(variable, secret, key))
     return env
 
 

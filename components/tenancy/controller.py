@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from langfuse_incluster import contract
 
+from components.common.env import secret_env
 from components.common.labels import recommended_labels
 from components.common.pod_security import (
     NEEDS_API_TOKEN_ANNOTATION,
@@ -20,7 +21,7 @@ from components.common.pod_security import (
     restricted_pod_security_context,
 )
 from components.common.scheduling import ZONE_KEY, disruption_budget, spread
-from components.langfuse.contract import WEB_PORT, WEB_SERVICE
+from components.langfuse.contract import web_api_url
 from components.monitoring.series import ExportedSeries
 from components.secrets import SecretValue, external_secret
 from components.tenancy import admission, rbac
@@ -102,25 +103,21 @@ class TenantController(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        public_env, secret_env = (
+        public_key_env, secret_key_env = (
             (contract.ENV_ORG_PUBLIC_KEY, contract.ENV_ORG_SECRET_KEY)
             if args.mode == "per-project"
             else (contract.ENV_SHARED_PUBLIC_KEY, contract.ENV_SHARED_SECRET_KEY)
         )
 
-        def from_key_secret(env: str, key: str) -> k8s.core.v1.EnvVarArgs:
-            ref = k8s.core.v1.SecretKeySelectorArgs(name=KEY_SECRET, key=key)
-            return k8s.core.v1.EnvVarArgs(name=env, value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=ref))
-
         env = [
             k8s.core.v1.EnvVarArgs(name=contract.ENV_MODE, value=args.mode),
-            k8s.core.v1.EnvVarArgs(name=contract.ENV_LANGFUSE_API_URL, value=f"http://{WEB_SERVICE}.{args.namespace}.svc:{WEB_PORT}"),
+            k8s.core.v1.EnvVarArgs(name=contract.ENV_LANGFUSE_API_URL, value=web_api_url(args.namespace)),
             k8s.core.v1.EnvVarArgs(name=contract.ENV_PUBLIC_HOST, value=args.public_host),
             k8s.core.v1.EnvVarArgs(name=contract.ENV_ROTATION_DAYS, value=str(args.rotation_days)),
             k8s.core.v1.EnvVarArgs(name=contract.ENV_ROTATION_OVERLAP_HOURS, value=str(args.rotation_overlap_hours)),
             k8s.core.v1.EnvVarArgs(name=contract.ENV_DELETION_POLICY, value=args.deletion_policy),
-            from_key_secret(public_env, "public-key"),
-            from_key_secret(secret_env, "secret-key"),
+            secret_env(public_key_env, KEY_SECRET, "public-key"),
+            secret_env(secret_key_env, KEY_SECRET, "secret-key"),
             *(budget_environment(args.default_budget) if args.default_budget else []),
             *(k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in (args.export_env or {}).items()),
         ]

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from langfuse_incluster import contract
 
+from components.common.env import secret_env
 from components.common.labels import recommended_labels
 from components.common.pod_security import (
     NEEDS_API_TOKEN_ANNOTATION,
@@ -21,7 +22,7 @@ from components.common.pod_security import (
 )
 from components.common.refs import SecretKeyRef
 from components.common.scheduling import ZONE_KEY, disruption_budget, spread
-from components.langfuse.contract import WEB_PORT, WEB_SERVICE
+from components.langfuse.contract import web_api_url
 from components.monitoring.series import ExportedSeries
 
 NAME = contract.USAGE_ACCOUNT
@@ -85,11 +86,6 @@ def cluster_role_rules() -> list[dict]:
     ]
 
 
-def _secret_env(name: str, secret: str, key: str) -> k8s.core.v1.EnvVarArgs:
-    ref = k8s.core.v1.SecretKeySelectorArgs(name=secret, key=key)
-    return k8s.core.v1.EnvVarArgs(name=name, value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=ref))
-
-
 class UsageReporting(pulumi.ComponentResource):
     def __init__(self, name: str, args: UsageReportingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("langfuse-rosa:tenancy:UsageReporting", name, None, opts)
@@ -106,7 +102,7 @@ class UsageReporting(pulumi.ComponentResource):
         )
         env = [
             k8s.core.v1.EnvVarArgs(name=contract.ENV_MODE, value=args.mode),
-            k8s.core.v1.EnvVarArgs(name=contract.ENV_LANGFUSE_API_URL, value=f"http://{WEB_SERVICE}.{args.namespace}.svc:{WEB_PORT}"),
+            k8s.core.v1.EnvVarArgs(name=contract.ENV_LANGFUSE_API_URL, value=web_api_url(args.namespace)),
             k8s.core.v1.EnvVarArgs(name=contract.ENV_LANGFUSE_UI_URL, value=args.ui_url),
             k8s.core.v1.EnvVarArgs(name=contract.ENV_POLL_INTERVAL_SECONDS, value=str(args.poll_interval_seconds)),
             k8s.core.v1.EnvVarArgs(name=contract.ENV_POLL_CONCURRENCY, value=str(args.poll_concurrency)),
@@ -115,8 +111,8 @@ class UsageReporting(pulumi.ComponentResource):
         ]
         if args.mode == "shared":
             env += [
-                _secret_env(contract.ENV_SHARED_PUBLIC_KEY, args.shared_key_secret, "public-key"),
-                _secret_env(contract.ENV_SHARED_SECRET_KEY, args.shared_key_secret, "secret-key"),
+                secret_env(contract.ENV_SHARED_PUBLIC_KEY, args.shared_key_secret, "public-key"),
+                secret_env(contract.ENV_SHARED_SECRET_KEY, args.shared_key_secret, "secret-key"),
             ]
 
         def pod(pod_labels: dict[str, str], container: k8s.core.v1.ContainerArgs, restart: str, spread_pods: bool) -> k8s.core.v1.PodSpecArgs:
@@ -181,7 +177,7 @@ class UsageReporting(pulumi.ComponentResource):
             opts=child,
         )
         summary_labels = {**labels, **contract.SUMMARY_POD_LABELS}
-        slack = [_secret_env(contract.ENV_SLACK_WEBHOOK_URL, args.slack_webhook.name, args.slack_webhook.key)] if args.slack_webhook else []
+        slack = [secret_env(contract.ENV_SLACK_WEBHOOK_URL, args.slack_webhook.name, args.slack_webhook.key)] if args.slack_webhook else []
         k8s.batch.v1.CronJob(
             contract.SUMMARY_NAME,
             metadata=k8s.meta.v1.ObjectMetaArgs(name=contract.SUMMARY_NAME, namespace=args.namespace, labels=summary_labels),
