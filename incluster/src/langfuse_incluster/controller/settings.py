@@ -10,6 +10,7 @@ from langfuse_incluster import contract
 from langfuse_incluster.blob_exports import target_from_environment
 from langfuse_incluster.budget import defaults_from_environment
 from langfuse_incluster.controller.reconcile import Settings
+from langfuse_incluster.environment import Environment
 
 
 @dataclass(frozen=True)
@@ -22,13 +23,8 @@ class ControllerSettings:
 
 def from_environment(env: dict[str, str] | None = None) -> ControllerSettings:
     env = dict(os.environ if env is None else env)
-
-    def need(name: str) -> str:
-        value = env.get(name, "")
-        if not value:
-            raise SystemExit(f"langfuse-tenant-controller: environment variable {name} is required")
-        return value
-
+    environment = Environment("langfuse-tenant-controller", env)
+    need = environment.need
     mode = need(contract.ENV_MODE)
     if mode not in contract.MODES:
         raise SystemExit(f"langfuse-tenant-controller: {contract.ENV_MODE}={mode!r}; allowed: {', '.join(contract.MODES)}")
@@ -40,8 +36,9 @@ def from_environment(env: dict[str, str] | None = None) -> ControllerSettings:
         reconcile=Settings(
             mode=mode,  # type: ignore[arg-type]
             public_host=need(contract.ENV_PUBLIC_HOST),
-            rotation=timedelta(days=int(env.get(contract.ENV_ROTATION_DAYS, "30"))),
-            overlap=timedelta(hours=int(env.get(contract.ENV_ROTATION_OVERLAP_HOURS, "48"))),
+            # The bounds of tenancy.rotationDays / rotationOverlapHours (infra/stack_config/tenancy.py).
+            rotation=timedelta(days=environment.integer(contract.ENV_ROTATION_DAYS, "30", 1, 365)),
+            overlap=timedelta(hours=environment.integer(contract.ENV_ROTATION_OVERLAP_HOURS, "48", 1, 720)),
             deletion_policy=policy,  # type: ignore[arg-type]
             # Set when the usage exporter is deployed: the controller reports the budget that applies.
             default_budget=defaults_from_environment(env) if contract.ENV_DEFAULT_BUDGET_USD in env else None,

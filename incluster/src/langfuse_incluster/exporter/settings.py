@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from langfuse_incluster import contract
 from langfuse_incluster.budget import BudgetDefaults, defaults_from_environment
+from langfuse_incluster.environment import Environment
 from langfuse_incluster.exporter.poller import PollSettings
 
 
@@ -24,20 +25,8 @@ class UsageSettings:
 def usage_settings(env: dict[str, str] | None = None, program: str = "langfuse-usage") -> UsageSettings:
     env = dict(os.environ if env is None else env)
 
-    def need(name: str) -> str:
-        value = env.get(name, "")
-        if not value:
-            raise SystemExit(f"{program}: environment variable {name} is required")
-        return value
-
-    def number(name: str, default: str, low: float, high: float) -> float:
-        try:
-            value = float(env.get(name, default))
-        except ValueError:
-            value = float("nan")
-        if not low <= value <= high:
-            raise SystemExit(f"{program}: {name}={env.get(name)!r}; allowed: a number from {low:g} to {high:g}")
-        return value
+    environment = Environment(program, env)
+    need, number = environment.need, environment.number
 
     mode = need(contract.ENV_MODE)
     if mode not in contract.MODES:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from prometheus_client import start_http_server
 
 from langfuse_incluster import contract
+from langfuse_incluster.environment import Environment
 from langfuse_incluster.monitor.metrics import RoundTripMetrics
 from langfuse_incluster.verify.connection import LangfuseConnection
 from langfuse_incluster.verify.round_trip import RoundTrip, RoundTripSettings
@@ -33,10 +34,7 @@ class MonitorSettings:
 def from_environment(env: dict[str, str] | None = None) -> MonitorSettings:
     env = dict(os.environ if env is None else env)
 
-    def need(name: str) -> str:
-        if not env.get(name):
-            raise SystemExit(f"{contract.MONITOR_NAME}: environment variable {name} is required")
-        return env[name]
+    need = Environment(contract.MONITOR_NAME, env).need
 
     def seconds(name: str) -> float:
         try:
