@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from langfuse_incluster import contract
@@ -18,7 +18,7 @@ class ControllerSettings:
     reconcile: Settings
     api_url: str
     public_key: str  # the organisation key (per-project) or the shared project's key (shared)
-    secret_key: str
+    secret_key: str = field(repr=False)
 
 
 def from_environment(env: dict[str, str] | None = None) -> ControllerSettings:

@@ -4,7 +4,7 @@ sets it; the names are the contract's)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langfuse_incluster import contract
 from langfuse_incluster.budget import BudgetDefaults, defaults_from_environment
@@ -19,7 +19,7 @@ class UsageSettings:
     ui_url: str  # the public Route: links to traces and sessions
     defaults: BudgetDefaults
     poll: PollSettings
-    shared_key: tuple[str, str] | None
+    shared_key: tuple[str, str] | None = field(repr=False)
 
 
 def usage_settings(env: dict[str, str] | None = None, program: str = "langfuse-usage") -> UsageSettings:

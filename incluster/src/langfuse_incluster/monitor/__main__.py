@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prometheus_client import start_http_server
 
@@ -25,7 +25,7 @@ from langfuse_incluster.verify.round_trip import RoundTrip, RoundTripSettings
 class MonitorSettings:
     url: str
     public_key: str
-    secret_key: str
+    secret_key: str = field(repr=False)
     interval_seconds: float
     read_back_seconds: float
     ca_file: str | None
