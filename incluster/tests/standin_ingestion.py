@@ -33,6 +33,7 @@ from typing import Any
 from google.protobuf.json_format import MessageToDict
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from standin_langfuse import StandInExtension
+from standin_usage import InvalidRequest, query_object
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
@@ -202,8 +203,12 @@ class Ingestion(StandInExtension):
         return _json(200, {"data": [{k: v for k, v in s.items() if k != "traceId"} for s in found], "meta": {"limit": 50}})
 
     def _metrics(self, request: Request, project_id: str) -> Response | None:
-        query = json.loads(request.args["query"])
-        if query.get("view") != "scores-numeric":
+        # The query object is held to the server's MetricsQueryObjectV2 like the usage endpoints' (standin_usage).
+        try:
+            query = query_object(request.args.get("query", ""))
+        except InvalidRequest as error:
+            return _json(400, {"message": str(error)})
+        if query["view"] != "scores-numeric":
             return None
         since, until = _parse(query["fromTimestamp"]), _parse(query["toTimestamp"])
         rows = [r.record for r in self._readable(self.scores, project_id) if r.record["dataType"] in ("NUMERIC", "BOOLEAN")]

@@ -103,6 +103,21 @@ class InvalidRequest(Exception):
     pass
 
 
+def query_object(text: str) -> dict:
+    """The `query` parameter as metrics.ts parses it (JSON, then MetricsQueryObjectV2), whatever the view."""
+    try:
+        query = json.loads(text)
+    except ValueError:
+        raise InvalidRequest("Invalid JSON in query parameter") from None
+    try:
+        jsonschema.validate(query, QUERY_SCHEMA)
+    except jsonschema.ValidationError as error:
+        raise InvalidRequest(f"Invalid request data: {'.'.join(str(p) for p in error.absolute_path)}: {error.message}") from None
+    if _time(query["fromTimestamp"]) >= _time(query["toTimestamp"]):
+        raise InvalidRequest("fromTimestamp must be before toTimestamp")
+    return query
+
+
 @dataclass(frozen=True)
 class Observation:
     project_id: str
@@ -167,16 +182,7 @@ class UsageEndpoints(StandInExtension):
     # --- the query object -----------------------------------------------------------------------------------
 
     def _parse(self, text: str) -> dict:
-        try:
-            query = json.loads(text)
-        except ValueError:
-            raise InvalidRequest("Invalid JSON in query parameter") from None
-        try:
-            jsonschema.validate(query, QUERY_SCHEMA)
-        except jsonschema.ValidationError as error:
-            raise InvalidRequest(f"Invalid request data: {'.'.join(str(p) for p in error.absolute_path)}: {error.message}") from None
-        if _time(query["fromTimestamp"]) >= _time(query["toTimestamp"]):
-            raise InvalidRequest("fromTimestamp must be before toTimestamp")
+        query = query_object(text)
         if query["view"] != "observations":
             raise InvalidRequest(f"the stand-in serves only the observations view, not {query['view']}")
         dimensions = [d["field"] for d in query.get("dimensions") or []]

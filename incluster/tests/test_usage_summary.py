@@ -125,3 +125,9 @@ def test_a_refused_post_fails_the_job(tmp_path):
             post(weekly_summary([], [], (), NOW), f"http://127.0.0.1:{server.server_port}/hook")
     finally:
         server.shutdown()
+
+
+@pytest.mark.parametrize(("text", "needle"), [("last monday", "is not an ISO 8601 instant"), ("2026-09-21T08:00:00", "has no time zone")])
+def test_a_bad_now_is_one_line_and_exit_2(text, needle):
+    result = subprocess.run([sys.executable, "-m", "langfuse_incluster.summary", "--now", text], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and needle in result.stderr and "Traceback" not in result.stderr

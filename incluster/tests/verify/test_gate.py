@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from langfuse_incluster.verify.errors import StepFailed
 from langfuse_incluster.verify.gate import GateSettings, parse_window, run_gate, scores_query
@@ -83,3 +84,12 @@ def test_the_query_asks_the_scores_numeric_view_for_avg_and_count_of_one_score()
                                             ("24", None), ("0h", None), ("1w", None), ("h", None)])  # fmt: skip
 def test_windows(text, expected):
     assert parse_window(text) == expected
+
+
+def test_the_stand_in_holds_a_scores_query_to_the_server_s_query_schema(langfuse):
+    # The scores view's queries meet the same MetricsQueryObjectV2 check as the usage endpoints' (standin_usage).
+    query = scores_query("helpfulness", NOW - timedelta(hours=1), NOW) | {"metrics": [{"measure": "value", "aggregation": "mean"}]}
+    answer = httpx.get(
+        f"{langfuse.url}/api/public/v2/metrics", params={"query": json.dumps(query)}, auth=(langfuse.key.public_key, langfuse.key.secret_key)
+    )
+    assert answer.status_code == 400 and answer.json()["message"].startswith("Invalid request data: metrics.0.aggregation: 'mean' is not one of")

@@ -10,8 +10,8 @@ must not close on transactions still open.
 
 from __future__ import annotations
 
-import gzip
 import json
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -68,9 +68,17 @@ def _json(value: Any) -> Any:
 
 
 def encode(rows: Iterable[Mapping[str, Any]]) -> tuple[bytes, int]:
-    lines = [json.dumps({k: _json(v) for k, v in row.items()}, sort_keys=True, ensure_ascii=False) for row in rows]
-    # mtime 0: the same rows always give the same bytes.
-    return gzip.compress("".join(line + "\n" for line in lines).encode(), mtime=0), len(lines)
+    """The rows as gzip'd JSON Lines, compressed as they stream from the cursor: only the compressed object is
+    held (the first run's window is the whole table). wbits 31: a gzip stream with mtime 0, as gzip.compress(...,
+    mtime=0) writes it, so the same rows always give the same bytes."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    chunks, count = [], 0
+    for row in rows:
+        line = json.dumps({k: _json(v) for k, v in row.items()}, sort_keys=True, ensure_ascii=False) + "\n"
+        chunks.append(compressor.compress(line.encode()))
+        count += 1
+    chunks.append(compressor.flush())
+    return b"".join(chunks), count
 
 
 def run_once(source: Source, sink: Sink, state: StateStore, prefix: str, now: datetime, lag: timedelta = DEFAULT_LAG) -> RunResult:

@@ -18,15 +18,11 @@ from langfuse_incluster import contract
 from langfuse_incluster.blob_exports import target_from_environment
 from langfuse_incluster.controller.langfuse_api import LangfuseClient
 from langfuse_incluster.controller.reconcile import LangfuseError
+from langfuse_incluster.environment import Environment
 
 
 def configure(env: Mapping[str, str]) -> str:
-    def need(name: str) -> str:
-        value = env.get(name, "")
-        if not value:
-            raise SystemExit(f"langfuse-blob-exports: environment variable {name} is required")
-        return value
-
+    need = Environment("langfuse-blob-exports", env).need
     target = target_from_environment(env)
     if target is None:
         raise SystemExit(f"langfuse-blob-exports: environment variable {contract.ENV_EXPORT_BUCKET} is required")

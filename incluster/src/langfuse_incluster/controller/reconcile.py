@@ -73,7 +73,7 @@ class Settings:
 class SecretView:
     managed: bool  # carries our managed-by label
     public_key: str | None
-    secret_key: str | None
+    secret_key: str | None = field(repr=False)
     host: str | None
     base_url: str | None
     key_id: str | None
@@ -100,7 +100,7 @@ class SharedProject:
     name: str
     retention_days: int | None
     public_key: str
-    secret_key: str
+    secret_key: str = field(repr=False)
 
 
 @dataclass
@@ -123,7 +123,7 @@ class Known:
     project_created_now: bool = False
     create_conflict: bool = False  # the create answered 409
     shared: SharedProject | None = None
-    pending_key: tuple[str, str] | None = None  # (public, secret) created in Langfuse, not yet in the Secret
+    pending_key: tuple[str, str] | None = field(default=None, repr=False)  # (public, secret) created in Langfuse, not yet in the Secret
     pending_key_id: str | None = None
     retention_refused: str | None = None
     export_refused: str | None = None  # Langfuse refused the export's configuration in this pass
@@ -173,7 +173,7 @@ class SetRetention:
 class CreateKey:
     project_id: str
     public_key: str
-    secret_key: str
+    secret_key: str = field(repr=False)
     note: str
 
 
@@ -203,7 +203,7 @@ class DeleteExport:
 @dataclass(frozen=True)
 class WriteSecret:
     public_key: str
-    secret_key: str
+    secret_key: str = field(repr=False)
     host: str
     key_id: str
     project_id: str

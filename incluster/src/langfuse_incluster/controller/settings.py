@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from langfuse_incluster import contract
 from langfuse_incluster.blob_exports import target_from_environment
 from langfuse_incluster.budget import defaults_from_environment
 from langfuse_incluster.controller.reconcile import Settings
+from langfuse_incluster.environment import Environment
 
 
 @dataclass(frozen=True)
@@ -17,18 +18,13 @@ class ControllerSettings:
     reconcile: Settings
     api_url: str
     public_key: str  # the organisation key (per-project) or the shared project's key (shared)
-    secret_key: str
+    secret_key: str = field(repr=False)
 
 
 def from_environment(env: dict[str, str] | None = None) -> ControllerSettings:
     env = dict(os.environ if env is None else env)
-
-    def need(name: str) -> str:
-        value = env.get(name, "")
-        if not value:
-            raise SystemExit(f"langfuse-tenant-controller: environment variable {name} is required")
-        return value
-
+    environment = Environment("langfuse-tenant-controller", env)
+    need = environment.need
     mode = need(contract.ENV_MODE)
     if mode not in contract.MODES:
         raise SystemExit(f"langfuse-tenant-controller: {contract.ENV_MODE}={mode!r}; allowed: {', '.join(contract.MODES)}")
@@ -40,8 +36,9 @@ def from_environment(env: dict[str, str] | None = None) -> ControllerSettings:
         reconcile=Settings(
             mode=mode,  # type: ignore[arg-type]
             public_host=need(contract.ENV_PUBLIC_HOST),
-            rotation=timedelta(days=int(env.get(contract.ENV_ROTATION_DAYS, "30"))),
-            overlap=timedelta(hours=int(env.get(contract.ENV_ROTATION_OVERLAP_HOURS, "48"))),
+            # The bounds of tenancy.rotationDays / rotationOverlapHours (infra/stack_config/tenancy.py).
+            rotation=timedelta(days=environment.integer(contract.ENV_ROTATION_DAYS, "30", 1, 365)),
+            overlap=timedelta(hours=environment.integer(contract.ENV_ROTATION_OVERLAP_HOURS, "48", 1, 720)),
             deletion_policy=policy,  # type: ignore[arg-type]
             # Set when the usage exporter is deployed: the controller reports the budget that applies.
             default_budget=defaults_from_environment(env) if contract.ENV_DEFAULT_BUDGET_USD in env else None,

@@ -4,10 +4,11 @@ sets it; the names are the contract's)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langfuse_incluster import contract
 from langfuse_incluster.budget import BudgetDefaults, defaults_from_environment
+from langfuse_incluster.environment import Environment
 from langfuse_incluster.exporter.poller import PollSettings
 
 
@@ -18,26 +19,14 @@ class UsageSettings:
     ui_url: str  # the public Route: links to traces and sessions
     defaults: BudgetDefaults
     poll: PollSettings
-    shared_key: tuple[str, str] | None
+    shared_key: tuple[str, str] | None = field(repr=False)
 
 
 def usage_settings(env: dict[str, str] | None = None, program: str = "langfuse-usage") -> UsageSettings:
     env = dict(os.environ if env is None else env)
 
-    def need(name: str) -> str:
-        value = env.get(name, "")
-        if not value:
-            raise SystemExit(f"{program}: environment variable {name} is required")
-        return value
-
-    def number(name: str, default: str, low: float, high: float) -> float:
-        try:
-            value = float(env.get(name, default))
-        except ValueError:
-            value = float("nan")
-        if not low <= value <= high:
-            raise SystemExit(f"{program}: {name}={env.get(name)!r}; allowed: a number from {low:g} to {high:g}")
-        return value
+    environment = Environment(program, env)
+    need, number = environment.need, environment.number
 
     mode = need(contract.ENV_MODE)
     if mode not in contract.MODES:

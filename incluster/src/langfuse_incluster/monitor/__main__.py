@@ -10,11 +10,12 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prometheus_client import start_http_server
 
 from langfuse_incluster import contract
+from langfuse_incluster.environment import Environment
 from langfuse_incluster.monitor.metrics import RoundTripMetrics
 from langfuse_incluster.verify.connection import LangfuseConnection
 from langfuse_incluster.verify.round_trip import RoundTrip, RoundTripSettings
@@ -24,7 +25,7 @@ from langfuse_incluster.verify.round_trip import RoundTrip, RoundTripSettings
 class MonitorSettings:
     url: str
     public_key: str
-    secret_key: str
+    secret_key: str = field(repr=False)
     interval_seconds: float
     read_back_seconds: float
     ca_file: str | None
@@ -33,10 +34,7 @@ class MonitorSettings:
 def from_environment(env: dict[str, str] | None = None) -> MonitorSettings:
     env = dict(os.environ if env is None else env)
 
-    def need(name: str) -> str:
-        if not env.get(name):
-            raise SystemExit(f"{contract.MONITOR_NAME}: environment variable {name} is required")
-        return env[name]
+    need = Environment(contract.MONITOR_NAME, env).need
 
     def seconds(name: str) -> float:
         try:

@@ -55,14 +55,25 @@ def post(summary: WeeklySummary, url: str) -> None:
         raise SystemExit(f"langfuse-usage-summary: Slack answered {response.status_code}: {response.body}")
 
 
+def instant(text: str) -> datetime:
+    """--now: an aware instant (the week's bounds are compared with Langfuse's UTC timestamps)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 instant, e.g. 2026-09-21T08:00:00Z") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no time zone; add one, e.g. 2026-09-21T08:00:00Z")
+    return moment
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m langfuse_incluster.summary", description=__doc__)
     parser.add_argument("--markdown-out", type=Path, default=None, help="also write the Markdown record here")
-    parser.add_argument("--now", default=None, help="ISO 8601 instant to report for (default: now)")
+    parser.add_argument("--now", type=instant, default=None, help="ISO 8601 instant with a zone to report for (default: now)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     settings = usage_settings(program="langfuse-usage-summary")
-    now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
+    now = args.now or datetime.now(UTC)
     tenants = kubernetes_tenants(settings).list()
     http = new_http_client(connections=settings.poll.concurrency)
     summary = build_summary(

@@ -6,7 +6,7 @@ changes); shared mode queries the one shared project with its key, filtered by t
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kubernetes import client
 from kubernetes.client.rest import ApiException
@@ -21,7 +21,7 @@ class Tenant:
     namespace: str
     project_id: str | None  # the Langfuse project (links to traces and sessions)
     public_key: str
-    secret_key: str
+    secret_key: str = field(repr=False)
     budget: EffectiveBudget
     tag: str | None = None  # shared mode: only traces tagged namespace:<ns>
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langfuse_incluster import contract
 from langfuse_incluster.verify.errors import StepFailed
@@ -14,7 +14,7 @@ from langfuse_incluster.verify.errors import StepFailed
 @dataclass(frozen=True)
 class KeyPair:
     public_key: str
-    secret_key: str
+    secret_key: str = field(repr=False)
 
 
 @dataclass(frozen=True)
