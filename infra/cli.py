@@ -393,13 +393,15 @@ def _write_new_file(path: Path, text: str) -> None:
 def usage(stack: str | None, project: str | None, since: str | None, kube_context: str | None, kubeconfig: str | None,
           langfuse_url: str | None, stacks_dir: Path | None) -> None:  # fmt: skip
     """Print cost and usage per platform project, from Langfuse (keys read from the cluster with your kubeconfig)."""
-    from infra.usage_report import UsageInputError, parse_since, tenants_from_cluster, usage_rows
+    from infra.usage_report import UsageInputError, check_langfuse_url, parse_since, tenants_from_cluster, usage_rows
 
     stack = _required_stack(stack, stacks_dir, "usage")
     config = _environment_config(stack, stacks_dir, "report the usage of")
     now = datetime.now(UTC)
     try:
         start = parse_since(since, now)
+        if langfuse_url is not None:
+            check_langfuse_url(langfuse_url)
         tenants = tenants_from_cluster(config, kube_context, kubeconfig, project)
     except UsageInputError as error:
         _fail(f"stack '{stack}': {error}")

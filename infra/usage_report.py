@@ -17,6 +17,7 @@ import base64
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlsplit
 
 import urllib3
 import yaml
@@ -56,6 +57,13 @@ def parse_since(value: str | None, now: datetime) -> date:
     if not today - timedelta(days=90) <= since <= today:
         raise UsageInputError(f"--since = {value!r}: a date within the last 90 days")
     return since
+
+
+def check_langfuse_url(value: str) -> None:
+    """`--langfuse-url`, worded as verify's --url: a URL the HTTP client can ask, never one every row then fails on."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageInputError(f"--langfuse-url = {value!r} is invalid: http(s)://<host>")
 
 
 @dataclass(frozen=True)

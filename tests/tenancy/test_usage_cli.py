@@ -43,6 +43,9 @@ def test_bad_input_is_one_line():
     result = _run("--since", "last week")
     assert result.exit_code == 2
     assert result.output.strip() == "error: stack 'tenancy': --since = 'last week' is invalid: Nd (e.g. 7d) or a date YYYY-MM-DD"
+    url = _run("--langfuse-url", "langfuse.example.com", "--kubeconfig", "/nonexistent/kubeconfig")
+    assert url.exit_code == 2
+    assert url.output.strip() == "error: stack 'tenancy': --langfuse-url = 'langfuse.example.com' is invalid: http(s)://<host>"
     missing = _run("--kubeconfig", "/nonexistent/kubeconfig")
     assert missing.exit_code == 2 and missing.output.startswith("error: stack 'tenancy': no kubeconfig context") and "Traceback" not in missing.output
 
