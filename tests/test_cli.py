@@ -131,3 +131,10 @@ def test_new_stack_writes_a_value_as_given_so_the_loader_judges_it_never_a_cut_o
     assert joined.returncode == 2
     assert "langfuse-rosa:network.apiServer.cidrs[1] = '10.0.0.2/32, 10.9.0.0/16' is invalid" in joined.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_ci_plan_summary_of_a_refused_plan_says_so_instead_of_a_traceback(tmp_path):
+    # pull-request.yml runs it after the plan whatever its exit code; a refused plan (exit 2) writes no folder.
+    summary = subprocess.run([sys.executable, "scripts/plan-summary", str(tmp_path / "dev")], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert summary.returncode == 0 and summary.stderr == ""
+    assert summary.stdout.startswith("## dev\n\nNo plan written: the plan refused its input")
