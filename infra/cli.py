@@ -32,7 +32,7 @@ from components.platform.openshift_support import SUPPORTED as SUPPORTED_OPENSHI
 from infra.new_stack import NewStack
 from infra.new_stack import render as render_new_stack
 from infra.offline_plan.compliance import ComplianceReport
-from infra.offline_plan.diff import DIFF_FILE, PlanReadError, diff_plans
+from infra.offline_plan.diff import DIFF_FILE, PlanReadError, check_plan_folder, diff_plans
 from infra.offline_plan.plan import (
     ACCESS_FILE,
     COMPLIANCE_FILE,
@@ -187,8 +187,10 @@ def plan(stack: str | None, out: Path | None, stacks_dir: Path | None, diff_agai
 
 
 def _check_diff_base(base: Path, out_dir: Path) -> None:
-    if not (base / SUMMARY_FILE).is_file():
-        _fail(f"--diff-against {base} is not a plan output (no {SUMMARY_FILE})")
+    try:
+        check_plan_folder(base)
+    except PlanReadError as error:
+        _fail(f"--diff-against {error}")
     real_base, real_out = base.resolve(), out_dir.resolve()
     if real_base == real_out or real_out.is_relative_to(real_base) or real_base.is_relative_to(real_out):
         _fail(f"--diff-against {base} and --out {out_dir} overlap: writing the plan would replace the plan it is compared with; choose another --out")
@@ -391,13 +393,15 @@ def _write_new_file(path: Path, text: str) -> None:
 def usage(stack: str | None, project: str | None, since: str | None, kube_context: str | None, kubeconfig: str | None,
           langfuse_url: str | None, stacks_dir: Path | None) -> None:  # fmt: skip
     """Print cost and usage per platform project, from Langfuse (keys read from the cluster with your kubeconfig)."""
-    from infra.usage_report import UsageInputError, parse_since, tenants_from_cluster, usage_rows
+    from infra.usage_report import UsageInputError, check_langfuse_url, parse_since, tenants_from_cluster, usage_rows
 
     stack = _required_stack(stack, stacks_dir, "usage")
     config = _environment_config(stack, stacks_dir, "report the usage of")
     now = datetime.now(UTC)
     try:
         start = parse_since(since, now)
+        if langfuse_url is not None:
+            check_langfuse_url(langfuse_url)
         tenants = tenants_from_cluster(config, kube_context, kubeconfig, project)
     except UsageInputError as error:
         _fail(f"stack '{stack}': {error}")

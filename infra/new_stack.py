@@ -63,7 +63,9 @@ _SIZES = {
 
 
 def _q(value: str) -> str:
-    """A YAML scalar that stays a string whatever it holds (JSON strings are YAML)."""
+    """A YAML scalar that stays a string whatever it holds (JSON strings are YAML): every value given on the command
+    line goes through it, so `#`, `: `, a comma or a newline in one reaches the loader as that value (and its error),
+    never as a cut-off value, an extra list item or a broken file."""
     return json.dumps(value)
 
 
@@ -78,20 +80,20 @@ def _head(spec: NewStack, what: str) -> str:
 # Check it offline with `.venv/bin/langfuse-rosa plan --stack {spec.stack}`, then follow the README's First deployment.
 config:
   langfuse-rosa:environment: {spec.environment}
-  # From `rosa describe cluster -c {spec.cluster_name}`: Name, Region, OpenShift Version (minor only; supported: {", ".join(SUPPORTED)}).
+  # From `rosa describe cluster -c {_q(spec.cluster_name)}`: Name, Region, OpenShift Version (minor only; supported: {", ".join(SUPPORTED)}).
   langfuse-rosa:cluster:
-    name: {spec.cluster_name}
-    region: {spec.region}
+    name: {_q(spec.cluster_name)}
+    region: {_q(spec.region)}
     openshiftVersion: {_q(spec.openshift_version)}
     # `oc config current-context` after `oc login` to this cluster: pins the stack to it.
     kubeContext: {_q(spec.kube_context)}
     # `oc get ingresses.config cluster -o jsonpath='{{.spec.domain}}'`
-    appsDomain: {spec.apps_domain}
+    appsDomain: {_q(spec.apps_domain)}
 """
 
 
 def _api_server(spec: NewStack) -> str:
-    cidrs = ", ".join(spec.api_server_cidrs)
+    cidrs = ", ".join(_q(cidr) for cidr in spec.api_server_cidrs)
     return f"""  # The API server's addresses: `oc get endpoints kubernetes -n default` (the namespaces are default-deny).
   langfuse-rosa:network:
     apiServer: {{ cidrs: [{cidrs}], port: 6443 }}
@@ -124,18 +126,18 @@ def _cluster(spec: NewStack) -> str:
   langfuse-rosa:aws:
     accountId: {_q(spec.account_id)}
     # From the "OIDC Endpoint URL" of `rosa describe cluster`: the audit log collector's role trusts it.
-    oidcProviderArn: {oidc_provider_arn(spec.account_id, spec.oidc_endpoint_url)}
+    oidcProviderArn: {_q(oidc_provider_arn(spec.account_id, spec.oidc_endpoint_url))}
     # Names the EBS and audit log keys' aliases, the audit log groups and the collector's role (<prefix>-...).
-    resourcePrefix: {spec.resource_prefix}
+    resourcePrefix: {_q(spec.resource_prefix)}
   langfuse-rosa:operators:
     # Manual: every operator install and upgrade waits for `oc patch installplan ... approved=true`.
     installPlanApproval: {approval}
     # The steady state. The very first apply on a new cluster runs with operands off (README, First deployment, step 6).
     operandsEnabled: true
 {_api_server(spec)}  langfuse-rosa:storage:
-    # ROSA's operator role of the EBS CSI driver: `rosa list operator-roles --cluster {spec.cluster_name}`
+    # ROSA's operator role of the EBS CSI driver: `rosa list operator-roles --cluster {_q(spec.cluster_name)}`
     # (the ...-openshift-cluster-csi-drivers-ebs-cloud-credentials role).
-    csiDriverRoleArn: {spec.csi_driver_role_arn}
+    csiDriverRoleArn: {_q(spec.csi_driver_role_arn or "")}
   # The API server's audit log goes to CloudWatch Logs (Red Hat OpenShift Logging): every request in these
   # namespaces, writes elsewhere. List the langfuse.namespace of every environment stack on this cluster.
   langfuse-rosa:audit:
@@ -170,9 +172,9 @@ def _environment(spec: NewStack) -> str:
   langfuse-rosa:aws:
     accountId: {_q(spec.account_id)}
     # From the "OIDC Endpoint URL" of `rosa describe cluster`: arn:aws:iam::<account>:oidc-provider/<URL without https://>.
-    oidcProviderArn: {oidc_provider_arn(spec.account_id, spec.oidc_endpoint_url)}
+    oidcProviderArn: {_q(oidc_provider_arn(spec.account_id, spec.oidc_endpoint_url))}
     # Bucket, role, key alias and secret names derive from it; bucket names are global, so make it unique.
-    resourcePrefix: {spec.resource_prefix}
+    resourcePrefix: {_q(spec.resource_prefix)}
 {_object_lock(spec)}{_api_server(spec)}  langfuse-rosa:backend:
     mode: in-cluster
   langfuse-rosa:dataTier:
@@ -188,6 +190,6 @@ def _environment(spec: NewStack) -> str:
   # `langfuse-rosa verify` (and the deploy workflow after each `up`) sends a trace with this key: a project made
   # in Langfuse's UI once it runs, its key stored here in Secrets Manager (README, First deployment, step 10).
   langfuse-rosa:verification:
-    projectKey: {{ secretsManagerName: {spec.resource_prefix}/langfuse-verification-key }}
+    projectKey: {{ secretsManagerName: {_q(spec.resource_prefix + "/langfuse-verification-key")} }}
 """
     )

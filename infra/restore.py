@@ -22,7 +22,7 @@ from components.postgres.contract import BARMAN_CLOUD_PLUGIN
 from components.postgres.contract import CLUSTER_NAME as POSTGRES_CLUSTER
 from infra.offline_plan.plan import Plan, build_plan
 from infra.offline_plan.pulumi_yaml import decode_text, load
-from infra.offline_plan.render import dump_yaml, write_files
+from infra.offline_plan.render import dump_yaml
 from infra.offline_plan.stack_file import read_stack_file
 from infra.offline_plan.validation import SchemaCatalog
 from infra.stack_config import ConfigError, StackConfig
@@ -42,9 +42,6 @@ class RestorePlan:
         steps = "".join(f"{number}. {step}\n" for number, step in enumerate(self.steps, 1))
         change = f"\nStack file change (config):\n\n```yaml\n{yaml.safe_dump(self.stack_change, sort_keys=False)}```\n" if self.stack_change else ""
         return {**{name: dump_yaml(manifest) for name, manifest in self.manifests.items()}, STEPS_FILE: f"# Steps, in order\n\n{steps}{change}"}
-
-    def write(self, out_dir: Path) -> None:
-        write_files(out_dir, self.files(), STEPS_FILE)
 
 
 def _validate(stack: str, manifests: dict[str, dict[str, Any]], project_root: Path) -> None:

@@ -17,8 +17,12 @@ import base64
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlsplit
 
+import urllib3
+import yaml
 from kubernetes import client, config
+from kubernetes.client.rest import ApiException
 from langfuse_incluster.budget import Budget, BudgetDefaults
 from langfuse_incluster.usage import figures
 from langfuse_incluster.usage.langfuse_usage import LangfuseError, UsageApi, new_http_client
@@ -55,6 +59,13 @@ def parse_since(value: str | None, now: datetime) -> date:
     return since
 
 
+def check_langfuse_url(value: str) -> None:
+    """`--langfuse-url`, worded as verify's --url: a URL the HTTP client can ask, never one every row then fails on."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageInputError(f"--langfuse-url = {value!r} is invalid: http(s)://<host>")
+
+
 @dataclass(frozen=True)
 class ProjectRow:
     namespace: str
@@ -73,20 +84,37 @@ class ProjectRow:
 def tenants_from_cluster(stack: StackConfig, kube_context: str | None, kubeconfig: str | None, project: str | None) -> tuple[Tenant, ...]:
     if not stack.tenancy.enabled:
         raise UsageInputError("stack has tenancy.enabled false: no per-project Langfuse usage to report")
+    context = kube_context or stack.cluster.kube_context
     try:
-        api_client = config.new_client_from_config(config_file=kubeconfig, context=kube_context or stack.cluster.kube_context)
-    except (config.ConfigException, OSError) as error:
-        raise UsageInputError(f"no kubeconfig context {kube_context or stack.cluster.kube_context!r}: {error} (oc login first)") from None
+        api_client = config.new_client_from_config(config_file=kubeconfig, context=context)
+    except (config.ConfigException, OSError, yaml.YAMLError) as error:
+        raise UsageInputError(f"no kubeconfig context {context!r}: {error} (oc login first)") from None
     core = client.CoreV1Api(api_client)
     budget = stack.tenancy.usage.default_budget
     defaults = BudgetDefaults(Budget(monthly_usd=budget.monthly_usd, thresholds=tuple(budget.thresholds)), budget.high_cost_usd)
     mode = "per-project" if stack.langfuse.license_key is not None else "shared"
-    shared = None
-    if mode == "shared":
-        secret = core.read_namespaced_secret(KEY_SECRET, stack.langfuse.namespace)
-        values = {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
-        shared = (values["public-key"], values["secret-key"])
-    return KubernetesTenants(client.CustomObjectsApi(api_client), core, mode, defaults, shared).list(project)
+    try:
+        shared = _shared_key(core, stack.langfuse.namespace) if mode == "shared" else None
+        return KubernetesTenants(client.CustomObjectsApi(api_client), core, mode, defaults, shared).list(project)
+    except ApiException as error:
+        raise UsageInputError(
+            f"the cluster of kubeconfig context {context!r} answered {error.status} {error.reason}: "
+            "oc login as a user who may read ProjectSettings and the key Secrets"
+        ) from None
+    except urllib3.exceptions.HTTPError as error:
+        reason = error.reason if isinstance(error, urllib3.exceptions.MaxRetryError) else error
+        raise UsageInputError(f"cannot reach the cluster of kubeconfig context {context!r}: {reason}") from None
+
+
+def _shared_key(core: client.CoreV1Api, namespace: str) -> tuple[str, str]:
+    """Shared mode: the shared project's key, from the tenant controller's key Secret (components/tenancy/controller.py)."""
+    secret = core.read_namespaced_secret(KEY_SECRET, namespace)
+    values = {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
+    if not values.get("public-key") or not values.get("secret-key"):
+        raise UsageInputError(
+            f"Secret {namespace}/{KEY_SECRET} lacks public-key or secret-key: is the tenant controller's ExternalSecret synced?"
+        )
+    return values["public-key"], values["secret-key"]
 
 
 def usage_rows(tenants: tuple[Tenant, ...], langfuse_url: str, since: date, now: datetime) -> list[ProjectRow]:

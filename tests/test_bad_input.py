@@ -681,3 +681,16 @@ def test_bad_restore_input_is_refused_in_one_line(args, error, tmp_path):
     expected = error.format(now=f"{now:%Y-%m-%dT%H:%M}", oldest=f"{now - timedelta(days=7):%Y-%m-%dT%H:%M}")
     assert (outcome.code, outcome.stderr.splitlines()) == (2, [f"error: {expected}"])
     assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_whose_summary_is_not_a_plan_s_is_refused_before_planning(tmp_path):
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "summary.yaml").write_text("garbage\n")
+    out = tmp_path / "out"
+    outcome = run_cli("plan", "--stack", "cluster-dev", "--out", str(out), "--diff-against", str(base))
+    assert outcome.code == 2
+    assert outcome.stderr.splitlines() == [
+        f"error: --diff-against {base} is not a plan output (summary.yaml is not a plan's summary: no stack and resources)"
+    ]
+    assert not out.exists()

@@ -118,3 +118,23 @@ def test_new_stack_refuses_bad_values_and_existing_files_and_writes_nothing(tmp_
     existing = _cli("new-stack", "dev", "--environment", "dev", *COMMON, "--resource-prefix", "acme-qa",
                     "--oidc-endpoint-url", "https://oidc.op1.openshiftapps.com/2abc")  # fmt: skip
     assert existing.returncode == 2 and "exists already" in existing.stderr
+
+
+def test_new_stack_writes_a_value_as_given_so_the_loader_judges_it_never_a_cut_or_split_one(tmp_path):
+    # Unquoted, `#` would cut the prefix to a valid 'acme-qa' and ', ' would make two CIDRs: both silently accepted.
+    oidc = ("--oidc-endpoint-url", "https://oidc.op1.openshiftapps.com/2abc", "--stacks-dir", str(tmp_path))
+    comment = _cli("new-stack", "qa", "--environment", "dev", *COMMON, "--resource-prefix", "acme-qa #x", *oidc)
+    assert comment.returncode == 2
+    assert comment.stderr.startswith("error: stack 'qa': langfuse-rosa:aws.resourcePrefix = 'acme-qa #x' is invalid: must be")
+    joined = _cli("new-stack", "qa", "--environment", "dev", *COMMON, "--api-server-cidr", "10.0.0.2/32, 10.9.0.0/16",
+                  "--resource-prefix", "acme-qa", *oidc)  # fmt: skip
+    assert joined.returncode == 2
+    assert "langfuse-rosa:network.apiServer.cidrs[1] = '10.0.0.2/32, 10.9.0.0/16' is invalid" in joined.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_ci_plan_summary_of_a_refused_plan_says_so_instead_of_a_traceback(tmp_path):
+    # pull-request.yml runs it after the plan whatever its exit code; a refused plan (exit 2) writes no folder.
+    summary = subprocess.run([sys.executable, "scripts/plan-summary", str(tmp_path / "dev")], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert summary.returncode == 0 and summary.stderr == ""
+    assert summary.stdout.startswith("## dev\n\nNo plan written: the plan refused its input")

@@ -147,6 +147,7 @@ class AccessMatrix:
         return [d for d in self.documents if d not in read]
 
     def markdown(self, stack: str) -> str:
+        uncovered = self.uncovered()
         lines = [
             f"# AWS access matrix: {stack}",
             "",
@@ -154,7 +155,7 @@ class AccessMatrix:
             "evaluated against the policies this plan renders by Principal Mapper (infra/offline_plan/iam_evaluator.py).",
             f"{len(self.rows)} requests, {self.allowed} allowed, {len(self.rows) - self.allowed} denied; "
             f"{len(self.documents)} policy documents, each read by at least one decision"
-            + ("." if not self.uncovered() else f" except: {', '.join(self.uncovered())}."),
+            + ("." if not uncovered else f" except: {', '.join(uncovered)}."),
             "",
             "| request | principal | action | resource | request context | decision | policies read | source |",
             "|---|---|---|---|---|---|---|---|",

@@ -184,9 +184,21 @@ class PlanReadError(ValueError):
     """A folder given as a plan is not one a plan run wrote. One line."""
 
 
-def _plan_texts(directory: Path) -> dict[str, str]:
-    if not (directory / SUMMARY_FILE).is_file():
+def check_plan_folder(directory: Path) -> None:
+    """A folder a plan run wrote: its summary.yaml is a plan's summary (a mapping naming the stack and its resources)."""
+    summary = directory / SUMMARY_FILE
+    if not summary.is_file():
         raise PlanReadError(f"{directory} is not a plan output (no {SUMMARY_FILE})")
+    try:
+        document = yaml.load(summary.read_bytes(), Loader=yaml.CSafeLoader)
+    except (OSError, yaml.YAMLError):
+        document = None
+    if not (isinstance(document, dict) and isinstance(document.get("stack"), str) and isinstance(document.get("resources"), dict)):
+        raise PlanReadError(f"{directory} is not a plan output ({SUMMARY_FILE} is not a plan's summary: no stack and resources)")
+
+
+def _plan_texts(directory: Path) -> dict[str, str]:
+    check_plan_folder(directory)
     texts = {}
     for path in sorted(directory.rglob("*")):
         name = str(path.relative_to(directory))

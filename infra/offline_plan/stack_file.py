@@ -48,7 +48,7 @@ def check_stack_name(stack: str) -> None:
 
 
 def known_stacks(stacks_dir: Path) -> list[str]:
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml") if p.is_file())
 
 
 def read_stack_file(stacks_dir: Path, stack: str) -> StackFile:

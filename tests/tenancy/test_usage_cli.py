@@ -43,5 +43,25 @@ def test_bad_input_is_one_line():
     result = _run("--since", "last week")
     assert result.exit_code == 2
     assert result.output.strip() == "error: stack 'tenancy': --since = 'last week' is invalid: Nd (e.g. 7d) or a date YYYY-MM-DD"
+    url = _run("--langfuse-url", "langfuse.example.com", "--kubeconfig", "/nonexistent/kubeconfig")
+    assert url.exit_code == 2
+    assert url.output.strip() == "error: stack 'tenancy': --langfuse-url = 'langfuse.example.com' is invalid: http(s)://<host>"
     missing = _run("--kubeconfig", "/nonexistent/kubeconfig")
     assert missing.exit_code == 2 and missing.output.startswith("error: stack 'tenancy': no kubeconfig context") and "Traceback" not in missing.output
+
+
+def test_an_unreachable_cluster_or_a_broken_kubeconfig_is_one_line(tmp_path):
+    unreachable = tmp_path / "unreachable"
+    unreachable.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"  # port 1: nothing listens, refused at once
+        "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n"
+    )
+    broken = tmp_path / "broken"
+    broken.write_text("clusters: [\n")
+    refused = _run("--kubeconfig", str(unreachable), "--context", "c")
+    assert refused.exit_code == 2 and "Traceback" not in refused.output and len(refused.output.splitlines()) == 1
+    assert refused.output.startswith("error: stack 'tenancy': cannot reach the cluster of kubeconfig context 'c': ")
+    garbled = _run("--kubeconfig", str(broken))
+    assert garbled.exit_code == 2 and "Traceback" not in garbled.output and len(garbled.output.splitlines()) == 1
+    assert garbled.output.startswith("error: stack 'tenancy': no kubeconfig context ")
