@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from components.aws.contract import PURPOSE_TAG
+
 Config = Mapping[str, Any]
 ResourceCheck = Callable[[str, Mapping[str, Any], Config], list[str]]
 
@@ -91,6 +93,11 @@ _POD_TEMPLATE_LISTS = {
     "kubernetes:clickhouse-keeper.altinity.com/v1:ClickHouseKeeperInstallation",
 }
 WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
+
+
+def purpose(subject: Subject) -> Any:
+    """What an AWS resource is for: its PURPOSE_TAG (components/aws/contract.py), None when untagged."""
+    return (subject.props.get("tags") or {}).get(PURPOSE_TAG)
 
 
 def dig(node: Any, *path: str | int) -> Any:
