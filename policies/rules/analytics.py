@@ -18,11 +18,9 @@ from components.analytics.contract import PURPOSE as ANALYTICS
 from components.analytics.contract import PURPOSE_LABEL
 from components.aws.contract import READ_ONLY_TAG
 
-from .base import Config, Rule, Setting, Subject, as_list, dig, env_map, pod_spec, policy_document, statements
+from .base import CLICKHOUSE, KEEPER, Config, Rule, Setting, Subject, as_list, dig, env_map, pod_spec, policy_document, statements
 from .encryption import _claims, storage_class_encrypted
 
-CLICKHOUSE = "kubernetes:clickhouse.altinity.com/v1:ClickHouseInstallation"
-KEEPER = "kubernetes:clickhouse-keeper.altinity.com/v1:ClickHouseKeeperInstallation"
 # Actions a reader of the exports needs (policy_documents.prefix_reader, s3_access with READ and list).
 READ_ACTIONS = {"s3:getobject", "s3:getobjectversion", "s3:listbucket", "s3:getbucketlocation", "kms:decrypt"}
 READ_ONLY_NAMES = re.compile(r"-(analytics-loader|warehouse-[a-z0-9]+)$")

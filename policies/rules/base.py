@@ -87,12 +87,16 @@ _POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
     "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
+CLICKHOUSE = "kubernetes:clickhouse.altinity.com/v1:ClickHouseInstallation"
+KEEPER = "kubernetes:clickhouse-keeper.altinity.com/v1:ClickHouseKeeperInstallation"
+CNPG_CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"
 # Custom resources whose operators run pods from templates we write.
-_POD_TEMPLATE_LISTS = {
-    "kubernetes:clickhouse.altinity.com/v1:ClickHouseInstallation",
-    "kubernetes:clickhouse-keeper.altinity.com/v1:ClickHouseKeeperInstallation",
-}
+_POD_TEMPLATE_LISTS = {CLICKHOUSE, KEEPER}
 WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
+
+
+def namespace(subject: Subject) -> Any:
+    return dig(subject.props, "metadata", "namespace")
 
 
 def purpose(subject: Subject) -> Any:
