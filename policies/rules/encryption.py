@@ -104,7 +104,7 @@ def storage_class_encrypted(resource_type: str, props: Mapping[str, Any], config
     return problems
 
 
-def _claims(subject: Subject) -> list[tuple[str, Any]]:
+def volume_claims(subject: Subject) -> list[tuple[str, Any]]:
     """(what, storageClassName) of every volume claim a resource makes, directly or through an operator."""
     props, kind = subject.props, subject.type.rsplit(":", 1)[-1]
     if not subject.type.startswith("kubernetes:"):
@@ -127,7 +127,7 @@ def volumes_on_encrypted_class(subjects: Sequence[Subject], config: Config) -> l
     return [
         (s.label, f"{what} uses storage class {cls!r}, not one of the encrypted classes {sorted(allowed)}.")
         for s in subjects
-        for what, cls in _claims(s)
+        for what, cls in volume_claims(s)
         if cls not in allowed
     ]
 
