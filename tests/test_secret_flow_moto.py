@@ -8,39 +8,27 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from pulumi.runtime import rpc
 
 from infra.offline_plan.plan import PROJECT_ROOT
 from infra.offline_plan.recorder import Registration
 from infra.offline_plan.runner import run_program
 from tests.conftest import EXAMPLE_STACKS_DIR, STACKS
+from tests.local_servers import moto_server
 
 # Stands in for values a platform team puts into Secrets Manager before the first `pulumi up`.
 FIXTURE_VALUE = "fixture-not-a-real-secret"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 def _account_session(endpoint: str, region: str, role_arn: str) -> boto3.Session:

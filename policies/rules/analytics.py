@@ -18,11 +18,9 @@ from components.analytics.contract import PURPOSE as ANALYTICS
 from components.analytics.contract import PURPOSE_LABEL
 from components.aws.contract import READ_ONLY_TAG
 
-from .base import Config, Rule, Setting, Subject, as_list, dig, env_map, pod_spec, policy_document, statements
-from .encryption import _claims, storage_class_encrypted
+from .base import CLICKHOUSE, KEEPER, Config, Rule, Setting, Subject, as_list, dig, env_map, pod_spec, policy_document, statements
+from .encryption import storage_class_encrypted, volume_claims
 
-CLICKHOUSE = "kubernetes:clickhouse.altinity.com/v1:ClickHouseInstallation"
-KEEPER = "kubernetes:clickhouse-keeper.altinity.com/v1:ClickHouseKeeperInstallation"
 # Actions a reader of the exports needs (policy_documents.prefix_reader, s3_access with READ and list).
 READ_ACTIONS = {"s3:getobject", "s3:getobjectversion", "s3:listbucket", "s3:getbucketlocation", "kms:decrypt"}
 READ_ONLY_NAMES = re.compile(r"-(analytics-loader|warehouse-[a-z0-9]+)$")
@@ -90,7 +88,7 @@ def analytics_encrypted(subjects: Sequence[Subject], config: Config) -> list[tup
     for s in subjects:
         if not _is_analytics(s):
             continue
-        claims = _claims(s)
+        claims = volume_claims(s)
         if not claims:
             problems.append((s.label, "the analytics cluster declares no volume claim template, so its data would not be on an encrypted volume."))
         problems += [(s.label, f"{what} uses storage class {cls!r}, not one of the encrypted classes {sorted(allowed)}.") for what, cls in claims if cls not in allowed]

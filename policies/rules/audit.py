@@ -6,14 +6,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from components.aws.contract import PURPOSE_TAG
-
-from .base import Config, Rule, Setting, Subject, as_list, policy_document, statements
+from .base import Config, Rule, Setting, Subject, as_list, dig, policy_document, purpose, statements
 from .encryption import buckets, for_bucket
 
 LOGGING = "aws:s3/bucketLogging:BucketLogging"
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+
+
+def default_retention(locks: Mapping[str, list[Subject]], bucket: Any) -> tuple[int, str]:
+    """(days, mode) of the default retention that `bucket`'s object lock configuration (of `locks`, by bucket) sets;
+    (0, "") without one. A default retention gives Days or Years (S3 API Reference, DefaultRetention); a year
+    counts as 365 days."""
+    lock = next(iter(locks.get(bucket, [])), None)
+    retention = (dig(lock.props, "rule", "defaultRetention") or {}) if lock else {}
+    return int(retention.get("days") or 0) + 365 * int(retention.get("years") or 0), str(retention.get("mode") or "")
 
 
 def access_logging(subjects: Sequence[Subject], config: Config) -> list[tuple[str, str]]:
@@ -51,11 +58,10 @@ def backup_object_lock(subjects: Sequence[Subject], config: Config) -> list[tupl
     locks = for_bucket(subjects, OBJECT_LOCK)
     problems = []
     for bucket in buckets(subjects):
-        if ((bucket.props.get("tags") or {}).get(PURPOSE_TAG) or "") not in ("backups", "backups-replica"):
+        if purpose(bucket) not in ("backups", "backups-replica"):
             continue
         name = bucket.props.get("bucket")
-        retention = next(iter(locks.get(name, [])), None)
-        days = (((retention.props.get("rule") or {}).get("defaultRetention") or {}).get("days") if retention else None) or 0
+        days, _ = default_retention(locks, name)
         if bucket.props.get("objectLockEnabled") is not True or days < config["minObjectLockDays"]:
             problems.append((bucket.label, f"backup bucket {name} has no object lock of at least {config['minObjectLockDays']} days."))
     return problems

@@ -7,16 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from components.aws.contract import PURPOSE_TAG
-
-from .base import Config, Rule, Setting, Subject, as_list, dig, is_kubernetes
+from .audit import OBJECT_LOCK, default_retention
+from .base import Config, Rule, Setting, Subject, as_list, dig, is_kubernetes, purpose
 from .encryption import buckets, for_bucket
 
 SUBSCRIPTION = "kubernetes:operators.coreos.com/v1alpha1:Subscription"
 FORWARDER = "kubernetes:observability.openshift.io/v1:ClusterLogForwarder"
 LOGGING_PACKAGE = "cluster-logging"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
 AUDIT_PURPOSES = ("audit", "audit-replica")
 
 
@@ -69,25 +67,20 @@ def pgaudit(resource_type: str, props: Mapping[str, Any], config: Config) -> lis
     return problems
 
 
-def _lock(subject: Subject | None) -> tuple[int, str]:
-    retention = dig(subject.props, "rule", "defaultRetention") or {} if subject else {}
-    return int(retention.get("days") or 0) + 365 * int(retention.get("years") or 0), str(retention.get("mode") or "")
-
-
 def audit_retention(subjects: Sequence[Subject], config: Config) -> list[tuple[str, str]]:
     least, compliance = config["minAuditRetentionDays"], config["requireComplianceMode"]
     locks = for_bucket(subjects, OBJECT_LOCK)
     problems = []
     for bucket in buckets(subjects):
-        if (bucket.props.get("tags") or {}).get(PURPOSE_TAG) not in AUDIT_PURPOSES:
+        if purpose(bucket) not in AUDIT_PURPOSES:
             continue
         name = bucket.props.get("bucket")
-        days, mode = _lock(next(iter(locks.get(name, [])), None))
+        days, mode = default_retention(locks, name)
         if days < least:
             problems.append((bucket.label, f"audit bucket {name} locks its records for {days} days, less than {least}."))
         if compliance and mode != "COMPLIANCE":
             problems.append((bucket.label, f"audit bucket {name} locks in {mode or 'no'} mode, not COMPLIANCE: an administrator could delete records."))
-    for group in (s for s in subjects if s.type == LOG_GROUP and (s.props.get("tags") or {}).get(PURPOSE_TAG) == "audit"):
+    for group in (s for s in subjects if s.type == LOG_GROUP and purpose(s) == "audit"):
         days = int(group.props.get("retentionInDays") or 0)  # 0 or unset: kept forever
         if 0 < days < least:
             problems.append((group.label, f"audit log group {group.props.get('name')} keeps its records {days} days, less than {least}."))

@@ -15,13 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from components.aws.contract import PURPOSE_TAG
-
-from .base import Config, Rule, Subject, as_list
+from .audit import OBJECT_LOCK, default_retention
+from .base import Config, Rule, Subject, as_list, purpose
 from .encryption import SSE_CONFIGURATION, buckets, customer_managed, for_bucket
 
 TRAIL = "aws:cloudtrail/trail:Trail"
-OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
 # Buckets the trail does not log object events of: the log buckets (their deliveries would feed the trail,
 # which would feed them) and the audit buckets (CloudTrail would log its own deliveries).
 LOG_PURPOSES = ("access-logs", "audit", "audit-replica")
@@ -98,7 +96,7 @@ def management_event(source: str, read_only: bool) -> Event:
 
 def covers_buckets(subjects: Sequence[Subject], config: Config) -> list[tuple[str, str]]:
     found = trails(subjects)
-    data = [b for b in buckets(subjects) if (b.props.get("tags") or {}).get(PURPOSE_TAG) not in LOG_PURPOSES]
+    data = [b for b in buckets(subjects) if purpose(b) not in LOG_PURPOSES]
     if not found:
         return [("stack", "no CloudTrail trail: nothing records who reads or changes the stack's data and keys.")] if data else []
     problems = []
@@ -140,9 +138,7 @@ def trail_bucket(subjects: Sequence[Subject], config: Config) -> list[tuple[str,
         if bucket is None:
             problems.append((trail.label, f"the trail delivers to {name}, which this stack does not manage: its lock cannot be checked."))
             continue
-        lock = next(iter(locks.get(name, [])), None)
-        retention = ((lock.props.get("rule") or {}).get("defaultRetention") or {}) if lock else {}
-        if bucket.props.get("objectLockEnabled") is not True or not retention.get("days") and not retention.get("years"):
+        if bucket.props.get("objectLockEnabled") is not True or default_retention(locks, name)[0] == 0:
             problems.append((trail.label, f"the trail's bucket {name} has no object lock with a default retention: its log files can be deleted."))
         rules = (next(iter(encryption.get(name, [])), None) or Subject("", "", {})).props.get("rules") or [{}]
         default = rules[0].get("applyServerSideEncryptionByDefault") or {}

@@ -7,17 +7,23 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .base import WORKLOADS, Config, Rule, Setting, Subject, dig, is_kubernetes, pod_specs
+from .base import (
+    CLICKHOUSE,
+    CNPG_CLUSTER,
+    KEEPER,
+    WORKLOADS,
+    Config,
+    Rule,
+    Setting,
+    Subject,
+    dig,
+    is_kubernetes,
+    namespace,
+    pod_specs,
+)
 
 ZONE = "topology.kubernetes.io/zone"
-CNPG_CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"
-KEEPER = "kubernetes:clickhouse-keeper.altinity.com/v1:ClickHouseKeeperInstallation"
-CLICKHOUSE = "kubernetes:clickhouse.altinity.com/v1:ClickHouseInstallation"
 _SENTINEL_MONITOR = re.compile(r"^\s*sentinel monitor \S+ \S+ \S+ (\d+)\s*$", re.MULTILINE)
-
-
-def _namespace(subject: Subject) -> Any:
-    return dig(subject.props, "metadata", "namespace")
 
 
 def _pod_labels(subject: Subject) -> Mapping[str, Any]:
@@ -37,14 +43,14 @@ SINGLE_INSTANCE_ANNOTATION = "langfuse-rosa/single-instance"
 def workload_replicas(subjects: Sequence[Subject], config: Config) -> list[tuple[str, str]]:
     floor = config["minReplicas"]
     autoscaled = {
-        (_namespace(h), dig(h.props, "spec", "scaleTargetRef", "name")): dig(h.props, "spec", "minReplicas") or 1
+        (namespace(h), dig(h.props, "spec", "scaleTargetRef", "name")): dig(h.props, "spec", "minReplicas") or 1
         for h in subjects
         if is_kubernetes(h.type, "HorizontalPodAutoscaler")
     }
     # KEDA's ScaledObject (it manages an HPA of its own) sets the floor for its target the same way.
     autoscaled.update(
         {
-            (_namespace(s), dig(s.props, "spec", "scaleTargetRef", "name")): dig(s.props, "spec", "minReplicaCount") or 0
+            (namespace(s), dig(s.props, "spec", "scaleTargetRef", "name")): dig(s.props, "spec", "minReplicaCount") or 0
             for s in subjects
             if s.type == "kubernetes:keda.sh/v1alpha1:ScaledObject"
         }
@@ -56,12 +62,12 @@ def workload_replicas(subjects: Sequence[Subject], config: Config) -> list[tuple
         if w.type not in WORKLOADS:
             continue
         name = dig(w.props, "metadata", "name")
-        replicas = autoscaled.get((_namespace(w), name), dig(w.props, "spec", "replicas"))
+        replicas = autoscaled.get((namespace(w), name), dig(w.props, "spec", "replicas"))
         replicas = 1 if replicas is None else replicas
         # Exempt from the floor: a workload the environment's policy config names (e.g. a leader-elected
         # operator whose second replica never turns ready), or one that declares itself a single instance
         # and cannot run two at once (Recreate).
-        named = f"{_namespace(w)}/{name}" in singletons
+        named = f"{namespace(w)}/{name}" in singletons
         single = SINGLE_INSTANCE_ANNOTATION in (dig(w.props, "metadata", "annotations") or {}) and dig(w.props, "spec", "strategy", "type") == "Recreate"
         if replicas == 1 and (named or single):
             continue
@@ -74,11 +80,11 @@ def workload_pdb(subjects: Sequence[Subject], config: Config) -> list[tuple[str,
     budgets: dict[Any, list[Subject]] = {}  # by namespace: a budget only covers pods of its own
     for s in subjects:
         if is_kubernetes(s.type, "PodDisruptionBudget"):
-            budgets.setdefault(_namespace(s), []).append(s)
+            budgets.setdefault(namespace(s), []).append(s)
     problems = []
     for w in subjects:
         if w.type in WORKLOADS:
-            covered = any(_selects(dig(b.props, "spec", "selector") or {}, _pod_labels(w)) for b in budgets.get(_namespace(w), []))
+            covered = any(_selects(dig(b.props, "spec", "selector") or {}, _pod_labels(w)) for b in budgets.get(namespace(w), []))
             if not covered:
                 problems.append((w.label, f"{dig(w.props, 'metadata', 'name')} has no PodDisruptionBudget selecting its pods."))
         elif w.type == CNPG_CLUSTER and dig(w.props, "spec", "enablePDB") is False:

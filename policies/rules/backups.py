@@ -14,19 +14,13 @@ from collections.abc import Mapping, Sequence
 from components.clickhouse.contract import BACKUP_OF_LABEL
 from components.postgres.contract import BARMAN_CLOUD_PLUGIN
 
-from .base import Config, Rule, Setting, Subject, dig
+from .base import CLICKHOUSE, CNPG_CLUSTER, Config, Rule, Setting, Subject, dig, namespace
 
-CNPG_CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"
 SCHEDULED_BACKUP = "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup"
 OBJECT_STORE = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"
-CLICKHOUSE = "kubernetes:clickhouse.altinity.com/v1:ClickHouseInstallation"
 CRON_JOB = "kubernetes:batch/v1:CronJob"
 _RETENTION = re.compile(r"^(\d+)([dwm])$")
 _DAYS = {"d": 1, "w": 7, "m": 30}
-
-
-def _namespace(subject: Subject) -> object:
-    return dig(subject.props, "metadata", "namespace")
 
 
 def _archiver(cluster: Subject) -> Mapping[str, object] | None:
@@ -41,11 +35,11 @@ def postgres_backed_up(subjects: Sequence[Subject], config: Config) -> list[tupl
     scheduled: dict[tuple[object, object], list[Subject]] = {}
     for s in subjects:
         if s.type == SCHEDULED_BACKUP:
-            scheduled.setdefault((_namespace(s), dig(s.props, "spec", "cluster", "name")), []).append(s)
-    stores = {(_namespace(s), dig(s.props, "metadata", "name")): s for s in subjects if s.type == OBJECT_STORE}
+            scheduled.setdefault((namespace(s), dig(s.props, "spec", "cluster", "name")), []).append(s)
+    stores = {(namespace(s), dig(s.props, "metadata", "name")): s for s in subjects if s.type == OBJECT_STORE}
     problems = []
     for cluster in (s for s in subjects if s.type == CNPG_CLUSTER):
-        name, namespace = dig(cluster.props, "metadata", "name"), _namespace(cluster)
+        name, ns = dig(cluster.props, "metadata", "name"), namespace(cluster)
         archiver = _archiver(cluster)
         retention = None
         if dig(cluster.props, "spec", "backup", "barmanObjectStore") is not None:
@@ -54,12 +48,12 @@ def postgres_backed_up(subjects: Sequence[Subject], config: Config) -> list[tupl
             problems.append((cluster.label, f"PostgreSQL cluster {name} archives no WAL through the Barman Cloud Plugin (spec.plugins: {BARMAN_CLOUD_PLUGIN} with isWALArchiver)."))
         else:
             store_name = dig(archiver, "parameters", "barmanObjectName")
-            store = stores.get((namespace, store_name))
+            store = stores.get((ns, store_name))
             if store is None:
                 problems.append((cluster.label, f"PostgreSQL cluster {name} archives into ObjectStore {store_name}, which this stack does not declare."))
             else:
                 retention = dig(store.props, "spec", "retentionPolicy")
-        backups = scheduled.get((namespace, name), [])
+        backups = scheduled.get((ns, name), [])
         if not backups:
             problems.append((cluster.label, f"PostgreSQL cluster {name} has no ScheduledBackup."))
         for backup in backups:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from components.aws.contract import PURPOSE_TAG
+
 Config = Mapping[str, Any]
 ResourceCheck = Callable[[str, Mapping[str, Any], Config], list[str]]
 
@@ -85,12 +87,21 @@ _POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
     "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
+CLICKHOUSE = "kubernetes:clickhouse.altinity.com/v1:ClickHouseInstallation"
+KEEPER = "kubernetes:clickhouse-keeper.altinity.com/v1:ClickHouseKeeperInstallation"
+CNPG_CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"
 # Custom resources whose operators run pods from templates we write.
-_POD_TEMPLATE_LISTS = {
-    "kubernetes:clickhouse.altinity.com/v1:ClickHouseInstallation",
-    "kubernetes:clickhouse-keeper.altinity.com/v1:ClickHouseKeeperInstallation",
-}
+_POD_TEMPLATE_LISTS = {CLICKHOUSE, KEEPER}
 WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
+
+
+def namespace(subject: Subject) -> Any:
+    return dig(subject.props, "metadata", "namespace")
+
+
+def purpose(subject: Subject) -> Any:
+    """What an AWS resource is for: its PURPOSE_TAG (components/aws/contract.py), None when untagged."""
+    return (subject.props.get("tags") or {}).get(PURPOSE_TAG)
 
 
 def dig(node: Any, *path: str | int) -> Any:

@@ -20,9 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from components.aws.contract import PURPOSE_TAG
-
-from .base import Config, Rule, Setting, Subject, dig, is_kubernetes
+from .base import Config, Rule, Setting, Subject, dig, is_kubernetes, purpose
 
 BUCKET = "aws:s3/bucket:Bucket"
 ACCESS_LOGS = "access-logs"
@@ -60,7 +58,7 @@ def bucket_encrypted_with_cmk(subjects: Sequence[Subject], config: Config) -> li
             continue
         for rule in found[0].props.get("rules") or []:
             default = rule.get("applyServerSideEncryptionByDefault") or {}
-            if (bucket.props.get("tags") or {}).get(PURPOSE_TAG) == ACCESS_LOGS:
+            if purpose(bucket) == ACCESS_LOGS:
                 if default.get("sseAlgorithm") != "AES256":
                     problems.append(
                         (bucket.label, f"bucket {name} receives server access logs, which S3 delivers only to SSE-S3 (AES256) buckets, "
@@ -71,7 +69,7 @@ def bucket_encrypted_with_cmk(subjects: Sequence[Subject], config: Config) -> li
                 problems.append((bucket.label, f"bucket {name} defaults to {default.get('sseAlgorithm')!r}, not SSE-KMS."))
             elif not customer_managed(default.get("kmsMasterKeyId")):
                 problems.append((bucket.label, f"bucket {name} is encrypted with an AWS-managed key, not a customer-managed one."))
-            if rule.get("bucketKeyEnabled") is not True and (bucket.props.get("tags") or {}).get(PURPOSE_TAG) not in WITHOUT_BUCKET_KEY:
+            if rule.get("bucketKeyEnabled") is not True and purpose(bucket) not in WITHOUT_BUCKET_KEY:
                 problems.append((bucket.label, f"bucket {name} does not use an S3 bucket key."))
     return problems
 
@@ -106,7 +104,7 @@ def storage_class_encrypted(resource_type: str, props: Mapping[str, Any], config
     return problems
 
 
-def _claims(subject: Subject) -> list[tuple[str, Any]]:
+def volume_claims(subject: Subject) -> list[tuple[str, Any]]:
     """(what, storageClassName) of every volume claim a resource makes, directly or through an operator."""
     props, kind = subject.props, subject.type.rsplit(":", 1)[-1]
     if not subject.type.startswith("kubernetes:"):
@@ -129,7 +127,7 @@ def volumes_on_encrypted_class(subjects: Sequence[Subject], config: Config) -> l
     return [
         (s.label, f"{what} uses storage class {cls!r}, not one of the encrypted classes {sorted(allowed)}.")
         for s in subjects
-        for what, cls in _claims(s)
+        for what, cls in volume_claims(s)
         if cls not in allowed
     ]
 

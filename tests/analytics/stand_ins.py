@@ -3,38 +3,25 @@ chdb: S3 (moto's server in the process), the Distributed tables, and the Grafana
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
+
+from tests.local_servers import moto_credentials, moto_server
 
 
 @contextmanager
 def moto_s3(bucket: str, region: str) -> Iterator[tuple[str, Any]]:
     """moto's S3 server on a free port with `bucket` created: its endpoint and a client. clickhouse-local's
     environment credential chain reads the test credentials set meanwhile, as the loader pod's reads its web identity."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=region)
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client("s3", endpoint_url=endpoint, region_name=region)
-    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
-    try:
+    with moto_server() as endpoint, moto_credentials(region):
+        client = boto3.client("s3", endpoint_url=endpoint, region_name=region)
+        client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
         yield endpoint, client
-    finally:
-        server.stop()
-        for k, v in saved.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
 
 # Local stand-ins of the Distributed tables (chdb runs no Distributed table: no server port, so no shard is ever
 # local to it): reads and inserts go to the one local table, i.e. a one-shard cluster.

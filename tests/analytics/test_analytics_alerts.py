@@ -4,15 +4,12 @@ evaluation time is up to date, and a constant one ages with the clock."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
-
-import yaml
 
 from components.analytics.queries import LOADED_UNTIL_METRIC, NEWEST_OBSERVATION_METRIC, SKIPPED_MANIFESTS_METRIC
 from infra.analytics import lag_alert_seconds
 from tests.conftest import find
+from tests.promtool import run_rule_tests
 
 NS = "langfuse"
 RUNBOOK = "https://github.com/acme/langfuse-rosa/blob/main/docs/runbooks/analytics.md"
@@ -99,14 +96,10 @@ TESTS = [
 
 
 def test_the_analytics_alerts_fire_on_stale_data_and_skipped_files_and_stay_quiet_otherwise(plans, tmp_path: Path):
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool is missing: scripts/bootstrap installs Debian's prometheus package"
     assert lag_alert_seconds(60) == 140 * 60
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(find(plans["prod"], "PrometheusRule", "langfuse-alerts")["spec"]))
-    (tmp_path / "tests.yaml").write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": TESTS}, sort_keys=False))
-    result = subprocess.run([promtool, "test", "rules", "tests.yaml"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    rules = find(plans["prod"], "PrometheusRule", "langfuse-alerts")["spec"]
+    result = run_rule_tests(rules, TESTS, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     # The harness is live: the stuck case, expecting silence at 170 minutes, fails.
     wrong = {**TESTS[0], "alert_rule_test": [{**TESTS[0]["alert_rule_test"][1], "exp_alerts": []}]}
-    (tmp_path / "wrong.yaml").write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [wrong]}))
-    assert subprocess.run([promtool, "test", "rules", "wrong.yaml"], capture_output=True, text=True, timeout=120, cwd=tmp_path).returncode != 0
+    assert run_rule_tests(rules, [wrong], tmp_path, name="wrong.yaml").returncode != 0

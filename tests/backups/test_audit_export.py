@@ -18,10 +18,10 @@ from langfuse_incluster.audit_export.export import State, run_once
 from langfuse_incluster.audit_export.sink import S3Sink
 from langfuse_incluster.audit_export.source import PostgresAuditLogs
 from langfuse_incluster.audit_export.state import data_of, state_of
-from moto.server import ThreadedMotoServer
 
-from tests.backups.test_postgres_pitr import PG_BIN, Postgres, _append, _free_port, workdir  # noqa: F401 (fixture)
+from tests.backups.test_postgres_pitr import PG_BIN, Postgres, _append, workdir  # noqa: F401 (fixture)
 from tests.conftest import project_path
+from tests.local_servers import free_port, moto_server
 
 MIGRATIONS = project_path("tests", "data", "langfuse", "prisma", "migrations")
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
@@ -53,7 +53,7 @@ class DiesAfterUpload(ConfigMapData):
 
 @pytest.fixture
 def database(workdir):  # noqa: F811
-    server = Postgres(workdir / "pg", _free_port(), {"PATH": "/usr/bin:/bin", "PGUSER": "postgres"})
+    server = Postgres(workdir / "pg", free_port(), {"PATH": "/usr/bin:/bin", "PGUSER": "postgres"})
     server.run("mkdir", str(server.data.parent))
     server.run(str(PG_BIN / "initdb"), "-D", str(server.data), "-U", "postgres", "-A", "trust")
     _append(server, {"port": str(server.port), "listen_addresses": "''", "unix_socket_directories": f"'{server.socket_dir}'"})
@@ -70,15 +70,12 @@ def database(workdir):  # noqa: F811
 
 @pytest.fixture
 def bucket():
-    port = _free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    moto.start()
-    s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
-    s3.create_bucket(Bucket="audit", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}, ObjectLockEnabledForBucket=True)
-    s3.put_object_lock_configuration(Bucket="audit", ObjectLockConfiguration={
-        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}}})
-    yield s3
-    moto.stop()
+    with moto_server() as endpoint:
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+        s3.create_bucket(Bucket="audit", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}, ObjectLockEnabledForBucket=True)
+        s3.put_object_lock_configuration(Bucket="audit", ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}}})
+        yield s3
 
 
 def _insert(conninfo: str, at: datetime, action: str) -> dict:

@@ -5,21 +5,19 @@ backup and two incrementals; every restore must return exactly the rows written 
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
 from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from components.common.scripted_cron_job import SCRIPTS_DIR
 from infra.offline_plan.plan import PROJECT_ROOT
 from infra.restore import clickhouse_restore
 from tests.backups.chdb_engine import chdb_engine, client_env
 from tests.conftest import container, find
+from tests.local_servers import moto_credentials, moto_server
 
 BUCKET = "acme-langfuse-prod-backups"
 PLAN_URL = f"https://{BUCKET}.s3.eu-west-1.amazonaws.com/clickhouse"
@@ -29,25 +27,11 @@ HOUR = 3600
 SNAPSHOT = "SELECT id, timestamp, name, metadata, tags, input, project_id FROM {db}.traces ORDER BY id"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def s3() -> Iterator[tuple[str, object]]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
-    # The engine's environment credential chain reads these, as the servers' reads their web identity.
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-1")
-    endpoint = f"http://127.0.0.1:{port}"
-    yield endpoint, boto3.client("s3", endpoint_url=endpoint, region_name="eu-west-1")
-    server.stop()
-    for k, v in saved.items():
-        os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    # The engine's environment credential chain reads moto's credentials, as the servers' reads their web identity.
+    with moto_server() as endpoint, moto_credentials("eu-west-1"):
+        yield endpoint, boto3.client("s3", endpoint_url=endpoint, region_name="eu-west-1")
 
 
 def _bucket(s3, name: str) -> str:

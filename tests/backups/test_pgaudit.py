@@ -9,8 +9,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.backups.test_postgres_pitr import PG_BIN, Postgres, _append, _free_port, workdir  # noqa: F401 (fixture)
+from tests.backups.test_postgres_pitr import PG_BIN, Postgres, _append, workdir  # noqa: F401 (fixture)
 from tests.conftest import find
+from tests.local_servers import free_port
 
 SECRET = "s3cr3t-user-data-7f1c"
 
@@ -26,7 +27,7 @@ def test_rendered_pgaudit_settings_log_ddl_and_grants_and_never_parameters(plans
     audit = {k: v for k, v in parameters.items() if k.startswith("pgaudit.")}
     assert audit == {"pgaudit.log": "ddl, role", "pgaudit.log_parameter": "off", "pgaudit.log_relation": "off"}
 
-    server = Postgres(workdir / "pg", _free_port(), {"PATH": "/usr/bin:/bin", "PGUSER": "postgres"})
+    server = Postgres(workdir / "pg", free_port(), {"PATH": "/usr/bin:/bin", "PGUSER": "postgres"})
     server.run("mkdir", str(server.data.parent))
     server.run(str(PG_BIN / "initdb"), "-D", str(server.data), "-U", "postgres", "-A", "trust")
     log = server.data.parent / f"log-{server.port}"

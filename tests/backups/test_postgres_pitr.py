@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,19 +17,13 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from tests.conftest import find, project_path
+from tests.local_servers import free_port, moto_server
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 BUCKET = "drill-backups"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "drill", "AWS_SECRET_ACCESS_KEY": "drill", "AWS_DEFAULT_REGION": "eu-west-1"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_postgres(command: list[str]) -> list[str]:
@@ -85,14 +78,10 @@ def workdir():
 
 @pytest.fixture(scope="module")
 def s3():
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client("s3", endpoint_url=endpoint, **{k.lower(): v for k, v in CREDENTIALS.items() if k != "AWS_DEFAULT_REGION"}, region_name="eu-west-1")
-    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    yield endpoint, client
-    server.stop()
+    with moto_server() as endpoint:
+        client = boto3.client("s3", endpoint_url=endpoint, **{k.lower(): v for k, v in CREDENTIALS.items() if k != "AWS_DEFAULT_REGION"}, region_name="eu-west-1")
+        client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        yield endpoint, client
 
 
 class Postgres:
@@ -146,7 +135,7 @@ def test_point_in_time_restore_from_barman_cloud_returns_exactly_the_data_of_tha
     env = {**os.environ, **CREDENTIALS, "PGUSER": "postgres"}
     parameters = cluster["spec"]["postgresql"]["parameters"]
 
-    primary = Postgres(workdir / "primary", _free_port(), env)
+    primary = Postgres(workdir / "primary", free_port(), env)
     primary.run("mkdir", str(primary.data.parent))
     primary.run(str(PG_BIN / "initdb"), "-D", str(primary.data), "-U", "postgres", "--data-checksums")
     archive = " ".join([_venv_tool("barman-cloud-wal-archive"), *barman.wal_flags, *cloud, destination, barman.server_name, "%p"])
@@ -233,7 +222,7 @@ def _drill(pod: dict, scripts: Path, workdir: Path, env: dict[str, str]) -> subp
     replaced by the local ones (Barman's Python from .tools/barman, bash); commands and arguments are the rendered
     ones."""
     subprocess.run(_as_postgres(["mkdir", str(workdir)]), check=True)
-    env = {**env, "WORKDIR": str(workdir), "PORT": str(_free_port())}
+    env = {**env, "WORKDIR": str(workdir), "PORT": str(free_port())}
     python = str(project_path(".tools", "barman", "bin", "python3"))
 
     def local(container: dict) -> list[str]:

@@ -4,14 +4,12 @@ runbook_url resolving to a section of a runbook in this repository."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.conftest import STACKS, find, project_path
+from tests.promtool import check_rules, run_rule_tests
 
 NS = "langfuse"  # prod's namespace
 
@@ -24,18 +22,9 @@ def _all_rules(spec: dict) -> list[dict]:
     return [rule for group in spec["groups"] for rule in group["rules"]]
 
 
-@pytest.fixture(scope="module")
-def promtool() -> str:
-    path = shutil.which("promtool")
-    assert path, "promtool is missing: scripts/bootstrap installs Debian's prometheus package"
-    return path
-
-
 @pytest.mark.parametrize("stack", STACKS + ("external",))
-def test_promtool_accepts_every_rule(plans, promtool, tmp_path, stack):
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(yaml.safe_dump(_rules(plans, stack)))
-    result = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True, timeout=60)
+def test_promtool_accepts_every_rule(plans, tmp_path, stack):
+    result = check_rules(_rules(plans, stack), tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"SUCCESS: {len(_all_rules(_rules(plans, stack)))} rules found" in result.stdout
 
@@ -361,25 +350,20 @@ UNIT_TESTS = [
 ]
 
 
-def test_promtool_unit_tests_of_the_important_alerts(plans, promtool, tmp_path: Path):
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(_rules(plans)))
+def test_promtool_unit_tests_of_the_important_alerts(plans, tmp_path: Path):
     by_interval: dict[str, list[dict]] = {}
     for test in UNIT_TESTS:
         test = dict(test)
         by_interval.setdefault(test.pop("evaluation_interval", "1m"), []).append(test)
     for interval, tests in by_interval.items():
-        path = tmp_path / f"tests-{interval}.yaml"
-        path.write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], "evaluation_interval": interval, "tests": tests}, sort_keys=False))
-        result = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        result = run_rule_tests(_rules(plans), tests, tmp_path, interval=interval, name=f"tests-{interval}.yaml")
         assert result.returncode == 0, result.stdout + result.stderr
         assert "SUCCESS" in result.stdout + result.stderr
     assert len(UNIT_TESTS) >= 5
 
 
-def test_promtool_unit_tests_can_fail(plans, promtool, tmp_path: Path):
+def test_promtool_unit_tests_can_fail(plans, tmp_path: Path):
     """The harness is live: the same backlog test, expecting silence, fails."""
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(_rules(plans)))
     wrong = {**UNIT_TESTS[0], "alert_rule_test": [{**UNIT_TESTS[0]["alert_rule_test"][0], "exp_alerts": []}]}
-    (tmp_path / "tests.yaml").write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [wrong]}))
-    result = subprocess.run([promtool, "test", "rules", "tests.yaml"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    result = run_rule_tests(_rules(plans), [wrong], tmp_path)
     assert result.returncode != 0

@@ -8,7 +8,6 @@ import datetime
 import http.server
 import ipaddress
 import shutil
-import socket
 import ssl
 import subprocess
 import threading
@@ -27,14 +26,9 @@ from cryptography.x509.oid import NameOID
 
 from components.monitoring.probes import EXPORTED_SERIES, SERVICE_CA, TRUSTED_CA
 from tests.conftest import find
+from tests.local_servers import free_port
 
 DAYS_LEFT = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ca(name: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
@@ -101,7 +95,7 @@ def setup(plans, tmp_path_factory) -> Iterator[dict]:
     config.write_text(rendered.replace(TRUSTED_CA, str(work / "ca.crt")).replace(SERVICE_CA, str(work / "ca.crt")))
     check = subprocess.run([binary, f"--config.file={config}", "--config.check"], capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stderr
-    port = _free_port()
+    port = free_port()
     exporter = subprocess.Popen(
         [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

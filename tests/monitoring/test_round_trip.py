@@ -4,16 +4,12 @@ restricted-v2, no API token, its key from Secrets Manager, only the flows it nee
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
-import yaml
 from langfuse_incluster import contract
 
 from infra.offline_plan.plan import Plan, build_plan
 from tests.conftest import STACKS, container, env_of, find, objects_of, project_path
+from tests.promtool import check_rules, run_rule_tests
 
 NS = "langfuse-dev"
 HOST = "langfuse-dev.apps.rosa-dev.x7k2.p1.openshiftapps.com"
@@ -171,28 +167,13 @@ UNIT_TESTS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def promtool() -> str:
-    path = shutil.which("promtool")
-    assert path, "promtool is missing: scripts/bootstrap installs Debian's prometheus package"
-    return path
-
-
-def _promtool_test(promtool: str, plan: Plan, tests: list[dict], directory: Path) -> subprocess.CompletedProcess:
-    (directory / "rules.yaml").write_text(yaml.safe_dump(_rules(plan)))
-    (directory / "tests.yaml").write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": tests}, sort_keys=False))
-    return subprocess.run([promtool, "test", "rules", "tests.yaml"], capture_output=True, text=True, timeout=120, cwd=directory)
-
-
-def test_promtool_accepts_the_rules_and_the_round_trip_alerts_fire_as_intended(plan, promtool, tmp_path):
-    rules = tmp_path / "check.yaml"
-    rules.write_text(yaml.safe_dump(_rules(plan)))
-    check = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True, timeout=60)
+def test_promtool_accepts_the_rules_and_the_round_trip_alerts_fire_as_intended(plan, tmp_path):
+    check = check_rules(_rules(plan), tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
-    result = _promtool_test(promtool, plan, UNIT_TESTS, tmp_path)
+    result = run_rule_tests(_rules(plan), UNIT_TESTS, tmp_path)
     assert result.returncode == 0 and "SUCCESS" in result.stdout + result.stderr, result.stdout + result.stderr
 
 
-def test_the_harness_is_live(plan, promtool, tmp_path):
+def test_the_harness_is_live(plan, tmp_path):
     silent = {**UNIT_TESTS[0], "alert_rule_test": [{**UNIT_TESTS[0]["alert_rule_test"][-1], "exp_alerts": []}]}
-    assert _promtool_test(promtool, plan, [silent], tmp_path).returncode != 0
+    assert run_rule_tests(_rules(plan), [silent], tmp_path).returncode != 0

@@ -6,9 +6,6 @@ Secrets Manager secret the controller hands out."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 import yaml
 from langfuse_incluster import contract
@@ -16,6 +13,7 @@ from langfuse_incluster import contract
 from infra.offline_plan.plan import Plan, build_plan
 from infra.stack_config.errors import ConfigError
 from tests.conftest import container, env_of, find, langfuse_env_names, objects_of, project_path
+from tests.promtool import run_rule_tests
 
 NS = "langfuse-dev"
 
@@ -99,38 +97,31 @@ def test_the_controller_reaches_only_the_web_service_the_api_server_and_dns(plan
 
 
 def test_the_key_alert_fires_when_a_key_outlives_its_rotation(plan, tmp_path):
-    promtool = shutil.which("promtool")
-    assert promtool, "scripts/bootstrap installs Debian's prometheus"
     rule = next(o for o in objects_of(plan, "PrometheusRule"))
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule["spec"]))
     day, period = 86400, 30 * 86400
     series = lambda ns, start: {  # noqa: E731
         "series": f'{contract.KEY_AGE_METRIC}{{namespace="{NS}",{contract.TENANT_LABEL}="{ns}"}}', "values": f"{start}+60x120"}
-    tests = {
-        "rule_files": ["rules.yaml"], "evaluation_interval": "1m",
-        "tests": [{
-            "interval": "1m",
-            "input_series": [
-                series("project-stuck", period + day - 600), series("project-fine", 5 * day),
-                *({"series": f'{contract.KEY_ROTATION_PERIOD_METRIC}{{namespace="{NS}",{contract.TENANT_LABEL}="{ns}"}}', "values": f"{period}x120"}
-                  for ns in ("project-stuck", "project-fine")),
-            ],
-            "alert_rule_test": [
-                {"eval_time": "20m", "alertname": "LangfuseTenantKeyNotRotated", "exp_alerts": []},
-                {"eval_time": "60m", "alertname": "LangfuseTenantKeyNotRotated", "exp_alerts": [{
-                    "exp_labels": {"severity": "warning", "namespace": NS, contract.TENANT_LABEL: "project-stuck"},
-                    "exp_annotations": {
-                        "summary": "The Langfuse key of project-stuck has outlived its rotation period",
-                        "description": "The key in langfuse-keys of project-stuck is 31d 0h 50m 0s old, over a day past its rotation: the tenant "
-                        "controller is failing to rotate it (status.langfuse.conditions of its ProjectSettings says why).",
-                        "runbook_url": "https://github.com/acme/langfuse-rosa/blob/main/docs/runbooks/tenancy.md#langfusetenantkeynotrotated",
-                    },
-                }]},
-            ],
-        }],
-    }
-    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests, sort_keys=False))
-    result = subprocess.run([promtool, "test", "rules", "tests.yaml"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    tests = [{
+        "interval": "1m",
+        "input_series": [
+            series("project-stuck", period + day - 600), series("project-fine", 5 * day),
+            *({"series": f'{contract.KEY_ROTATION_PERIOD_METRIC}{{namespace="{NS}",{contract.TENANT_LABEL}="{ns}"}}', "values": f"{period}x120"}
+              for ns in ("project-stuck", "project-fine")),
+        ],
+        "alert_rule_test": [
+            {"eval_time": "20m", "alertname": "LangfuseTenantKeyNotRotated", "exp_alerts": []},
+            {"eval_time": "60m", "alertname": "LangfuseTenantKeyNotRotated", "exp_alerts": [{
+                "exp_labels": {"severity": "warning", "namespace": NS, contract.TENANT_LABEL: "project-stuck"},
+                "exp_annotations": {
+                    "summary": "The Langfuse key of project-stuck has outlived its rotation period",
+                    "description": "The key in langfuse-keys of project-stuck is 31d 0h 50m 0s old, over a day past its rotation: the tenant "
+                    "controller is failing to rotate it (status.langfuse.conditions of its ProjectSettings says why).",
+                    "runbook_url": "https://github.com/acme/langfuse-rosa/blob/main/docs/runbooks/tenancy.md#langfusetenantkeynotrotated",
+                },
+            }]},
+        ],
+    }]
+    result = run_rule_tests(rule["spec"], tests, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,17 +23,12 @@ import yaml
 from components.monitoring.prometheus_rule import rule_groups
 from components.tenancy.alerts import usage_alerts
 from tests.conftest import project_path
+from tests.local_servers import free_port
 
 sys.path.insert(0, str(project_path("incluster", "tests")))
 from usage_world import UsageWorld  # noqa: E402
 
 NS = "langfuse"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _world(now: datetime) -> UsageWorld:
@@ -75,7 +69,7 @@ def test_each_cost_alert_fires_above_its_threshold_and_stays_quiet_below(tmp_pat
     alerts = usage_alerts(namespace=NS, langfuse_url="https://langfuse.example.com", poll_interval_seconds=1, error_rate_jump=3.0)
     usage_rules = [{k: v for k, v in r.items() if k != "for"} for g in rule_groups(alerts, "https://example.com/runbooks") for r in g["rules"]]
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": [{"name": "usage", "rules": usage_rules}]}))
-    exporter_port, prometheus_port = _free_port(), _free_port()
+    exporter_port, prometheus_port = free_port(), free_port()
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": ["rules.yaml"],

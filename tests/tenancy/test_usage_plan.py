@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 import sys
 from datetime import UTC, datetime
 
 import pytest
-import yaml
 from langfuse_incluster import contract
 
 from infra.offline_plan.plan import Plan, build_plan
 from tests.conftest import container, env_of, find, project_path
+from tests.promtool import check_rules, run_rule_tests
 
 sys.path.insert(0, str(project_path("incluster", "tests")))
 
@@ -177,13 +175,9 @@ UNIT_TESTS = [
 
 
 def test_promtool_checks_and_unit_tests_the_cost_alerts(shared, tmp_path):
-    promtool = shutil.which("promtool")
-    assert promtool, "scripts/bootstrap installs Debian's prometheus"
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(_rules(shared)))
-    check = subprocess.run([promtool, "check", "rules", "rules.yaml"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    check = check_rules(_rules(shared), tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
-    (tmp_path / "tests.yaml").write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": UNIT_TESTS}, sort_keys=False))
-    result = subprocess.run([promtool, "test", "rules", "tests.yaml"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    result = run_rule_tests(_rules(shared), UNIT_TESTS, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     names = {r["alert"] for g in _rules(shared)["groups"] for r in g["rules"]}
     assert names >= {"LangfuseProjectBudgetThresholdCrossed", "LangfuseProjectBudgetExhausted", "LangfuseProjectForecastOverBudget",
